@@ -1,0 +1,116 @@
+"""Platform administration: regions, systems, organisations, people and their roles.
+
+Membership changes made here go through the audited services.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts import services
+from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["role", "organisation", "system", "region"]
+    autocomplete_fields = ["organisation", "system", "region"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "is_superuser", "last_login"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "job_title"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
+    ]
+    inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_delete(actor=request.user, membership=membership)
+        for membership in instances:
+            if membership.pk is None:
+                services.membership_create(
+                    actor=request.user,
+                    user=membership.user,
+                    role=membership.role,
+                    organisation=membership.organisation,
+                    system=membership.system,
+                    region=membership.region,
+                )
+            else:
+                before = services.membership_snapshot(Membership.objects.get(pk=membership.pk))
+                services.membership_update(actor=request.user, membership=membership, before=before)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "organisation", "system", "region"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "user__full_name", "organisation__name", "system__name"]
+    autocomplete_fields = ["user", "organisation", "system", "region"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            before = services.membership_snapshot(Membership.objects.get(pk=obj.pk))
+            services.membership_update(actor=request.user, membership=obj, before=before)
+        else:
+            created = services.membership_create(
+                actor=request.user,
+                user=obj.user,
+                role=obj.role,
+                organisation=obj.organisation,
+                system=obj.system,
+                region=obj.region,
+            )
+            obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.membership_delete(actor=request.user, membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            services.membership_delete(actor=request.user, membership=membership)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "region"]
+    list_filter = ["region"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "ods_code", "kind", "system"]
+    list_filter = ["kind", "system__region", "system"]
+    search_fields = ["name", "ods_code"]
+
+
+@admin.register(PersonalToken)
+class PersonalTokenAdmin(admin.ModelAdmin):
+    """Administrators can see and revoke tokens, never read them (only hashes are stored)."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry", "last_used_at"]
+    readonly_fields = ["name", "user", "token_key", "digest", "created", "expiry", "last_used_at"]
+    search_fields = ["user__email", "name"]
+
+    def has_add_permission(self, request):
+        return False

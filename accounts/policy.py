@@ -1,0 +1,152 @@
+"""Who may see and do what: the single source of access decisions.
+
+Visibility follows DESIGN.md. A person sees the organisations of every system they take part
+in (open book among partners), the systems of their region if they review it, and everything
+if they are a platform administrator. Selectors build their querysets from the Q objects
+here; views and services ask the predicates. Outside visibility is answered as not-found (404),
+visible but not allowed as forbidden (403).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from accounts.models import ORGANISATION_ROLES, Organisation, Region, Role, System
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+    AnyUser = User | AnonymousUser
+
+
+def is_platform_admin(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def _roles(user: AnyUser) -> list[tuple[str, int | None, int | None, int | None]]:
+    """The person's memberships as (role, organisation, system, region) ids, cached per request."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_openbook_roles", None)
+    if cached is None:
+        cached = list(
+            user.memberships.values_list("role", "organisation_id", "system_id", "region_id")
+        )
+        user._openbook_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def forget_roles(user: AnyUser) -> None:
+    """Drop the cached memberships (after a membership changes within one request)."""
+    if hasattr(user, "_openbook_roles"):
+        del user._openbook_roles  # type: ignore[union-attr]
+
+
+def member_organisation_ids(user: AnyUser, roles: tuple[str, ...] = ORGANISATION_ROLES) -> set[int]:
+    return {org for role, org, _, _ in _roles(user) if role in roles and org is not None}
+
+
+def system_ids_with_role(user: AnyUser, roles: tuple[str, ...]) -> set[int]:
+    return {system for role, _, system, _ in _roles(user) if role in roles and system is not None}
+
+
+def reviewed_region_ids(user: AnyUser) -> set[int]:
+    return {region for role, _, _, region in _roles(user) if role == Role.REGION_REVIEWER}
+
+
+def _partner_system_ids(user: AnyUser) -> set[int]:
+    """Systems the person belongs to through an organisation membership."""
+    org_ids = member_organisation_ids(user)
+    if not org_ids:
+        return set()
+    return set(
+        Organisation.objects.filter(pk__in=org_ids).values_list("system_id", flat=True).distinct()
+    )
+
+
+def visible_system_ids(user: AnyUser) -> set[int] | None:
+    """Systems whose submitted plans the person may see; None means every system."""
+    if is_platform_admin(user):
+        return None
+    ids = _partner_system_ids(user) | system_ids_with_role(
+        user, (Role.SYSTEM_VIEWER, Role.SYSTEM_LEAD)
+    )
+    regions = reviewed_region_ids(user)
+    if regions:
+        ids |= set(System.objects.filter(region_id__in=regions).values_list("pk", flat=True))
+    return ids
+
+
+def _all_or(ids: set[int] | None, field: str) -> Q:
+    if ids is None:
+        return Q()
+    return Q(**{f"{field}__in": ids})
+
+
+# --- Q objects for selectors -------------------------------------------------------------
+
+
+def regions_q(user: AnyUser) -> Q:
+    if is_platform_admin(user):
+        return Q()
+    system_ids = visible_system_ids(user) or set()
+    return Q(pk__in=reviewed_region_ids(user)) | Q(systems__pk__in=system_ids)
+
+
+def systems_q(user: AnyUser) -> Q:
+    return _all_or(visible_system_ids(user), "pk")
+
+
+def organisations_q(user: AnyUser) -> Q:
+    return _all_or(visible_system_ids(user), "system_id")
+
+
+# --- predicates ----------------------------------------------------------------------------
+
+
+def can_view_system(user: AnyUser, system: System) -> bool:
+    ids = visible_system_ids(user)
+    return ids is None or system.pk in ids
+
+
+def can_view_organisation(user: AnyUser, organisation: Organisation) -> bool:
+    """May see the organisation and its submitted figures (open book within the system)."""
+    ids = visible_system_ids(user)
+    return ids is None or organisation.system_id in ids
+
+
+def can_view_region(user: AnyUser, region: Region) -> bool:
+    if is_platform_admin(user) or region.pk in reviewed_region_ids(user):
+        return True
+    ids = visible_system_ids(user) or set()
+    return System.objects.filter(region=region, pk__in=ids).exists()
+
+
+def can_view_drafts(user: AnyUser, organisation: Organisation) -> bool:
+    """Drafts stay private to their own organisation."""
+    return organisation.pk in member_organisation_ids(user)
+
+
+def can_prepare(user: AnyUser, organisation: Organisation) -> bool:
+    return organisation.pk in member_organisation_ids(user, (Role.ORG_PREPARER, Role.ORG_APPROVER))
+
+
+def can_approve(user: AnyUser, organisation: Organisation) -> bool:
+    return organisation.pk in member_organisation_ids(user, (Role.ORG_APPROVER,))
+
+
+def is_system_lead(user: AnyUser, system: System) -> bool:
+    return system.pk in system_ids_with_role(user, (Role.SYSTEM_LEAD,))
+
+
+def is_region_reviewer(user: AnyUser, region: Region) -> bool:
+    return region.pk in reviewed_region_ids(user)
+
+
+def can_view_audit(user: AnyUser, system: System) -> bool:
+    """Every partner of a system may read its decision trail (it is theirs to check)."""
+    return can_view_system(user, system)

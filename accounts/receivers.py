@@ -1,0 +1,39 @@
+"""Audit sign-ins, sign-outs and failed sign-ins, whichever way they happen (form, admin, API).
+
+Django's auth signals are the one place every authentication path passes through.
+"""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from openbook.audit import audit_record
+
+
+def _client(request) -> dict[str, str]:
+    if request is None:
+        return {}
+    return {
+        "ip": request.META.get("REMOTE_ADDR", ""),
+        "user_agent": request.headers.get("User-Agent", "")[:200],
+    }
+
+
+@receiver(user_logged_in, dispatch_uid="audit_login")
+def audit_login(sender, request, user, **kwargs):
+    audit_record(action="auth.login", actor=user, obj=user, payload=_client(request))
+
+
+@receiver(user_logged_out, dispatch_uid="audit_logout")
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="auth.logout", actor=user, obj=user, payload=_client(request))
+
+
+@receiver(user_login_failed, dispatch_uid="audit_login_failed")
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    audit_record(
+        action="auth.login_failed",
+        actor_label=attempted,
+        payload={"attempted": attempted, **_client(request)},
+    )

@@ -1,0 +1,107 @@
+"""Reads of accounts data, already scoped to the person asking (through accounts.policy)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import Membership, Organisation, PersonalToken, Region, System
+
+if TYPE_CHECKING:
+    from accounts.policy import AnyUser
+
+
+def regions_visible_to(user: AnyUser) -> QuerySet[Region]:
+    return Region.objects.filter(policy.regions_q(user)).distinct()
+
+
+def systems_visible_to(user: AnyUser) -> QuerySet[System]:
+    return (
+        System.objects.filter(policy.systems_q(user))
+        .select_related("region")
+        .annotate(organisation_count=Count("organisations"))
+    )
+
+
+def organisations_visible_to(user: AnyUser) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(policy.organisations_q(user)).select_related(
+        "system", "system__region"
+    )
+
+
+def organisation_get(user: AnyUser, ods_code: str) -> Organisation:
+    """The organisation with this ODS code, or 404 if it does not exist or is not visible."""
+    try:
+        return organisations_visible_to(user).get(ods_code=ods_code.upper())
+    except Organisation.DoesNotExist:
+        raise Http404("No such organisation.") from None
+
+
+def system_get(user: AnyUser, code: str) -> System:
+    try:
+        return systems_visible_to(user).get(code=code)
+    except System.DoesNotExist:
+        raise Http404("No such system.") from None
+
+
+def region_get(user: AnyUser, code: str) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None or not policy.can_view_region(user, region):
+        raise Http404("No such region.")
+    return region
+
+
+def memberships_of(user: AnyUser) -> QuerySet[Membership]:
+    """The signed-in person's own memberships."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related(
+        "organisation", "organisation__system", "system", "system__region", "region"
+    )
+
+
+def organisation_people(user: AnyUser, organisation: Organisation) -> QuerySet[Membership]:
+    """Who holds which role in a visible organisation (names and roles, open to partners)."""
+    if not policy.can_view_organisation(user, organisation):
+        raise Http404("No such organisation.")
+    return organisation.memberships.select_related("user").order_by("role", "user__full_name")
+
+
+def system_people(user: AnyUser, system: System) -> QuerySet[Membership]:
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return system.memberships.select_related("user").order_by("role", "user__full_name")
+
+
+def tokens_of(user: AnyUser) -> QuerySet[PersonalToken]:
+    if not user.is_authenticated:
+        return PersonalToken.objects.none()
+    return PersonalToken.objects.filter(user=user)
+
+
+def token_get(user: AnyUser, token_key: str) -> PersonalToken:
+    token = tokens_of(user).filter(token_key=token_key).first()
+    if token is None:
+        raise Http404("No such token.")
+    return token
+
+
+def attention_items(user: AnyUser) -> list[dict[str, str]]:
+    """What needs this person's attention on their home page; later capabilities add to it."""
+    items: list[dict[str, str]] = []
+    soon = timezone.now() + timedelta(days=7)
+    for token in tokens_of(user).filter(expiry__isnull=False, expiry__lte=soon):
+        expired = token.expiry <= timezone.now()
+        items.append(
+            {
+                "title": f"API token “{token.name}” {'has expired' if expired else 'expires soon'}",
+                "detail": f"{'Expired' if expired else 'Expires'} {token.expiry:%d %B %Y %H:%M}.",
+                "url_name": "token_list",
+            }
+        )
+    return items

@@ -1,0 +1,162 @@
+"""Writes to accounts data. Each is one transaction, checks the policy and is audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import Membership, PersonalToken
+from openbook.audit import audit_record
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation, Region, System, User
+
+TOKEN_LIFETIMES_DAYS = (7, 30, 90, 365)
+
+
+def _membership_snapshot(membership: Membership) -> dict[str, Any]:
+    return {
+        "user": membership.user.email,
+        "role": membership.role,
+        "organisation": membership.organisation.ods_code if membership.organisation else None,
+        "system": membership.system.code if membership.system else None,
+        "region": membership.region.code if membership.region else None,
+    }
+
+
+def _membership_system(membership: Membership) -> System | None:
+    if membership.organisation is not None:
+        return membership.organisation.system
+    return membership.system
+
+
+@transaction.atomic
+def membership_create(
+    *,
+    actor: User | None,
+    user: User,
+    role: str,
+    organisation: Organisation | None = None,
+    system: System | None = None,
+    region: Region | None = None,
+) -> Membership:
+    """Give a person a role. Only platform administrators (or set-up commands, actor=None)."""
+    if actor is not None and not policy.is_platform_admin(actor):
+        raise PermissionDenied("Only a platform administrator can change memberships.")
+    membership = Membership(
+        user=user, role=role, organisation=organisation, system=system, region=region
+    )
+    membership.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "That person already has this role here, or the role does not fit the level chosen."
+        ) from exc
+    audit_record(
+        action="membership.created",
+        actor=actor,
+        actor_label="" if actor else "system set-up",
+        organisation=organisation,
+        system=_membership_system(membership),
+        obj=membership,
+        after=_membership_snapshot(membership),
+    )
+    policy.forget_roles(user)
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, actor: User | None, membership: Membership) -> None:
+    """Take a role away from a person."""
+    if actor is not None and not policy.is_platform_admin(actor):
+        raise PermissionDenied("Only a platform administrator can change memberships.")
+    before = _membership_snapshot(membership)
+    system = _membership_system(membership)
+    organisation = membership.organisation
+    pk = membership.pk
+    membership.delete()
+    audit_record(
+        action="membership.deleted",
+        actor=actor,
+        actor_label="" if actor else "system set-up",
+        organisation=organisation,
+        system=system,
+        object_type="accounts.membership",
+        object_id=pk,
+        before=before,
+    )
+    policy.forget_roles(membership.user)
+
+
+@transaction.atomic
+def membership_update(*, actor: User, membership: Membership, before: dict[str, Any]) -> None:
+    """Record a change an administrator made to a membership in the admin."""
+    if not policy.is_platform_admin(actor):
+        raise PermissionDenied("Only a platform administrator can change memberships.")
+    membership.save()
+    audit_record(
+        action="membership.changed",
+        actor=actor,
+        organisation=membership.organisation,
+        system=_membership_system(membership),
+        obj=membership,
+        before=before,
+        after=_membership_snapshot(membership),
+    )
+
+
+def membership_snapshot(membership: Membership) -> dict[str, Any]:
+    return _membership_snapshot(membership)
+
+
+@transaction.atomic
+def token_create(*, actor: User, name: str, lifetime_days: int) -> tuple[PersonalToken, str]:
+    """Make a personal API token. The clear token is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, so you can recognise it later."})
+    if lifetime_days not in TOKEN_LIFETIMES_DAYS:
+        raise ValidationError({"lifetime_days": "Choose 7, 30, 90 or 365 days."})
+    if PersonalToken.objects.filter(user=actor, name__iexact=name).exists():
+        raise ValidationError({"name": "You already have a token with that name."})
+    token, clear = PersonalToken.objects.create(
+        user=actor, expiry=timedelta(days=lifetime_days), name=name
+    )
+    audit_record(
+        action="token.created",
+        actor=actor,
+        obj=token,
+        object_id=token.token_key,
+        after={"name": name, "expires": token.expiry},
+    )
+    return token, clear
+
+
+@transaction.atomic
+def token_revoke(*, actor: User, token: PersonalToken) -> None:
+    """Revoke one of the person's own tokens; it stops working at once."""
+    if token.user_id != actor.pk:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    audit_record(
+        action="token.revoked",
+        actor=actor,
+        object_type="accounts.personaltoken",
+        object_id=token.token_key,
+        before={"name": token.name},
+    )
+    token.delete()
+
+
+def token_touch(token: PersonalToken) -> None:
+    """Note when a token was last used, at most once a minute (one conditional UPDATE)."""
+    now = timezone.now()
+    PersonalToken.objects.filter(digest=token.digest).exclude(
+        last_used_at__gt=now - timedelta(minutes=1)
+    ).update(last_used_at=now)

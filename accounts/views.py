@@ -1,0 +1,108 @@
+"""Pages for signing in, the home page, the NHS structure a person can see and API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import LoginForm, TokenCreateForm
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    memberships = list(selectors.memberships_of(request.user))
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "organisation_memberships": [m for m in memberships if m.organisation_id],
+            "system_memberships": [m for m in memberships if m.system_id],
+            "region_memberships": [m for m in memberships if m.region_id],
+            "attention": selectors.attention_items(request.user),
+        },
+    )
+
+
+@login_required
+def organisation_list(request):
+    organisations = selectors.organisations_visible_to(request.user).order_by(
+        "system__name", "name"
+    )
+    page = Paginator(organisations, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/organisation_list.html", {"page": page})
+
+
+@login_required
+def organisation_detail(request, ods_code):
+    organisation = selectors.organisation_get(request.user, ods_code)
+    people = selectors.organisation_people(request.user, organisation)
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {"organisation": organisation, "people": people},
+    )
+
+
+@login_required
+def system_detail(request, code):
+    system = selectors.system_get(request.user, code)
+    return render(
+        request,
+        "accounts/system_detail.html",
+        {
+            "system": system,
+            "organisations": system.organisations.order_by("kind", "name"),
+            "people": selectors.system_people(request.user, system),
+        },
+    )
+
+
+@login_required
+def region_detail(request, code):
+    region = selectors.region_get(request.user, code)
+    systems = selectors.systems_visible_to(request.user).filter(region=region)
+    return render(request, "accounts/region_detail.html", {"region": region, "systems": systems})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request):
+    form = TokenCreateForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_token = services.token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                lifetime_days=form.cleaned_data["lifetime_days"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            form = TokenCreateForm()
+    return render(
+        request,
+        "accounts/token_list.html",
+        {"form": form, "tokens": selectors.tokens_of(request.user), "new_token": new_token},
+        status=422 if request.method == "POST" and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_key):
+    token = selectors.token_get(request.user, token_key)
+    services.token_revoke(actor=request.user, token=token)
+    messages.success(request, f"The token “{token.name}” has been revoked. It no longer works.")
+    return redirect("token_list")

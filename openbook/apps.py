@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OpenbookConfig(AppConfig):
+    """The platform app: audit trail, health check, runtime and platform commands."""
+
+    name = "openbook"
+    verbose_name = "Openbook platform"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,179 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+hash = sha256(previous hash + canonical JSON of the event). Appends to one chain are
+serialised with a transaction-scoped advisory lock, so concurrent writers (web processes,
+Celery workers) never fork a chain; the (chain, seq) unique key is the second guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from openbook.models import PLATFORM_CHAIN, AuditEvent, system_chain
+from openbook.request_context import current_request_id
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation, System, User
+
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _normalise(value: Any) -> Any:
+    """Round-trip through JSON so what is stored is exactly what was hashed."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def canonical_json(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_fields(event: AuditEvent) -> dict[str, Any]:
+    """The fields the hash covers, in canonical form."""
+    return {
+        "chain": event.chain,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "organisation_id": event.organisation_id,
+        "system_id": event.system_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "before": event.before,
+        "after": event.after,
+        "payload": event.payload,
+        "reason": event.reason,
+        "request_id": event.request_id,
+    }
+
+
+def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(event_fields(event))).encode()).hexdigest()
+
+
+def chain_for(*, system: System | None, organisation: Organisation | None) -> str:
+    if system is not None:
+        return system_chain(system.pk)
+    if organisation is not None:
+        return system_chain(organisation.system_id)
+    return PLATFORM_CHAIN
+
+
+def _lock_chain(chain: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["audit:" + chain])
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    actor_label: str = "",
+    organisation: Organisation | None = None,
+    system: System | None = None,
+    obj: object | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: Any = None,
+    after: Any = None,
+    payload: Any = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append one event to the chain of its system (or the platform chain) and return it."""
+    if system is None and organisation is not None:
+        system = organisation.system
+    chain = chain_for(system=system, organisation=organisation)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower  # type: ignore[attr-defined]
+        object_id = object_id or obj.pk  # type: ignore[attr-defined]
+    if actor is not None and not actor_label:
+        actor_label = actor.email
+
+    _lock_chain(chain)
+    last = AuditEvent.objects.filter(chain=chain).order_by("-seq").values("seq", "hash").first()
+    event = AuditEvent(
+        chain=chain,
+        seq=(last["seq"] + 1) if last else 1,
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor_label,
+        organisation=organisation,
+        system=system,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=_normalise(before),
+        after=_normalise(after),
+        payload=_normalise(payload),
+        reason=reason,
+        request_id=current_request_id() or "",
+        prev_hash=last["hash"] if last else GENESIS_HASH,
+    )
+    event.hash = compute_hash(event.prev_hash, event)
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    chain: str
+    events: int
+    ok: bool
+    broken_seq: int | None = None
+    broken_event_id: int | None = None
+    problem: str = ""
+
+
+def _verify_events(chain: str, events: Iterator[AuditEvent]) -> ChainReport:
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    for event in events:
+        count += 1
+        problem = ""
+        if event.seq != expected_seq:
+            problem = f"expected sequence {expected_seq}, found {event.seq} (an event is missing)"
+        elif event.prev_hash != prev_hash:
+            problem = "its previous-hash does not match the event before it"
+        elif compute_hash(prev_hash, event) != event.hash:
+            problem = "its contents do not match its hash (the row was changed)"
+        if problem:
+            return ChainReport(chain, count, False, event.seq, event.pk, problem)
+        prev_hash = event.hash
+        expected_seq += 1
+    return ChainReport(chain, count, True)
+
+
+def audit_verify_chain(chain: str) -> ChainReport:
+    """Recompute one chain from its first event; report the first broken link, if any."""
+    events = AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
+    return _verify_events(chain, events)
+
+
+def audit_chains() -> list[str]:
+    return list(AuditEvent.objects.order_by("chain").values_list("chain", flat=True).distinct())
+
+
+def audit_verify_all() -> list[ChainReport]:
+    return [audit_verify_chain(chain) for chain in audit_chains()]

@@ -1,0 +1,15 @@
+"""`openbook demo`: `openbook serve` with the demo data seeded, and the demo logins printed."""
+
+from accounts.demo import DEMO_LOGINS
+from openbook.management.commands.serve import Command as ServeCommand
+
+
+class Command(ServeCommand):
+    help = "Run Openbook with demo data (embedded PostgreSQL and Redis unless configured)."
+    seed_demo_data = True
+
+    def print_logins(self) -> None:
+        self.stdout.write(f"\nDemo logins (password for all: {self.demo_password}):")
+        for email, what in DEMO_LOGINS:
+            self.stdout.write(f"  {email:<40} {what}")
+        self.stdout.write("")

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from openbook.api import router
+from openbook.health import healthz
+from openbook.views import ApiDocsView
+
+admin.site.site_header = "Openbook administration"
+admin.site.site_title = "Openbook administration"
+
+api_v1 = [
+    # Each app's api/urls.py registers its viewsets on the shared router as it is included,
+    # so the apps come before router.urls.
+    path("", include("accounts.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("accounts.urls")),
+]

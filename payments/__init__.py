@@ -1,0 +1,1 @@
+"""Control totals and transfers, funds, actuals, risk-share agreements and settlements."""

@@ -1,0 +1,1 @@
+"""Planning rounds, templates, submissions and versions, collation and regional review."""

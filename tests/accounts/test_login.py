@@ -1,0 +1,173 @@
+"""Signing in and out, lockout, password change and reset, and the security headers."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client, override_settings
+
+from openbook.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def login(client, email, password):
+    return client.post("/login/", {"username": email, "password": password})
+
+
+def test_login_page_is_accessible_and_labelled(client):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<label class="nhsuk-label" for="id_username">E-mail address</label>' in html
+    assert 'for="id_password"' in html
+    assert 'href="#maincontent"' in html  # skip link for keyboard users
+
+
+def test_sign_in_takes_a_person_home_and_is_audited(world):
+    client = Client()
+    response = login(client, "member@example.nhs.uk", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    home = client.get("/")
+    assert "Alpha Hospitals NHS Trust" in home.content.decode()
+    event = AuditEvent.objects.filter(action="auth.login").latest("occurred_at")
+    assert event.actor == world.people["member"]
+    assert event.request_id
+
+
+def test_email_is_case_insensitive(world):
+    response = login(Client(), "MEMBER@Example.NHS.uk", PASSWORD)
+    assert response.status_code == 302
+
+
+def test_wrong_password_says_so_and_is_audited(world):
+    response = login(Client(), "member@example.nhs.uk", "wrong")
+    assert response.status_code == 200
+    assert "is not right" in response.content.decode()
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("occurred_at")
+    assert event.payload["attempted"] == "member@example.nhs.uk"
+    assert event.actor is None
+
+
+def test_lockout_after_repeated_failures(world, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "member@example.nhs.uk", "wrong")
+    # Even the right password is refused while the account is locked out from here.
+    response = login(client, "member@example.nhs.uk", PASSWORD)
+    assert response.status_code == 429
+    assert "Too many wrong sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_needs_post_and_is_audited(world):
+    client = Client()
+    client.force_login(world.people["member"])
+    assert client.get("/logout/").status_code == 405
+    response = client.post("/logout/")
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.logout").exists()
+    assert client.get("/").status_code == 302
+
+
+def test_csrf_is_enforced_on_sign_in(world):
+    client = Client(enforce_csrf_checks=True)
+    response = login(client, "member@example.nhs.uk", PASSWORD)
+    assert response.status_code == 403
+
+
+def test_password_change(world):
+    client = Client()
+    client.force_login(world.people["member"])
+    response = client.post(
+        "/password/change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much longer new passphrase",
+            "new_password2": "a much longer new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        login(Client(), "member@example.nhs.uk", "a much longer new passphrase").status_code == 302
+    )
+
+
+def test_password_change_rejects_a_short_password(world):
+    client = Client()
+    client.force_login(world.people["member"])
+    response = client.post(
+        "/password/change/",
+        {"old_password": PASSWORD, "new_password1": "short1", "new_password2": "short1"},
+    )
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+
+
+def test_password_reset_by_email(world):
+    response = Client().post("/password/reset/", {"email": "member@example.nhs.uk"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/password/reset/\S+/)", mail.outbox[0].body).group(1)
+    client = Client()
+    form = client.get(link, follow=True)
+    assert form.status_code == 200
+    response = client.post(
+        form.redirect_chain[-1][0],
+        {
+            "new_password1": "reset passphrase that is long",
+            "new_password2": "reset passphrase that is long",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        login(Client(), "member@example.nhs.uk", "reset passphrase that is long").status_code == 302
+    )
+
+
+def test_password_reset_does_not_reveal_whether_an_account_exists(world):
+    response = Client().post("/password/reset/", {"email": "nobody@example.nhs.uk"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 0
+
+
+def test_security_headers(client):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Request-ID"]
+
+
+def test_an_incoming_request_id_is_kept_if_well_formed(client):
+    assert client.get("/login/", HTTP_X_REQUEST_ID="abc12345-trace")["X-Request-ID"] == (
+        "abc12345-trace"
+    )
+    assert client.get("/login/", HTTP_X_REQUEST_ID="<script>")["X-Request-ID"] != "<script>"
+
+
+@override_settings(SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True)
+def test_cookies_are_secure_and_httponly(world):
+    client = Client()
+    login(client, "member@example.nhs.uk", PASSWORD)
+    cookie = client.cookies["sessionid"]
+    assert cookie["httponly"]
+    assert cookie["secure"]
+    assert cookie["samesite"] == "Lax"
+
+
+def test_home_shows_empty_states_for_a_person_with_no_roles(db, client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    html = client.get("/").content.decode()
+    assert "Nothing needs your attention right now." in html
+    assert "You have no roles yet" in html

@@ -1,0 +1,133 @@
+"""Shared fixtures: a small NHS world with a person in every position the policy cares about.
+
+Region R1 holds systems S1 and S2; region R2 holds S3. The people:
+member (preparer of A in S1), approver (of A), viewer (organisation viewer of A),
+partner (preparer of B, also in S1), lead (system lead of S1), system_viewer (of S1),
+reviewer (of R1), outsider (preparer of X in S2), other_lead (lead of S2),
+other_reviewer (reviewer of R2), admin (platform administrator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import connections
+from django.test import TransactionTestCase
+
+from accounts.models import Organisation, Role
+from accounts.services import membership_create
+from tests.factories import OrganisationFactory, RegionFactory, SystemFactory, UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+_original_teardown = TransactionTestCase._fixture_teardown
+
+
+def _teardown_with_audit_truncate(self):
+    """Transactional tests end with a TRUNCATE of every table. The audit trail's trigger
+    refuses that, as it should in production; in the test database, replica mode lets the
+    flush through (it does not fire ordinary triggers, and only a superuser may set it)."""
+    for alias in self._databases_names(include_mirrors=False):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    try:
+        _original_teardown(self)
+    finally:
+        for alias in self._databases_names(include_mirrors=False):
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+
+TransactionTestCase._fixture_teardown = _teardown_with_audit_truncate
+
+
+@dataclass
+class World:
+    r1: object
+    r2: object
+    s1: object
+    s2: object
+    s3: object
+    org_a: Organisation
+    org_b: Organisation
+    commissioner: Organisation
+    org_x: Organisation
+    org_y: Organisation
+    people: dict
+
+
+ACTORS = [
+    "anonymous",
+    "member",
+    "approver",
+    "viewer",
+    "partner",
+    "lead",
+    "system_viewer",
+    "reviewer",
+    "outsider",
+    "other_lead",
+    "other_reviewer",
+    "admin",
+]
+
+
+def build_world() -> World:
+    r1 = RegionFactory(code="r1", name="Region One")
+    r2 = RegionFactory(code="r2", name="Region Two")
+    s1 = SystemFactory(code="s1", name="System One", region=r1)
+    s2 = SystemFactory(code="s2", name="System Two", region=r1)
+    s3 = SystemFactory(code="s3", name="System Three", region=r2)
+    org_a = OrganisationFactory(ods_code="ZA1", name="Alpha Hospitals NHS Trust", system=s1)
+    org_b = OrganisationFactory(
+        ods_code="ZA2", name="Beta Community NHS Trust", system=s1, kind="community"
+    )
+    commissioner = OrganisationFactory(
+        ods_code="ZA3", name="NHS One ICB", system=s1, kind="commissioner"
+    )
+    org_x = OrganisationFactory(ods_code="ZX1", name="Xray Hospitals NHS Trust", system=s2)
+    org_y = OrganisationFactory(ods_code="ZY1", name="Yankee Hospitals NHS Trust", system=s3)
+
+    def person(name: str, role: str | None = None, **scope) -> object:
+        user = UserFactory(email=f"{name}@example.nhs.uk", full_name=name.title())
+        if role:
+            membership_create(actor=None, user=user, role=role, **scope)
+        return user
+
+    people = {
+        "member": person("member", Role.ORG_PREPARER, organisation=org_a),
+        "approver": person("approver", Role.ORG_APPROVER, organisation=org_a),
+        "viewer": person("viewer", Role.ORG_VIEWER, organisation=org_a),
+        "partner": person("partner", Role.ORG_PREPARER, organisation=org_b),
+        "lead": person("lead", Role.SYSTEM_LEAD, system=s1),
+        "system_viewer": person("system_viewer", Role.SYSTEM_VIEWER, system=s1),
+        "reviewer": person("reviewer", Role.REGION_REVIEWER, region=r1),
+        "outsider": person("outsider", Role.ORG_PREPARER, organisation=org_x),
+        "other_lead": person("other_lead", Role.SYSTEM_LEAD, system=s2),
+        "other_reviewer": person("other_reviewer", Role.REGION_REVIEWER, region=r2),
+    }
+    admin = UserFactory(email="admin@example.nhs.uk", full_name="Admin")
+    admin.is_superuser = admin.is_staff = True
+    admin.save()
+    people["admin"] = admin
+    return World(r1, r2, s1, s2, s3, org_a, org_b, commissioner, org_x, org_y, people)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) → a test client signed in as that person (None: anonymous)."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make

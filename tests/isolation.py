@@ -1,0 +1,202 @@
+"""The isolation matrix: every route × every kind of person → the status they must get.
+
+Every URL the platform serves appears in ROUTES (or in EXEMPT, with the reason). Each later
+capability adds its routes here; test_isolation_matrix fails if a route is missing.
+
+Expectations are written per actor with a default for the rest, so a row reads as the policy:
+"a partner in the same system sees it; an outsider from another system gets 404".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Who is who (see tests/conftest.py): same-system people, then the ones who must see nothing.
+SYSTEM_S1 = ["member", "approver", "viewer", "partner", "lead", "system_viewer"]
+REGION_R1 = ["reviewer"]
+OUTSIDERS = ["outsider", "other_lead", "other_reviewer"]
+SIGNED_IN = [*SYSTEM_S1, *REGION_R1, *OUTSIDERS, "admin"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One (URL pattern, method) with the status each actor must get."""
+
+    name: str  # URL pattern name, as in reverse()
+    method: str
+    url: Callable[[Any], str]  # world → URL
+    expect: dict[str, int]
+    default: int
+    data: Callable[[Any], dict] | None = None  # world → request body
+    setup: Callable[[Any], None] | None = None
+    api: bool = False
+    notes: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def status_for(self, actor: str) -> int:
+        return self.expect.get(actor, self.default)
+
+
+def each(actors: list[str], status: int) -> dict[str, int]:
+    return {a: status for a in actors}
+
+
+LOGIN_REDIRECT = 302
+API_ANONYMOUS = 401
+
+
+def _member_token(world) -> str:
+    from accounts.models import PersonalToken
+
+    token = PersonalToken.objects.filter(user=world.people["member"]).first()
+    if token is None:
+        from accounts.services import token_create
+
+        token, _ = token_create(actor=world.people["member"], name="matrix", lifetime_days=30)
+    return token.token_key
+
+
+def _setup_member_token(world) -> None:
+    _member_token(world)
+
+
+# Pages visible to everybody signed in.
+_page_for_everyone = {"anonymous": LOGIN_REDIRECT}
+# An object in system S1: its people, the region's reviewers and administrators see it.
+_s1_object_page = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404)}
+_s1_object_api = {"anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404)}
+
+ROUTES: list[Route] = [
+    # --- accounts: pages -------------------------------------------------------------
+    Route("home", "GET", lambda w: "/", _page_for_everyone, 200),
+    Route("organisation_list", "GET", lambda w: "/organisations/", _page_for_everyone, 200),
+    Route(
+        "organisation_detail",
+        "GET",
+        lambda w: f"/organisations/{w.org_a.ods_code}/",
+        _s1_object_page,
+        200,
+    ),
+    Route("system_detail", "GET", lambda w: f"/systems/{w.s1.code}/", _s1_object_page, 200),
+    Route(
+        "region_detail",
+        "GET",
+        lambda w: f"/regions/{w.r1.code}/",
+        # People in S2 (same region) see the region page, showing only their own system.
+        {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404},
+        200,
+    ),
+    Route("token_list", "GET", lambda w: "/account/tokens/", _page_for_everyone, 200),
+    Route(
+        "token_list",
+        "POST",
+        lambda w: "/account/tokens/",
+        _page_for_everyone,
+        200,
+        data=lambda w: {"name": "script", "lifetime_days": "30"},
+    ),
+    Route(
+        "token_revoke",
+        "POST",
+        lambda w: f"/account/tokens/{_member_token(w)}/revoke/",
+        # Only the owner can revoke; to anyone else the token does not exist.
+        {"anonymous": LOGIN_REDIRECT, "member": 302},
+        404,
+        setup=_setup_member_token,
+    ),
+    # --- accounts: API ----------------------------------------------------------------
+    Route("api_me", "GET", lambda w: "/api/v1/me/", {"anonymous": API_ANONYMOUS}, 200, api=True),
+    Route(
+        "membership-list",
+        "GET",
+        lambda w: "/api/v1/memberships/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "membership-detail",
+        "GET",
+        lambda w: f"/api/v1/memberships/{w.people['member'].memberships.first().pk}/",
+        {"anonymous": API_ANONYMOUS, "member": 200},
+        404,
+        api=True,
+        notes="a membership is visible to its holder only",
+    ),
+    Route(
+        "organisation-list",
+        "GET",
+        lambda w: "/api/v1/organisations/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "organisation-detail",
+        "GET",
+        lambda w: f"/api/v1/organisations/{w.org_a.ods_code}/",
+        _s1_object_api,
+        200,
+        api=True,
+    ),
+    Route(
+        "system-list",
+        "GET",
+        lambda w: "/api/v1/systems/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "system-detail",
+        "GET",
+        lambda w: f"/api/v1/systems/{w.s1.code}/",
+        _s1_object_api,
+        200,
+        api=True,
+    ),
+    Route(
+        "token-list",
+        "GET",
+        lambda w: "/api/v1/tokens/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "token-list",
+        "POST",
+        lambda w: "/api/v1/tokens/",
+        {"anonymous": API_ANONYMOUS},
+        201,
+        data=lambda w: {"name": "matrix script", "lifetime_days": 30},
+        api=True,
+    ),
+    Route(
+        "token-detail",
+        "DELETE",
+        lambda w: f"/api/v1/tokens/{_member_token(w)}/",
+        {"anonymous": API_ANONYMOUS, "member": 204},
+        404,
+        setup=_setup_member_token,
+        api=True,
+    ),
+]
+
+# Routes outside the matrix, and why.
+EXEMPT = {
+    "login": "public: the sign-in page",
+    "logout": "ends whatever session there is; tested in test_login",
+    "password_change": "acts on the signed-in person only; tested in test_login",
+    "password_change_done": "a confirmation page",
+    "password_reset": "public by design; tested in test_login",
+    "password_reset_done": "public confirmation",
+    "password_reset_confirm": "guarded by its one-time token; tested in test_login",
+    "password_reset_complete": "public confirmation",
+    "healthz": "public health check; tested in test_health",
+    "api_schema": "public description of the API; tested by the schemathesis test",
+    "api_docs": "public API reference page",
+    "api-root": "DRF's index of API links",
+}
