@@ -58,7 +58,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(DEPLOY_ENV) $(BIN)/mypy
 	$(DEPLOY_ENV) $(BIN)/openbook makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(BIN)/openbook check --deploy --fail-level WARNING
 

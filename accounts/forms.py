@@ -9,7 +9,7 @@ class LoginForm(AuthenticationForm):
 
     username = forms.EmailField(
         label="E-mail address",
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     error_messages = {
         "invalid_login": (

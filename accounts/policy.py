@@ -36,7 +36,7 @@ def _roles(user: AnyUser) -> list[tuple[str, int | None, int | None, int | None]
         cached = list(
             user.memberships.values_list("role", "organisation_id", "system_id", "region_id")
         )
-        user._openbook_roles = cached  # type: ignore[union-attr]
+        user._openbook_roles = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 
@@ -55,7 +55,11 @@ def system_ids_with_role(user: AnyUser, roles: tuple[str, ...]) -> set[int]:
 
 
 def reviewed_region_ids(user: AnyUser) -> set[int]:
-    return {region for role, _, _, region in _roles(user) if role == Role.REGION_REVIEWER}
+    return {
+        region
+        for role, _, _, region in _roles(user)
+        if role == Role.REGION_REVIEWER and region is not None
+    }
 
 
 def _partner_system_ids(user: AnyUser) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -46,7 +47,7 @@ def healthz(request):
     for name, check in (
         ("database", _check_database),
         ("redis", _check_redis),
-        ("worker", lambda: _check_worker(5.0)),
+        ("worker", lambda: _check_worker(settings.HEALTHZ_WORKER_TIMEOUT)),
     ):
         started = time.monotonic()
         try:

@@ -11,6 +11,7 @@ beat) uses the same services. Everything started here is stopped when the block 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 DEFAULT_HOME = Path.cwd() / ".openbook"
+# pgserver narrates every step at INFO, including from its exit handler.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 DATABASE_NAME = "openbook"
 
 

@@ -131,3 +131,51 @@ def client_for(client):
         return c
 
     return make
+
+
+def _database_url(settings_dict) -> str:
+    host = settings_dict["HOST"] or "127.0.0.1"
+    port = settings_dict["PORT"] or 5432
+    return f"postgres://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test queue, against the test database and Redis."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from openbook.celery import app
+
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
+    app.control.purge()
+    celery = Path(sys.executable).with_name("celery")
+    process = subprocess.Popen(
+        [str(celery), "-A", "openbook", "worker", "--loglevel", "WARNING",
+         "--concurrency", "2", "--without-mingle", "--without-gossip",
+         "--hostname", f"tests-{os.getpid()}@%h"],
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    from openbook.tasks import ping
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if ping.apply_async(expires=5).get(timeout=5) == "pong":
+                break
+        except Exception:  # noqa: BLE001  (not up yet)
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not start") from None
+    yield process
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

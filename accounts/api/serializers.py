@@ -28,9 +28,12 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
-    system = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # A membership is held at one level: the other two are null.
+    organisation = serializers.SlugRelatedField(
+        slug_field="ods_code", read_only=True, allow_null=True
+    )
+    system = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership

@@ -1,0 +1,55 @@
+"""Schemathesis over the live OpenAPI schema: no server errors, responses match the schema.
+
+Every API endpoint is in the schema, so every later endpoint joins this test by existing.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from accounts.services import token_create
+from openbook.wsgi import application
+
+# Loaded from the running application (no database is needed to describe the API).
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+
+
+@pytest.fixture
+def keep_test_connection(db):
+    """Requests go straight to the WSGI application, which would close the test's database
+    connection after each one; Django's own test client avoids that in the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def auth_header(world):
+    _, clear = token_create(actor=world.people["member"], name="schemathesis", lifetime_days=7)
+    return {"Authorization": f"Token {clear}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_conforms_to_its_schema(case, auth_header, keep_test_connection):
+    case.call_and_validate(
+        headers=auth_header, checks=[not_a_server_error, response_schema_conformance]
+    )
+
+
+def test_the_schema_documents_the_api(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/v1/me/", "/api/v1/organisations/", "/api/v1/tokens/"):
+        assert path in paths

@@ -1,0 +1,128 @@
+"""The deployment files parse, and every command they run exists in the project."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def _docker_commands() -> list[list[str]]:
+    text = (DEPLOY / "Dockerfile").read_text()
+    commands = []
+    for match in re.finditer(r"^CMD (\[.*\])$", text, re.M):
+        commands.append(yaml.safe_load(match.group(1)))
+    for match in re.finditer(r"^RUN (.+?)(?<!\\)$", text, re.M | re.S):
+        line = match.group(1).replace("\\\n", " ")
+        for part in re.split(r"&&|;", line):
+            words = shlex.split(part)
+            while words and "=" in words[0]:
+                words.pop(0)  # environment assignments
+            if words:
+                commands.append(words)
+    return commands
+
+
+def _yaml_documents(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def _compose_commands() -> list[list[str]]:
+    compose = _yaml_documents(DEPLOY / "compose.yaml")[0]
+    return [svc["command"] for svc in compose["services"].values() if "command" in svc]
+
+
+def _k8s_commands() -> list[list[str]]:
+    commands = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for doc in _yaml_documents(path):
+            spec = doc.get("spec", {})
+            pod = spec.get("template", {}).get("spec", {})
+            for container in pod.get("containers", []):
+                commands.append(container["command"])
+    return commands
+
+
+ALL = _docker_commands() + _compose_commands() + _k8s_commands()
+
+
+def _check_project_command(argv: list[str]) -> None:
+    program = argv[0]
+    if program == "openbook":
+        assert argv[1] in get_commands(), f"openbook has no command {argv[1]!r}"
+    elif program == "gunicorn":
+        module, _, attr = argv[1].partition(":")
+        assert hasattr(importlib.import_module(module), attr or "application")
+        if "--config" in argv:
+            assert (ROOT / argv[argv.index("--config") + 1]).exists()
+    elif program == "celery":
+        assert argv[1:3] == ["-A", "openbook"]
+        assert importlib.import_module("openbook.celery").app.main == "openbook"
+        assert argv[3] in {"worker", "beat"}
+
+
+@pytest.mark.parametrize("argv", [c for c in ALL if c[0] in {"openbook", "gunicorn", "celery"}])
+def test_every_project_command_exists(argv):
+    _check_project_command(argv)
+
+
+def test_deploy_runs_web_worker_beat_and_migrations():
+    programs = {" ".join(c[:4]) for c in _compose_commands() + _k8s_commands()}
+    assert any(p.startswith("gunicorn openbook.wsgi") for p in programs)
+    assert any(p.startswith("celery -A openbook worker") for p in programs)
+    assert any(p.startswith("celery -A openbook beat") for p in programs)
+    assert any(p.startswith("openbook migrate") for p in programs)
+
+
+def test_dockerfile_copies_only_what_exists_and_runs_as_non_root():
+    text = (DEPLOY / "Dockerfile").read_text()
+    for match in re.finditer(r"^COPY (?!--from)(.+)$", text, re.M):
+        *sources, _ = match.group(1).split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+    assert re.search(r"^USER (?!root)\w+", text, re.M)
+    assert text.count("FROM ") >= 3  # multi-stage
+
+
+def test_makefile_targets_used_by_docker_exist():
+    makefile = (ROOT / "Makefile").read_text()
+    for argv in _docker_commands():
+        if argv[0] == "make":
+            for target in argv[1:]:
+                assert re.search(rf"^{re.escape(target)}:", makefile, re.M), target
+
+
+def test_beat_is_a_singleton_and_workers_autoscale():
+    docs = {
+        (d["kind"], d["metadata"]["name"]): d
+        for path in (DEPLOY / "k8s").glob("*.yaml")
+        for d in _yaml_documents(path)
+    }
+    beat = docs[("Deployment", "openbook-beat")]
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"]["type"] == "Recreate"
+    hpa = docs[("HorizontalPodAutoscaler", "openbook-worker")]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "openbook-worker"
+    assert ("Job", "openbook-migrate") in docs
+
+
+def test_env_example_names_every_setting_the_code_reads():
+    settings_text = (ROOT / "openbook" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\("([A-Z_]+)"', settings_text))
+    example = set(re.findall(r"^([A-Z_]+)=", (DEPLOY / ".env.example").read_text(), re.M))
+    # Settings that only tests or the embedded runtime set, and the optional tuning knobs.
+    internal = {
+        "TEST_DATABASE_NAME", "CACHE_KEY_PREFIX", "CELERY_QUEUE", "STATICFILES_STORAGE",
+        "WHITENOISE_USE_FINDERS", "PASSWORD_HASHERS", "HEALTHZ_WORKER_TIMEOUT",
+        "CONN_MAX_AGE", "SESSION_COOKIE_AGE", "SECURE_HSTS_SECONDS", "STATIC_ROOT",
+        "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "API_THROTTLE_ANON", "API_THROTTLE_USER",
+        "OPENBOOK_HOME",
+    }  # fmt: skip
+    missing = read - example - internal
+    assert not missing, f"deploy/.env.example does not mention {sorted(missing)}"
