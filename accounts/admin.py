@@ -10,6 +10,22 @@ from accounts import services
 from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
 
 
+def _save_membership(request, membership: Membership) -> Membership:
+    """Create or change a membership through the audited services."""
+    if membership.pk is None:
+        return services.membership_create(
+            actor=request.user,
+            user=membership.user,
+            role=membership.role,
+            organisation=membership.organisation,
+            system=membership.system,
+            region=membership.region,
+        )
+    before = services.membership_snapshot(Membership.objects.get(pk=membership.pk))
+    services.membership_update(actor=request.user, membership=membership, before=before)
+    return membership
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -40,18 +56,7 @@ class UserAdmin(BaseUserAdmin):
         for membership in formset.deleted_objects:
             services.membership_delete(actor=request.user, membership=membership)
         for membership in instances:
-            if membership.pk is None:
-                services.membership_create(
-                    actor=request.user,
-                    user=membership.user,
-                    role=membership.role,
-                    organisation=membership.organisation,
-                    system=membership.system,
-                    region=membership.region,
-                )
-            else:
-                before = services.membership_snapshot(Membership.objects.get(pk=membership.pk))
-                services.membership_update(actor=request.user, membership=membership, before=before)
+            _save_membership(request, membership)
 
 
 @admin.register(Membership)
@@ -62,19 +67,7 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "organisation", "system", "region"]
 
     def save_model(self, request, obj, form, change):
-        if change:
-            before = services.membership_snapshot(Membership.objects.get(pk=obj.pk))
-            services.membership_update(actor=request.user, membership=obj, before=before)
-        else:
-            created = services.membership_create(
-                actor=request.user,
-                user=obj.user,
-                role=obj.role,
-                organisation=obj.organisation,
-                system=obj.system,
-                region=obj.region,
-            )
-            obj.pk = created.pk
+        obj.pk = _save_membership(request, obj).pk
 
     def delete_model(self, request, obj):
         services.membership_delete(actor=request.user, membership=obj)

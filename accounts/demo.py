@@ -60,8 +60,14 @@ PEOPLE = [
 ]
 ADMIN = ("admin@openbook.invalid", "Ash Administrator")
 
-DEMO_LOGINS = [(ADMIN[0], "platform administrator (also /admin/)")] + [
-    (email, f"{Role(role).label}, {where}") for email, _, role, where in PEOPLE
+_PLACES = {REGION[0]: REGION[1]} | {
+    key: value
+    for code, (system_name, organisations) in SYSTEMS.items()
+    for key, value in [(code, system_name)]
+    + [(ods, f"{name} ({ods})") for ods, name, _ in organisations]
+}
+DEMO_LOGINS = [(ADMIN[0], "Platform administrator (also /admin/)")] + [
+    (email, f"{Role(role).label}, {_PLACES[where]}") for email, _, role, where in PEOPLE
 ]
 
 

@@ -11,5 +11,5 @@ class Command(ServeCommand):
     def print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {self.demo_password}):")
         for email, what in DEMO_LOGINS:
-            self.stdout.write(f"  {email:<40} {what}")
+            self.stdout.write(f"  {email:<42} {what}")
         self.stdout.write("")
