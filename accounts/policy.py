@@ -154,3 +154,30 @@ def is_region_reviewer(user: AnyUser, region: Region) -> bool:
 def can_view_audit(user: AnyUser, system: System) -> bool:
     """Every partner of a system may read its decision trail (it is theirs to check)."""
     return can_view_system(user, system)
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+def can_view_submitted(user: AnyUser, organisation: Organisation) -> bool:
+    """Submitted versions are open book: the organisation, its system, the region's reviewers."""
+    return can_view_organisation(user, organisation)
+
+
+def can_edit_draft(user: AnyUser, organisation: Organisation) -> bool:
+    return can_prepare(user, organisation)
+
+
+def can_submit(user: AnyUser, organisation: Organisation) -> bool:
+    """Submitting (and recalling) is for the organisation's approvers, on behalf of the board."""
+    return can_approve(user, organisation)
+
+
+def can_decide_submission(user: AnyUser, organisation: Organisation) -> bool:
+    """Accepting or returning a submission is for the lead of the organisation's system."""
+    return organisation.system_id in system_ids_with_role(user, (Role.SYSTEM_LEAD,))
+
+
+def can_comment(user: AnyUser, organisation: Organisation) -> bool:
+    """Comments are shared by the organisation and its system (and seen by the region)."""
+    return can_view_drafts(user, organisation) or can_view_submitted(user, organisation)

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from openbook.errors import Conflict, ProblemList
+
 router = DefaultRouter()
 
 
@@ -34,6 +36,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     Services raise Django's ValidationError and PermissionDenied; they map to 400 and 403 here
     just as they render as messages in HTML views.
     """
+    if isinstance(exc, Conflict):
+        body = _error_body("conflict", exc.message)
+        body["error"]["conflicts"] = exc.conflicts
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ProblemList):
+        body = _error_body("invalid", exc.summary)
+        body["error"]["problems"] = exc.problems
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else None
         message = "; ".join(exc.messages)

@@ -1,0 +1,179 @@
+"""Pure calculations over plan figures: derived lines, totals, checks on a value, differences.
+
+No Django, no database, no clock: plain dataclasses and Decimal in, values out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+MONTHS = tuple(range(1, 13))
+ZERO = Decimal("0")
+# Figures are kept to three decimal places (£ thousands to the pound; WTE to a thousandth).
+QUANTUM = Decimal("0.001")
+MAX_ABS = Decimal("999999999999999")
+
+# (line code, counterparty id or None, month)
+CellKey = tuple[str, int | None, int]
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    code: str
+    label: str
+    unit: str  # gbp000 | wte | count | percent
+    sign: str = "positive"  # positive | negative | any
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    formula: tuple[tuple[int, str], ...] | None = None  # ((+1, "F100"), (-1, "F200"), ...)
+
+    @property
+    def is_derived(self) -> bool:
+        return self.formula is not None
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be accepted, with a message a finance team can act on."""
+
+
+def parse_value(raw: object) -> Decimal | None:
+    """Read a typed or uploaded figure. Blank means no figure. Commas are allowed, £ is not."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueProblem("is not a number")
+    if isinstance(raw, int | Decimal):
+        number = Decimal(raw)
+    elif isinstance(raw, float):
+        number = Decimal(repr(raw))
+    else:
+        text = str(raw).strip().replace(",", "")
+        if text == "":
+            return None
+        if text.startswith("(") and text.endswith(")"):  # accountants' negative
+            text = "-" + text[1:-1]
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueProblem("is not a number") from None
+    if not number.is_finite():
+        raise ValueProblem("is not a number")
+    if abs(number) > MAX_ABS:
+        raise ValueProblem("is too large")
+    if number != number.quantize(QUANTUM):
+        raise ValueProblem("has more than three decimal places")
+    return number.quantize(QUANTUM)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def check_value(line: LineSpec, value: Decimal) -> str | None:
+    """Why this value is not allowed on this line, or None if it is."""
+    if line.is_derived:
+        return "is worked out from other lines and cannot be entered"
+    if line.sign == "positive" and value < 0:
+        return "must be zero or more"
+    if line.sign == "negative" and value > 0:
+        return "must be zero or less"
+    if line.minimum is not None and value < line.minimum:
+        return f"must be at least {_fmt(line.minimum)}"
+    if line.maximum is not None and value > line.maximum:
+        return f"must be at most {_fmt(line.maximum)}"
+    if line.unit == "percent" and not (ZERO <= value <= Decimal(100)):
+        return "must be a percentage between 0 and 100"
+    return None
+
+
+def month_totals(cells: Mapping[CellKey, Decimal]) -> dict[tuple[str, int], Decimal]:
+    """Each line's value per month, its counterparty rows added together."""
+    totals: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    for (code, _counterparty, month), value in cells.items():
+        totals[(code, month)] += value
+    return dict(totals)
+
+
+def derive(
+    lines: Sequence[LineSpec], cells: Mapping[CellKey, Decimal]
+) -> dict[tuple[str, int], Decimal]:
+    """Every derived line's value per month. Derived lines may use other derived lines."""
+    by_code = {line.code: line for line in lines}
+    totals = month_totals(cells)
+    derived: dict[tuple[str, int], Decimal] = {}
+    resolving: set[str] = set()
+
+    def value(code: str, month: int) -> Decimal:
+        line = by_code.get(code)
+        if line is None or not line.is_derived:
+            return totals.get((code, month), ZERO)
+        if (code, month) in derived:
+            return derived[(code, month)]
+        if code in resolving:
+            raise ValueError(f"derived line {code} refers to itself")
+        resolving.add(code)
+        result = sum(
+            (Decimal(coefficient) * value(ref, month) for coefficient, ref in line.formula or ()),
+            ZERO,
+        )
+        resolving.discard(code)
+        derived[(code, month)] = result
+        return result
+
+    for line in lines:
+        if line.is_derived:
+            for month in MONTHS:
+                value(line.code, month)
+    return derived
+
+
+def row_total(unit: str, by_month: Mapping[int, Decimal]) -> Decimal | None:
+    """A row's year figure: money and counts add up; WTE is the year-end (M12) position;
+    percentages have no meaningful total."""
+    if unit in ("gbp000", "count"):
+        return sum(by_month.values(), ZERO)
+    if unit == "wte":
+        return by_month.get(12)
+    return None
+
+
+def column_totals(cells: Mapping[CellKey, Decimal], codes: Iterable[str]) -> dict[int, Decimal]:
+    """Month totals across the given (input) lines, e.g. a section's money lines."""
+    wanted = set(codes)
+    totals = {month: ZERO for month in MONTHS}
+    for (code, _counterparty, month), value in cells.items():
+        if code in wanted:
+            totals[month] += value
+    return totals
+
+
+@dataclass(frozen=True)
+class Change:
+    key: CellKey
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def delta(self) -> Decimal:
+        return (self.after or ZERO) - (self.before or ZERO)
+
+
+def diff(before: Mapping[CellKey, Decimal], after: Mapping[CellKey, Decimal]) -> list[Change]:
+    """Cells that differ between two sets of figures, in a stable order."""
+    changes = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1] or 0, k[2])):
+        a, b = before.get(key), after.get(key)
+        if a != b:
+            changes.append(Change(key, a, b))
+    return changes
+
+
+def change_totals(changes: Iterable[Change], units: Mapping[str, str]) -> dict[str, Decimal]:
+    """The net change by unit (so £000 are not added to WTE)."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for change in changes:
+        totals[units.get(change.key[0], "")] += change.delta
+    return dict(totals)

@@ -1,0 +1,143 @@
+"""Reads of planning data, scoped to the person asking through accounts.policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts import policy
+from accounts.models import Organisation
+from accounts.selectors import organisation_get
+from plans.calculations import CellKey, LineSpec
+from plans.models import Comment, Line, Narrative, PlanningRound, Submission, Value, Version
+
+if TYPE_CHECKING:
+    from accounts.policy import AnyUser
+
+
+def rounds_visible_to(user: AnyUser) -> QuerySet[PlanningRound]:
+    """Rounds are national: everyone signed in sees them."""
+    if not user.is_authenticated:
+        return PlanningRound.objects.none()
+    return PlanningRound.objects.select_related("template_version__template")
+
+
+def round_get(user: AnyUser, slug: str) -> PlanningRound:
+    try:
+        return rounds_visible_to(user).get(slug=slug)
+    except PlanningRound.DoesNotExist:
+        raise Http404("No such planning round.") from None
+
+
+def submissions_visible_to(user: AnyUser) -> QuerySet[Submission]:
+    """Own organisations' submissions, and partners' once they have submitted something."""
+    own = policy.member_organisation_ids(user)
+    has_submitted = Exists(Version.objects.filter(submission=OuterRef("pk"), number__gt=0))
+    return (
+        Submission.objects.filter(
+            organisation__in=Organisation.objects.filter(policy.organisations_q(user))
+        )
+        .filter(Q(organisation_id__in=own) | Q(has_submitted))
+        .select_related("organisation", "organisation__system", "round")
+    )
+
+
+def submission_find(
+    user: AnyUser, plan_round: PlanningRound, ods_code: str
+) -> tuple[Organisation, Submission | None]:
+    """The organisation (404 if not visible) and its submission for the round, if it has one
+    the person may see."""
+    organisation = organisation_get(user, ods_code)
+    submission = (
+        submissions_visible_to(user).filter(round=plan_round, organisation=organisation).first()
+    )
+    return organisation, submission
+
+
+def submission_get(user: AnyUser, plan_round: PlanningRound, ods_code: str) -> Submission:
+    _, submission = submission_find(user, plan_round, ods_code)
+    if submission is None:
+        raise Http404("No such submission.")
+    return submission
+
+
+def versions_visible(user: AnyUser, submission: Submission) -> QuerySet[Version]:
+    versions = submission.versions.select_related("created_by").order_by("number")
+    if not policy.can_view_drafts(user, submission.organisation):
+        versions = versions.filter(number__gt=0)
+    return versions
+
+
+def version_get(user: AnyUser, submission: Submission, number: int) -> Version:
+    version = versions_visible(user, submission).filter(number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def latest_version(user: AnyUser, submission: Submission) -> Version | None:
+    """The draft for the organisation's own people; the latest submitted version for others."""
+    return (
+        versions_visible(user, submission).order_by("-number").first()
+        if not policy.can_view_drafts(user, submission.organisation)
+        else submission.versions.filter(number=0).first()
+    )
+
+
+def lines_for(template_version_id: int, kind: str) -> QuerySet[Line]:
+    """The lines an organisation of this kind completes, in template order."""
+    return (
+        Line.objects.filter(
+            section__template_version_id=template_version_id, kinds__contains=[kind]
+        )
+        .select_related("section")
+        .order_by("section__position", "position")
+    )
+
+
+def counterparties_for(organisation: Organisation, counterparty: str) -> list[Organisation]:
+    """The partners in the organisation's system a counterparty line has one row for."""
+    if counterparty == "commissioner":
+        kinds = [Organisation.Kind.COMMISSIONER]
+    elif counterparty == "provider":
+        kinds = list(Organisation.PROVIDER_KINDS)
+    else:
+        return []
+    return list(
+        Organisation.objects.filter(system_id=organisation.system_id, kind__in=kinds)
+        .exclude(pk=organisation.pk)
+        .order_by("name")
+    )
+
+
+def line_spec(line: Line) -> LineSpec:
+    return LineSpec(
+        code=line.code,
+        label=line.label,
+        unit=line.unit,
+        sign=line.sign,
+        minimum=line.minimum,
+        maximum=line.maximum,
+        formula=tuple((int(c), str(ref)) for c, ref in line.formula) if line.formula else None,
+    )
+
+
+def version_cells(version: Version) -> dict[CellKey, Decimal]:
+    """All figures of a version, keyed by (line code, counterparty id, month)."""
+    rows = Value.objects.filter(version=version).values_list(
+        "line__code", "counterparty_id", "month", "value"
+    )
+    return {(code, cp, month): value for code, cp, month, value in rows}
+
+
+def version_narratives(version: Version) -> dict[str, str]:
+    return dict(Narrative.objects.filter(version=version).values_list("section__code", "text"))
+
+
+def comments_for(user: AnyUser, submission: Submission) -> QuerySet[Comment]:
+    if not policy.can_comment(user, submission.organisation):
+        raise Http404("No such submission.")
+    return submission.comments.select_related("author", "line", "parent")

@@ -1,0 +1,37 @@
+"""Writes to planning data. Each is one transaction, checks the policy, and is audited."""
+
+from plans.services.drafts import (
+    UNSET,
+    CellInput,
+    SaveResult,
+    cells_from_rows,
+    draft_save,
+    narrative_save,
+    submission_start,
+)
+from plans.services.templates import BUILTIN_TEMPLATE, round_save, template_load
+from plans.services.workflow import (
+    comment_add,
+    submission_accept,
+    submission_recall,
+    submission_return,
+    submission_submit,
+)
+
+__all__ = [
+    "BUILTIN_TEMPLATE",
+    "UNSET",
+    "CellInput",
+    "SaveResult",
+    "cells_from_rows",
+    "comment_add",
+    "draft_save",
+    "narrative_save",
+    "round_save",
+    "submission_accept",
+    "submission_recall",
+    "submission_return",
+    "submission_start",
+    "submission_submit",
+    "template_load",
+]

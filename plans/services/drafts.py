@@ -1,0 +1,321 @@
+"""Changing the working draft: figures and narratives, all or nothing, never over
+someone else's change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts import policy
+from accounts.models import Organisation
+from openbook.audit import audit_record
+from openbook.errors import Conflict, ProblemList
+from plans import calculations, selectors
+from plans.models import (
+    MONTH_LABELS,
+    Line,
+    Narrative,
+    PlanningRound,
+    Section,
+    Submission,
+    Value,
+    Version,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# --- drafts -----------------------------------------------------------------------------------
+
+UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class CellInput:
+    """One cell someone wants to set: a line (and counterparty) in a month.
+
+    `expected` is the value the editor started from (None for an empty cell); when given,
+    the save is refused if someone else has changed the cell since.
+    """
+
+    line: str
+    month: int
+    value: object
+    counterparty: str | None = None
+    expected: object = UNSET
+    where: str = ""  # how to name the cell in a message, e.g. "Finance!D7"
+
+    def name(self) -> str:
+        if self.where:
+            return self.where
+        cp = f" ({self.counterparty})" if self.counterparty else ""
+        month = MONTH_LABELS[self.month - 1] if 1 <= self.month <= 12 else f"month {self.month}"
+        return f"{self.line}{cp}, {month}"
+
+
+@dataclass
+class SaveResult:
+    changed: int
+    revision: int
+    cells: dict[calculations.CellKey, Decimal | None] = field(default_factory=dict)
+
+
+def submission_start(
+    *, actor: User, plan_round: PlanningRound, organisation: Organisation
+) -> Submission:
+    """The organisation's submission for the round, made (with an empty draft) on first use."""
+    if not policy.can_view_drafts(actor, organisation):
+        raise PermissionDenied("Only the organisation's own people can start its plan.")
+    submission, created = Submission.objects.get_or_create(
+        round=plan_round, organisation=organisation
+    )
+    if created:
+        Version.objects.create(submission=submission, number=0, created_by=actor)
+    return submission
+
+
+def _editable(actor: User, submission: Submission) -> None:
+    if not policy.can_edit_draft(actor, submission.organisation):
+        raise PermissionDenied(
+            "Only the organisation's preparers and approvers can change its plan."
+        )
+    if not submission.is_editable:
+        raise ValidationError(
+            f"The plan is {submission.get_status_display().lower()}, so its figures cannot be "
+            "changed. An approver can recall it, or the system lead can return it."
+        )
+
+
+def _line_index(submission: Submission) -> dict[str, Line]:
+    return {
+        line.code: line
+        for line in selectors.lines_for(
+            submission.round.template_version_id, submission.organisation.kind
+        )
+        if line.section.kind == Section.Kind.GRID
+    }
+
+
+def _resolve_cells(
+    submission: Submission, cells: Sequence[CellInput]
+) -> list[tuple[CellInput, Line, int | None, Decimal | None, Any]]:
+    """Check every cell; raise ProblemList naming each bad one, or return them resolved."""
+    lines = _line_index(submission)
+    counterparty_ids: dict[str, dict[str, int]] = {}
+    problems: list[dict[str, Any]] = []
+    resolved = []
+    seen: set[calculations.CellKey] = set()
+    for cell in cells:
+
+        def problem(message: str, cell: CellInput = cell) -> None:
+            problems.append(
+                {
+                    "cell": cell.name(),
+                    "value": "" if cell.value is None else str(cell.value),
+                    "problem": message,
+                }
+            )
+
+        line = lines.get(cell.line)
+        if line is None:
+            problem(f"there is no line {cell.line} in this organisation's template")
+            continue
+        if line.is_derived:
+            problem("is worked out from other lines and cannot be entered")
+            continue
+        if not isinstance(cell.month, int) or not 1 <= cell.month <= 12:
+            problem("the month must be 1 (April) to 12 (March)")
+            continue
+        counterparty_id = None
+        if line.counterparty:
+            if line.counterparty not in counterparty_ids:
+                counterparty_ids[line.counterparty] = {
+                    o.ods_code: o.pk
+                    for o in selectors.counterparties_for(
+                        submission.organisation, line.counterparty
+                    )
+                }
+            counterparty_id = counterparty_ids[line.counterparty].get(
+                (cell.counterparty or "").upper()
+            )
+            if counterparty_id is None:
+                problem(
+                    f"needs a {line.counterparty} in the system as counterparty, "
+                    f"not {cell.counterparty or 'none'}"
+                )
+                continue
+        elif cell.counterparty:
+            problem("this line has no counterparty")
+            continue
+        key = (line.code, counterparty_id, cell.month)
+        if key in seen:
+            problem("is given twice")
+            continue
+        seen.add(key)
+        try:
+            value = calculations.parse_value(cell.value)
+            expected = (
+                cell.expected if cell.expected is UNSET else calculations.parse_value(cell.expected)
+            )
+        except calculations.ValueProblem as exc:
+            problem(str(exc))
+            continue
+        if value is not None:
+            why = calculations.check_value(selectors.line_spec(line), value)
+            if why:
+                problem(why)
+                continue
+        resolved.append((cell, line, counterparty_id, value, expected))
+    if problems:
+        count = len(problems)
+        raise ProblemList(
+            f"{count} value{'s' if count != 1 else ''} could not be accepted, "
+            "so nothing was saved.",
+            problems,
+        )
+    return resolved
+
+
+@transaction.atomic
+def draft_save(
+    *, actor: User, submission: Submission, cells: Sequence[CellInput], source: str = "grid"
+) -> SaveResult:
+    """Set figures in the working draft: all or nothing, and never over someone else's change.
+
+    Saving the same cells twice leaves the same state (the second save changes nothing).
+    """
+    _editable(actor, submission)
+    resolved = _resolve_cells(submission, cells)
+    draft = Version.objects.select_for_update().get(submission=submission, number=0)
+    current = {
+        (line_id, cp, month): (pk, value)
+        for pk, line_id, cp, month, value in Value.objects.filter(version=draft).values_list(
+            "pk", "line_id", "counterparty_id", "month", "value"
+        )
+    }
+    conflicts = []
+    upserts: list[Value] = []
+    deletes: list[int] = []
+    changes: dict[calculations.CellKey, Decimal | None] = {}
+    before_after = []
+    for cell, line, counterparty_id, value, expected in resolved:
+        pk, now = current.get((line.pk, counterparty_id, cell.month), (None, None))
+        if now == value:
+            continue
+        if expected is not UNSET and expected != now:
+            conflicts.append(
+                {
+                    "cell": cell.name(),
+                    "yours": None if value is None else str(value),
+                    "theirs": None if now is None else str(now),
+                }
+            )
+            continue
+        changes[(line.code, counterparty_id, cell.month)] = value
+        before_after.append(
+            [cell.name(), None if now is None else str(now), None if value is None else str(value)]
+        )
+        if value is None:
+            deletes.append(pk)
+        else:
+            upserts.append(
+                Value(
+                    version=draft,
+                    line=line,
+                    counterparty_id=counterparty_id,
+                    month=cell.month,
+                    value=value,
+                )
+            )
+    if conflicts:
+        raise Conflict(
+            "Someone else changed "
+            + ("this figure" if len(conflicts) == 1 else f"{len(conflicts)} of these figures")
+            + " after you started. Nothing was saved: check their value and enter yours again.",
+            conflicts,
+        )
+    if not changes:
+        return SaveResult(changed=0, revision=draft.revision)
+    if deletes:
+        Value.objects.filter(pk__in=deletes).delete()
+    if upserts:
+        Value.objects.bulk_create(
+            upserts,
+            update_conflicts=True,
+            unique_fields=["version", "line", "counterparty", "month"],
+            update_fields=["value"],
+            batch_size=2000,
+        )
+    draft.revision += 1
+    draft.save(update_fields=["revision"])
+    audit_record(
+        action="draft.saved",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        payload={
+            "source": source,
+            "cells_changed": len(changes),
+            "revision": draft.revision,
+            # The cells themselves for an edit; a whole upload is summarised by its count.
+            "changes": before_after if len(before_after) <= 50 else None,
+        },
+    )
+    return SaveResult(changed=len(changes), revision=draft.revision, cells=changes)
+
+
+@transaction.atomic
+def narrative_save(*, actor: User, submission: Submission, section_code: str, text: str) -> bool:
+    """Set a narrative section's text in the draft. Returns whether anything changed."""
+    _editable(actor, submission)
+    section = Section.objects.filter(
+        template_version_id=submission.round.template_version_id,
+        code=section_code,
+        kind=Section.Kind.NARRATIVE,
+        kinds__contains=[submission.organisation.kind],
+    ).first()
+    if section is None:
+        raise ValidationError(f"There is no narrative section {section_code!r} in this template.")
+    text = text.strip()
+    if len(text) > 20000:
+        raise ValidationError("A narrative can be at most 20,000 characters.")
+    draft = Version.objects.select_for_update().get(submission=submission, number=0)
+    existing = Narrative.objects.filter(version=draft, section=section).first()
+    if (existing.text if existing else "") == text:
+        return False
+    if not text:
+        existing.delete()
+    elif existing:
+        existing.text = text
+        existing.save(update_fields=["text"])
+    else:
+        Narrative.objects.create(version=draft, section=section, text=text)
+    draft.revision += 1
+    draft.save(update_fields=["revision"])
+    audit_record(
+        action="draft.narrative_saved",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        payload={"section": section.code, "characters": len(text)},
+    )
+    return True
+
+
+def cells_from_rows(rows: Iterable[dict[str, Any]]) -> list[CellInput]:
+    """API rows ({line, counterparty?, month, value, expected?}) as cell inputs."""
+    return [
+        CellInput(
+            line=str(row["line"]),
+            month=row["month"],
+            value=row.get("value"),
+            counterparty=row.get("counterparty") or None,
+            expected=row.get("expected", UNSET),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,126 @@
+"""Loading templates and setting up planning rounds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts import policy
+from openbook.audit import audit_record
+from plans.models import (
+    Line,
+    PlanningRound,
+    Section,
+    Template,
+    TemplateVersion,
+)
+from plans.template_definition import DefinitionError, checksum, normalise
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+BUILTIN_TEMPLATE = Path(__file__).parent.parent / "builtin" / "operational-plan-v1.yaml"
+
+# --- templates and rounds ------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_load(
+    *, path: Path = BUILTIN_TEMPLATE, actor: User | None = None
+) -> tuple[TemplateVersion, bool]:
+    """Load a template definition file; loading the same version again changes nothing.
+
+    A loaded version is frozen: a file that changes it must carry a new version number.
+    """
+    try:
+        definition = normalise(yaml.safe_load(path.read_text()))
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ValidationError(f"{path.name} is not a valid template definition: {exc}") from exc
+    except DefinitionError as exc:
+        raise ValidationError(f"{path.name}: {exc}") from exc
+    digest = checksum(definition)
+    template, _ = Template.objects.get_or_create(
+        code=definition["code"], defaults={"name": definition["name"]}
+    )
+    existing = TemplateVersion.objects.filter(
+        template=template, number=definition["version"]
+    ).first()
+    if existing is not None:
+        if existing.checksum != digest:
+            raise ValidationError(
+                f"{template.code} version {existing.number} is already loaded with different "
+                "contents. Give the changed template a new version number."
+            )
+        return existing, False
+    version = TemplateVersion.objects.create(
+        template=template, number=definition["version"], definition=definition, checksum=digest
+    )
+    for s_pos, section in enumerate(definition["sections"], start=1):
+        section_row = Section.objects.create(
+            template_version=version,
+            code=section["code"],
+            name=section["name"],
+            kind=section["kind"],
+            guidance=section["guidance"],
+            position=s_pos,
+            kinds=section["kinds"],
+            required=section["required"],
+        )
+        Line.objects.bulk_create(
+            Line(
+                section=section_row,
+                code=line["code"],
+                label=line["label"],
+                unit=line["unit"],
+                sign=line["sign"],
+                kinds=line["kinds"],
+                counterparty=line["counterparty"],
+                formula=line["formula"],
+                minimum=None if line["min"] is None else Decimal(line["min"]),
+                maximum=None if line["max"] is None else Decimal(line["max"]),
+                required=line["required"],
+                position=l_pos,
+            )
+            for l_pos, line in enumerate(section["lines"], start=1)
+        )
+    audit_record(
+        action="template.loaded",
+        actor=actor,
+        actor_label="" if actor else "system set-up",
+        obj=version,
+        after={"template": template.code, "version": version.number, "checksum": digest},
+    )
+    return version, True
+
+
+@transaction.atomic
+def round_save(*, actor: User | None, plan_round: PlanningRound) -> PlanningRound:
+    """Create or change a planning round (platform administrators)."""
+    if actor is not None and not policy.is_platform_admin(actor):
+        raise PermissionDenied("Only a platform administrator can set up planning rounds.")
+    plan_round.full_clean()
+    if plan_round.draft_deadline > plan_round.final_deadline:
+        raise ValidationError(
+            {"draft_deadline": "The draft deadline must come before the final one."}
+        )
+    created = plan_round.pk is None
+    plan_round.save()
+    audit_record(
+        action="round.created" if created else "round.changed",
+        actor=actor,
+        actor_label="" if actor else "system set-up",
+        obj=plan_round,
+        after={
+            "name": plan_round.name,
+            "financial_year": plan_round.financial_year,
+            "template_version": plan_round.template_version.label,
+            "draft_deadline": plan_round.draft_deadline,
+            "final_deadline": plan_round.final_deadline,
+        },
+    )
+    return plan_round

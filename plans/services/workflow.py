@@ -1,0 +1,298 @@
+"""Submit, accept, return, recall, and comments on a submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts import policy
+from openbook.audit import audit_record
+from openbook.errors import ProblemList
+from plans import calculations, selectors
+from plans.models import (
+    MONTH_LABELS,
+    Comment,
+    Line,
+    Narrative,
+    Section,
+    Submission,
+    Value,
+    Version,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# --- workflow ---------------------------------------------------------------------------------
+
+
+def _missing_required(submission: Submission, draft: Version) -> list[str]:
+    missing = []
+    kind = submission.organisation.kind
+    filled = set(Value.objects.filter(version=draft).values_list("line__code", "month").distinct())
+    for line in selectors.lines_for(submission.round.template_version_id, kind).filter(
+        required=True
+    ):
+        if line.is_derived:
+            continue
+        months = [MONTH_LABELS[m - 1] for m in calculations.MONTHS if (line.code, m) not in filled]
+        if months:
+            where = "every month" if len(months) == 12 else ", ".join(months)
+            missing.append(
+                f"{line.section.name}: {line.code} {line.label} has no figure for {where}"
+            )
+    narratives = set(
+        Narrative.objects.filter(version=draft).values_list("section__code", flat=True)
+    )
+    for section in Section.objects.filter(
+        template_version_id=submission.round.template_version_id,
+        kind=Section.Kind.NARRATIVE,
+        required=True,
+        kinds__contains=[kind],
+    ):
+        if section.code not in narratives:
+            missing.append(f"{section.name}: the narrative is empty")
+    return missing
+
+
+def _snapshot(draft: Version, new: Version) -> None:
+    """Copy the draft's figures and narratives into the new version, set-based."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Value._meta.db_table} (version_id, line_id, counterparty_id, month, value)
+            SELECT %s, line_id, counterparty_id, month, value
+            FROM {Value._meta.db_table} WHERE version_id = %s
+            """,  # noqa: S608  (table names from the models, values as parameters)
+            [new.pk, draft.pk],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {Narrative._meta.db_table} (version_id, section_id, text)
+            SELECT %s, section_id, text FROM {Narrative._meta.db_table} WHERE version_id = %s
+            """,  # noqa: S608
+            [new.pk, draft.pk],
+        )
+
+
+def _lock(submission: Submission) -> Submission:
+    return (
+        Submission.objects.select_for_update()
+        .select_related("organisation", "round")
+        .get(pk=submission.pk)
+    )
+
+
+@transaction.atomic
+def submission_submit(
+    *,
+    actor: User,
+    submission: Submission,
+    board_approval_date: dt.date,
+    confirmed: bool,
+    late_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Version:
+    """An approver submits the draft on the board's behalf: it is frozen as a new version."""
+    submission = _lock(submission)
+    if not policy.can_submit(actor, submission.organisation):
+        raise PermissionDenied("Only the organisation's approvers can submit its plan.")
+    if not submission.is_editable:
+        raise ValidationError(f"The plan is already {submission.get_status_display().lower()}.")
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not confirmed:
+        errors["confirmed"] = ["Confirm that the board has approved this plan."]
+    if board_approval_date is None:
+        errors["board_approval_date"] = ["Enter the date the board approved the plan."]
+    elif board_approval_date > timezone.localdate(now):
+        errors["board_approval_date"] = ["The board approval date cannot be in the future."]
+    late = now > submission.round.final_deadline
+    late_reason = late_reason.strip()
+    if late and not late_reason:
+        errors["late_reason"] = ["The final deadline has passed: say why the plan is late."]
+    if errors:
+        raise ValidationError(errors)
+    draft = Version.objects.select_for_update().get(submission=submission, number=0)
+    missing = _missing_required(submission, draft)
+    if missing:
+        raise ProblemList(
+            "The plan is not complete, so it was not submitted.",
+            [
+                {"cell": m.split(":")[0], "value": "", "problem": m.split(": ", 1)[1]}
+                for m in missing
+            ],
+        )
+    last = submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    new = Version.objects.create(
+        submission=submission,
+        number=last + 1,
+        created_by=actor,
+        board_approval_date=board_approval_date,
+        late=late,
+        late_reason=late_reason,
+        revision=draft.revision,
+    )
+    _snapshot(draft, new)
+    submission.status = Submission.Status.SUBMITTED
+    submission.save(update_fields=["status", "updated_at"])
+    if late:
+        Comment.objects.create(
+            submission=submission, author=actor, kind=Comment.Kind.LATE_REASON, body=late_reason
+        )
+    previous = selectors.version_cells(submission.versions.get(number=last)) if last else {}
+    changes = calculations.diff(previous, selectors.version_cells(new))
+    audit_record(
+        action="submission.submitted",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        after={
+            "version": new.number,
+            "board_approval_date": board_approval_date.isoformat(),
+            "late": late,
+            "values": new.values.count(),
+        },
+        payload={
+            "cells_changed_since_last_version": len(changes),
+            "changes": [
+                [
+                    c.key[0],
+                    c.key[1],
+                    c.key[2],
+                    str(c.before) if c.before is not None else None,
+                    str(c.after) if c.after is not None else None,
+                ]
+                for c in changes[:500]
+            ],
+        },
+        reason=late_reason,
+    )
+    return new
+
+
+def _decide(actor: User, submission: Submission) -> Submission:
+    submission = _lock(submission)
+    if not policy.can_decide_submission(actor, submission.organisation):
+        if policy.can_view_submitted(actor, submission.organisation):
+            raise PermissionDenied("Only the system lead can accept or return a submission.")
+        raise PermissionDenied("Not allowed.")
+    if submission.status != Submission.Status.SUBMITTED:
+        raise ValidationError(
+            "Only a submitted plan can be accepted or returned; "
+            f"this one is {submission.get_status_display().lower()}."
+        )
+    return submission
+
+
+@transaction.atomic
+def submission_accept(*, actor: User, submission: Submission) -> Submission:
+    """The system lead accepts the submitted plan into the system plan."""
+    submission = _decide(actor, submission)
+    submission.status = Submission.Status.ACCEPTED
+    submission.save(update_fields=["status", "updated_at"])
+    version = submission.versions.order_by("-number").first()
+    audit_record(
+        action="submission.accepted",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        after={"version": version.number if version else None},
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_return(*, actor: User, submission: Submission, reason: str) -> Submission:
+    """The system lead returns the plan with a reason; it goes back to draft."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the plan is being returned."})
+    submission = _decide(actor, submission)
+    submission.status = Submission.Status.RETURNED
+    submission.save(update_fields=["status", "updated_at"])
+    Comment.objects.create(
+        submission=submission, author=actor, kind=Comment.Kind.RETURN_REASON, body=reason
+    )
+    audit_record(
+        action="submission.returned",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        reason=reason,
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_recall(
+    *, actor: User, submission: Submission, now: dt.datetime | None = None
+) -> Submission:
+    """An approver takes the plan back before the system lead acts and before the deadline."""
+    submission = _lock(submission)
+    if not policy.can_submit(actor, submission.organisation):
+        raise PermissionDenied("Only the organisation's approvers can recall its plan.")
+    if submission.status != Submission.Status.SUBMITTED:
+        raise ValidationError(
+            "Only a submitted plan that the system lead has not acted on can be recalled."
+        )
+    if (now or timezone.now()) > submission.round.final_deadline:
+        raise ValidationError(
+            "The final deadline has passed, so the plan can no longer be recalled."
+        )
+    submission.status = Submission.Status.DRAFT
+    submission.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="submission.recalled",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+    )
+    return submission
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    actor: User,
+    submission: Submission,
+    body: str,
+    line_code: str | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """A comment on the submission or one of its lines, or a reply in a thread."""
+    if not policy.can_comment(actor, submission.organisation):
+        raise PermissionDenied("Not allowed.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a comment first."})
+    if len(body) > 5000:
+        raise ValidationError({"body": "A comment can be at most 5,000 characters."})
+    line = None
+    if line_code:
+        line = Line.objects.filter(
+            section__template_version_id=submission.round.template_version_id, code=line_code
+        ).first()
+        if line is None:
+            raise ValidationError({"line": f"There is no line {line_code} in this template."})
+    if parent is not None and parent.submission_id != submission.pk:
+        raise ValidationError({"parent": "You can only reply to a comment on the same plan."})
+    comment = Comment.objects.create(
+        submission=submission, author=actor, body=body, line=line, parent=parent
+    )
+    audit_record(
+        action="comment.added",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=comment,
+        payload={
+            "submission": submission.pk,
+            "line": line_code,
+            "parent": parent.pk if parent else None,
+        },
+    )
+    return comment

@@ -1,0 +1,127 @@
+"""Reading and checking a template definition (the YAML data file) before it is loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from accounts.models import Organisation
+
+K = Organisation.Kind
+KIND_GROUPS: dict[str, list[str]] = {
+    "providers": [K.ACUTE, K.COMMUNITY, K.MENTAL_HEALTH, K.AMBULANCE],
+    "commissioners": [K.COMMISSIONER],
+    "local": [K.LOCAL_AUTHORITY, K.PRIMARY_CARE_NETWORK, K.VOLUNTARY],
+    "all": [k.value for k in K],
+}
+UNITS = {"gbp000", "wte", "count", "percent"}
+SIGNS = {"positive", "negative", "any"}
+COUNTERPARTIES = {"", "commissioner", "provider"}
+
+
+class DefinitionError(ValueError):
+    pass
+
+
+def _kinds(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        if value not in KIND_GROUPS:
+            raise DefinitionError(f"{where}: unknown kinds group {value!r}")
+        return [str(k) for k in KIND_GROUPS[value]]
+    if not isinstance(value, list) or not value:
+        raise DefinitionError(f"{where}: kinds must be a group name or a list of kinds")
+    valid = set(KIND_GROUPS["all"])
+    for kind in value:
+        if kind not in valid:
+            raise DefinitionError(f"{where}: unknown organisation kind {kind!r}")
+    return [str(k) for k in value]
+
+
+def _formula(value: Any, where: str) -> list[list[Any]]:
+    terms = []
+    for term in value:
+        text = str(term).strip()
+        if text[:1] not in "+-" or len(text) < 2:
+            raise DefinitionError(f"{where}: formula terms look like +F100 or -F200, not {term!r}")
+        terms.append([1 if text[0] == "+" else -1, text[1:]])
+    return terms
+
+
+def normalise(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a definition and return it in the canonical form that is stored and hashed."""
+    for key in ("code", "name", "version", "sections"):
+        if key not in data:
+            raise DefinitionError(f"the template has no {key!r}")
+    sections = []
+    codes: dict[str, str] = {}
+    for s_index, section in enumerate(data["sections"]):
+        where = f"section {section.get('code', s_index + 1)}"
+        kind = section.get("kind", "grid")
+        if kind not in ("grid", "narrative"):
+            raise DefinitionError(f"{where}: kind must be grid or narrative")
+        out: dict[str, Any] = {
+            "code": section["code"],
+            "name": section["name"],
+            "kind": kind,
+            "guidance": section.get("guidance", ""),
+            "kinds": _kinds(section.get("kinds", "all"), where),
+            "required": bool(section.get("required", False)),
+            "lines": [],
+        }
+        for line in section.get("lines") or []:
+            lwhere = f"{where}, line {line.get('code')}"
+            code = str(line["code"])
+            if code in codes:
+                raise DefinitionError(f"{lwhere}: the code is used twice")
+            codes[code] = section["code"]
+            unit = line.get("unit")
+            if unit not in UNITS:
+                raise DefinitionError(f"{lwhere}: unit must be one of {sorted(UNITS)}")
+            sign = line.get("sign", "positive")
+            if sign not in SIGNS:
+                raise DefinitionError(f"{lwhere}: sign must be one of {sorted(SIGNS)}")
+            counterparty = line.get("counterparty", "") or ""
+            if counterparty not in COUNTERPARTIES:
+                raise DefinitionError(f"{lwhere}: counterparty must be commissioner or provider")
+            minimum = line.get("min")
+            maximum = line.get("max")
+            if (
+                minimum is not None
+                and maximum is not None
+                and Decimal(str(minimum)) > Decimal(str(maximum))
+            ):
+                raise DefinitionError(f"{lwhere}: min is above max")
+            out["lines"].append(
+                {
+                    "code": code,
+                    "label": line["label"],
+                    "unit": unit,
+                    "sign": sign,
+                    "kinds": _kinds(line.get("kinds", "all"), lwhere),
+                    "counterparty": counterparty,
+                    "formula": _formula(line["formula"], lwhere) if "formula" in line else None,
+                    "min": None if minimum is None else str(minimum),
+                    "max": None if maximum is None else str(maximum),
+                    "required": bool(line.get("required", False)),
+                }
+            )
+        sections.append(out)
+    for section in sections:
+        for line in section["lines"]:
+            for _, ref in line["formula"] or []:
+                if ref not in codes:
+                    raise DefinitionError(f"line {line['code']}: formula uses unknown line {ref}")
+    return {
+        "code": data["code"],
+        "name": data["name"],
+        "version": int(data["version"]),
+        "sections": sections,
+    }
+
+
+def checksum(definition: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()

@@ -1,0 +1,36 @@
+"""A planning round over the built-in template, on top of the shared world."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from plans.models import PlanningRound
+from plans.services import round_save, submission_start, template_load
+
+
+def make_round(**overrides) -> PlanningRound:
+    version, _ = template_load()
+    now = timezone.now()
+    fields = {
+        "name": "2026/27 operational plan",
+        "slug": "2026-27",
+        "financial_year": 2026,
+        "template_version": version,
+        "draft_deadline": now + dt.timedelta(days=20),
+        "final_deadline": now + dt.timedelta(days=40),
+    } | overrides
+    return round_save(actor=None, plan_round=PlanningRound(**fields))
+
+
+@pytest.fixture
+def plan_round(world):
+    return make_round()
+
+
+@pytest.fixture
+def submission(world, plan_round):
+    """Alpha's (org A's) submission, started by its preparer."""
+    return submission_start(
+        actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
+    )
