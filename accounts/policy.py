@@ -178,6 +178,25 @@ def can_decide_submission(user: AnyUser, organisation: Organisation) -> bool:
     return organisation.system_id in system_ids_with_role(user, (Role.SYSTEM_LEAD,))
 
 
-def can_comment(user: AnyUser, organisation: Organisation) -> bool:
-    """Comments are shared by the organisation and its system (and seen by the region)."""
+def can_read_comments(user: AnyUser, organisation: Organisation) -> bool:
+    """Comments are shared by the organisation, its system and the region's reviewers."""
     return can_view_drafts(user, organisation) or can_view_submitted(user, organisation)
+
+
+def can_comment(user: AnyUser, organisation: Organisation) -> bool:
+    """Writing a comment takes a working role: a preparer or approver in the system, its lead,
+    or the region's reviewer. Viewers read."""
+    if not can_read_comments(user, organisation):
+        return False
+    working_orgs = member_organisation_ids(user, (Role.ORG_PREPARER, Role.ORG_APPROVER))
+    if (
+        working_orgs
+        and Organisation.objects.filter(
+            pk__in=working_orgs, system_id=organisation.system_id
+        ).exists()
+    ):
+        return True
+    if organisation.system_id in system_ids_with_role(user, (Role.SYSTEM_LEAD,)):
+        return True
+    region_id = System.objects.filter(pk=organisation.system_id).values_list("region_id", flat=True)
+    return bool(reviewed_region_ids(user) & set(region_id))

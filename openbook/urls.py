@@ -13,6 +13,7 @@ api_v1 = [
     # Each app's api/urls.py registers its viewsets on the shared router as it is included,
     # so the apps come before router.urls.
     path("", include("accounts.api.urls")),
+    path("", include("plans.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include(router.urls)),

@@ -138,6 +138,55 @@ def version_narratives(version: Version) -> dict[str, str]:
 
 
 def comments_for(user: AnyUser, submission: Submission) -> QuerySet[Comment]:
-    if not policy.can_comment(user, submission.organisation):
+    if not policy.can_read_comments(user, submission.organisation):
         raise Http404("No such submission.")
     return submission.comments.select_related("author", "line", "parent")
+
+
+def version_diff(user: AnyUser, submission: Submission, a: int, b: int) -> dict:
+    """What changed from version a to version b: each changed cell and the net change by unit."""
+    from plans.calculations import change_totals, diff
+
+    first, second = version_get(user, submission, a), version_get(user, submission, b)
+    changes = diff(version_cells(first), version_cells(second))
+    codes = {c.key[0] for c in changes}
+    counterparty_ids = {c.key[1] for c in changes if c.key[1]}
+    lines = {
+        line.code: line
+        for line in Line.objects.filter(
+            section__template_version_id=submission.round.template_version_id, code__in=codes
+        ).select_related("section")
+    }
+    ods = dict(Organisation.objects.filter(pk__in=counterparty_ids).values_list("pk", "ods_code"))
+    return {
+        "from_version": a,
+        "to_version": b,
+        "changes": [
+            {
+                "line": c.key[0],
+                "label": lines[c.key[0]].label if c.key[0] in lines else c.key[0],
+                "section": lines[c.key[0]].section.name if c.key[0] in lines else "",
+                "unit": lines[c.key[0]].unit if c.key[0] in lines else "",
+                "counterparty": ods.get(c.key[1]) if c.key[1] else None,
+                "month": c.key[2],
+                "before": c.before,
+                "after": c.after,
+                "delta": c.delta,
+            }
+            for c in changes
+        ],
+        "totals": change_totals(changes, {code: line.unit for code, line in lines.items()}),
+    }
+
+
+def version_rows(version: Version) -> list[dict]:
+    """A version's figures as rows for the API and exports (counterparties by ODS code)."""
+    rows = (
+        Value.objects.filter(version=version)
+        .order_by("line__section__position", "line__position", "counterparty__ods_code", "month")
+        .values_list("line__code", "counterparty__ods_code", "month", "value")
+    )
+    return [
+        {"line": code, "counterparty": cp, "month": month, "value": value}
+        for code, cp, month, value in rows
+    ]

@@ -200,3 +200,111 @@ EXEMPT = {
     "api_docs": "public API reference page",
     "api-root": "DRF's index of API links",
 }
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+ROUND = "2026-27"
+
+
+def _plans_submitted(world) -> None:
+    """Org A's plan, complete and submitted (version 1), awaiting the system lead."""
+    import datetime as dt
+
+    from plans.services import draft_save, narrative_save, submission_start, submission_submit
+    from plans.synthetic import plan_cells
+    from tests.plans.conftest import make_round
+
+    plan_round = make_round(slug=ROUND)
+    submission = submission_start(
+        actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
+    )
+    draft_save(
+        actor=world.people["member"],
+        submission=submission,
+        cells=plan_cells(plan_round, world.org_a),
+    )
+    narrative_save(
+        actor=world.people["member"], submission=submission, section_code="summary", text="Plan"
+    )
+    submission_submit(
+        actor=world.people["approver"], submission=submission,
+        board_approval_date=dt.date.today(), confirmed=True,
+    )  # fmt: skip
+
+
+def _plans_returned(world) -> None:
+    """As above, then returned by the lead: editable again, and partners see version 1."""
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    _plans_submitted(world)
+    submission_return(
+        actor=world.people["lead"], submission=Submission.objects.get(), reason="Fix it"
+    )
+
+
+def _template_version_id() -> int:
+    from plans.models import TemplateVersion
+
+    return TemplateVersion.objects.get().pk
+
+
+def _sub(world, rest: str = "") -> str:
+    return f"/api/v1/rounds/{ROUND}/submissions/{world.org_a.ods_code}/{rest}"
+
+
+_api_read_a = {"anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404)}
+_api_draft_only = {"anonymous": API_ANONYMOUS, "member": 200, "approver": 200, "viewer": 200}
+_api_edit = {
+    "anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404),
+    "member": 200, "approver": 200,
+}  # fmt: skip
+_api_lead = {"anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404), "lead": 200}
+_api_comment = {
+    "anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404),
+    "member": 201, "approver": 201, "partner": 201, "lead": 201, "reviewer": 201,
+}  # fmt: skip
+
+ROUTES += [
+    Route("round-list", "GET", lambda w: "/api/v1/rounds/", {"anonymous": API_ANONYMOUS}, 200,
+          api=True, setup=_plans_submitted),
+    Route("round-detail", "GET", lambda w: f"/api/v1/rounds/{ROUND}/", {"anonymous": API_ANONYMOUS},
+          200, api=True, setup=_plans_submitted),
+    Route("template-list", "GET", lambda w: "/api/v1/templates/", {"anonymous": API_ANONYMOUS}, 200,
+          api=True, setup=_plans_submitted),
+    Route("template-detail", "GET",
+          lambda w: f"/api/v1/templates/{_template_version_id()}/",
+          {"anonymous": API_ANONYMOUS}, 200, api=True, setup=_plans_submitted),
+    Route("api_submission_list", "GET", lambda w: f"/api/v1/rounds/{ROUND}/submissions/",
+          {"anonymous": API_ANONYMOUS}, 200, api=True, setup=_plans_submitted),
+    Route("api_submission_detail", "GET", lambda w: _sub(w), _api_read_a, 200, api=True,
+          setup=_plans_submitted),
+    Route("api_version_detail", "GET", lambda w: _sub(w, "versions/1/"), _api_read_a, 200,
+          api=True, setup=_plans_submitted),
+    Route("api_version_detail", "GET", lambda w: _sub(w, "versions/0/"), _api_draft_only, 404,
+          api=True, setup=_plans_submitted, notes="the working draft is private"),
+    Route("api_draft_values", "PUT", lambda w: _sub(w, "draft/values/"), _api_edit, 403,
+          data=lambda w: {"values": [{"line": "F110", "month": 1, "value": "12.5"}]},
+          api=True, setup=_plans_returned),
+    Route("api_draft_narrative", "PUT", lambda w: _sub(w, "draft/narratives/risks/"),
+          {**_api_edit, "member": 204, "approver": 204}, 403,
+          data=lambda w: {"text": "Risks"}, api=True, setup=_plans_returned),
+    Route("api_submit", "POST", lambda w: _sub(w, "submit/"),
+          {"anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404), "approver": 201}, 403,
+          data=lambda w: {"board_approval_date": "2026-11-01", "confirmed": True},
+          api=True, setup=_plans_returned),
+    Route("api_accept", "POST", lambda w: _sub(w, "accept/"), _api_lead, 403, api=True,
+          setup=_plans_submitted),
+    Route("api_return", "POST", lambda w: _sub(w, "return/"), _api_lead, 403,
+          data=lambda w: {"reason": "Please check income"}, api=True, setup=_plans_submitted),
+    Route("api_recall", "POST", lambda w: _sub(w, "recall/"),
+          {"anonymous": API_ANONYMOUS, **each(OUTSIDERS, 404), "approver": 200}, 403,
+          api=True, setup=_plans_submitted),
+    Route("api_comments", "GET", lambda w: _sub(w, "comments/"), _api_read_a, 200, api=True,
+          setup=_plans_submitted),
+    Route("api_comments", "POST", lambda w: _sub(w, "comments/"), _api_comment, 403,
+          data=lambda w: {"body": "Looks right", "line": "F110"}, api=True, setup=_plans_submitted),
+    Route("api_diff", "GET", lambda w: _sub(w, "diff/?from=1&to=1"), _api_read_a, 200, api=True,
+          setup=_plans_submitted),
+]  # fmt: skip

@@ -266,7 +266,7 @@ def comment_add(
 ) -> Comment:
     """A comment on the submission or one of its lines, or a reply in a thread."""
     if not policy.can_comment(actor, submission.organisation):
-        raise PermissionDenied("Not allowed.")
+        raise PermissionDenied("Viewers can read comments but not write them.")
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write a comment first."})

@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts.services import token_create
 from openbook.wsgi import application
+from tests.isolation import _plans_submitted
 
 # Loaded from the running application (no database is needed to describe the API).
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
@@ -31,6 +32,8 @@ def keep_test_connection(db):
 
 @pytest.fixture
 def auth_header(world):
+    # A round with org A's plan submitted, so the planning endpoints answer with real data.
+    _plans_submitted(world)
     _, clear = token_create(actor=world.people["member"], name="schemathesis", lifetime_days=7)
     return {"Authorization": f"Token {clear}"}
 

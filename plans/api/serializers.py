@@ -1,0 +1,154 @@
+from rest_framework import serializers
+
+from plans.models import Comment, Line, PlanningRound, Section, Submission, TemplateVersion, Version
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    template_version = serializers.IntegerField(source="template_version_id")
+    template = serializers.CharField(source="template_version.label")
+    year = serializers.CharField(source="year_label")
+
+    class Meta:
+        model = PlanningRound
+        fields = ["slug", "name", "financial_year", "year", "template_version", "template",
+                  "draft_deadline", "final_deadline"]  # fmt: skip
+
+
+class LineSerializer(serializers.ModelSerializer):
+    derived = serializers.BooleanField(source="is_derived")
+
+    class Meta:
+        model = Line
+        fields = ["code", "label", "unit", "sign", "kinds", "counterparty", "derived", "formula",
+                  "minimum", "maximum", "required"]  # fmt: skip
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    lines = LineSerializer(many=True)
+
+    class Meta:
+        model = Section
+        fields = ["code", "name", "kind", "guidance", "kinds", "required", "lines"]
+
+
+class TemplateVersionSerializer(serializers.ModelSerializer):
+    template = serializers.CharField(source="template.code")
+    name = serializers.CharField(source="template.name")
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["id", "template", "name", "number", "checksum"]
+
+
+class TemplateVersionDetailSerializer(TemplateVersionSerializer):
+    sections = SectionSerializer(many=True)
+
+    class Meta(TemplateVersionSerializer.Meta):
+        fields = [*TemplateVersionSerializer.Meta.fields, "sections"]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    is_draft = serializers.BooleanField()
+    created_by = serializers.CharField(source="created_by.full_name", allow_null=True, default=None)
+
+    class Meta:
+        model = Version
+        fields = ["number", "is_draft", "created_at", "created_by", "revision",
+                  "board_approval_date", "late", "late_reason"]  # fmt: skip
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    round = serializers.CharField(source="round.slug")
+    organisation = serializers.CharField(source="organisation.ods_code")
+    organisation_name = serializers.CharField(source="organisation.name")
+
+    class Meta:
+        model = Submission
+        fields = ["round", "organisation", "organisation_name", "status", "updated_at"]
+
+
+class SubmissionDetailSerializer(SubmissionSerializer):
+    versions = VersionSerializer(many=True, source="visible_versions")
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = [*SubmissionSerializer.Meta.fields, "versions"]
+
+
+class CellSerializer(serializers.Serializer):
+    line = serializers.CharField(max_length=20)
+    counterparty = serializers.CharField(
+        max_length=5, required=False, allow_null=True, allow_blank=True
+    )
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    value = serializers.DecimalField(max_digits=18, decimal_places=3, allow_null=True)
+
+
+class CellInputSerializer(CellSerializer):
+    expected = serializers.DecimalField(
+        max_digits=18, decimal_places=3, allow_null=True, required=False,
+        help_text="The value you started from (null for an empty cell). If someone has "
+        "changed the cell since, the whole request is refused with 409.",
+    )  # fmt: skip
+
+
+class DraftValuesInputSerializer(serializers.Serializer):
+    values = CellInputSerializer(many=True, allow_empty=False, max_length=20000)
+
+
+class DraftValuesResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    revision = serializers.IntegerField()
+
+
+class VersionValuesSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    values = CellSerializer(many=True)
+    narratives = serializers.DictField(child=serializers.CharField())
+
+
+class NarrativeInputSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, max_length=20000, trim_whitespace=True)
+
+
+class SubmitInputSerializer(serializers.Serializer):
+    board_approval_date = serializers.DateField()
+    confirmed = serializers.BooleanField()
+    late_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000
+    )
+
+
+class ReturnInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name")
+    line = serializers.CharField(source="line.code", allow_null=True, default=None)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "kind", "body", "line", "parent", "created_at"]
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    line = serializers.CharField(max_length=20, required=False, allow_null=True, allow_blank=True)
+    parent = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    line = serializers.CharField()
+    counterparty = serializers.CharField(allow_null=True)
+    month = serializers.IntegerField()
+    before = serializers.DecimalField(max_digits=18, decimal_places=3, allow_null=True)
+    after = serializers.DecimalField(max_digits=18, decimal_places=3, allow_null=True)
+    delta = serializers.DecimalField(max_digits=18, decimal_places=3)
+
+
+class DiffSerializer(serializers.Serializer):
+    from_version = serializers.IntegerField()
+    to_version = serializers.IntegerField()
+    changes = ChangeSerializer(many=True)
+    totals = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=3))

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from openbook.api import router
+from plans.api import views
+
+router.register("rounds", views.RoundViewSet, basename="round")
+router.register("templates", views.TemplateViewSet, basename="template")
+
+S = "rounds/<slug:slug>/submissions/<str:ods_code>/"
+urlpatterns = [
+    path(
+        "rounds/<slug:slug>/submissions/",
+        views.SubmissionList.as_view(),
+        name="api_submission_list",
+    ),
+    path(S, views.SubmissionDetail.as_view(), name="api_submission_detail"),
+    path(S + "versions/<int:number>/", views.VersionDetail.as_view(), name="api_version_detail"),
+    path(S + "draft/values/", views.DraftValues.as_view(), name="api_draft_values"),
+    path(
+        S + "draft/narratives/<slug:section>/",
+        views.DraftNarrative.as_view(),
+        name="api_draft_narrative",
+    ),
+    path(S + "submit/", views.Submit.as_view(), name="api_submit"),
+    path(S + "accept/", views.Accept.as_view(), name="api_accept"),
+    path(S + "return/", views.Return.as_view(), name="api_return"),
+    path(S + "recall/", views.Recall.as_view(), name="api_recall"),
+    path(S + "comments/", views.Comments.as_view(), name="api_comments"),
+    path(S + "diff/", views.Diff.as_view(), name="api_diff"),
+]

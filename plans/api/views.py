@@ -1,0 +1,229 @@
+"""The planning API: rounds and templates to read; submissions, drafts, workflow, comments."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import policy
+from plans import selectors, services
+from plans.api import serializers
+from plans.models import Comment, TemplateVersion
+
+
+class RoundViewSet(viewsets.ReadOnlyModelViewSet):
+    """Planning rounds: the financial year, deadlines and template version of each."""
+
+    serializer_class = serializers.RoundSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return selectors.rounds_visible_to(self.request.user)
+
+
+class TemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    """Template versions, with their sections and lines."""
+
+    def get_queryset(self):
+        return TemplateVersion.objects.select_related("template").prefetch_related(
+            "sections__lines"
+        )
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.TemplateVersionDetailSerializer
+        return serializers.TemplateVersionSerializer
+
+
+class SubmissionList(APIView):
+    """The round's submissions this person may see."""
+
+    @extend_schema(responses=serializers.SubmissionSerializer(many=True))
+    def get(self, request, slug):
+        plan_round = selectors.round_get(request.user, slug)
+        submissions = selectors.submissions_visible_to(request.user).filter(round=plan_round)
+        return Response(serializers.SubmissionSerializer(submissions, many=True).data)
+
+
+class _SubmissionView(APIView):
+    def submission(self, request, slug, ods_code):
+        plan_round = selectors.round_get(request.user, slug)
+        return selectors.submission_get(request.user, plan_round, ods_code)
+
+
+class SubmissionDetail(_SubmissionView):
+    """One submission: its status and the versions this person may see."""
+
+    @extend_schema(responses=serializers.SubmissionDetailSerializer)
+    def get(self, request, slug, ods_code):
+        submission = self.submission(request, slug, ods_code)
+        submission.visible_versions = selectors.versions_visible(request.user, submission)
+        return Response(serializers.SubmissionDetailSerializer(submission).data)
+
+
+class VersionDetail(_SubmissionView):
+    """A version's figures (0 is the working draft, for the organisation only)."""
+
+    @extend_schema(responses=serializers.VersionValuesSerializer)
+    def get(self, request, slug, ods_code, number):
+        submission = self.submission(request, slug, ods_code)
+        version = selectors.version_get(request.user, submission, number)
+        data = {
+            "number": version.number,
+            "values": selectors.version_rows(version),
+            "narratives": selectors.version_narratives(version),
+        }
+        return Response(serializers.VersionValuesSerializer(data).data)
+
+
+class DraftValues(APIView):
+    """Set figures in the working draft: all or nothing; repeating a request changes nothing."""
+
+    @extend_schema(
+        request=serializers.DraftValuesInputSerializer,
+        responses={200: serializers.DraftValuesResultSerializer},
+    )
+    def put(self, request, slug, ods_code):
+        plan_round = selectors.round_get(request.user, slug)
+        organisation, submission = selectors.submission_find(request.user, plan_round, ods_code)
+        if not policy.can_edit_draft(request.user, organisation):
+            raise PermissionDenied(
+                "Only the organisation's preparers and approvers can change its plan."
+            )
+        incoming = serializers.DraftValuesInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        if submission is None:
+            submission = services.submission_start(
+                actor=request.user, plan_round=plan_round, organisation=organisation
+            )
+        result = services.draft_save(
+            actor=request.user,
+            submission=submission,
+            cells=services.cells_from_rows(incoming.validated_data["values"]),
+            source="api",
+        )
+        return Response({"changed": result.changed, "revision": result.revision})
+
+
+class DraftNarrative(_SubmissionView):
+    """Set a narrative section's text in the working draft."""
+
+    @extend_schema(request=serializers.NarrativeInputSerializer, responses={204: None})
+    def put(self, request, slug, ods_code, section):
+        submission = self.submission(request, slug, ods_code)
+        incoming = serializers.NarrativeInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.narrative_save(
+            actor=request.user, submission=submission, section_code=section,
+            text=incoming.validated_data["text"],
+        )  # fmt: skip
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class Submit(_SubmissionView):
+    """An approver submits the draft, recording the board approval date."""
+
+    @extend_schema(
+        request=serializers.SubmitInputSerializer, responses={201: serializers.VersionSerializer}
+    )
+    def post(self, request, slug, ods_code):
+        submission = self.submission(request, slug, ods_code)
+        incoming = serializers.SubmitInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        version = services.submission_submit(
+            actor=request.user, submission=submission, **incoming.validated_data
+        )
+        return Response(serializers.VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class Accept(_SubmissionView):
+    """The system lead accepts a submitted plan."""
+
+    @extend_schema(request=None, responses=serializers.SubmissionSerializer)
+    def post(self, request, slug, ods_code):
+        submission = services.submission_accept(
+            actor=request.user, submission=self.submission(request, slug, ods_code)
+        )
+        return Response(serializers.SubmissionSerializer(submission).data)
+
+
+class Return(_SubmissionView):
+    """The system lead returns a submitted plan with a reason."""
+
+    @extend_schema(
+        request=serializers.ReturnInputSerializer, responses=serializers.SubmissionSerializer
+    )
+    def post(self, request, slug, ods_code):
+        incoming = serializers.ReturnInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        submission = services.submission_return(
+            actor=request.user, submission=self.submission(request, slug, ods_code),
+            reason=incoming.validated_data["reason"],
+        )  # fmt: skip
+        return Response(serializers.SubmissionSerializer(submission).data)
+
+
+class Recall(_SubmissionView):
+    """An approver recalls a submitted plan before the lead acts and before the deadline."""
+
+    @extend_schema(request=None, responses=serializers.SubmissionSerializer)
+    def post(self, request, slug, ods_code):
+        submission = services.submission_recall(
+            actor=request.user, submission=self.submission(request, slug, ods_code)
+        )
+        return Response(serializers.SubmissionSerializer(submission).data)
+
+
+class Comments(_SubmissionView):
+    """Comments on the submission and its lines, threaded."""
+
+    @extend_schema(responses=serializers.CommentSerializer(many=True))
+    def get(self, request, slug, ods_code):
+        comments = selectors.comments_for(request.user, self.submission(request, slug, ods_code))
+        return Response(serializers.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(
+        request=serializers.CommentInputSerializer, responses={201: serializers.CommentSerializer}
+    )
+    def post(self, request, slug, ods_code):
+        submission = self.submission(request, slug, ods_code)
+        incoming = serializers.CommentInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        parent = None
+        if data.get("parent"):
+            parent = Comment.objects.filter(submission=submission, pk=data["parent"]).first()
+            if parent is None:
+                raise Http404("No such comment.")
+        comment = services.comment_add(
+            actor=request.user, submission=submission, body=data["body"],
+            line_code=data.get("line") or None, parent=parent,
+        )  # fmt: skip
+        return Response(serializers.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class Diff(_SubmissionView):
+    """What changed between two versions: each cell, and the net change by unit."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", int, required=True, description="The earlier version number"),
+            OpenApiParameter("to", int, required=True, description="The later version number"),
+        ],
+        responses=serializers.DiffSerializer,
+    )
+    def get(self, request, slug, ods_code):
+        submission = self.submission(request, slug, ods_code)
+        try:
+            a, b = int(request.query_params["from"]), int(request.query_params["to"])
+        except (KeyError, ValueError):
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"from": "Give two version numbers, ?from=1&to=2."}) from None
+        return Response(
+            serializers.DiffSerializer(selectors.version_diff(request.user, submission, a, b)).data
+        )
