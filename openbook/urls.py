@@ -23,5 +23,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("plans.urls")),
     path("", include("accounts.urls")),
 ]

@@ -78,13 +78,13 @@ def version_get(user: AnyUser, submission: Submission, number: int) -> Version:
     return version
 
 
-def latest_version(user: AnyUser, submission: Submission) -> Version | None:
-    """The draft for the organisation's own people; the latest submitted version for others."""
-    return (
-        versions_visible(user, submission).order_by("-number").first()
-        if not policy.can_view_drafts(user, submission.organisation)
-        else submission.versions.filter(number=0).first()
-    )
+def default_version(user: AnyUser, submission: Submission) -> Version | None:
+    """What to show first: the draft to the organisation's own people, else the latest
+    submitted version."""
+    versions = versions_visible(user, submission)
+    if policy.can_view_drafts(user, submission.organisation):
+        return versions.filter(number=0).first()
+    return versions.order_by("-number").first()
 
 
 def lines_for(template_version_id: int, kind: str) -> QuerySet[Line]:
@@ -189,4 +189,26 @@ def version_rows(version: Version) -> list[dict]:
     return [
         {"line": code, "counterparty": cp, "month": month, "value": value}
         for code, cp, month, value in rows
+    ]
+
+
+def sections_for(template_version_id: int, kind: str) -> list:
+    """The sections an organisation of this kind completes: grids with at least one of its
+    lines, and narratives meant for it."""
+    from plans.models import Section
+
+    with_lines = set(
+        Line.objects.filter(
+            section__template_version_id=template_version_id, kinds__contains=[kind]
+        )
+        .values_list("section_id", flat=True)
+        .distinct()
+    )
+    return [
+        section
+        for section in Section.objects.filter(template_version_id=template_version_id).order_by(
+            "position"
+        )
+        if section.pk in with_lines
+        or (section.kind == Section.Kind.NARRATIVE and kind in section.kinds)
     ]

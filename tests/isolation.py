@@ -308,3 +308,63 @@ ROUTES += [
     Route("api_diff", "GET", lambda w: _sub(w, "diff/?from=1&to=1"), _api_read_a, 200, api=True,
           setup=_plans_submitted),
 ]  # fmt: skip
+
+
+def _plans_round_only(world) -> None:
+    from tests.plans.conftest import make_round
+
+    make_round(slug=ROUND)
+
+
+def _plan(world, rest: str = "") -> str:
+    return f"/rounds/{ROUND}/{world.org_a.ods_code}/{rest}"
+
+
+_page_a = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404)}
+_page_edit = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404), "member": 302, "approver": 302}
+_page_approver = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404), "approver": 302}
+_page_lead = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404), "lead": 302}
+
+
+def _cell(world) -> dict[str, str]:
+    """A changed figure, posted with the value it started from (so it is no conflict)."""
+    from plans.models import Value
+
+    current = Value.objects.get(version__number=0, line__code="F110", month=1).value
+    return {"v:F110::1": "42", "e:F110::1": str(current)}
+
+
+ROUTES += [
+    Route("round_list", "GET", lambda w: "/rounds/", _page_for_everyone, 200, setup=_plans_round_only),
+    Route("round_detail", "GET", lambda w: f"/rounds/{ROUND}/", _page_for_everyone, 200,
+          setup=_plans_submitted),
+    Route("plan_detail", "GET", lambda w: _plan(w), _page_a, 200, setup=_plans_submitted),
+    Route("plan_start", "POST", lambda w: _plan(w, "start/"), _page_edit, 403,
+          setup=_plans_round_only),
+    Route("plan_section", "GET", lambda w: _plan(w, "sections/finance/"), _page_a, 200,
+          setup=_plans_submitted),
+    Route("plan_section", "POST", lambda w: _plan(w, "sections/finance/"), _page_edit, 403,
+          data=_cell, setup=_plans_returned),
+    Route("plan_narrative", "GET", lambda w: _plan(w, "narratives/summary/"), _page_a, 200,
+          setup=_plans_submitted),
+    Route("plan_narrative", "POST", lambda w: _plan(w, "narratives/summary/"), _page_edit, 403,
+          data=lambda w: {"text": "Changed"}, setup=_plans_returned),
+    Route("plan_compare", "GET", lambda w: _plan(w, "compare/?from=1&to=1"), _page_a, 200,
+          setup=_plans_submitted),
+    Route("plan_comment", "POST", lambda w: _plan(w, "comments/"),
+          {**_page_a, **each(["member", "approver", "partner", "lead", "reviewer"], 302)}, 403,
+          data=lambda w: {"body": "A question"}, setup=_plans_submitted),
+    Route("plan_submit", "GET", lambda w: _plan(w, "submit/"), {**_page_a, "approver": 200}, 403,
+          setup=_plans_returned),
+    Route("plan_submit", "POST", lambda w: _plan(w, "submit/"), _page_approver, 403,
+          data=lambda w: {"board_approval_date": "2026-11-01", "confirmed": "on"},
+          setup=_plans_returned),
+    Route("plan_accept", "POST", lambda w: _plan(w, "accept/"), _page_lead, 403,
+          setup=_plans_submitted),
+    Route("plan_return", "GET", lambda w: _plan(w, "return/"), {**_page_a, "lead": 200}, 403,
+          setup=_plans_submitted),
+    Route("plan_return", "POST", lambda w: _plan(w, "return/"), _page_lead, 403,
+          data=lambda w: {"reason": "Please check"}, setup=_plans_submitted),
+    Route("plan_recall", "POST", lambda w: _plan(w, "recall/"), _page_approver, 403,
+          setup=_plans_submitted),
+]  # fmt: skip

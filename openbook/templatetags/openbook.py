@@ -14,3 +14,16 @@ def form_fields(form):
 @register.inclusion_tag("openbook/includes/error_summary.html")
 def error_summary(form):
     return {"form": form}
+
+
+@register.filter
+def figure(value):
+    """A plan figure as people read it: thousands separated, no trailing zeros (1,250.5)."""
+    if value is None or value == "":
+        return ""
+    from decimal import Decimal
+
+    number = Decimal(value).normalize()
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    return f"{number:,f}"

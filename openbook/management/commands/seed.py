@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_demo
+from plans.demo import seed_plans
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale: str, **options):
-        made = seed_demo()
+        made = seed_demo() | seed_plans()
         summary = ", ".join(f"{count} {what}" for what, count in made.items())
         self.stdout.write(
             f"Demo data: made {summary}."

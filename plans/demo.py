@@ -1,0 +1,106 @@
+"""Demo planning data: the built-in template, a round, and plans at every stage.
+
+Borsetshire shows the open book working: most partners have submitted, the ICB's plan is
+accepted, and Borchester General (whose people are demo logins) has a draft a third done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, Role, User
+from accounts.services import membership_create
+from plans.models import PlanningRound, Submission
+from plans.services import (
+    draft_save,
+    narrative_save,
+    round_save,
+    submission_accept,
+    submission_start,
+    submission_submit,
+    template_load,
+)
+from plans.synthetic import plan_cells
+
+ROUND_SLUG = "2026-27"
+SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]
+ACCEPTED = ["ZB6"]
+DRAFTS = {"ZB1": False, "ZL1": False}  # partial drafts
+
+
+def _approver(organisation: Organisation) -> User:
+    """The organisation's approver: a demo login where there is one, else a board member
+    who cannot sign in (so every demo plan has someone to have submitted it)."""
+    membership = Membership.objects.filter(
+        organisation=organisation, role=Role.ORG_APPROVER
+    ).first()
+    if membership:
+        return membership.user
+    user = User.objects.create_user(
+        f"approver.{organisation.ods_code.lower()}@openbook.invalid",
+        None,
+        full_name=f"Finance director, {organisation.name}",
+    )
+    membership_create(actor=None, user=user, role=Role.ORG_APPROVER, organisation=organisation)
+    return user
+
+
+@transaction.atomic
+def seed_plans() -> dict[str, int]:
+    made = {"templates": 0, "rounds": 0, "plans": 0}
+    version, created = template_load()
+    made["templates"] += created
+    plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
+    if plan_round is None:
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        plan_round = round_save(
+            actor=None,
+            plan_round=PlanningRound(
+                name="2026/27 operational plan",
+                slug=ROUND_SLUG,
+                financial_year=2026,
+                template_version=version,
+                draft_deadline=now + dt.timedelta(days=14),
+                final_deadline=now + dt.timedelta(days=45),
+            ),
+        )
+        made["rounds"] += 1
+    for ods_code in SUBMITTED + list(DRAFTS):
+        organisation = Organisation.objects.get(ods_code=ods_code)
+        if Submission.objects.filter(round=plan_round, organisation=organisation).exists():
+            continue
+        approver = _approver(organisation)
+        submission = submission_start(
+            actor=approver, plan_round=plan_round, organisation=organisation
+        )
+        complete = ods_code in SUBMITTED
+        draft_save(
+            actor=approver,
+            submission=submission,
+            cells=plan_cells(plan_round, organisation, complete=complete),
+            source="demo",
+        )
+        if complete:
+            narrative_save(
+                actor=approver,
+                submission=submission,
+                section_code="summary",
+                text=f"{organisation.name} plans to deliver its activity within its "
+                "financial envelope.",
+            )
+            submission_submit(
+                actor=approver,
+                submission=submission,
+                board_approval_date=timezone.localdate() - dt.timedelta(days=3),
+                confirmed=True,
+            )
+        if ods_code in ACCEPTED:
+            lead = Membership.objects.filter(
+                system=organisation.system, role=Role.SYSTEM_LEAD
+            ).first()
+            submission_accept(actor=lead.user, submission=submission)
+        made["plans"] += 1
+    return made

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from plans.views import rounds, submission, workflow
+
+P = "rounds/<slug:slug>/<str:ods_code>/"
+urlpatterns = [
+    path("rounds/", rounds.round_list, name="round_list"),
+    path("rounds/<slug:slug>/", rounds.round_detail, name="round_detail"),
+    path(P, submission.submission_detail, name="plan_detail"),
+    path(P + "start/", submission.submission_start, name="plan_start"),
+    path(P + "sections/<slug:section_code>/", submission.section_grid, name="plan_section"),
+    path(P + "narratives/<slug:section_code>/", submission.narrative, name="plan_narrative"),
+    path(P + "compare/", submission.compare, name="plan_compare"),
+    path(P + "comments/", submission.comment_add, name="plan_comment"),
+    path(P + "submit/", workflow.submit, name="plan_submit"),
+    path(P + "accept/", workflow.accept, name="plan_accept"),
+    path(P + "return/", workflow.return_plan, name="plan_return"),
+    path(P + "recall/", workflow.recall, name="plan_recall"),
+]

@@ -1,0 +1,1 @@
+"""Planning pages: rounds, a submission, its grids and narratives, workflow, Excel."""

@@ -1,0 +1,56 @@
+"""What the planning pages share: finding the round and submission, permissions in context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts import policy
+from accounts.models import Organisation
+from plans import selectors
+from plans.models import PlanningRound, Submission
+
+
+@dataclass
+class PlanContext:
+    """The round, organisation and (if visible) submission a page is about, and what the
+    person may do with it."""
+
+    round: PlanningRound
+    organisation: Organisation
+    submission: Submission | None
+    can_edit: bool
+    can_submit: bool
+    can_decide: bool
+    can_comment: bool
+    is_own: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "round": self.round,
+            "organisation": self.organisation,
+            "submission": self.submission,
+            "can_edit": self.can_edit,
+            "can_submit": self.can_submit,
+            "can_decide": self.can_decide,
+            "can_comment": self.can_comment,
+            "is_own": self.is_own,
+        }
+
+
+def plan_context(request, slug: str, ods_code: str) -> PlanContext:
+    """404 unless the person may see the organisation; the submission is None when there is
+    none they may see (not started, or a partner's plan not yet submitted)."""
+    plan_round = selectors.round_get(request.user, slug)
+    organisation, submission = selectors.submission_find(request.user, plan_round, ods_code)
+    user = request.user
+    editable = submission is None or submission.is_editable
+    return PlanContext(
+        round=plan_round,
+        organisation=organisation,
+        submission=submission,
+        can_edit=policy.can_edit_draft(user, organisation) and editable,
+        can_submit=policy.can_submit(user, organisation),
+        can_decide=policy.can_decide_submission(user, organisation),
+        can_comment=policy.can_comment(user, organisation),
+        is_own=policy.can_view_drafts(user, organisation),
+    )

@@ -1,0 +1,144 @@
+"""Submit (approver), accept or return (system lead), recall (approver)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from openbook.errors import ProblemList
+from plans import services
+from plans.views.common import plan_context
+
+
+class SubmitForm(forms.Form):
+    board_approval_date = forms.DateField(
+        label="Date the board approved the plan",
+        help_text="For example, 27 11 2026. Use the format YYYY-MM-DD.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    late_reason = forms.CharField(
+        label="Why is the plan late?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only needed after the final deadline.",
+    )
+    confirmed = forms.BooleanField(
+        label="I confirm the board has approved this plan, and I am submitting it on its behalf.",
+        required=True,
+        error_messages={"required": "Confirm that the board has approved this plan."},
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the plan being returned?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The organisation sees this as a comment on its plan.",
+        max_length=5000,
+    )
+
+
+def _back(ctx):
+    return redirect(reverse("plan_detail", args=[ctx.round.slug, ctx.organisation.ods_code]))
+
+
+def _need_submission(ctx):
+    if ctx.submission is None:
+        raise Http404("No plan.")
+    return ctx.submission
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    submission = _need_submission(ctx)
+    if not ctx.can_submit:
+        raise PermissionDenied("Only the organisation's approvers can submit its plan.")
+    form = SubmitForm(request.POST or None)
+    problems: list[dict] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.submission_submit(
+                actor=request.user, submission=submission, **form.cleaned_data
+            )
+        except ProblemList as exc:
+            problems = exc.problems
+            form.add_error(None, exc.summary)
+        except ValidationError as exc:
+            for field, errors in (
+                exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+            ):
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            note = " It was flagged as late." if version.late else ""
+            messages.success(request, f"Plan submitted as version {version.number}.{note}")
+            return _back(ctx)
+    late = timezone.now() > ctx.round.final_deadline
+    return render(
+        request,
+        "plans/submit.html",
+        ctx.as_dict()
+        | {"form": form, "problems": problems, "late": late, "today": dt.date.today()},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def accept(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    try:
+        services.submission_accept(actor=request.user, submission=_need_submission(ctx))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{ctx.organisation.name}'s plan is accepted.")
+    return _back(ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def return_plan(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    submission = _need_submission(ctx)
+    if not ctx.can_decide:
+        raise PermissionDenied("Only the system lead can return a plan.")
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submission_return(
+                actor=request.user, submission=submission, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"{ctx.organisation.name}'s plan has been returned with your reason."
+            )
+            return _back(ctx)
+    return render(request, "plans/return.html", ctx.as_dict() | {"form": form},
+                  status=422 if request.method == "POST" else 200)  # fmt: skip
+
+
+@login_required
+@require_POST
+def recall(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    try:
+        services.submission_recall(actor=request.user, submission=_need_submission(ctx))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The plan is recalled and back in draft.")
+    return _back(ctx)
