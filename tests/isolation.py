@@ -335,7 +335,8 @@ def _cell(world) -> dict[str, str]:
 
 
 ROUTES += [
-    Route("round_list", "GET", lambda w: "/rounds/", _page_for_everyone, 200, setup=_plans_round_only),
+    Route("round_list", "GET", lambda w: "/rounds/", _page_for_everyone, 200,
+          setup=_plans_round_only),
     Route("round_detail", "GET", lambda w: f"/rounds/{ROUND}/", _page_for_everyone, 200,
           setup=_plans_submitted),
     Route("plan_detail", "GET", lambda w: _plan(w), _page_a, 200, setup=_plans_submitted),
