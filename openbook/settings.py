@@ -290,3 +290,9 @@ KNOX_TOKEN_MODEL = "accounts.PersonalToken"  # noqa: S105  (a model name)
 # Knox's own migrations create its default token table even when the model is swapped for
 # ours; we keep no such table.
 MIGRATION_MODULES = {"knox": None}
+
+# Plan uploads: the file itself, and what an .xlsx may unpack to (zip bombs are refused).
+PLAN_UPLOAD_MAX_BYTES = env.int("PLAN_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+PLAN_UPLOAD_MAX_UNPACKED_BYTES = env.int("PLAN_UPLOAD_MAX_UNPACKED_BYTES", default=60 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

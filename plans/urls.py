@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import rounds, submission, workflow
+from plans.views import excel, rounds, submission, workflow
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path(P + "narratives/<slug:section_code>/", submission.narrative, name="plan_narrative"),
     path(P + "compare/", submission.compare, name="plan_compare"),
     path(P + "comments/", submission.comment_add, name="plan_comment"),
+    path(P + "download.xlsx", excel.download_xlsx, name="plan_download_xlsx"),
+    path(P + "download.csv", excel.download_csv, name="plan_download_csv"),
+    path(P + "upload/", excel.upload, name="plan_upload"),
     path(P + "submit/", workflow.submit, name="plan_submit"),
     path(P + "accept/", workflow.accept, name="plan_accept"),
     path(P + "return/", workflow.return_plan, name="plan_return"),

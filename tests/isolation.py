@@ -369,3 +369,23 @@ ROUTES += [
     Route("plan_recall", "POST", lambda w: _plan(w, "recall/"), _page_approver, 403,
           setup=_plans_submitted),
 ]  # fmt: skip
+
+
+def _csv_upload(world) -> dict:
+    import io
+
+    data = io.BytesIO(b"round,organisation,line,counterparty,month,value\n2026-27,ZA1,F120,,1,5\n")
+    data.name = "plan.csv"
+    return {"file": data}
+
+
+ROUTES += [
+    Route("plan_download_xlsx", "GET", lambda w: _plan(w, "download.xlsx"), _page_a, 200,
+          setup=_plans_submitted),
+    Route("plan_download_csv", "GET", lambda w: _plan(w, "download.csv"), _page_a, 200,
+          setup=_plans_submitted),
+    Route("plan_upload", "GET", lambda w: _plan(w, "upload/"),
+          {**_page_a, "member": 200, "approver": 200}, 403, setup=_plans_returned),
+    Route("plan_upload", "POST", lambda w: _plan(w, "upload/"), _page_edit, 403,
+          data=_csv_upload, setup=_plans_returned),
+]  # fmt: skip

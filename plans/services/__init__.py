@@ -10,6 +10,7 @@ from plans.services.drafts import (
     submission_start,
 )
 from plans.services.templates import BUILTIN_TEMPLATE, round_save, template_load
+from plans.services.uploads import plan_upload
 from plans.services.workflow import (
     comment_add,
     submission_accept,
@@ -27,6 +28,7 @@ __all__ = [
     "comment_add",
     "draft_save",
     "narrative_save",
+    "plan_upload",
     "round_save",
     "submission_accept",
     "submission_recall",

@@ -1,0 +1,58 @@
+"""Storing an uploaded plan (Excel or CSV): checked whole, stored whole, or not at all."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from openbook.errors import Conflict, ProblemList
+from plans.models import Submission, Version
+from plans.services.drafts import SaveResult, _editable, _resolve_cells, draft_save, narrative_save
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from plans.excel import ParsedPlan
+
+
+@transaction.atomic
+def plan_upload(
+    *,
+    actor: User,
+    submission: Submission,
+    parsed: ParsedPlan,
+    source: str,
+    replace_newer_draft: bool = False,
+) -> SaveResult:
+    """Store an uploaded plan in the draft. Any problem anywhere → nothing is stored and every
+    problem is reported together. A workbook downloaded before someone else changed the draft
+    is refused unless the uploader says to replace their changes."""
+    _editable(actor, submission)
+    problems = list(parsed.problems)
+    try:
+        _resolve_cells(submission, parsed.cells)
+    except ProblemList as exc:
+        problems.extend(exc.problems)
+    if problems:
+        count = len(problems)
+        raise ProblemList(
+            f"The file has {count} problem{'s' if count != 1 else ''}, so nothing was saved.",
+            problems,
+        )
+    draft = Version.objects.select_for_update().get(submission=submission, number=0)
+    if (
+        parsed.revision is not None
+        and parsed.revision != draft.revision
+        and not replace_newer_draft
+    ):
+        raise Conflict(
+            f"The draft has changed since this workbook was downloaded (it was at revision "
+            f"{parsed.revision}, it is now at {draft.revision}). Uploading it would replace those "
+            "changes. Download the plan again, or confirm that the file should replace them."
+        )
+    result = draft_save(actor=actor, submission=submission, cells=parsed.cells, source=source)
+    for section_code, text in parsed.narratives.items():
+        if narrative_save(actor=actor, submission=submission, section_code=section_code, text=text):
+            result.changed += 1
+    result.revision = Version.objects.get(pk=draft.pk).revision
+    return result

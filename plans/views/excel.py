@@ -1,0 +1,106 @@
+"""Download the plan as Excel or CSV; upload it back."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from openbook.errors import Conflict, ProblemList
+from plans import excel, services
+from plans.views.common import plan_context
+from plans.views.submission import _version_for
+
+
+def _filename(ctx, version, ext: str) -> str:
+    which = "draft" if version is None or version.is_draft else f"v{version.number}"
+    return f"{ctx.organisation.ods_code}-{ctx.round.slug}-{which}.{ext}"
+
+
+@login_required
+def download_xlsx(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    version = _version_for(request, ctx)
+    data = excel.workbook_bytes(excel.build_workbook(ctx.round, ctx.organisation, version))
+    response = HttpResponse(data, content_type=excel.XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, version, "xlsx")}"'
+    return response
+
+
+@login_required
+def download_csv(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    version = _version_for(request, ctx)
+    response = HttpResponse(
+        excel.version_csv(ctx.round, ctx.organisation, version), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, version, "csv")}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request, slug, ods_code):
+    ctx = plan_context(request, slug, ods_code)
+    if not ctx.can_edit:
+        raise PermissionDenied(
+            "Only the organisation's preparers and approvers can upload its plan."
+        )
+    error = ""
+    problems: list[dict] = []
+    offer_replace = False
+    if request.method == "POST":
+        upload_file = request.FILES.get("file")
+        if upload_file is None:
+            error = "Choose a file to upload."
+        else:
+            try:
+                data = upload_file.read(excel.settings.PLAN_UPLOAD_MAX_BYTES + 1)
+                kind = excel.sniff(upload_file.name, data)
+                parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
+                parsed = parse(data, ctx.round, ctx.organisation)
+                submission = ctx.submission or services.submission_start(
+                    actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
+                )
+                result = services.plan_upload(
+                    actor=request.user,
+                    submission=submission,
+                    parsed=parsed,
+                    source=kind,
+                    replace_newer_draft=request.POST.get("replace") == "yes",
+                )
+            except excel.UploadRejected as exc:
+                error = str(exc)
+            except ProblemList as exc:
+                error, problems = exc.summary, exc.problems
+            except Conflict as exc:
+                error, offer_replace = exc.message, True
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                if result.changed:
+                    plural = "s" if result.changed != 1 else ""
+                    messages.success(request, f"Uploaded: {result.changed} figure{plural} changed.")
+                else:
+                    messages.success(
+                        request, "Uploaded: the file matches the draft, so nothing changed."
+                    )
+                return redirect(
+                    reverse("plan_detail", args=[ctx.round.slug, ctx.organisation.ods_code])
+                )
+    return render(
+        request,
+        "plans/upload.html",
+        ctx.as_dict()
+        | {
+            "error": error,
+            "problems": problems,
+            "offer_replace": offer_replace,
+            "csv_header": ",".join(excel.CSV_HEADER),
+        },  # fmt: skip
+        status=422 if error else 200,
+    )

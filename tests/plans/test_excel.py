@@ -1,0 +1,224 @@
+"""The Excel and CSV round trip, and every kind of bad file: rejected clearly, nothing stored."""
+
+import html
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from openbook.models import AuditEvent
+from plans import excel, selectors
+from plans.models import Submission, Value, Version
+from plans.services import CellInput, draft_save, submission_start
+from plans.synthetic import plan_cells
+
+pytestmark = pytest.mark.django_db
+PLAN = "/rounds/2026-27/ZA1/"
+
+
+@pytest.fixture
+def filled(world, plan_round):
+    submission = submission_start(
+        actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
+    )
+    draft_save(
+        actor=world.people["member"],
+        submission=submission,
+        cells=plan_cells(plan_round, world.org_a),
+    )
+    return submission
+
+
+@pytest.fixture
+def member(client, world):
+    client.force_login(world.people["member"])
+    return client
+
+
+def download(client) -> bytes:
+    response = client.get(PLAN + "download.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == excel.XLSX_TYPE
+    return response.content
+
+
+def upload(client, data: bytes, name: str = "plan.xlsx", **extra):
+    return client.post(
+        PLAN + "upload/", {"file": io.BytesIO(data), **extra} | {"file": _named(data, name)}
+    )
+
+
+def _named(data: bytes, name: str):
+    f = io.BytesIO(data)
+    f.name = name
+    return f
+
+
+def edit(data: bytes, changes: dict[tuple[str, str], object]) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    for (sheet, ref), value in changes.items():
+        wb[sheet][ref] = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def problems_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_the_workbook_is_marked_protected_and_validated(member, filled):
+    wb = load_workbook(io.BytesIO(download(member)))
+    assert wb.sheetnames[0] == "Instructions"
+    finance = wb["Finance – income & expenditure"]
+    assert finance["A5"].value == "F100" and finance["C5"].value == "ZA3"
+    assert finance.protection.sheet
+    assert finance["E5"].protection.locked is False
+    assert finance["B5"].protection.locked is not False
+    surplus_row = next(r for r in range(5, 60) if finance[f"A{r}"].value == "F900")
+    assert str(finance[f"E{surplus_row}"].value).startswith("=")
+    assert finance.data_validations.dataValidation
+    assert wb[excel.META_SHEET].sheet_state == "veryHidden"
+
+
+def test_round_trip_unchanged_keeps_the_same_numbers_and_makes_no_version(member, filled):
+    before = selectors.version_cells(filled.versions.get(number=0))
+    revision = filled.versions.get(number=0).revision
+    response = upload(member, download(member))
+    assert response.status_code == 302
+    assert selectors.version_cells(filled.versions.get(number=0)) == before
+    assert filled.versions.get(number=0).revision == revision
+    assert Version.objects.filter(submission=filled).count() == 1
+
+
+def test_an_edited_workbook_saves_its_changes(member, filled):
+    data = edit(download(member), {("Finance – income & expenditure", "F6"): 321.5})
+    assert upload(member, data).status_code == 302
+    assert Value.objects.get(version__number=0, line__code="F110", month=2).value == 321.5
+    assert AuditEvent.objects.filter(action="draft.saved", payload__source="xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("lots", "is not a number"), (-5, "must be zero or more"), (99999999, "must be at most"),
+     ("=E6*2", "is a formula")],
+)  # fmt: skip
+def test_a_bad_cell_is_named_and_nothing_is_stored(member, filled, value, why):
+    before = selectors.version_cells(filled.versions.get(number=0))
+    data = edit(download(member), {("Finance – income & expenditure", "F6"): value,
+                                    ("Finance – income & expenditure", "G6"): 1})  # fmt: skip
+    response = upload(member, data)
+    assert response.status_code == 422
+    text = problems_of(response)
+    assert "Finance – income & expenditure!F6" in text
+    assert why in text
+    assert selectors.version_cells(filled.versions.get(number=0)) == before
+
+
+def test_a_missing_row_is_reported(member, filled):
+    wb = load_workbook(io.BytesIO(download(member)))
+    wb["Finance – income & expenditure"].delete_rows(6)
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(member, out.getvalue())
+    assert response.status_code == 422
+    assert "the row for F110 Other patient care income is missing" in problems_of(response)
+
+
+def test_another_organisations_file_is_refused(client, world, filled, plan_round):
+    client.force_login(world.people["partner"])
+    submission_start(actor=world.people["partner"], plan_round=plan_round, organisation=world.org_b)
+    other = client.get("/rounds/2026-27/ZA2/download.xlsx").content
+    client.force_login(world.people["member"])
+    response = upload(client, other)
+    assert response.status_code == 422
+    assert "is for organisation ZA2, not ZA1" in problems_of(response)
+
+
+def test_another_template_version_is_refused(member, filled):
+    wb = load_workbook(io.BytesIO(download(member)))
+    meta = wb[excel.META_SHEET]
+    for row in meta.iter_rows():
+        if row[0].value == "template_version":
+            row[1].value = 99
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(member, out.getvalue())
+    assert "uses template version 99" in problems_of(response)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "plan.xlsx", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "plan.png", "neither an Excel workbook"),
+        (b"PK\x03\x04 this is not really a zip", "plan.xlsx", "not a valid Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "plan.xls", "old-style .xls"),
+        (b"a,b,c\n1,2,3\n", "plan.csv", "The first row of the CSV file must be"),
+    ],
+)
+def test_files_that_are_not_plans_get_a_clear_message(member, filled, data, name, message):
+    response = upload(member, data, name)
+    assert response.status_code == 422
+    assert message in problems_of(response)
+
+
+def test_an_oversized_file_is_refused(member, filled, settings):
+    settings.PLAN_UPLOAD_MAX_BYTES = 1000
+    response = upload(member, b"x" * 2000, "big.csv")
+    assert "larger than" in problems_of(response)
+
+
+def test_a_zip_bomb_is_refused_unopened(member, filled):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<x/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "0" * 50_000_000)
+    response = upload(member, out.getvalue())
+    assert response.status_code == 422
+    assert "compressed suspiciously" in problems_of(response)
+
+
+def test_csv_upload_changes_only_the_listed_figures(member, filled):
+    csv_data = "round,organisation,line,counterparty,month,value\n2026-27,ZA1,F110,,1,77\n2026-27,ZA1,F100,ZA3,2,88\n"
+    before = Value.objects.filter(version__number=0).count()
+    assert upload(member, csv_data.encode(), "plan.csv").status_code == 302
+    assert Value.objects.get(version__number=0, line__code="F110", month=1).value == 77
+    assert Value.objects.filter(version__number=0).count() == before
+
+
+def test_csv_problems_name_the_row(member, filled):
+    csv_data = "round,organisation,line,counterparty,month,value\n2026-27,ZA1,F110,,1,seven\n2026-27,ZX1,F110,,2,1\n"
+    response = upload(member, csv_data.encode(), "plan.csv")
+    text = problems_of(response)
+    assert "row 2" in text and "is not a number" in text
+    assert "is not this organisation" in text
+
+
+def test_a_workbook_from_before_someone_elses_change_needs_confirmation(member, world, filled):
+    data = download(member)
+    draft_save(actor=world.people["approver"], submission=filled, cells=[CellInput("F120", 1, "5")])
+    response = upload(member, data)
+    assert response.status_code == 422
+    assert "has changed since this workbook was downloaded" in problems_of(response)
+    assert Value.objects.get(version__number=0, line__code="F120", month=1).value == 5
+    assert upload(member, data, replace="yes").status_code == 302
+
+
+def test_narratives_come_back_too(member, filled):
+    data = edit(download(member), {("Narratives", "C2"): '=HYPERLINK("x")'})
+    upload(member, data)
+    # A leading '=' in text would run as a formula in Excel: it is neutralised on the way out.
+    wb = load_workbook(io.BytesIO(download(member)))
+    assert wb["Narratives"]["C2"].value is None or not str(wb["Narratives"]["C2"].value).startswith(
+        "="
+    )
+
+
+def test_csv_download_round_trips(member, filled):
+    data = member.get(PLAN + "download.csv").content
+    assert data.startswith(b"round,organisation,line,counterparty,month,value")
+    revision = Submission.objects.get().versions.get(number=0).revision
+    assert upload(member, data, "plan.csv").status_code == 302
+    assert Submission.objects.get().versions.get(number=0).revision == revision
