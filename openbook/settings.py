@@ -129,7 +129,13 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="openbook")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "deadline-reminders": {
+        "task": "plans.send_deadline_reminders",
+        # Hourly, so a reminder goes out within the hour it falls due; each is sent once.
+        "schedule": 3600.0,
+    },
+}
 # How long /healthz waits for the worker to answer its ping, in seconds.
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
 
