@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts import policy
 from accounts.models import Organisation
@@ -109,6 +109,7 @@ def _resolve_cells(
     counterparty_ids: dict[str, dict[str, int]] = {}
     problems: list[dict[str, Any]] = []
     resolved = []
+    specs: dict[str, calculations.LineSpec] = {}
     seen: set[calculations.CellKey] = set()
     for cell in cells:
 
@@ -166,7 +167,9 @@ def _resolve_cells(
             problem(str(exc))
             continue
         if value is not None:
-            why = calculations.check_value(selectors.line_spec(line), value)
+            if line.code not in specs:
+                specs[line.code] = selectors.line_spec(line)
+            why = calculations.check_value(specs[line.code], value)
             if why:
                 problem(why)
                 continue
@@ -181,16 +184,43 @@ def _resolve_cells(
     return resolved
 
 
+def _upsert(draft: Version, rows: list[tuple[int, int | None, int, Decimal]]) -> None:
+    """Insert or update many figures in one set-based statement."""
+    line_ids, counterparty_ids, months, values = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Value._meta.db_table} (version_id, line_id, counterparty_id, month, value)
+            SELECT %s, line_id, counterparty_id, month, value
+            FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::numeric[])
+                AS incoming(line_id, counterparty_id, month, value)
+            ON CONFLICT (version_id, line_id, counterparty_id, month)
+            DO UPDATE SET value = EXCLUDED.value
+            """,  # noqa: S608  (the table name comes from the model; values are parameters)
+            [draft.pk, line_ids, counterparty_ids, months, values],
+        )
+
+
 @transaction.atomic
 def draft_save(
-    *, actor: User, submission: Submission, cells: Sequence[CellInput], source: str = "grid"
+    *,
+    actor: User,
+    submission: Submission,
+    cells: Sequence[CellInput],
+    source: str = "grid",
+    resolved: list | None = None,
 ) -> SaveResult:
     """Set figures in the working draft: all or nothing, and never over someone else's change.
 
     Saving the same cells twice leaves the same state (the second save changes nothing).
+    `resolved` is the result of checking `cells` already (an upload checks them first, to
+    report every problem in the file together).
     """
     _editable(actor, submission)
-    resolved = _resolve_cells(submission, cells)
+    if resolved is None:
+        resolved = _resolve_cells(submission, cells)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
     current = {
         (line_id, cp, month): (pk, value)
@@ -199,7 +229,7 @@ def draft_save(
         )
     }
     conflicts = []
-    upserts: list[Value] = []
+    upserts: list[tuple[int, int | None, int, Decimal]] = []
     deletes: list[int] = []
     changes: dict[calculations.CellKey, Decimal | None] = {}
     before_after = []
@@ -223,15 +253,7 @@ def draft_save(
         if value is None:
             deletes.append(pk)
         else:
-            upserts.append(
-                Value(
-                    version=draft,
-                    line=line,
-                    counterparty_id=counterparty_id,
-                    month=cell.month,
-                    value=value,
-                )
-            )
+            upserts.append((line.pk, counterparty_id, cell.month, value))
     if conflicts:
         raise Conflict(
             "Someone else changed "
@@ -244,13 +266,7 @@ def draft_save(
     if deletes:
         Value.objects.filter(pk__in=deletes).delete()
     if upserts:
-        Value.objects.bulk_create(
-            upserts,
-            update_conflicts=True,
-            unique_fields=["version", "line", "counterparty", "month"],
-            update_fields=["value"],
-            batch_size=2000,
-        )
+        _upsert(draft, upserts)
     draft.revision += 1
     draft.save(update_fields=["revision"])
     audit_record(

@@ -29,8 +29,9 @@ def plan_upload(
     is refused unless the uploader says to replace their changes."""
     _editable(actor, submission)
     problems = list(parsed.problems)
+    resolved = None
     try:
-        _resolve_cells(submission, parsed.cells)
+        resolved = _resolve_cells(submission, parsed.cells)
     except ProblemList as exc:
         problems.extend(exc.problems)
     if problems:
@@ -50,7 +51,9 @@ def plan_upload(
             f"{parsed.revision}, it is now at {draft.revision}). Uploading it would replace those "
             "changes. Download the plan again, or confirm that the file should replace them."
         )
-    result = draft_save(actor=actor, submission=submission, cells=parsed.cells, source=source)
+    result = draft_save(
+        actor=actor, submission=submission, cells=parsed.cells, source=source, resolved=resolved
+    )
     for section_code, text in parsed.narratives.items():
         if narrative_save(actor=actor, submission=submission, section_code=section_code, text=text):
             result.changed += 1
