@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -101,7 +102,7 @@ def attention_items(user: AnyUser) -> list[dict[str, str]]:
             {
                 "title": f"API token “{token.name}” {'has expired' if expired else 'expires soon'}",
                 "detail": f"{'Expired' if expired else 'Expires'} {token.expiry:%d %B %Y %H:%M}.",
-                "url_name": "token_list",
+                "url": reverse("token_list"),
             }
         )
     return items

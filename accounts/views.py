@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
+from plans import selectors as plans_selectors
 
 
 class LoginView(auth_views.LoginView):
@@ -27,7 +28,8 @@ def home(request):
             "organisation_memberships": [m for m in memberships if m.organisation_id],
             "system_memberships": [m for m in memberships if m.system_id],
             "region_memberships": [m for m in memberships if m.region_id],
-            "attention": selectors.attention_items(request.user),
+            "attention": selectors.attention_items(request.user)
+            + plans_selectors.attention_for(request.user),
         },
     )
 

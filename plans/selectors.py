@@ -212,3 +212,67 @@ def sections_for(template_version_id: int, kind: str) -> list:
         if section.pk in with_lines
         or (section.kind == Section.Kind.NARRATIVE and kind in section.kinds)
     ]
+
+
+def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
+    """Plans that need this person: returned or due (their organisations), awaiting their
+    decision (system leads)."""
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import Role
+
+    now = now or timezone.now()
+    rounds = list(PlanningRound.objects.filter(final_deadline__gt=now - dt.timedelta(days=30)))
+    working = policy.member_organisation_ids(user, (Role.ORG_PREPARER, Role.ORG_APPROVER))
+    led = policy.system_ids_with_role(user, (Role.SYSTEM_LEAD,))
+    if not rounds or not (working or led):
+        return []
+    submissions = {
+        (s.round_id, s.organisation_id): s
+        for s in Submission.objects.filter(round__in=rounds)
+        .filter(Q(organisation_id__in=working) | Q(organisation__system_id__in=led))
+        .select_related("organisation", "round")
+    }
+    items = []
+
+    def item(
+        title: str, detail: str, plan_round: PlanningRound, organisation: Organisation
+    ) -> None:
+        url = reverse("plan_detail", args=[plan_round.slug, organisation.ods_code])
+        items.append({"title": f"{organisation.name}: {title}", "detail": detail, "url": url})
+
+    own = list(Organisation.objects.filter(pk__in=working).order_by("name"))
+    for plan_round in rounds:
+        for organisation in own:
+            submission = submissions.get((plan_round.pk, organisation.pk))
+            if submission and submission.status == Submission.Status.RETURNED:
+                item(
+                    "plan returned by the system lead",
+                    f"{plan_round.name}. Read the reason and resubmit.",
+                    plan_round,
+                    organisation,
+                )
+            elif (submission is None or submission.is_editable) and plan_round.final_deadline > now:
+                item(
+                    f"plan due by {plan_round.final_deadline:%d %B %Y}",
+                    f"{plan_round.name}, not yet submitted.",
+                    plan_round,
+                    organisation,
+                )
+        for (round_id, _), submission in submissions.items():
+            organisation = submission.organisation
+            if (
+                round_id == plan_round.pk
+                and organisation.system_id in led
+                and submission.status == Submission.Status.SUBMITTED
+            ):
+                item(
+                    "plan waiting for your decision",
+                    f"{plan_round.name}. Accept it or return it with a reason.",
+                    plan_round,
+                    organisation,
+                )
+    return items

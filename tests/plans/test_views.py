@@ -117,3 +117,25 @@ def test_start_then_submit_page_explains_missing_figures(client, world, plan_rou
     assert "The plan is not complete" in response.content.decode()
     response = client.post("/rounds/2026-27/ZA1/submit/", {"board_approval_date": "2026-11-01"})
     assert "Confirm that the board has approved this plan." in response.content.decode()
+
+
+def test_home_page_lists_plans_needing_attention(client, world, plan_round):
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    client.force_login(world.people["lead"])
+    assert (
+        "Alpha Hospitals NHS Trust: plan waiting for your decision"
+        in client.get("/").content.decode()
+    )
+    client.force_login(world.people["partner"])
+    assert "Beta Community NHS Trust: plan due by" in client.get("/").content.decode()
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    submission_return(
+        actor=world.people["lead"], submission=Submission.objects.get(), reason="Check"
+    )
+    client.force_login(world.people["member"])
+    assert "plan returned by the system lead" in client.get("/").content.decode()
