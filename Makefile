@@ -40,7 +40,8 @@ $(STATIC_OUT)/.built: $(NPM_STAMP) $(wildcard openbook/static_src/*)
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
 		--load-path=node_modules openbook/static_src/openbook.scss $(STATIC_OUT)/openbook.css
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_OUT)/
-	cp openbook/static_src/openbook.mjs $(STATIC_OUT)/
+	cp openbook/static_src/openbook.mjs openbook/static_src/charts.mjs $(STATIC_OUT)/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(STATIC_OUT)/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets/images $(STATIC_OUT)/assets/
 	@touch $@
 

@@ -6,6 +6,8 @@ version; every submission freezes a copy of the draft as a new, numbered, immuta
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -142,6 +144,26 @@ class PlanningRound(models.Model):
     draft_deadline = models.DateTimeField()
     final_deadline = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Agreement of balances: provider income against commissioner expenditure (and activity)
+    # per pair; differences above these are flagged. Defaults from the national exercise.
+    balance_threshold = models.DecimalField(
+        "I&E mismatch threshold (£000)", max_digits=12, decimal_places=3, default=Decimal("3000")
+    )
+    activity_threshold_percent = models.DecimalField(
+        "Activity mismatch threshold (%)", max_digits=5, decimal_places=2, default=Decimal("5")
+    )
+    pay_per_wte_min = models.DecimalField(
+        "Lowest plausible pay per WTE (£000 a year)",
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal("20"),
+    )
+    pay_per_wte_max = models.DecimalField(
+        "Highest plausible pay per WTE (£000 a year)",
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal("150"),
+    )
 
     class Meta:
         ordering = ["-financial_year", "name"]

@@ -1,10 +1,13 @@
 """Plausible made-up plan figures, for the demo, the benchmarks and national-scale tests.
 
-Deterministic: the same organisation always gets the same figures.
+Deterministic: the same organisation always gets the same figures. Partners' figures mostly
+agree with each other (a provider's income from a commissioner is close to what the
+commissioner plans to spend with it), with a few deliberate mismatches, as in real returns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from decimal import Decimal
 
@@ -24,80 +27,134 @@ SCALE = {
     "pcn": 8_000,
     "voluntary": 5_000,
 }
-SHARE = {  # of income, by line prefix
-    "F2": Decimal("0.62") / 18,
-    "F3": Decimal("0.30") / 5,
-    "F400": Decimal("0.03"),
-    "F410": Decimal("0.015"),
-    "F110": Decimal("0.04"),
-    "F120": Decimal("0.06"),
-    "E1": Decimal("0.006"),
-    "C1": Decimal("0.01"),
-    "F520": Decimal("0.25"),
-    "F530": Decimal("0.01"),
-    "F610": Decimal("0.97"),
-}
+PAY_SHARE = Decimal("0.62") / 18
+NONPAY_SHARE = Decimal("0.30") / 5
+SHARE = {"F400": Decimal("0.03"), "F410": Decimal("0.015"), "F110": Decimal("0.04"),
+         "F120": Decimal("0.06"), "E1": Decimal("0.006"), "C1": Decimal("0.01")}  # fmt: skip
+PARTNER_INCOME = Decimal("0.88")  # of a provider's income, from commissioners in the system
+Q = Decimal("0.001")
 
 
-def _money(rng: random.Random, annual: Decimal) -> Decimal:
-    monthly = annual / 12 * Decimal(str(rng.uniform(0.96, 1.04)))
-    return monthly.quantize(Decimal("0.001"))
+def _rng(*parts: str) -> random.Random:
+    return random.Random(":".join(parts))  # noqa: S311  (made-up figures, not security)
+
+
+def income_of(plan_round: PlanningRound, organisation: Organisation) -> Decimal:
+    """The organisation's annual scale, £000."""
+    factor = _rng(organisation.ods_code, plan_round.slug, "scale").uniform(0.7, 1.3)
+    return (Decimal(SCALE.get(organisation.kind, 10_000)) * Decimal(str(factor))).quantize(Q)
+
+
+def _mismatch(provider: str, commissioner: str) -> Decimal:
+    """Most pairs agree within a whisker; about one in four is out by 3–12%."""
+    digest = hashlib.sha256(f"{provider}:{commissioner}".encode()).digest()
+    if digest[0] % 4:
+        return Decimal(1) + Decimal(digest[1] % 5 - 2) / 1000
+    return Decimal(1) + Decimal(3 + digest[2] % 10) / 100 * (1 if digest[3] % 2 else -1)
+
+
+def _monthly(rng: random.Random, annual: Decimal) -> Decimal:
+    return (annual / 12 * Decimal(str(rng.uniform(0.97, 1.03)))).quantize(Q)
 
 
 def plan_cells(
     plan_round: PlanningRound, organisation: Organisation, *, complete: bool = True
 ) -> list[CellInput]:
     """Every input cell of the organisation's template, filled with plausible figures."""
-    rng = random.Random(f"{organisation.ods_code}:{plan_round.slug}")  # noqa: S311  (not security)
-    income = Decimal(SCALE.get(organisation.kind, 10_000)) * Decimal(str(rng.uniform(0.7, 1.3)))
+    rng = _rng(organisation.ods_code, plan_round.slug)
+    income = income_of(plan_round, organisation)
+    commissioners = selectors.counterparties_for(organisation, "commissioner")
+    providers = selectors.counterparties_for(organisation, "provider")
+    provider_income = {p.ods_code: income_of(plan_round, p) for p in providers}
+    n_commissioners_of = {
+        p.ods_code: max(len(selectors.counterparties_for(p, "commissioner")), 1) for p in providers
+    }
+    spend_with = {  # what this commissioner plans to spend with each provider, £000 a year
+        ods: provider_income[ods]
+        * PARTNER_INCOME
+        / n_commissioners_of[ods]
+        * _mismatch(ods, organisation.ods_code)
+        for ods in provider_income
+    }
+    partner_spend = sum(spend_with.values(), Decimal(0))
+    annual = {
+        "F500": partner_spend * Decimal("1.34"),
+        "F520": partner_spend * Decimal("0.30"),
+        "F530": partner_spend * Decimal("0.02"),
+        "F600": income,
+        "F610": income * Decimal("0.995"),
+        "K100": income * Decimal("0.08"),
+    }
     cells: list[CellInput] = []
     lines = [
         line
         for line in selectors.lines_for(plan_round.template_version_id, organisation.kind)
         if line.section.kind == Section.Kind.GRID and not line.is_derived
     ]
-    counterparties = {
-        kind: selectors.counterparties_for(organisation, kind)
-        for kind in ("commissioner", "provider")
-    }
+
+    maxima = {line.code: line.maximum for line in lines}
+
+    def add(code: str, month: int, value: Decimal, counterparty: str | None = None) -> None:
+        if maxima[code] is not None:
+            value = min(value, maxima[code])
+        cells.append(CellInput(line=code, month=month, value=value, counterparty=counterparty))
+
     for line in lines:
-        partners = counterparties.get(line.counterparty) if line.counterparty else [None]
-        if not partners:
-            continue
-        for partner in partners:
-            for month in range(1, 13):
-                value = _value(rng, line.code, line.unit, income, len(partners))
-                if line.maximum is not None:
-                    value = min(value, line.maximum)
-                cells.append(
-                    CellInput(
-                        line=line.code,
-                        month=month,
-                        value=value,
-                        counterparty=partner.ods_code if partner else None,
+        code = line.code
+        for month in range(1, 13):
+            if code == "F100":
+                for c in commissioners:
+                    add(
+                        code,
+                        month,
+                        _monthly(rng, income * PARTNER_INCOME / len(commissioners)),
+                        c.ods_code,
                     )
+            elif code == "F510":
+                for ods, spend in spend_with.items():
+                    add(code, month, _monthly(rng, spend), ods)
+            elif code.startswith("A1"):
+                for c in commissioners:
+                    base = income / 40 / len(commissioners)
+                    add(
+                        code,
+                        month,
+                        Decimal(int(base * Decimal(str(rng.uniform(0.97, 1.03))))),
+                        c.ods_code,
+                    )
+            elif code.startswith("A2"):
+                for ods in provider_income:
+                    base = (
+                        provider_income[ods]
+                        / 40
+                        / n_commissioners_of[ods]
+                        * _mismatch(ods, organisation.ods_code)
+                    )
+                    add(
+                        code, month, Decimal(int(base * Decimal(str(rng.uniform(0.97, 1.03))))), ods
+                    )
+            elif line.unit == "percent":
+                add(code, month, Decimal(str(round(rng.uniform(70, 95), 1))))
+            elif line.unit == "wte":
+                # Staff numbers that fit the pay bill: about £55k a year per WTE.
+                add(
+                    code,
+                    month,
+                    (income * PAY_SHARE / 55 * Decimal(str(rng.uniform(0.9, 1.1)))).quantize(
+                        Decimal("0.1")
+                    ),
                 )
+            elif line.unit == "count":
+                add(code, month, Decimal(int(float(income) / 200 * rng.uniform(0.5, 1.0))))
+            elif code.startswith("F2"):
+                add(code, month, _monthly(rng, income * PAY_SHARE))
+            elif code.startswith("F3"):
+                add(code, month, _monthly(rng, income * NONPAY_SHARE))
+            elif code in annual:
+                add(code, month, _monthly(rng, annual[code]))
+            else:
+                share = next((v for k, v in SHARE.items() if code.startswith(k)), Decimal("0.01"))
+                add(code, month, _monthly(rng, income * share))
     if not complete:
         cells = cells[: len(cells) // 3]
     return cells
-
-
-def _value(rng: random.Random, code: str, unit: str, income: Decimal, partners: int) -> Decimal:
-    if unit == "percent":
-        return Decimal(str(round(rng.uniform(70, 95), 1)))
-    if unit == "wte":
-        return Decimal(str(round(float(income) / 55 / 18 * rng.uniform(0.5, 1.5), 1)))
-    if unit == "count":
-        return Decimal(int(float(income) / 40 / max(partners, 1) * rng.uniform(0.2, 1.0)))
-    if code in ("F100", "F510"):
-        return _money(rng, income * Decimal("0.88") / max(partners, 1))
-    if code == "F500":
-        return _money(rng, income)
-    if code == "F600":
-        return _money(rng, income)
-    if code == "K100":
-        return _money(rng, income * Decimal("0.6"))
-    for prefix, share in SHARE.items():
-        if code.startswith(prefix):
-            return _money(rng, income * share)
-    return _money(rng, income * Decimal("0.01"))

@@ -1,11 +1,27 @@
 from django.urls import path
 
-from plans.views import excel, rounds, submission, workflow
+from plans.views import excel, rounds, submission, system, workflow
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/<slug:slug>/", rounds.round_detail, name="round_detail"),
+    path("rounds/<slug:slug>/systems/<slug:code>/", system.system_plan, name="system_plan"),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/balances/",
+        system.system_balances,
+        name="system_balances",
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/system-plan.<str:fmt>",
+        system.system_plan_export,
+        name="system_plan_export",
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/balances.<str:fmt>",
+        system.system_balances_export,
+        name="system_balances_export",
+    ),
     path(P, submission.submission_detail, name="plan_detail"),
     path(P + "start/", submission.submission_start, name="plan_start"),
     path(P + "sections/<slug:section_code>/", submission.section_grid, name="plan_section"),

@@ -389,3 +389,32 @@ ROUTES += [
     Route("plan_upload", "POST", lambda w: _plan(w, "upload/"), _page_edit, 403,
           data=_csv_upload, setup=_plans_returned),
 ]  # fmt: skip
+
+
+_system_page = {
+    "anonymous": LOGIN_REDIRECT,
+    "outsider": 404,
+    "other_lead": 404,
+    "other_reviewer": 404,
+}
+_system_api = {
+    "anonymous": API_ANONYMOUS,
+    "outsider": 404,
+    "other_lead": 404,
+    "other_reviewer": 404,
+}
+
+ROUTES += [
+    Route("system_plan", "GET", lambda w: f"/rounds/{ROUND}/systems/{w.s1.code}/", _system_page, 200,
+          setup=_plans_submitted),
+    Route("system_balances", "GET", lambda w: f"/rounds/{ROUND}/systems/{w.s1.code}/balances/",
+          _system_page, 200, setup=_plans_submitted),
+    Route("system_plan_export", "GET", lambda w: f"/rounds/{ROUND}/systems/{w.s1.code}/system-plan.xlsx",
+          _system_page, 200, setup=_plans_submitted),
+    Route("system_balances_export", "GET", lambda w: f"/rounds/{ROUND}/systems/{w.s1.code}/balances.csv",
+          _system_page, 200, setup=_plans_submitted),
+    Route("api_system_plan", "GET", lambda w: f"/api/v1/rounds/{ROUND}/systems/{w.s1.code}/plan/",
+          _system_api, 200, api=True, setup=_plans_submitted),
+    Route("api_system_balances", "GET", lambda w: f"/api/v1/rounds/{ROUND}/systems/{w.s1.code}/balances/",
+          _system_api, 200, api=True, setup=_plans_submitted),
+]  # fmt: skip

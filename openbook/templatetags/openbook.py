@@ -27,3 +27,9 @@ def figure(value):
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))
     return f"{number:,f}"
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if mapping else None

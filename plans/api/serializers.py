@@ -152,3 +152,66 @@ class DiffSerializer(serializers.Serializer):
     to_version = serializers.IntegerField()
     changes = ChangeSerializer(many=True)
     totals = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=3))
+
+
+class OrgStatusSerializer(serializers.Serializer):
+    organisation = serializers.CharField(source="organisation.ods_code")
+    name = serializers.CharField(source="organisation.name")
+    kind = serializers.CharField(source="organisation.kind")
+    state = serializers.CharField()
+    late = serializers.BooleanField()
+
+
+class LineTotalSerializer(serializers.Serializer):
+    line = serializers.CharField()
+    month = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=3)
+
+
+class ConsolidatedMonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField()
+    income = serializers.DecimalField(max_digits=20, decimal_places=3)
+    expenditure = serializers.DecimalField(max_digits=20, decimal_places=3)
+    eliminated = serializers.DecimalField(max_digits=20, decimal_places=3)
+    surplus = serializers.DecimalField(max_digits=20, decimal_places=3)
+
+
+class SystemPlanSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    system = serializers.CharField()
+    organisations = OrgStatusSerializer(many=True)
+    surplus_by_organisation = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=3)
+    )
+    consolidated = ConsolidatedMonthSerializer(many=True)
+    totals = LineTotalSerializer(many=True)
+
+
+class PairBalanceSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    provider = serializers.CharField()
+    commissioner = serializers.CharField()
+    provider_figure = serializers.DecimalField(max_digits=20, decimal_places=3)
+    commissioner_figure = serializers.DecimalField(max_digits=20, decimal_places=3)
+    difference = serializers.DecimalField(max_digits=20, decimal_places=3)
+    percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    flagged = serializers.BooleanField()
+    agreed_figure = serializers.DecimalField(max_digits=20, decimal_places=3, allow_null=True)
+
+
+class PayCheckSerializer(serializers.Serializer):
+    organisation = serializers.CharField(source="ods_code")
+    group = serializers.CharField()
+    pay = serializers.DecimalField(max_digits=20, decimal_places=3)
+    wte = serializers.DecimalField(max_digits=20, decimal_places=2)
+    per_wte = serializers.DecimalField(max_digits=20, decimal_places=3, allow_null=True)
+    flagged = serializers.BooleanField()
+
+
+class BalancesSerializer(serializers.Serializer):
+    round = serializers.CharField()
+    system = serializers.CharField()
+    income_threshold = serializers.DecimalField(max_digits=12, decimal_places=3)
+    activity_threshold_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    pairs = PairBalanceSerializer(many=True)
+    pay_per_wte = PayCheckSerializer(many=True)

@@ -27,4 +27,14 @@ urlpatterns = [
     path(S + "recall/", views.Recall.as_view(), name="api_recall"),
     path(S + "comments/", views.Comments.as_view(), name="api_comments"),
     path(S + "diff/", views.Diff.as_view(), name="api_diff"),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/plan/",
+        views.SystemPlanView.as_view(),
+        name="api_system_plan",
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/balances/",
+        views.BalancesView.as_view(),
+        name="api_system_balances",
+    ),
 ]

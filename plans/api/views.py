@@ -227,3 +227,62 @@ class Diff(_SubmissionView):
         return Response(
             serializers.DiffSerializer(selectors.version_diff(request.user, submission, a, b)).data
         )
+
+
+def _system_plan(request, slug, code):
+    from accounts.selectors import system_get
+    from plans.system_plan import system_plan_get
+
+    plan_round = selectors.round_get(request.user, slug)
+    return system_plan_get(request.user, plan_round, system_get(request.user, code))
+
+
+class SystemPlanView(APIView):
+    """A system's collated plan: where each organisation stands, surplus by organisation, the
+    consolidated I&E by month (after eliminations) and every line's system total by month."""
+
+    @extend_schema(responses=serializers.SystemPlanSerializer)
+    def get(self, request, slug, code):
+        from plans.calculations import MONTHS
+
+        plan = _system_plan(request, slug, code)
+        c = plan.consolidated
+        data = {
+            "round": plan.round.slug,
+            "system": plan.system.code,
+            "organisations": plan.statuses,
+            "surplus_by_organisation": plan.surplus_by_organisation,
+            "consolidated": [
+                {
+                    "month": m,
+                    "income": c.income[m],
+                    "expenditure": c.expenditure[m],
+                    "eliminated": c.eliminated[m],
+                    "surplus": c.surplus_after[m],
+                }
+                for m in MONTHS
+            ],  # fmt: skip
+            "totals": [
+                {"line": code, "month": month, "value": value}
+                for (code, month), value in sorted(plan.totals.items())
+            ],
+        }
+        return Response(serializers.SystemPlanSerializer(data).data)
+
+
+class BalancesView(APIView):
+    """Agreement of balances: each provider–commissioner pair's figures (income and activity),
+    flagged above the round's thresholds, and pay cost per WTE checks."""
+
+    @extend_schema(responses=serializers.BalancesSerializer)
+    def get(self, request, slug, code):
+        plan = _system_plan(request, slug, code)
+        data = {
+            "round": plan.round.slug,
+            "system": plan.system.code,
+            "income_threshold": plan.round.balance_threshold,
+            "activity_threshold_percent": plan.round.activity_threshold_percent,
+            "pairs": plan.income_balances + plan.activity_balances,
+            "pay_per_wte": plan.pay_checks,
+        }
+        return Response(serializers.BalancesSerializer(data).data)

@@ -1,0 +1,52 @@
+// Charts for the system plan, drawn from the JSON the page embeds (json_script), so the
+// Content-Security-Policy needs no inline script. Every chart has a table of the same figures
+// beside or below it for people who cannot see it.
+/* global Chart */
+const data = JSON.parse(document.getElementById("chart-data").textContent);
+const blue = "#005eb8";
+const red = "#d5281b";
+const green = "#007f3b";
+
+function bridge(canvas, items) {
+  // A waterfall: each organisation's bar floats from the running total; the last bar is the
+  // system total from zero.
+  let running = 0;
+  const bars = [];
+  const colours = [];
+  for (const item of items) {
+    const value = Number(item.value);
+    bars.push([running, running + value]);
+    colours.push(value < 0 ? red : green);
+    running += value;
+  }
+  bars.push([0, running]);
+  colours.push(blue);
+  new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: [...items.map((i) => i.label), "System"],
+      datasets: [{ label: "£000", data: bars, backgroundColor: colours }],
+    },
+    options: {
+      animation: false,
+      plugins: { legend: { display: false } },
+      scales: { y: { title: { display: true, text: "£000" } } },
+    },
+  });
+}
+
+function profile(canvas, months, values) {
+  new Chart(canvas, {
+    type: "line",
+    data: {
+      labels: months,
+      datasets: [{ label: "Surplus / (deficit), £000", data: values.map(Number), borderColor: blue }],
+    },
+    options: { animation: false, scales: { y: { title: { display: true, text: "£000" } } } },
+  });
+}
+
+const bridgeCanvas = document.getElementById("bridge-chart");
+if (bridgeCanvas && data.bridge.length) bridge(bridgeCanvas, data.bridge);
+const profileCanvas = document.getElementById("profile-chart");
+if (profileCanvas) profile(profileCanvas, data.months, data.surplus);

@@ -1,0 +1,222 @@
+"""Pure collation of a system's plans: system totals, intra-system eliminations, the
+consolidated I&E, agreement of balances and workforce-against-pay checks.
+
+No Django, no database: organisations' aggregated figures in, results out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from plans.calculations import MONTHS, ZERO, LineSpec, derive
+
+PERCENT = Decimal(100)
+
+
+@dataclass(frozen=True)
+class OrgPlan:
+    """One organisation's submitted figures, aggregated.
+
+    monthly: (line code, month) → value, counterparty rows added together.
+    by_counterparty: (line code, counterparty ODS code) → the year's value.
+    """
+
+    ods_code: str
+    name: str
+    kind: str
+    monthly: Mapping[tuple[str, int], Decimal]
+    by_counterparty: Mapping[tuple[str, str], Decimal] = field(default_factory=dict)
+
+    def year(self, code: str) -> Decimal:
+        return sum((self.monthly.get((code, m), ZERO) for m in MONTHS), ZERO)
+
+
+def _as_cells(monthly: Mapping[tuple[str, int], Decimal]) -> dict[tuple[str, None, int], Decimal]:
+    return {(code, None, month): value for (code, month), value in monthly.items()}
+
+
+def org_lines(plan: OrgPlan, specs: Sequence[LineSpec]) -> dict[tuple[str, int], Decimal]:
+    """An organisation's input and derived lines by month."""
+    values = dict(plan.monthly)
+    values.update(derive(specs, _as_cells(plan.monthly)))
+    return values
+
+
+def system_totals(
+    plans: Iterable[OrgPlan], specs: Sequence[LineSpec]
+) -> dict[tuple[str, int], Decimal]:
+    """Every line summed across the system's organisations, derived lines worked out on the
+    totals (they are linear, so this equals the sum of each organisation's derived line)."""
+    totals: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    for plan in plans:
+        for key, value in plan.monthly.items():
+            totals[key] += value
+    result = dict(totals)
+    result.update(derive(specs, _as_cells(totals)))
+    return result
+
+
+def totals_by(
+    plans: Iterable[OrgPlan], code: str, specs: Sequence[LineSpec], key: str
+) -> dict[str, Decimal]:
+    """One line's year total per organisation (key="ods_code") or per kind (key="kind")."""
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for plan in plans:
+        values = org_lines(plan, specs)
+        out[getattr(plan, key)] += sum((values.get((code, m), ZERO) for m in MONTHS), ZERO)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """The system's I&E with what partners plan to pay each other taken out of both sides."""
+
+    income: dict[int, Decimal]
+    expenditure: dict[int, Decimal]
+    eliminated: dict[int, Decimal]
+    surplus_before: dict[int, Decimal]
+    surplus_after: dict[int, Decimal]
+
+
+def consolidate(
+    plans: Sequence[OrgPlan],
+    surplus: LineSpec,
+    specs: Sequence[LineSpec],
+    income_from_partners: str = "F100",
+) -> Consolidated:
+    """Consolidated income and expenditure by month.
+
+    The amount eliminated for each provider–commissioner pair is the provider's planned income
+    from that commissioner; it comes off the system's income and its expenditure alike, so the
+    surplus is the same before and after. Any difference with what the commissioner planned
+    to spend stays in expenditure, where the agreement-of-balances report shows it.
+    """
+    assert surplus.formula is not None
+    partners = {p.ods_code for p in plans}
+    values = [org_lines(p, specs) for p in plans]
+    income = {m: ZERO for m in MONTHS}
+    expenditure = {m: ZERO for m in MONTHS}
+    eliminated = {m: ZERO for m in MONTHS}
+    for plan, lines in zip(plans, values, strict=True):
+        for coefficient, code in surplus.formula:
+            for m in MONTHS:
+                value = lines.get((code, m), ZERO)
+                if coefficient > 0:
+                    income[m] += value
+                else:
+                    expenditure[m] += value
+        # The whole income line is from partners in the system (counterparties are partners);
+        # a counterparty outside the system's list is left in.
+        share = _partner_share(plan, income_from_partners, partners)
+        for m in MONTHS:
+            eliminated[m] += lines.get((income_from_partners, m), ZERO) * share
+    before = {m: income[m] - expenditure[m] for m in MONTHS}
+    inc_after = {m: income[m] - eliminated[m] for m in MONTHS}
+    exp_after = {m: expenditure[m] - eliminated[m] for m in MONTHS}
+    after = {m: inc_after[m] - exp_after[m] for m in MONTHS}
+    return Consolidated(inc_after, exp_after, eliminated, before, after)
+
+
+def _partner_share(plan: OrgPlan, code: str, partners: set[str]) -> Decimal:
+    total = sum((v for (c, _), v in plan.by_counterparty.items() if c == code), ZERO)
+    if total == ZERO:
+        return Decimal(1)
+    inside = sum(
+        (v for (c, cp), v in plan.by_counterparty.items() if c == code and cp in partners), ZERO
+    )
+    return inside / total
+
+
+@dataclass(frozen=True)
+class PairBalance:
+    """What a provider and a commissioner each plan for the other, and whether they agree."""
+
+    measure: str  # "income" or an activity line label
+    provider: str
+    commissioner: str
+    provider_figure: Decimal
+    commissioner_figure: Decimal
+    difference: Decimal  # provider − commissioner
+    percent: Decimal | None  # of the larger figure
+    flagged: bool
+
+    @property
+    def agreed(self) -> bool:
+        return not self.flagged
+
+    @property
+    def agreed_figure(self) -> Decimal | None:
+        """One figure per agreed pair: the provider's (their income is what is eliminated)."""
+        return self.provider_figure if self.agreed else None
+
+
+def _percent(difference: Decimal, a: Decimal, b: Decimal) -> Decimal | None:
+    base = max(abs(a), abs(b))
+    return None if base == ZERO else (abs(difference) / base * PERCENT).quantize(Decimal("0.01"))
+
+
+def balances(
+    plans: Sequence[OrgPlan],
+    provider_line: str,
+    commissioner_line: str,
+    *,
+    measure: str,
+    threshold: Decimal | None = None,
+    threshold_percent: Decimal | None = None,
+) -> list[PairBalance]:
+    """Every provider–commissioner pair where either side planned something."""
+    pairs: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for plan in plans:
+        for (code, counterparty), value in plan.by_counterparty.items():
+            if code == provider_line:
+                pairs[(plan.ods_code, counterparty)][0] += value
+            elif code == commissioner_line:
+                pairs[(counterparty, plan.ods_code)][1] += value
+    result = []
+    for (provider, commissioner), (ours, theirs) in sorted(pairs.items()):
+        difference = ours - theirs
+        percent = _percent(difference, ours, theirs)
+        flagged = False
+        if threshold is not None and abs(difference) > threshold:
+            flagged = True
+        if threshold_percent is not None and percent is not None and percent > threshold_percent:
+            flagged = True
+        result.append(
+            PairBalance(measure, provider, commissioner, ours, theirs, difference, percent, flagged)
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PayCheck:
+    ods_code: str
+    group: str
+    pay: Decimal  # £000 a year
+    wte: Decimal  # average in post over the year
+    per_wte: Decimal | None  # £000 a year
+    flagged: bool
+
+
+def pay_per_wte(
+    plan: OrgPlan,
+    groups: Mapping[str, tuple[Sequence[str], Sequence[str]]],
+    low: Decimal,
+    high: Decimal,
+) -> list[PayCheck]:
+    """Pay cost per WTE by staff group: the year's pay over the year's average WTE, flagged
+    outside [low, high]. A group with pay but no staff (or staff and no pay) is flagged too."""
+    checks = []
+    for group, (pay_codes, wte_codes) in groups.items():
+        pay = sum((plan.year(code) for code in pay_codes), ZERO)
+        wte = sum((plan.year(code) for code in wte_codes), ZERO) / len(MONTHS)
+        if pay == ZERO and wte == ZERO:
+            continue
+        per = None if wte == ZERO else (pay / wte).quantize(Decimal("0.001"))
+        flagged = per is None or not (low <= per <= high)
+        checks.append(
+            PayCheck(plan.ods_code, group, pay, wte.quantize(Decimal("0.01")), per, flagged)
+        )
+    return checks

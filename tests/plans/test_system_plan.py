@@ -1,0 +1,132 @@
+"""The collated system plan and the agreement-of-balances report: pages, exports, API."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from plans.models import PlanningRound
+from plans.services import (
+    CellInput,
+    draft_save,
+    narrative_save,
+    submission_start,
+    submission_submit,
+)
+from plans.synthetic import plan_cells
+from plans.system_plan import system_plan_get
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def submit(world, organisation, cells, approver=None):
+    plan_round = PlanningRound.objects.get()
+    from accounts.models import Role
+    from accounts.services import membership_create
+    from tests.factories import UserFactory
+
+    if approver is None:
+        approver = UserFactory()
+        membership_create(
+            actor=None, user=approver, role=Role.ORG_APPROVER, organisation=organisation
+        )
+    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
+    draft_save(actor=approver, submission=submission, cells=cells)
+    narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
+    import datetime as dt
+
+    submission_submit(
+        actor=approver, submission=submission, board_approval_date=dt.date.today(), confirmed=True
+    )
+    return submission
+
+
+def monthly(code, value, counterparty=None):
+    return [CellInput(code, m, value, counterparty=counterparty) for m in range(1, 13)]
+
+
+@pytest.fixture
+def two_plans(world, plan_round):
+    """Alpha (acute) earns 100 a month from the ICB; the ICB plans 110 a month with Alpha."""
+    alpha = monthly("F100", "100", "ZA3") + monthly("F2MEDS", "90")
+    icb = (
+        monthly("F500", "300")
+        + monthly("F510", "110", "ZA1")
+        + monthly("F510", "0", "ZA2")
+        + monthly("F520", "150")
+    )
+    submit(world, world.org_a, alpha, approver=world.people["approver"])
+    submit(world, world.commissioner, icb)
+    return plan_round
+
+
+def test_collation_sums_eliminates_and_flags(world, two_plans):
+    plan = system_plan_get(world.people["lead"], two_plans, world.s1)
+    assert plan.year("F100") == D(1200)
+    # Alpha +10 a month, the ICB +40 a month: the system +600 for the year.
+    assert sum(plan.surplus_by_organisation.values()) == D(600)
+    assert plan.consolidated.eliminated[1] == D(100)
+    assert plan.consolidated.surplus_after[1] == plan.consolidated.surplus_before[1] == D(50)
+    [pair] = [p for p in plan.income_balances if p.provider == "ZA1"]
+    assert (pair.provider_figure, pair.commissioner_figure, pair.difference) == (
+        D(1200),
+        D(1320),
+        D(-120),
+    )
+    assert not pair.flagged  # £120k is under the £3m threshold
+    states = {s.organisation.ods_code: s.state for s in plan.statuses}
+    assert states == {"ZA1": "submitted", "ZA2": "missing", "ZA3": "submitted"}
+
+
+def test_a_mismatch_over_the_threshold_is_flagged(world, two_plans):
+    two_plans.balance_threshold = D(100)
+    two_plans.save()
+    plan = system_plan_get(world.people["lead"], two_plans, world.s1)
+    assert [p.provider for p in plan.flagged if p.measure == "Income and expenditure"] == ["ZA1"]
+
+
+def test_the_pages_show_the_system_plan_and_the_mismatches(client, world, two_plans):
+    two_plans.balance_threshold = D(100)
+    two_plans.save()
+    client.force_login(world.people["lead"])
+    page = client.get("/rounds/2026-27/systems/s1/").content.decode()
+    assert "System One: system plan" in page
+    assert "Missing" in page and 'id="bridge-chart"' in page
+    report = client.get("/rounds/2026-27/systems/s1/balances/").content.decode()
+    assert "1 mismatch" in report
+    assert "Alpha Hospitals NHS Trust" in report
+
+
+def test_exports_match_the_page_and_neutralise_formulas(client, world, two_plans):
+    client.force_login(world.people["reviewer"])
+    data = client.get("/rounds/2026-27/systems/s1/balances.xlsx").content
+    ws = load_workbook(io.BytesIO(data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "Measure"
+    alpha = next(r for r in rows if r[1] == "ZA1" and r[0] == "Income and expenditure")
+    assert (D(str(alpha[3])), D(str(alpha[4]))) == (D(1200), D(1320))
+    text = client.get("/rounds/2026-27/systems/s1/system-plan.csv").content.decode()
+    f100 = next(r for r in csv.reader(io.StringIO(text)) if r[1] == "F100")
+    assert D(f100[-1]) == D(1200)
+    assert client.get("/rounds/2026-27/systems/s1/system-plan.pdf").status_code == 404
+
+
+def test_neutralise():
+    from openbook.exports import neutralise
+
+    for text in ("=1+1", "+44", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(text) == "'" + text
+    assert neutralise("Plan") == "Plan"
+    assert neutralise(-2) == -2
+
+
+def test_the_full_demo_system_collates(world, plan_round):
+    for organisation in (world.org_a, world.org_b, world.commissioner):
+        submit(world, organisation, plan_cells(plan_round, organisation))
+    plan = system_plan_get(world.people["lead"], plan_round, world.s1)
+    assert len(plan.plans) == 3
+    assert plan.income_balances and plan.activity_balances and plan.pay_checks
+    assert not [c for c in plan.pay_checks if c.flagged]
