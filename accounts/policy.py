@@ -200,3 +200,15 @@ def can_comment(user: AnyUser, organisation: Organisation) -> bool:
         return True
     region_id = System.objects.filter(pk=organisation.system_id).values_list("region_id", flat=True)
     return bool(reviewed_region_ids(user) & set(region_id))
+
+
+def can_submit_system_plan(user: AnyUser, system: System) -> bool:
+    return is_system_lead(user, system)
+
+
+def can_review_system_plan(user: AnyUser, system: System) -> bool:
+    return system.region_id in reviewed_region_ids(user)
+
+
+def can_comment_system_plan(user: AnyUser, system: System) -> bool:
+    return can_submit_system_plan(user, system) or can_review_system_plan(user, system)

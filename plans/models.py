@@ -342,3 +342,78 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deadline} deadline, {self.days_before} days before"
+
+
+class SystemSubmission(models.Model):
+    """A system's collated plan for a round, as submitted by its lead to the region."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted to the region"
+        APPROVED = "approved", "Approved by the region"
+        RETURNED = "returned", "Returned by the region"
+
+    round = models.ForeignKey(
+        PlanningRound, on_delete=models.PROTECT, related_name="system_submissions"
+    )
+    system = models.ForeignKey(
+        "accounts.System", on_delete=models.PROTECT, related_name="system_submissions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "system"], name="system_submission_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} – {self.round}"
+
+
+class SystemVersion(models.Model):
+    """An immutable snapshot of the collated system plan, with the lead's narrative."""
+
+    submission = models.ForeignKey(
+        SystemSubmission, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    narrative = models.TextField()
+    # The collated figures as submitted (money as strings), so the region reviews exactly
+    # what was sent even if organisations' plans move afterwards.
+    snapshot = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="system_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"System plan version {self.number}"
+
+
+class SystemComment(models.Model):
+    """A comment between the region and the system on the system plan; return reasons too."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        RETURN_REASON = "return_reason", "Reason for return"
+        APPROVAL = "approval", "Approval note"
+
+    submission = models.ForeignKey(
+        SystemSubmission, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COMMENT)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]

@@ -216,3 +216,49 @@ def system_plan_get(user: AnyUser, plan_round: PlanningRound, system: System) ->
         raise Http404("No such system.")
     plans = fetch_plans(plan_round, [system.pk])[system.pk]
     return build(plan_round, system, plans)
+
+
+@dataclass
+class SystemRow:
+    """One system, side by side with the others in its region."""
+
+    system: System
+    plan: SystemPlan
+    submission: object | None  # plans.models.SystemSubmission
+
+    @property
+    def surplus(self) -> Decimal:
+        return sum(self.plan.surplus_by_organisation.values(), Decimal(0))
+
+    @property
+    def mismatch_count(self) -> int:
+        return len(self.plan.flagged)
+
+    @property
+    def mismatch_size(self) -> Decimal:
+        """The income and expenditure mismatches added up, £000 (activity is counted only)."""
+        return sum(
+            (abs(p.difference) for p in self.plan.flagged if p.measure == "Income and expenditure"),
+            Decimal(0),
+        )
+
+    @property
+    def late_count(self) -> int:
+        return sum(1 for s in self.plan.statuses if s.late)
+
+    @property
+    def missing_count(self) -> int:
+        return sum(1 for s in self.plan.statuses if s.state not in INCLUDED)
+
+
+def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[SystemRow]:
+    """Every system in the region the person may see, collated in one pass."""
+    from plans.models import SystemSubmission
+
+    systems = [s for s in region.systems.order_by("name") if policy.can_view_system(user, s)]
+    plans = fetch_plans(plan_round, [s.pk for s in systems])
+    submissions = {
+        s.system_id: s
+        for s in SystemSubmission.objects.filter(round=plan_round, system__in=systems)
+    }
+    return [SystemRow(s, build(plan_round, s, plans[s.pk]), submissions.get(s.pk)) for s in systems]

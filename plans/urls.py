@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import excel, rounds, submission, system, workflow
+from plans.views import excel, region, rounds, submission, system, workflow
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
@@ -22,6 +22,23 @@ urlpatterns = [
         system.system_balances_export,
         name="system_balances_export",
     ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/submit/", region.system_submit, name="system_submit"
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/approve/",
+        region.system_approve,
+        name="system_approve",
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/return/", region.system_return, name="system_return"
+    ),
+    path(
+        "rounds/<slug:slug>/systems/<slug:code>/comments/",
+        region.system_comment,
+        name="system_comment",
+    ),
+    path("rounds/<slug:slug>/regions/<slug:code>/", region.region_systems, name="region_systems"),
     path(P, submission.submission_detail, name="plan_detail"),
     path(P + "start/", submission.submission_start, name="plan_start"),
     path(P + "sections/<slug:section_code>/", submission.section_grid, name="plan_section"),

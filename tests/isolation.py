@@ -418,3 +418,38 @@ ROUTES += [
     Route("api_system_balances", "GET", lambda w: f"/api/v1/rounds/{ROUND}/systems/{w.s1.code}/balances/",
           _system_api, 200, api=True, setup=_plans_submitted),
 ]  # fmt: skip
+
+
+def _system_submitted(world) -> None:
+    from plans.models import PlanningRound
+    from plans.services.system import system_plan_submit
+    from plans.system_plan import system_plan_get
+
+    _plans_submitted(world)
+    plan = system_plan_get(world.people["lead"], PlanningRound.objects.get(), world.s1)
+    system_plan_submit(actor=world.people["lead"], plan=plan, narrative="Our system plan")
+
+
+def _sys(world, rest: str) -> str:
+    return f"/rounds/{ROUND}/systems/{world.s1.code}/{rest}"
+
+
+_sys_lead = {"anonymous": LOGIN_REDIRECT, "outsider": 404, "other_lead": 404, "other_reviewer": 404}
+
+ROUTES += [
+    Route("system_submit", "GET", lambda w: _sys(w, "submit/"), {**_sys_lead, "lead": 200}, 403,
+          setup=_plans_submitted),
+    Route("system_submit", "POST", lambda w: _sys(w, "submit/"), {**_sys_lead, "lead": 302}, 403,
+          data=lambda w: {"narrative": "Plan"}, setup=_plans_submitted),
+    Route("system_approve", "POST", lambda w: _sys(w, "approve/"), {**_sys_lead, "reviewer": 302}, 403,
+          setup=_system_submitted),
+    Route("system_return", "GET", lambda w: _sys(w, "return/"), {**_sys_lead, "reviewer": 200}, 403,
+          setup=_system_submitted),
+    Route("system_return", "POST", lambda w: _sys(w, "return/"), {**_sys_lead, "reviewer": 302}, 403,
+          data=lambda w: {"reason": "Fix"}, setup=_system_submitted),
+    Route("system_comment", "POST", lambda w: _sys(w, "comments/"),
+          {**_sys_lead, "reviewer": 302, "lead": 302}, 403,
+          data=lambda w: {"body": "A question"}, setup=_system_submitted),
+    Route("region_systems", "GET", lambda w: f"/rounds/{ROUND}/regions/{w.r1.code}/",
+          {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404}, 200, setup=_plans_submitted),
+]  # fmt: skip

@@ -12,12 +12,13 @@ from django.shortcuts import render
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
 from openbook.exports import neutralise
 from plans import selectors
 from plans.calculations import MONTHS
-from plans.models import MONTH_LABELS
+from plans.models import MONTH_LABELS, SystemSubmission
 from plans.system_plan import system_plan_get
 
 
@@ -46,6 +47,9 @@ def system_plan(request, slug, code):
     names = {p.ods_code: p.name for p in plan.plans}
     bridge = [{"label": names[ods], "value": str(value)} for ods, value in sorted(by_org.items())]
     consolidated = plan.consolidated
+    system_submission = SystemSubmission.objects.filter(
+        round=plan.round, system=plan.system
+    ).first()
     return render(
         request,
         "plans/system_plan.html",
@@ -71,6 +75,15 @@ def system_plan(request, slug, code):
                 ),
                 ("Surplus / (deficit)", [consolidated.surplus_after[m] for m in MONTHS]),
             ],
+            "system_submission": system_submission,
+            "system_versions": system_submission.versions.select_related("created_by")
+            if system_submission
+            else [],
+            "system_comments": system_submission.comments.select_related("author")
+            if system_submission
+            else [],
+            "can_submit_system": policy.can_submit_system_plan(request.user, plan.system),
+            "can_review_system": policy.can_review_system_plan(request.user, plan.system),
             "chart": {
                 "bridge": bridge,
                 "months": list(MONTH_LABELS),

@@ -1,0 +1,180 @@
+"""The system plan's journey to the region: the lead submits a snapshot with a narrative; the
+region's reviewer approves it or returns it with reasons; both can comment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts import policy
+from accounts.models import System
+from openbook.audit import audit_record
+from plans.calculations import MONTHS
+from plans.models import PlanningRound, SystemComment, SystemSubmission, SystemVersion
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from plans.system_plan import SystemPlan
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def snapshot(plan: SystemPlan) -> dict[str, Any]:
+    """The collated plan as plain JSON: what the region is asked to approve."""
+    c = plan.consolidated
+    return {
+        "organisations": [
+            {
+                "ods_code": s.organisation.ods_code,
+                "name": s.organisation.name,
+                "state": s.state,
+                "late": s.late,
+            }
+            for s in plan.statuses
+        ],
+        "surplus_by_organisation": {k: _money(v) for k, v in plan.surplus_by_organisation.items()},
+        "system_surplus": _money(sum(plan.surplus_by_organisation.values(), Decimal(0))),
+        "consolidated": {
+            str(m): {
+                "income": _money(c.income[m]),
+                "expenditure": _money(c.expenditure[m]),
+                "eliminated": _money(c.eliminated[m]),
+                "surplus": _money(c.surplus_after[m]),
+            }
+            for m in MONTHS
+        },
+        "mismatches": [
+            {
+                "measure": p.measure,
+                "provider": p.provider,
+                "commissioner": p.commissioner,
+                "difference": _money(p.difference),
+            }
+            for p in plan.flagged
+        ],
+    }
+
+
+@transaction.atomic
+def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> SystemVersion:
+    """The system lead sends the collated plan to the region, as a new immutable version."""
+    system, plan_round = plan.system, plan.round
+    if not policy.can_submit_system_plan(actor, system):
+        raise PermissionDenied("Only the system lead can submit the system plan.")
+    narrative = narrative.strip()
+    if not narrative:
+        raise ValidationError(
+            {"narrative": "Write a narrative: what the plan delivers and its risks."}
+        )
+    submission = (
+        SystemSubmission.objects.select_for_update().filter(round=plan_round, system=system).first()
+    )
+    if submission is not None and submission.status != SystemSubmission.Status.RETURNED:
+        raise ValidationError(
+            f"The system plan is already {submission.get_status_display().lower()}; "
+            "it can be submitted again once the region returns it."
+        )
+    if submission is None:
+        submission = SystemSubmission.objects.create(
+            round=plan_round, system=system, status=SystemSubmission.Status.SUBMITTED
+        )
+    number = (
+        submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    data = snapshot(plan)
+    version = SystemVersion.objects.create(
+        submission=submission, number=number, narrative=narrative, snapshot=data, created_by=actor
+    )
+    submission.status = SystemSubmission.Status.SUBMITTED
+    submission.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="system_plan.submitted",
+        actor=actor,
+        system=system,
+        obj=submission,
+        after={
+            "version": number,
+            "system_surplus": data["system_surplus"],
+            "mismatches": len(data["mismatches"]),
+        },
+    )
+    return version
+
+
+def _reviewing(actor: User, plan_round: PlanningRound, system: System) -> SystemSubmission:
+    if not policy.can_review_system_plan(actor, system):
+        raise PermissionDenied("Only the region's reviewers can approve or return a system plan.")
+    submission = (
+        SystemSubmission.objects.select_for_update().filter(round=plan_round, system=system).first()
+    )
+    if submission is None or submission.status != SystemSubmission.Status.SUBMITTED:
+        raise ValidationError("Only a submitted system plan can be approved or returned.")
+    return submission
+
+
+@transaction.atomic
+def system_plan_approve(
+    *, actor: User, plan_round: PlanningRound, system: System, note: str = ""
+) -> SystemSubmission:
+    """The regional reviewer approves the system plan."""
+    submission = _reviewing(actor, plan_round, system)
+    submission.status = SystemSubmission.Status.APPROVED
+    submission.save(update_fields=["status", "updated_at"])
+    if note.strip():
+        SystemComment.objects.create(
+            submission=submission, author=actor, kind=SystemComment.Kind.APPROVAL, body=note.strip()
+        )
+    version = submission.versions.order_by("-number").first()
+    audit_record(
+        action="system_plan.approved",
+        actor=actor,
+        system=system,
+        obj=submission,
+        after={"version": version.number if version else None},
+        reason=note.strip(),
+    )
+    return submission
+
+
+@transaction.atomic
+def system_plan_return(
+    *, actor: User, plan_round: PlanningRound, system: System, reason: str
+) -> SystemSubmission:
+    """The regional reviewer returns the system plan with reasons; the lead can resubmit."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the system plan is being returned."})
+    submission = _reviewing(actor, plan_round, system)
+    submission.status = SystemSubmission.Status.RETURNED
+    submission.save(update_fields=["status", "updated_at"])
+    SystemComment.objects.create(
+        submission=submission, author=actor, kind=SystemComment.Kind.RETURN_REASON, body=reason
+    )
+    audit_record(
+        action="system_plan.returned", actor=actor, system=system, obj=submission, reason=reason
+    )
+    return submission
+
+
+@transaction.atomic
+def system_comment_add(
+    *, actor: User, plan_round: PlanningRound, system: System, body: str
+) -> SystemComment:
+    if not policy.can_comment_system_plan(actor, system):
+        raise PermissionDenied(
+            "Only the system lead and the region's reviewers comment on the system plan."
+        )
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a comment first."})
+    submission = SystemSubmission.objects.filter(round=plan_round, system=system).first()
+    if submission is None:
+        raise ValidationError("The system plan has not been submitted to the region yet.")
+    comment = SystemComment.objects.create(submission=submission, author=actor, body=body)
+    audit_record(action="system_plan.comment_added", actor=actor, system=system, obj=comment)
+    return comment

@@ -1,0 +1,146 @@
+"""The system plan's journey to the region, and the region's side-by-side view of its systems."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import policy
+from accounts.selectors import region_get, system_get
+from plans import selectors
+from plans.services import system as system_services
+from plans.system_plan import region_overview, system_plan_get
+
+
+class NarrativeForm(forms.Form):
+    narrative = forms.CharField(
+        label="Narrative for the region",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What the system plan delivers, the main risks, and how the mismatches "
+        "will be resolved.",
+        max_length=20000,
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the system plan being returned?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The system lead sees this as a comment.",
+        max_length=5000,
+    )
+
+
+def _context(request, slug, code):
+    plan_round = selectors.round_get(request.user, slug)
+    system = system_get(request.user, code)
+    return plan_round, system
+
+
+def _back(plan_round, system):
+    return redirect(reverse("system_plan", args=[plan_round.slug, system.code]) + "#region")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def system_submit(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    if not policy.can_submit_system_plan(request.user, system):
+        raise PermissionDenied("Only the system lead can submit the system plan.")
+    form = NarrativeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        plan = system_plan_get(request.user, plan_round, system)
+        try:
+            version = system_services.system_plan_submit(
+                actor=request.user, plan=plan, narrative=form.cleaned_data["narrative"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, f"System plan version {version.number} sent to the region.")
+            return _back(plan_round, system)
+    return render(
+        request,
+        "plans/system_submit.html",
+        {"round": plan_round, "system": system, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def system_approve(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    try:
+        system_services.system_plan_approve(
+            actor=request.user,
+            plan_round=plan_round,
+            system=system,
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{system.name}'s plan is approved.")
+    return _back(plan_round, system)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def system_return(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    if not policy.can_review_system_plan(request.user, system):
+        raise PermissionDenied("Only the region's reviewers can return a system plan.")
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            system_services.system_plan_return(
+                actor=request.user,
+                plan_round=plan_round,
+                system=system,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{system.name}'s plan has been returned with your reasons.")
+            return _back(plan_round, system)
+    return render(
+        request,
+        "plans/system_return.html",
+        {"round": plan_round, "system": system, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def system_comment(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    try:
+        system_services.system_comment_add(
+            actor=request.user,
+            plan_round=plan_round,
+            system=system,
+            body=request.POST.get("body", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Comment added.")
+    return _back(plan_round, system)
+
+
+@login_required
+def region_systems(request, slug, code):
+    plan_round = selectors.round_get(request.user, slug)
+    region = region_get(request.user, code)
+    rows = region_overview(request.user, plan_round, region)
+    return render(
+        request, "plans/region_overview.html", {"round": plan_round, "region": region, "rows": rows}
+    )

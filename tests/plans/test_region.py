@@ -1,0 +1,110 @@
+"""The system plan goes to the region: submitted with a narrative, approved or returned with
+reasons, resubmitted; the region sees its systems side by side. Every step audited."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from openbook.models import AuditEvent
+from plans.models import SystemComment, SystemSubmission
+from plans.services.system import (
+    system_comment_add,
+    system_plan_approve,
+    system_plan_return,
+    system_plan_submit,
+)
+from plans.system_plan import region_overview, system_plan_get
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def collated(world):
+    from plans.models import PlanningRound
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    plan_round = PlanningRound.objects.get()
+    return system_plan_get(world.people["lead"], plan_round, world.s1)
+
+
+def test_submit_approve(world, collated):
+    version = system_plan_submit(
+        actor=world.people["lead"], plan=collated, narrative="Balanced overall."
+    )
+    assert version.number == 1
+    assert version.snapshot["organisations"][0]["ods_code"] == "ZA1"
+    with pytest.raises(ValidationError, match="already submitted"):
+        system_plan_submit(actor=world.people["lead"], plan=collated, narrative="Again")
+    system_plan_approve(
+        actor=world.people["reviewer"], plan_round=collated.round, system=world.s1, note="Good"
+    )
+    assert SystemSubmission.objects.get().status == "approved"
+    actions = list(
+        AuditEvent.objects.filter(system=world.s1, action__startswith="system_plan").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["system_plan.submitted", "system_plan.approved"]
+
+
+def test_return_with_reasons_then_resubmit(world, collated):
+    system_plan_submit(actor=world.people["lead"], plan=collated, narrative="First go")
+    with pytest.raises(ValidationError):
+        system_plan_return(
+            actor=world.people["reviewer"], plan_round=collated.round, system=world.s1, reason=" "
+        )
+    system_plan_return(
+        actor=world.people["reviewer"],
+        plan_round=collated.round,
+        system=world.s1,
+        reason="Resolve the ICB mismatch",
+    )
+    assert SystemComment.objects.get().kind == "return_reason"
+    second = system_plan_submit(actor=world.people["lead"], plan=collated, narrative="Resolved")
+    assert second.number == 2
+    system_comment_add(
+        actor=world.people["reviewer"], plan_round=collated.round, system=world.s1, body="Thanks"
+    )
+
+
+@pytest.mark.parametrize("who", ["member", "approver", "system_viewer", "reviewer", "other_lead"])
+def test_only_the_lead_submits(world, collated, who):
+    with pytest.raises(PermissionDenied):
+        system_plan_submit(actor=world.people[who], plan=collated, narrative="x")
+
+
+@pytest.mark.parametrize("who", ["lead", "other_reviewer", "member", "admin"])
+def test_only_the_regions_reviewer_decides(world, collated, who):
+    system_plan_submit(actor=world.people["lead"], plan=collated, narrative="x")
+    with pytest.raises(PermissionDenied):
+        system_plan_approve(actor=world.people[who], plan_round=collated.round, system=world.s1)
+
+
+def test_narrative_is_required(world, collated):
+    with pytest.raises(ValidationError):
+        system_plan_submit(actor=world.people["lead"], plan=collated, narrative="  ")
+
+
+def test_the_region_sees_its_systems_side_by_side(world, collated, client):
+    system_plan_submit(actor=world.people["lead"], plan=collated, narrative="x")
+    rows = region_overview(world.people["reviewer"], collated.round, world.r1)
+    assert [r.system.code for r in rows] == ["s1", "s2"]
+    assert rows[0].submission.status == "submitted"
+    assert rows[0].missing_count == 2 and rows[1].missing_count == 1
+    client.force_login(world.people["reviewer"])
+    page = client.get("/rounds/2026-27/regions/r1/").content.decode()
+    assert "Awaiting review" in page and "System Two" in page
+    client.force_login(world.people["lead"])
+    assert "System Two" not in client.get("/rounds/2026-27/regions/r1/").content.decode()
+
+
+def test_pages_for_submit_and_return(world, collated, client):
+    client.force_login(world.people["lead"])
+    assert client.post("/rounds/2026-27/systems/s1/submit/", {"narrative": ""}).status_code == 422
+    assert (
+        client.post("/rounds/2026-27/systems/s1/submit/", {"narrative": "Plan"}).status_code == 302
+    )
+    client.force_login(world.people["reviewer"])
+    assert client.post("/rounds/2026-27/systems/s1/return/", {"reason": "Fix"}).status_code == 302
+    page = client.get("/rounds/2026-27/systems/s1/").content.decode()
+    assert "Returned by the region" in page and "Fix" in page
