@@ -97,36 +97,51 @@ def month_totals(cells: Mapping[CellKey, Decimal]) -> dict[tuple[str, int], Deci
     return dict(totals)
 
 
+def flatten(lines: Sequence[LineSpec]) -> dict[str, dict[str, int]]:
+    """Each derived line as a signed sum of input lines only (derived-of-derived expanded)."""
+    by_code = {line.code: line for line in lines}
+    flat: dict[str, dict[str, int]] = {}
+    resolving: set[str] = set()
+
+    def expand(code: str) -> dict[str, int]:
+        line = by_code.get(code)
+        if line is None or not line.is_derived:
+            return {code: 1}
+        if code in flat:
+            return flat[code]
+        if code in resolving:
+            raise ValueError(f"derived line {code} refers to itself")
+        resolving.add(code)
+        terms: dict[str, int] = {}
+        for coefficient, ref in line.formula or ():
+            for input_code, c in expand(ref).items():
+                terms[input_code] = terms.get(input_code, 0) + coefficient * c
+        resolving.discard(code)
+        flat[code] = terms
+        return terms
+
+    for line in lines:
+        if line.is_derived:
+            expand(line.code)
+    return flat
+
+
 def derive(
     lines: Sequence[LineSpec], cells: Mapping[CellKey, Decimal]
 ) -> dict[tuple[str, int], Decimal]:
     """Every derived line's value per month. Derived lines may use other derived lines."""
-    by_code = {line.code: line for line in lines}
     totals = month_totals(cells)
     derived: dict[tuple[str, int], Decimal] = {}
-    resolving: set[str] = set()
-
-    def value(code: str, month: int) -> Decimal:
-        line = by_code.get(code)
-        if line is None or not line.is_derived:
-            return totals.get((code, month), ZERO)
-        if (code, month) in derived:
-            return derived[(code, month)]
-        if code in resolving:
-            raise ValueError(f"derived line {code} refers to itself")
-        resolving.add(code)
-        result = sum(
-            (Decimal(coefficient) * value(ref, month) for coefficient, ref in line.formula or ()),
-            ZERO,
-        )
-        resolving.discard(code)
-        derived[(code, month)] = result
-        return result
-
-    for line in lines:
-        if line.is_derived:
-            for month in MONTHS:
-                value(line.code, month)
+    for code, terms in flatten(lines).items():
+        for month in MONTHS:
+            derived[(code, month)] = sum(
+                (
+                    coefficient * totals[(ref, month)]
+                    for ref, coefficient in terms.items()
+                    if (ref, month) in totals
+                ),
+                ZERO,
+            )
     return derived
 
 

@@ -1,7 +1,9 @@
 """Pure collation of a system's plans: system totals, intra-system eliminations, the
 consolidated I&E, agreement of balances and workforce-against-pay checks.
 
-No Django, no database: organisations' aggregated figures in, results out.
+No Django, no database: aggregated figures in, results out. The database does the adding up
+(set-based); what is left here is linear arithmetic on the sums, so working derived lines out
+on totals gives the same answer as adding up each organisation's derived lines.
 """
 
 from __future__ import annotations
@@ -18,44 +20,37 @@ PERCENT = Decimal(100)
 
 @dataclass(frozen=True)
 class OrgPlan:
-    """One organisation's submitted figures, aggregated.
+    """One organisation's submitted figures, aggregated over the year.
 
-    monthly: (line code, month) → value, counterparty rows added together.
+    annual: line code → the year's value, counterparty rows added together.
     by_counterparty: (line code, counterparty ODS code) → the year's value.
     """
 
     ods_code: str
     name: str
     kind: str
-    monthly: Mapping[tuple[str, int], Decimal]
+    annual: Mapping[str, Decimal]
     by_counterparty: Mapping[tuple[str, str], Decimal] = field(default_factory=dict)
 
     def year(self, code: str) -> Decimal:
-        return sum((self.monthly.get((code, m), ZERO) for m in MONTHS), ZERO)
+        return self.annual.get(code, ZERO)
 
 
-def _as_cells(monthly: Mapping[tuple[str, int], Decimal]) -> dict[tuple[str, None, int], Decimal]:
-    return {(code, None, month): value for (code, month), value in monthly.items()}
-
-
-def org_lines(plan: OrgPlan, specs: Sequence[LineSpec]) -> dict[tuple[str, int], Decimal]:
-    """An organisation's input and derived lines by month."""
-    values = dict(plan.monthly)
-    values.update(derive(specs, _as_cells(plan.monthly)))
-    return values
+def with_derived_year(
+    annual: Mapping[str, Decimal], specs: Sequence[LineSpec]
+) -> dict[str, Decimal]:
+    """A year's input lines and every derived line worked out on them."""
+    derived = derive(specs, {(code, None, 1): value for code, value in annual.items()})
+    return {**annual, **{code: value for (code, month), value in derived.items() if month == 1}}
 
 
 def system_totals(
-    plans: Iterable[OrgPlan], specs: Sequence[LineSpec]
+    monthly: Mapping[tuple[str, int], Decimal], specs: Sequence[LineSpec]
 ) -> dict[tuple[str, int], Decimal]:
-    """Every line summed across the system's organisations, derived lines worked out on the
-    totals (they are linear, so this equals the sum of each organisation's derived line)."""
-    totals: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
-    for plan in plans:
-        for key, value in plan.monthly.items():
-            totals[key] += value
-    result = dict(totals)
-    result.update(derive(specs, _as_cells(totals)))
+    """The system's input lines by month (already summed across its organisations) with the
+    derived lines worked out on those sums."""
+    result = dict(monthly)
+    result.update(derive(specs, {(code, None, m): v for (code, m), v in monthly.items()}))
     return result
 
 
@@ -65,8 +60,7 @@ def totals_by(
     """One line's year total per organisation (key="ods_code") or per kind (key="kind")."""
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for plan in plans:
-        values = org_lines(plan, specs)
-        out[getattr(plan, key)] += sum((values.get((code, m), ZERO) for m in MONTHS), ZERO)
+        out[getattr(plan, key)] += with_derived_year(plan.annual, specs).get(code, ZERO)
     return dict(out)
 
 
@@ -82,37 +76,29 @@ class Consolidated:
 
 
 def consolidate(
-    plans: Sequence[OrgPlan],
+    totals: Mapping[tuple[str, int], Decimal],
     surplus: LineSpec,
-    specs: Sequence[LineSpec],
     income_from_partners: str = "F100",
 ) -> Consolidated:
-    """Consolidated income and expenditure by month.
+    """Consolidated income and expenditure by month, from the system's totals.
 
-    The amount eliminated for each provider–commissioner pair is the provider's planned income
-    from that commissioner; it comes off the system's income and its expenditure alike, so the
-    surplus is the same before and after. Any difference with what the commissioner planned
-    to spend stays in expenditure, where the agreement-of-balances report shows it.
+    Every row of the income-from-partners line is planned against a commissioner in the same
+    system, so all of it is intra-system. The amount eliminated is that income (the
+    providers' figures); it comes off income and expenditure alike, so the surplus is the same
+    before and after. Any difference from what commissioners planned to spend stays in
+    expenditure, where the agreement-of-balances report shows it.
     """
     assert surplus.formula is not None
-    partners = {p.ods_code for p in plans}
-    values = [org_lines(p, specs) for p in plans]
     income = {m: ZERO for m in MONTHS}
     expenditure = {m: ZERO for m in MONTHS}
-    eliminated = {m: ZERO for m in MONTHS}
-    for plan, lines in zip(plans, values, strict=True):
-        for coefficient, code in surplus.formula:
-            for m in MONTHS:
-                value = lines.get((code, m), ZERO)
-                if coefficient > 0:
-                    income[m] += value
-                else:
-                    expenditure[m] += value
-        # The whole income line is from partners in the system (counterparties are partners);
-        # a counterparty outside the system's list is left in.
-        share = _partner_share(plan, income_from_partners, partners)
+    for coefficient, code in surplus.formula:
         for m in MONTHS:
-            eliminated[m] += lines.get((income_from_partners, m), ZERO) * share
+            value = totals.get((code, m), ZERO)
+            if coefficient > 0:
+                income[m] += value
+            else:
+                expenditure[m] += value
+    eliminated = {m: totals.get((income_from_partners, m), ZERO) for m in MONTHS}
     before = {m: income[m] - expenditure[m] for m in MONTHS}
     inc_after = {m: income[m] - eliminated[m] for m in MONTHS}
     exp_after = {m: expenditure[m] - eliminated[m] for m in MONTHS}
@@ -120,21 +106,11 @@ def consolidate(
     return Consolidated(inc_after, exp_after, eliminated, before, after)
 
 
-def _partner_share(plan: OrgPlan, code: str, partners: set[str]) -> Decimal:
-    total = sum((v for (c, _), v in plan.by_counterparty.items() if c == code), ZERO)
-    if total == ZERO:
-        return Decimal(1)
-    inside = sum(
-        (v for (c, cp), v in plan.by_counterparty.items() if c == code and cp in partners), ZERO
-    )
-    return inside / total
-
-
 @dataclass(frozen=True)
 class PairBalance:
     """What a provider and a commissioner each plan for the other, and whether they agree."""
 
-    measure: str  # "income" or an activity line label
+    measure: str  # "Income and expenditure" or an activity measure
     provider: str
     commissioner: str
     provider_figure: Decimal

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from accounts import policy
@@ -24,7 +25,7 @@ INCLUDED = (Submission.Status.SUBMITTED, Submission.Status.ACCEPTED)
 
 _LATEST = """
     WITH latest AS (
-        SELECT DISTINCT ON (s.id) s.organisation_id, ver.id AS version_id
+        SELECT DISTINCT ON (s.id) s.organisation_id, o.system_id, ver.id AS version_id
         FROM plans_submission s
         JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
         JOIN accounts_organisation o ON o.id = s.organisation_id
@@ -34,27 +35,22 @@ _LATEST = """
     )
 """
 
-# Both queries are constants (no value is formatted into them).
-MONTHLY_SQL = (
+# A constant (no value is formatted into it). One scan of the figures, three sums: each
+# system's lines by month (level 5), each organisation's lines for the year (level 3), and
+# each organisation's figures per counterparty for the year (level 2).
+AGGREGATES_SQL = (
     _LATEST  # noqa: S608
     + """
-    SELECT latest.organisation_id, l.code, v.month, SUM(v.value)
+    SELECT GROUPING(latest.organisation_id, v.month, v.counterparty_id) AS level,
+           latest.system_id, latest.organisation_id, v.line_id, v.month, v.counterparty_id,
+           SUM(v.value)
     FROM latest
     JOIN plans_value v ON v.version_id = latest.version_id
-    JOIN plans_line l ON l.id = v.line_id
-    GROUP BY 1, 2, 3
-"""
-)
-
-BY_COUNTERPARTY_SQL = (
-    _LATEST  # noqa: S608
-    + """
-    SELECT latest.organisation_id, l.code, cp.ods_code, SUM(v.value)
-    FROM latest
-    JOIN plans_value v ON v.version_id = latest.version_id
-    JOIN plans_line l ON l.id = v.line_id
-    JOIN accounts_organisation cp ON cp.id = v.counterparty_id
-    GROUP BY 1, 2, 3
+    GROUP BY GROUPING SETS (
+        (latest.system_id, v.line_id, v.month),
+        (latest.organisation_id, v.line_id),
+        (latest.organisation_id, v.line_id, v.counterparty_id)
+    )
 """
 )
 
@@ -67,40 +63,12 @@ STAFF_GROUPS = {
 }  # fmt: skip
 
 
-def fetch_plans(
-    plan_round: PlanningRound, system_ids: list[int]
-) -> dict[int, list[collation.OrgPlan]]:
-    """Every included organisation's aggregated figures, per system, in two set-based queries."""
-    params = {"round": plan_round.pk, "systems": system_ids}
-    monthly: dict[int, dict[tuple[str, int], Decimal]] = {}
-    by_cp: dict[int, dict[tuple[str, str], Decimal]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(MONTHLY_SQL, params)
-        for org_id, code, month, value in cursor.fetchall():
-            monthly.setdefault(org_id, {})[(code, month)] = value
-        cursor.execute(BY_COUNTERPARTY_SQL, params)
-        for org_id, code, ods, value in cursor.fetchall():
-            by_cp.setdefault(org_id, {})[(code, ods)] = value
-    organisations = Organisation.objects.filter(pk__in=set(monthly) | set(by_cp))
-    out: dict[int, list[collation.OrgPlan]] = {sid: [] for sid in system_ids}
-    for organisation in organisations.order_by("name"):
-        out[organisation.system_id].append(
-            collation.OrgPlan(
-                ods_code=organisation.ods_code,
-                name=organisation.name,
-                kind=organisation.kind,
-                monthly=monthly.get(organisation.pk, {}),
-                by_counterparty=by_cp.get(organisation.pk, {}),
-            )
-        )
-    return out
-
-
 @dataclass
 class OrgStatus:
     organisation: Organisation
     submission: Submission | None
     late: bool
+    has_submitted: bool = False
 
     @property
     def state(self) -> str:
@@ -108,9 +76,95 @@ class OrgStatus:
             return "missing"
         if self.submission.status in INCLUDED:
             return self.submission.status
-        if self.submission.versions.filter(number__gt=0).exists():
+        if self.has_submitted:
             return self.submission.status  # returned, or recalled to draft
         return "missing"
+
+
+@dataclass
+class Fetched:
+    """A round's submitted figures for some systems, added up by the database."""
+
+    monthly: dict[int, dict[tuple[str, int], Decimal]]  # system id → (line, month) → value
+    plans: dict[int, list[collation.OrgPlan]]  # system id → organisations' year figures
+    statuses: dict[int, list[OrgStatus]]  # system id → where each organisation stands
+
+
+def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, list[OrgStatus]]:
+    """Every organisation of these systems and where its plan stands, in three queries."""
+    submissions = {
+        s.organisation_id: s
+        for s in Submission.objects.filter(
+            round=plan_round, organisation__system_id__in=system_ids
+        ).annotate(
+            has_submitted=Exists(Version.objects.filter(submission=OuterRef("pk"), number__gt=0))
+        )
+    }
+    late = set(
+        Version.objects.filter(
+            submission__round=plan_round,
+            submission__organisation__system_id__in=system_ids,
+            late=True,
+        ).values_list("submission__organisation_id", flat=True)
+    )
+    out: dict[int, list[OrgStatus]] = {sid: [] for sid in system_ids}
+    for organisation in Organisation.objects.filter(system_id__in=system_ids).order_by("name"):
+        submission = submissions.get(organisation.pk)
+        out[organisation.system_id].append(
+            OrgStatus(
+                organisation,
+                submission,
+                organisation.pk in late,
+                bool(submission and submission.has_submitted),
+            )
+        )
+    return out
+
+
+def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
+    """Every included organisation's figures for these systems: one set-based scan."""
+    codes = dict(
+        Line.objects.filter(
+            section__template_version_id=plan_round.template_version_id
+        ).values_list("pk", "code")
+    )
+    statuses = _statuses(plan_round, system_ids)
+    counterparty_ods = dict(
+        Organisation.objects.filter(system_id__in=system_ids).values_list("pk", "ods_code")
+    )
+    monthly: dict[int, dict[tuple[str, int], Decimal]] = {sid: {} for sid in system_ids}
+    annual: dict[int, dict[str, Decimal]] = {}
+    by_cp: dict[int, dict[tuple[str, str], Decimal]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Room for the three hash aggregates in memory (a national collation spills to disk
+        # at PostgreSQL's default of 4MB); for this transaction only.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(AGGREGATES_SQL, {"round": plan_round.pk, "systems": system_ids})
+        for level, system_id, org_id, line_id, month, cp_id, value in cursor.fetchall():
+            if level == 5:
+                monthly[system_id][(codes[line_id], month)] = value
+            elif level == 3:
+                annual.setdefault(org_id, {})[codes[line_id]] = value
+            elif cp_id is not None:
+                by_cp.setdefault(org_id, {})[
+                    (codes[line_id], counterparty_ods.get(cp_id, str(cp_id)))
+                ] = value
+    plans: dict[int, list[collation.OrgPlan]] = {sid: [] for sid in system_ids}
+    for sid in system_ids:
+        for status in statuses[sid]:
+            organisation = status.organisation
+            if organisation.pk not in annual:
+                continue
+            plans[sid].append(
+                collation.OrgPlan(
+                    ods_code=organisation.ods_code,
+                    name=organisation.name,
+                    kind=organisation.kind,
+                    annual=annual[organisation.pk],
+                    by_counterparty=by_cp.get(organisation.pk, {}),
+                )
+            )
+    return Fetched(monthly, plans, statuses)
 
 
 @dataclass
@@ -143,29 +197,23 @@ class SystemPlan:
         return sum((self.totals.get((code, m), Decimal(0)) for m in MONTHS), Decimal(0))
 
 
-def _statuses(plan_round: PlanningRound, system: System) -> list[OrgStatus]:
-    submissions = {
-        s.organisation_id: s
-        for s in Submission.objects.filter(round=plan_round, organisation__system=system)
-    }
-    late = set(
-        Version.objects.filter(
-            submission__round=plan_round, submission__organisation__system=system, late=True
-        ).values_list("submission__organisation_id", flat=True)
-    )
-    return [
-        OrgStatus(organisation, submissions.get(organisation.pk), organisation.pk in late)
-        for organisation in system.organisations.order_by("name")
-    ]
-
-
-def build(plan_round: PlanningRound, system: System, plans: list[collation.OrgPlan]) -> SystemPlan:
+def template_lines(plan_round: PlanningRound) -> tuple[list[Line], list[LineSpec]]:
     lines = list(
         Line.objects.filter(section__template_version_id=plan_round.template_version_id)
         .select_related("section")
         .order_by("section__position", "position")
     )
-    specs = [line_spec(line) for line in lines]
+    return lines, [line_spec(line) for line in lines]
+
+
+def build(
+    plan_round: PlanningRound,
+    system: System,
+    fetched: Fetched,
+    template: tuple[list[Line], list[LineSpec]] | None = None,
+) -> SystemPlan:
+    plans = fetched.plans[system.pk]
+    lines, specs = template or template_lines(plan_round)
     surplus = next(spec for spec in specs if spec.code == "F900")
     sections: dict[int, tuple[Section, list[Line]]] = {}
     for line in lines:
@@ -189,15 +237,16 @@ def build(plan_round: PlanningRound, system: System, plans: list[collation.OrgPl
             plan, groups, plan_round.pay_per_wte_min, plan_round.pay_per_wte_max
         )
     ]
+    totals = collation.system_totals(fetched.monthly[system.pk], specs)
     return SystemPlan(
         round=plan_round,
         system=system,
         plans=plans,
-        statuses=_statuses(plan_round, system),
+        statuses=fetched.statuses[system.pk],
         specs=specs,
         sections=list(sections.values()),
-        totals=collation.system_totals(plans, specs),
-        consolidated=collation.consolidate(plans, surplus, specs),
+        totals=totals,
+        consolidated=collation.consolidate(totals, surplus),
         income_balances=collation.balances(
             plans,
             "F100",
@@ -214,8 +263,7 @@ def system_plan_get(user: AnyUser, plan_round: PlanningRound, system: System) ->
     """The collated plan of a system the person may see (404 otherwise)."""
     if not policy.can_view_system(user, system):
         raise Http404("No such system.")
-    plans = fetch_plans(plan_round, [system.pk])[system.pk]
-    return build(plan_round, system, plans)
+    return build(plan_round, system, fetch_plans(plan_round, [system.pk]))
 
 
 @dataclass
@@ -256,9 +304,13 @@ def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[Sy
     from plans.models import SystemSubmission
 
     systems = [s for s in region.systems.order_by("name") if policy.can_view_system(user, s)]
-    plans = fetch_plans(plan_round, [s.pk for s in systems])
+    fetched = fetch_plans(plan_round, [s.pk for s in systems])
     submissions = {
         s.system_id: s
         for s in SystemSubmission.objects.filter(round=plan_round, system__in=systems)
     }
-    return [SystemRow(s, build(plan_round, s, plans[s.pk]), submissions.get(s.pk)) for s in systems]
+    template = template_lines(plan_round)
+    return [
+        SystemRow(s, build(plan_round, s, fetched, template), submissions.get(s.pk))
+        for s in systems
+    ]

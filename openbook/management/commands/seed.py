@@ -12,12 +12,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--scale",
-            choices=["demo"],
+            choices=["demo", "national"],
             default="demo",
-            help="How much data to make. 'demo': one region, two systems.",
+            help="How much data to make. 'demo': one region, two systems. 'national': seven "
+            "regions, 42 systems, about 450 organisations with full submitted plans.",
         )
 
     def handle(self, *args, scale: str, **options):
+        if scale == "national":
+            from plans.national import seed_national
+
+            made = seed_national(out=self.stdout)
+            summary = ", ".join(f"{count} {what}" for what, count in made.items())
+            self.stdout.write(f"National round: {summary}.")
+            return
         made = seed_demo() | seed_plans()
         summary = ", ".join(f"{count} {what}" for what, count in made.items())
         self.stdout.write(

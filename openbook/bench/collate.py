@@ -1,0 +1,89 @@
+"""`openbook bench collate`: collate every system of the national round, against one
+hand-written SQL aggregate of the same inputs; and the largest system's page render time.
+
+Run `openbook seed --scale national` first.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.db import connection, transaction
+from django.test import Client
+
+from accounts.models import System, User
+from plans.models import PlanningRound
+from plans.national import ROUND_SLUG
+from plans.system_plan import build, fetch_plans, template_lines
+
+BASELINE_SQL = """
+    WITH latest AS (
+        SELECT DISTINCT ON (s.id) s.organisation_id, ver.id AS version_id
+        FROM plans_submission s
+        JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
+        WHERE s.round_id = %s AND s.status IN ('submitted', 'accepted')
+        ORDER BY s.id, ver.number DESC
+    )
+    SELECT o.system_id, v.line_id, v.month, SUM(v.value)
+    FROM latest
+    JOIN plans_value v ON v.version_id = latest.version_id
+    JOIN accounts_organisation o ON o.id = latest.organisation_id
+    GROUP BY 1, 2, 3
+"""
+
+
+def _collate_all(plan_round: PlanningRound, systems: list[System]) -> int:
+    fetched = fetch_plans(plan_round, [s.pk for s in systems])
+    template = template_lines(plan_round)
+    return sum(len(build(plan_round, s, fetched, template).totals) for s in systems)
+
+
+def _baseline(plan_round: PlanningRound) -> int:
+    # The same memory for the aggregate as the collation gives itself, for a fair comparison.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(BASELINE_SQL, [plan_round.pk])
+        return len(cursor.fetchall())
+
+
+def run(repeats: int = 5) -> dict:
+    plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
+    if plan_round is None:
+        raise SystemExit("No national round: run `openbook seed --scale national` first.")
+    systems = list(System.objects.filter(organisations__submissions__round=plan_round).distinct())
+    values = (
+        plan_round.submissions.filter(versions__number__gt=0).values("versions__values").count()
+    )
+    ours, base = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        _collate_all(plan_round, systems)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        _baseline(plan_round)
+        base.append(time.perf_counter() - started)
+    largest = max(systems, key=lambda s: s.organisations.count())
+    admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+        "bench-admin@openbook.invalid", None, full_name="Bench administrator"
+    )
+    client = Client()
+    client.force_login(admin)
+    url = f"/rounds/{plan_round.slug}/systems/{largest.code}/"
+    client.get(url)
+    renders = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        response = client.get(url)
+        renders.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    seconds, baseline = statistics.median(ours), statistics.median(base)
+    return {
+        "bench": "collate",
+        "systems": len(systems),
+        "values": values,
+        "seconds": round(seconds, 4),
+        "baseline_seconds": round(baseline, 4),
+        "ratio": round(seconds / baseline, 2),
+        "largest_system_page_ms": round(statistics.median(renders) * 1000, 1),
+    }
