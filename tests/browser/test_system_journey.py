@@ -1,0 +1,91 @@
+"""The system lead opens the collated plan, finds a mismatch and returns a submission with a
+reason; the regional reviewer compares the region's systems and approves a system plan."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from accounts.services import membership_create
+from plans.models import PlanningRound
+from plans.services import draft_save, narrative_save, submission_start, submission_submit
+from plans.synthetic import plan_cells
+from tests.browser.conftest import sign_in
+from tests.conftest import build_world
+from tests.factories import UserFactory
+from tests.plans.conftest import make_round
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _submit(world, organisation, approver=None, scale=None):
+    plan_round = PlanningRound.objects.get()
+    if approver is None:
+        approver = UserFactory()
+        membership_create(
+            actor=None, user=approver, role=Role.ORG_APPROVER, organisation=organisation
+        )
+    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
+    cells = plan_cells(plan_round, organisation)
+    if scale:  # the ICB plans far more with Alpha than Alpha expects: a mismatch
+        cells = [c if c.line != "F510" or c.counterparty != "ZA1" else
+                 type(c)(c.line, c.month, (Decimal(c.value) * scale).quantize(Decimal("0.001")), c.counterparty) for c in cells]  # fmt: skip
+    draft_save(actor=approver, submission=submission, cells=cells)
+    narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
+    submission_submit(
+        actor=approver, submission=submission, board_approval_date=dt.date.today(), confirmed=True
+    )
+
+
+def test_lead_returns_a_mismatched_plan_and_the_region_approves(page, live_server):
+    world = build_world()
+    make_round()
+    _submit(world, world.org_a, approver=world.people["approver"])
+    _submit(world, world.org_b)
+    _submit(world, world.commissioner, scale=Decimal("1.5"))
+
+    # The lead opens the system plan and the agreement of balances.
+    sign_in(page, "lead@example.nhs.uk")
+    page.goto("/rounds/2026-27/systems/s1/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("System One: system plan")
+    expect(page.locator("#bridge-chart")).to_be_visible()
+    page.get_by_role("link", name="Agreement of balances").click()
+    mismatch = page.locator("tr.ob-row--flagged", has_text="Income and expenditure").first
+    expect(mismatch).to_contain_text("Alpha Hospitals NHS Trust")
+    expect(mismatch).to_contain_text("Mismatch")
+
+    # ...and returns Alpha's plan with a reason.
+    mismatch.get_by_role("link", name="Alpha Hospitals NHS Trust").click()
+    page.get_by_role("link", name="Return the plan").click()
+    page.get_by_label("Why is the plan being returned?").fill(
+        "Income from the ICB is £ millions apart from the ICB's plan."
+    )
+    page.get_by_role("button", name="Return the plan").click()
+    expect(page.get_by_role("status")).to_contain_text("has been returned")
+    expect(page.locator("#comments ~ .ob-comment").first).to_contain_text("millions apart")
+
+    # The lead sends the system plan to the region.
+    page.goto("/rounds/2026-27/systems/s1/")
+    page.get_by_role("link", name="Submit the system plan to the region").click()
+    page.get_by_label("Narrative for the region").fill(
+        "Balanced overall; one mismatch being resolved."
+    )
+    page.get_by_role("button", name="Submit to the region").click()
+    expect(page.get_by_role("status")).to_contain_text("sent to the region")
+    page.get_by_role("button", name="Sign out").click()
+
+    # The regional reviewer compares the region's systems and approves System One's plan.
+    sign_in(page, "reviewer@example.nhs.uk")
+    page.goto("/rounds/2026-27/regions/r1/")
+    table = page.locator("#region-systems")
+    expect(table).to_contain_text("System One")
+    expect(table).to_contain_text("System Two")
+    expect(table.locator("tr", has_text="System One")).to_contain_text("Awaiting review")
+    table.get_by_role("link", name="System One").click()
+    page.get_by_role("button", name="Approve the system plan").click()
+    expect(page.get_by_role("status")).to_contain_text("approved")
+    page.goto("/rounds/2026-27/regions/r1/")
+    expect(page.locator("#region-systems tr", has_text="System One")).to_contain_text("Approved")
+    assert [e for e in page.console_errors if "404" not in e] == []
