@@ -130,9 +130,15 @@ def derive(
     lines: Sequence[LineSpec], cells: Mapping[CellKey, Decimal]
 ) -> dict[tuple[str, int], Decimal]:
     """Every derived line's value per month. Derived lines may use other derived lines."""
-    totals = month_totals(cells)
+    return derive_from_totals(flatten(lines), month_totals(cells))
+
+
+def derive_from_totals(
+    flat: Mapping[str, Mapping[str, int]], totals: Mapping[tuple[str, int], Decimal]
+) -> dict[tuple[str, int], Decimal]:
+    """Derived lines from lines' month totals, given the formulas flattened once."""
     derived: dict[tuple[str, int], Decimal] = {}
-    for code, terms in flatten(lines).items():
+    for code, terms in flat.items():
         for month in MONTHS:
             derived[(code, month)] = sum(
                 (

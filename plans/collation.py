@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from plans.calculations import MONTHS, ZERO, LineSpec, derive
+from plans.calculations import MONTHS, ZERO, LineSpec, derive, derive_from_totals, flatten
 
 PERCENT = Decimal(100)
 
@@ -45,12 +45,14 @@ def with_derived_year(
 
 
 def system_totals(
-    monthly: Mapping[tuple[str, int], Decimal], specs: Sequence[LineSpec]
+    monthly: Mapping[tuple[str, int], Decimal],
+    specs: Sequence[LineSpec],
+    flat: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[tuple[str, int], Decimal]:
     """The system's input lines by month (already summed across its organisations) with the
     derived lines worked out on those sums."""
     result = dict(monthly)
-    result.update(derive(specs, {(code, None, m): v for (code, m), v in monthly.items()}))
+    result.update(derive_from_totals(flat if flat is not None else flatten(specs), monthly))
     return result
 
 

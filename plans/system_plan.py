@@ -14,7 +14,7 @@ from django.http import Http404
 from accounts import policy
 from accounts.models import Organisation, System
 from plans import collation
-from plans.calculations import MONTHS, LineSpec
+from plans.calculations import MONTHS, LineSpec, flatten
 from plans.models import Line, PlanningRound, Section, Submission, Version
 from plans.selectors import line_spec
 
@@ -35,20 +35,19 @@ _LATEST = """
     )
 """
 
-# A constant (no value is formatted into it). One scan of the figures, three sums: each
-# system's lines by month (level 5), each organisation's lines for the year (level 3), and
-# each organisation's figures per counterparty for the year (level 2).
+# A constant (no value is formatted into it). One scan of the figures, two sums: each
+# system's lines by month (level 1), and each organisation's lines for the year per
+# counterparty (level 2; a line without counterparties comes with a null one).
 AGGREGATES_SQL = (
     _LATEST  # noqa: S608
     + """
-    SELECT GROUPING(latest.organisation_id, v.month, v.counterparty_id) AS level,
+    SELECT GROUPING(latest.system_id) AS level,
            latest.system_id, latest.organisation_id, v.line_id, v.month, v.counterparty_id,
            SUM(v.value)
     FROM latest
     JOIN plans_value v ON v.version_id = latest.version_id
     GROUP BY GROUPING SETS (
         (latest.system_id, v.line_id, v.month),
-        (latest.organisation_id, v.line_id),
         (latest.organisation_id, v.line_id, v.counterparty_id)
     )
 """
@@ -136,19 +135,20 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
     annual: dict[int, dict[str, Decimal]] = {}
     by_cp: dict[int, dict[tuple[str, str], Decimal]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        # Room for the three hash aggregates in memory (a national collation spills to disk
+        # Room for the two hash aggregates in memory (a national collation spills to disk
         # at PostgreSQL's default of 4MB); for this transaction only.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(AGGREGATES_SQL, {"round": plan_round.pk, "systems": system_ids})
-        for level, system_id, org_id, line_id, month, cp_id, value in cursor.fetchall():
-            if level == 5:
-                monthly[system_id][(codes[line_id], month)] = value
-            elif level == 3:
-                annual.setdefault(org_id, {})[codes[line_id]] = value
-            elif cp_id is not None:
-                by_cp.setdefault(org_id, {})[
-                    (codes[line_id], counterparty_ods.get(cp_id, str(cp_id)))
-                ] = value
+        rows = cursor.fetchall()
+    for level, system_id, org_id, line_id, month, cp_id, value in rows:
+        code = codes[line_id]
+        if level == 0:
+            monthly[system_id][(code, month)] = value
+            continue
+        year = annual.setdefault(org_id, {})
+        year[code] = year.get(code, Decimal(0)) + value
+        if cp_id is not None:
+            by_cp.setdefault(org_id, {})[(code, counterparty_ods.get(cp_id, str(cp_id)))] = value
     plans: dict[int, list[collation.OrgPlan]] = {sid: [] for sid in system_ids}
     for sid in system_ids:
         for status in statuses[sid]:
@@ -197,23 +197,34 @@ class SystemPlan:
         return sum((self.totals.get((code, m), Decimal(0)) for m in MONTHS), Decimal(0))
 
 
-def template_lines(plan_round: PlanningRound) -> tuple[list[Line], list[LineSpec]]:
+@dataclass(frozen=True)
+class Template:
+    """A round's template lines, read once and shared by every system collated with it."""
+
+    lines: list[Line]
+    specs: list[LineSpec]
+    flat: dict[str, dict[str, int]]  # derived lines as sums of input lines
+
+
+def template_lines(plan_round: PlanningRound) -> Template:
     lines = list(
         Line.objects.filter(section__template_version_id=plan_round.template_version_id)
         .select_related("section")
         .order_by("section__position", "position")
     )
-    return lines, [line_spec(line) for line in lines]
+    specs = [line_spec(line) for line in lines]
+    return Template(lines, specs, flatten(specs))
 
 
 def build(
     plan_round: PlanningRound,
     system: System,
     fetched: Fetched,
-    template: tuple[list[Line], list[LineSpec]] | None = None,
+    template: Template | None = None,
 ) -> SystemPlan:
     plans = fetched.plans[system.pk]
-    lines, specs = template or template_lines(plan_round)
+    template = template or template_lines(plan_round)
+    lines, specs = template.lines, template.specs
     surplus = next(spec for spec in specs if spec.code == "F900")
     sections: dict[int, tuple[Section, list[Line]]] = {}
     for line in lines:
@@ -237,7 +248,7 @@ def build(
             plan, groups, plan_round.pay_per_wte_min, plan_round.pay_per_wte_max
         )
     ]
-    totals = collation.system_totals(fetched.monthly[system.pk], specs)
+    totals = collation.system_totals(fetched.monthly[system.pk], specs, template.flat)
     return SystemPlan(
         round=plan_round,
         system=system,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.test import Client
@@ -33,24 +34,30 @@ BASELINE_SQL = """
 """
 
 
-def _collate_all(plan_round: PlanningRound, systems: list[System]) -> int:
+def _collate_all(plan_round: PlanningRound, systems: list[System]) -> Decimal:
+    """Collate every system; return the sum of every input line's system totals (a check)."""
     fetched = fetch_plans(plan_round, [s.pk for s in systems])
     template = template_lines(plan_round)
-    return sum(len(build(plan_round, s, fetched, template).totals) for s in systems)
+    inputs = {spec.code for spec in template.specs if not spec.is_derived}
+    total = Decimal(0)
+    for system in systems:
+        plan = build(plan_round, system, fetched, template)
+        total += sum((v for (code, _), v in plan.totals.items() if code in inputs), Decimal(0))
+    return total
 
 
-def _baseline(plan_round: PlanningRound) -> int:
+def _baseline(plan_round: PlanningRound) -> Decimal:
     # The same memory for the aggregate as the collation gives itself, for a fair comparison.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(BASELINE_SQL, [plan_round.pk])
-        return len(cursor.fetchall())
+        return sum((row[3] for row in cursor.fetchall()), Decimal(0))
 
 
-def run(repeats: int = 5) -> dict:
-    plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
+def run(repeats: int = 5, round_slug: str = ROUND_SLUG) -> dict:
+    plan_round = PlanningRound.objects.filter(slug=round_slug).first()
     if plan_round is None:
-        raise SystemExit("No national round: run `openbook seed --scale national` first.")
+        raise SystemExit(f"No round {round_slug!r}: run `openbook seed --scale national` first.")
     systems = list(System.objects.filter(organisations__submissions__round=plan_round).distinct())
     values = (
         plan_round.submissions.filter(versions__number__gt=0).values("versions__values").count()
@@ -58,11 +65,16 @@ def run(repeats: int = 5) -> dict:
     ours, base = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        _collate_all(plan_round, systems)
+        collated = _collate_all(plan_round, systems)
         ours.append(time.perf_counter() - started)
         started = time.perf_counter()
-        _baseline(plan_round)
+        expected = _baseline(plan_round)
         base.append(time.perf_counter() - started)
+        # A fast collation that lost figures would be no result: both must add up the same.
+        if collated != expected:
+            raise SystemExit(
+                f"Collation total {collated} differs from the SQL aggregate {expected}."
+            )
     largest = max(systems, key=lambda s: s.organisations.count())
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
         "bench-admin@openbook.invalid", None, full_name="Bench administrator"

@@ -14,3 +14,14 @@ def test_bench_upload_prints_one_json_line(capsys):
     assert result["bench"] == "upload"
     assert result["values"] > 1000
     assert set(result) >= {"seconds", "baseline_seconds", "ratio"}
+
+
+def test_bench_collate_checks_its_sums_and_prints_one_json_line(world, capsys):
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    call_command("bench", "collate", "--repeats", "1", "--round", "2026-27")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["bench"] == "collate"
+    assert result["systems"] == 1 and result["values"] > 0
+    assert result["largest_system_page_ms"] > 0
