@@ -11,8 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, Role, User
-from accounts.services import membership_create
+from accounts.models import Membership, Organisation, Role
 from plans.models import PlanningRound, Submission
 from plans.services import (
     draft_save,
@@ -23,29 +22,12 @@ from plans.services import (
     submission_submit,
     template_load,
 )
-from plans.synthetic import plan_cells
+from plans.synthetic import board_approver, plan_cells
 
 ROUND_SLUG = "2026-27"
 SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]
 ACCEPTED = ["ZB6"]
 DRAFTS = {"ZB1": False, "ZL1": False}  # partial drafts
-
-
-def _approver(organisation: Organisation) -> User:
-    """The organisation's approver: a demo login where there is one, else a board member
-    who cannot sign in (so every demo plan has someone to have submitted it)."""
-    membership = Membership.objects.filter(
-        organisation=organisation, role=Role.ORG_APPROVER
-    ).first()
-    if membership:
-        return membership.user
-    user = User.objects.create_user(
-        f"approver.{organisation.ods_code.lower()}@openbook.invalid",
-        None,
-        full_name=f"Finance director, {organisation.name}",
-    )
-    membership_create(actor=None, user=user, role=Role.ORG_APPROVER, organisation=organisation)
-    return user
 
 
 @transaction.atomic
@@ -72,7 +54,7 @@ def seed_plans() -> dict[str, int]:
         organisation = Organisation.objects.get(ods_code=ods_code)
         if Submission.objects.filter(round=plan_round, organisation=organisation).exists():
             continue
-        approver = _approver(organisation)
+        approver = board_approver(organisation)
         submission = submission_start(
             actor=approver, plan_round=plan_round, organisation=organisation
         )

@@ -13,8 +13,7 @@ import sys
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, Region, Role, System, User
-from accounts.services import membership_create
+from accounts.models import Organisation, Region, System
 from plans.models import PlanningRound, Submission
 from plans.services import (
     draft_save,
@@ -24,7 +23,7 @@ from plans.services import (
     submission_submit,
     template_load,
 )
-from plans.synthetic import plan_cells
+from plans.synthetic import board_approver, plan_cells
 
 K = Organisation.Kind
 REGIONS = ["Northmoor", "Eastmarsh", "Westvale", "Southdown", "Midfield", "Highcombe", "Lowmead"]
@@ -70,23 +69,6 @@ def _structure() -> list[System]:
     return systems
 
 
-def _approver(organisation: Organisation) -> User:
-    membership = (
-        Membership.objects.filter(organisation=organisation, role=Role.ORG_APPROVER)
-        .select_related("user")
-        .first()
-    )
-    if membership:
-        return membership.user
-    user = User.objects.create_user(
-        f"approver.{organisation.ods_code.lower()}@national.openbook.invalid",
-        None,
-        full_name=f"Finance director, {organisation.name}",
-    )
-    membership_create(actor=None, user=user, role=Role.ORG_APPROVER, organisation=organisation)
-    return user
-
-
 def seed_national(out=sys.stdout) -> dict[str, int]:
     version, _ = template_load()
     with transaction.atomic():
@@ -116,7 +98,7 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
         if organisation.pk in done:
             continue
         with transaction.atomic():
-            approver = _approver(organisation)
+            approver = board_approver(organisation, "national.openbook.invalid")
             submission = submission_start(
                 actor=approver, plan_round=plan_round, organisation=organisation
             )

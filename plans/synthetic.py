@@ -11,7 +11,8 @@ import hashlib
 import random
 from decimal import Decimal
 
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation, Role, User
+from accounts.services import membership_create
 from plans import selectors
 from plans.models import PlanningRound, Section
 from plans.services import CellInput
@@ -158,3 +159,22 @@ def plan_cells(
     if not complete:
         cells = cells[: len(cells) // 3]
     return cells
+
+
+def board_approver(organisation: Organisation, domain: str = "openbook.invalid") -> User:
+    """The organisation's approver: an existing one where there is one, else a finance
+    director who cannot sign in, so every made-up plan has someone to have submitted it."""
+    membership = (
+        Membership.objects.filter(organisation=organisation, role=Role.ORG_APPROVER)
+        .select_related("user")
+        .first()
+    )
+    if membership:
+        return membership.user
+    user = User.objects.create_user(
+        f"approver.{organisation.ods_code.lower()}@{domain}",
+        None,
+        full_name=f"Finance director, {organisation.name}",
+    )
+    membership_create(actor=None, user=user, role=Role.ORG_APPROVER, organisation=organisation)
+    return user

@@ -1,42 +1,35 @@
 """The system lead opens the collated plan, finds a mismatch and returns a submission with a
 reason; the regional reviewer compares the region's systems and approves a system plan."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import Role
-from accounts.services import membership_create
 from plans.models import PlanningRound
-from plans.services import draft_save, narrative_save, submission_start, submission_submit
 from plans.synthetic import plan_cells
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
-from tests.factories import UserFactory
-from tests.plans.conftest import make_round
+from tests.plans.conftest import make_round, submit_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _submit(world, organisation, approver=None, scale=None):
-    plan_round = PlanningRound.objects.get()
-    if approver is None:
-        approver = UserFactory()
-        membership_create(
-            actor=None, user=approver, role=Role.ORG_APPROVER, organisation=organisation
-        )
-    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
-    cells = plan_cells(plan_round, organisation)
+    cells = plan_cells(PlanningRound.objects.get(), organisation)
     if scale:  # the ICB plans far more with Alpha than Alpha expects: a mismatch
-        cells = [c if c.line != "F510" or c.counterparty != "ZA1" else
-                 type(c)(c.line, c.month, (Decimal(c.value) * scale).quantize(Decimal("0.001")), c.counterparty) for c in cells]  # fmt: skip
-    draft_save(actor=approver, submission=submission, cells=cells)
-    narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
-    submission_submit(
-        actor=approver, submission=submission, board_approval_date=dt.date.today(), confirmed=True
-    )
+        cells = [
+            c
+            if c.line != "F510" or c.counterparty != "ZA1"
+            else type(c)(
+                c.line,
+                c.month,
+                (Decimal(c.value) * scale).quantize(Decimal("0.001")),
+                c.counterparty,
+            )
+            for c in cells
+        ]
+    submit_plan(organisation, cells, approver)
 
 
 def test_lead_returns_a_mismatched_plan_and_the_region_approves(page, live_server):

@@ -34,3 +34,21 @@ def submission(world, plan_round):
     return submission_start(
         actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
     )
+
+
+def submit_plan(organisation, cells, approver=None):
+    """Start, fill and submit an organisation's plan in the (only) round, as its approver."""
+    import datetime as dt
+
+    from plans.services import draft_save, narrative_save, submission_submit
+    from plans.synthetic import board_approver
+
+    plan_round = PlanningRound.objects.get()
+    approver = approver or board_approver(organisation)
+    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
+    draft_save(actor=approver, submission=submission, cells=cells)
+    narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
+    submission_submit(
+        actor=approver, submission=submission, board_approval_date=dt.date.today(), confirmed=True
+    )
+    return submission

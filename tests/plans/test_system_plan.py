@@ -7,41 +7,19 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from plans.models import PlanningRound
 from plans.services import (
     CellInput,
-    draft_save,
-    narrative_save,
-    submission_start,
-    submission_submit,
 )
 from plans.synthetic import plan_cells
 from plans.system_plan import system_plan_get
+from tests.plans.conftest import submit_plan
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def submit(world, organisation, cells, approver=None):
-    plan_round = PlanningRound.objects.get()
-    from accounts.models import Role
-    from accounts.services import membership_create
-    from tests.factories import UserFactory
-
-    if approver is None:
-        approver = UserFactory()
-        membership_create(
-            actor=None, user=approver, role=Role.ORG_APPROVER, organisation=organisation
-        )
-    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
-    draft_save(actor=approver, submission=submission, cells=cells)
-    narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
-    import datetime as dt
-
-    submission_submit(
-        actor=approver, submission=submission, board_approval_date=dt.date.today(), confirmed=True
-    )
-    return submission
+    return submit_plan(organisation, cells, approver)
 
 
 def monthly(code, value, counterparty=None):
