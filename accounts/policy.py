@@ -212,3 +212,19 @@ def can_review_system_plan(user: AnyUser, system: System) -> bool:
 
 def can_comment_system_plan(user: AnyUser, system: System) -> bool:
     return can_submit_system_plan(user, system) or can_review_system_plan(user, system)
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+def can_set_control_totals(user: AnyUser, system: System) -> bool:
+    """Control totals are set by platform administrators and the region's reviewers."""
+    return is_platform_admin(user) or can_review_system_plan(user, system)
+
+
+def can_propose_transfer(user: AnyUser, system: System) -> bool:
+    """The system lead, or an approver of an organisation in the system."""
+    if is_system_lead(user, system):
+        return True
+    approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
+    return Organisation.objects.filter(pk__in=approver_of, system=system).exists()

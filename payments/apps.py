@@ -2,5 +2,7 @@ from django.apps import AppConfig
 
 
 class PaymentsConfig(AppConfig):
+    """Control totals and transfers; funds, actuals, risk-share agreements and settlements."""
+
     name = "payments"
     default_auto_field = "django.db.models.BigAutoField"

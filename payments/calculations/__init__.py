@@ -1,0 +1,1 @@
+"""Pure calculations for the money: no Django, no database, no clock."""

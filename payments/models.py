@@ -1,0 +1,114 @@
+"""Control totals and the net-neutral transfers partners agree between them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Organisation, System
+from plans.models import PlanningRound
+
+
+class ControlTotal(models.Model):
+    """The surplus (+) or deficit (−) an organisation has agreed for a round, £000.
+
+    No row, or a null amount, means the organisation has no control total (from 2020/21
+    organisations in surplus had none).
+    """
+
+    round = models.ForeignKey(
+        PlanningRound, on_delete=models.PROTECT, related_name="control_totals"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="control_totals"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organisation"], name="control_total_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.ods_code}: {self.amount}"
+
+
+class Transfer(models.Model):
+    """A proposal to move control total between partners; it takes effect only when every
+    organisation involved (its approver) and the system lead have agreed."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        AGREED = "agreed", "Agreed and applied"
+        REFUSED = "refused", "Refused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.PROTECT, related_name="transfers")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="transfers")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk} ({self.get_status_display()})"
+
+
+class TransferLine(models.Model):
+    """How much one organisation's control total moves (negative: it takes on deficit)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "organisation"], name="transfer_line_unique"
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="transfer_line_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.ods_code} {self.amount:+}"
+
+
+class TransferDecision(models.Model):
+    """One party's agreement or refusal: an involved organisation (by its approver) or the
+    system lead (organisation left empty)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="decisions")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    agreed = models.BooleanField()
+    reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "organisation"],
+                name="one_decision_per_party",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        party = self.organisation.ods_code if self.organisation else "system lead"
+        return f"{party}: {'agreed' if self.agreed else 'refused'}"

@@ -1,0 +1,311 @@
+"""Writes to control totals and transfers. Each is one transaction, checks the policy and is
+audited; a transfer changes control totals only when every party has agreed."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import Organisation, System
+from openbook.audit import audit_record
+from openbook.errors import ProblemList
+from payments.calculations.control_totals import (
+    TransferLine as Move,
+)
+from payments.calculations.control_totals import (
+    TransferProblem,
+    apply_transfer,
+    check_transfer,
+    system_control_total,
+)
+from payments.models import ControlTotal, Transfer, TransferDecision, TransferLine
+from plans.calculations import ValueProblem, parse_value
+from plans.models import PlanningRound
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def current_control_totals(plan_round: PlanningRound, system: System) -> dict[str, Decimal | None]:
+    """Every partner's control total (None where it has none), by ODS code."""
+    rows = dict(
+        ControlTotal.objects.filter(round=plan_round, organisation__system=system).values_list(
+            "organisation__ods_code", "amount"
+        )
+    )
+    return {ods: rows.get(ods) for ods in system.organisations.values_list("ods_code", flat=True)}
+
+
+@transaction.atomic
+def control_total_set(
+    *,
+    actor: User | None,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    amount: Decimal | None,
+) -> ControlTotal:
+    """Set (or clear, with None) an organisation's control total."""
+    if actor is not None and not policy.can_set_control_totals(actor, organisation.system):
+        raise PermissionDenied(
+            "Control totals are set by the region's reviewers and administrators."
+        )
+    row, _ = ControlTotal.objects.select_for_update().get_or_create(
+        round=plan_round, organisation=organisation
+    )
+    before = row.amount
+    if before == amount and row.pk:
+        return row
+    row.amount = amount
+    row.updated_by = actor
+    row.save()
+    audit_record(
+        action="control_total.set",
+        actor=actor,
+        actor_label="" if actor else "system set-up",
+        organisation=organisation,
+        obj=row,
+        before={"amount": _amount(before)},
+        after={"amount": _amount(amount)},
+    )
+    return row
+
+
+@transaction.atomic
+def control_totals_import(
+    *, actor: User, plan_round: PlanningRound, system: System, data: bytes
+) -> int:
+    """Set control totals from CSV (`organisation,control_total`; blank for none). All or
+    nothing; every problem is named by row."""
+    if not policy.can_set_control_totals(actor, system):
+        raise PermissionDenied(
+            "Control totals are set by the region's reviewers and administrators."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The file is not a CSV text file.") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if header != ["organisation", "control_total"]:
+        raise ValidationError("The first row of the CSV file must be: organisation,control_total")
+    partners = {o.ods_code: o for o in system.organisations.all()}
+    problems, changes = [], []
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"row {number}"
+        if len(row) != 2:
+            problems.append({"cell": where, "value": ",".join(row), "problem": "needs two columns"})
+            continue
+        ods, raw = row[0].strip().upper(), row[1].strip()
+        if ods not in partners:
+            problems.append(
+                {"cell": where, "value": ods, "problem": f"is not an organisation in {system.name}"}
+            )
+            continue
+        try:
+            amount = parse_value(raw)
+        except ValueProblem as exc:
+            problems.append({"cell": where, "value": raw, "problem": str(exc)})
+            continue
+        changes.append((partners[ods], amount))
+    if problems:
+        raise ProblemList("The file has problems, so no control total was changed.", problems)
+    for organisation, amount in changes:
+        control_total_set(
+            actor=actor, plan_round=plan_round, organisation=organisation, amount=amount
+        )
+    return len(changes)
+
+
+def _open(plan_round: PlanningRound, now: dt.datetime | None) -> None:
+    if (now or timezone.now()) > plan_round.final_deadline:
+        raise ValidationError("Transfers close at the round's final deadline, which has passed.")
+
+
+def _party_for(
+    actor: User, transfer: Transfer, organisation: Organisation | None
+) -> Organisation | None:
+    """Which party the person decides for: an involved organisation they approve for, or the
+    system lead (None)."""
+    involved = {
+        line.organisation_id: line.organisation
+        for line in transfer.lines.select_related("organisation")
+    }
+    if organisation is not None:
+        if organisation.pk not in involved or not policy.can_approve(actor, organisation):
+            raise PermissionDenied("You can decide only for an organisation you approve for.")
+        return organisation
+    if policy.is_system_lead(actor, transfer.system):
+        return None
+    mine = [o for o in involved.values() if policy.can_approve(actor, o)]
+    if not mine:
+        raise PermissionDenied(
+            "Only the approvers of the organisations involved and the system lead decide."
+        )
+    return mine[0]
+
+
+@transaction.atomic
+def transfer_propose(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    system: System,
+    moves: list[tuple[str, Decimal]],
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Transfer:
+    """Propose moving control total between partners (net-neutral, before the deadline).
+    The proposer's own side (their organisation, or the lead) counts as agreed."""
+    if not policy.can_propose_transfer(actor, system):
+        raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
+    _open(plan_round, now)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the control totals should move."})
+    lines = [Move(ods.upper(), amount) for ods, amount in moves]
+    try:
+        check_transfer(lines, current_control_totals(plan_round, system))
+    except TransferProblem as exc:
+        raise ValidationError(str(exc)) from exc
+    transfer = Transfer.objects.create(
+        round=plan_round, system=system, proposed_by=actor, reason=reason
+    )
+    partners = {o.ods_code: o for o in system.organisations.all()}
+    TransferLine.objects.bulk_create(
+        TransferLine(
+            transfer=transfer, organisation=partners[line.organisation], amount=line.amount
+        )
+        for line in lines
+    )
+    audit_record(
+        action="transfer.proposed",
+        actor=actor,
+        system=system,
+        obj=transfer,
+        after={"lines": {line.organisation: str(line.amount) for line in lines}},
+        reason=reason,
+    )
+    if policy.is_system_lead(actor, system):
+        _decide(actor, transfer, None, True, "Proposed by the system lead.", now)
+    else:
+        mine = [partners[ln.organisation] for ln in lines]
+        own = next((o for o in mine if policy.can_approve(actor, o)), None)
+        if own is not None:
+            _decide(actor, transfer, own, True, "Proposed by this organisation.", now)
+    return transfer
+
+
+def _decide(
+    actor: User, transfer: Transfer, party: Organisation | None, agreed: bool, reason: str, now
+) -> Transfer:
+    if TransferDecision.objects.filter(transfer=transfer, organisation=party).exists():
+        raise ValidationError("This party has already decided.")
+    TransferDecision.objects.create(
+        transfer=transfer, organisation=party, decided_by=actor, agreed=agreed, reason=reason
+    )
+    audit_record(
+        action="transfer.agreed_by_party" if agreed else "transfer.refused",
+        actor=actor,
+        system=transfer.system,
+        organisation=party,
+        obj=transfer,
+        reason=reason,
+        payload={"party": party.ods_code if party else "system lead"},
+    )
+    if not agreed:
+        transfer.status = Transfer.Status.REFUSED
+        transfer.decided_at = now or timezone.now()
+        transfer.save(update_fields=["status", "decided_at"])
+        return transfer
+    needed = set(transfer.lines.values_list("organisation_id", flat=True)) | {None}
+    agreed_by = set(
+        transfer.decisions.filter(agreed=True).values_list("organisation_id", flat=True)
+    )
+    if needed <= agreed_by:
+        _apply(actor, transfer, now)
+    return transfer
+
+
+def _apply(actor: User, transfer: Transfer, now) -> None:
+    """Every party agreed: move the control totals, together, and record it."""
+    rows = {
+        ct.organisation_id: ct
+        for ct in ControlTotal.objects.select_for_update().filter(
+            round=transfer.round, organisation__system=transfer.system
+        )
+    }
+    before = current_control_totals(transfer.round, transfer.system)
+    lines = [
+        Move(line.organisation.ods_code, line.amount)
+        for line in transfer.lines.select_related("organisation")
+    ]
+    try:
+        after = apply_transfer(lines, before)
+    except TransferProblem as exc:
+        raise ValidationError(f"The transfer can no longer be applied: {exc}") from exc
+    for line in transfer.lines.all():
+        row = rows[line.organisation_id]
+        row.amount = after[line.organisation.ods_code]
+        row.updated_by = actor
+        row.save(update_fields=["amount", "updated_by", "updated_at"])
+    transfer.status = Transfer.Status.AGREED
+    transfer.decided_at = now or timezone.now()
+    transfer.save(update_fields=["status", "decided_at"])
+    audit_record(
+        action="transfer.applied",
+        actor=actor,
+        system=transfer.system,
+        obj=transfer,
+        before={line.organisation: _amount(before[line.organisation]) for line in lines},
+        after={line.organisation: _amount(after[line.organisation]) for line in lines},
+        payload={"system_control_total": _amount(system_control_total(after))},
+    )
+
+
+@transaction.atomic
+def transfer_decide(
+    *,
+    actor: User,
+    transfer: Transfer,
+    agreed: bool,
+    reason: str = "",
+    organisation: Organisation | None = None,
+    now: dt.datetime | None = None,
+) -> Transfer:
+    """An involved organisation's approver, or the system lead, agrees or refuses."""
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.status != Transfer.Status.PROPOSED:
+        raise ValidationError(f"This transfer is already {transfer.get_status_display().lower()}.")
+    _open(transfer.round, now)
+    party = _party_for(actor, transfer, organisation)
+    if not agreed and not reason.strip():
+        raise ValidationError({"reason": "Say why you refuse the transfer."})
+    return _decide(actor, transfer, party, agreed, reason.strip(), now)
+
+
+@transaction.atomic
+def transfer_withdraw(*, actor: User, transfer: Transfer) -> Transfer:
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.proposed_by_id != actor.pk:
+        raise PermissionDenied("Only the person who proposed a transfer can withdraw it.")
+    if transfer.status != Transfer.Status.PROPOSED:
+        raise ValidationError(f"This transfer is already {transfer.get_status_display().lower()}.")
+    transfer.status = Transfer.Status.WITHDRAWN
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_at"])
+    audit_record(action="transfer.withdrawn", actor=actor, system=transfer.system, obj=transfer)
+    return transfer
