@@ -24,5 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("plans.urls")),
+    path("", include("payments.urls")),
     path("", include("accounts.urls")),
 ]

@@ -453,3 +453,64 @@ ROUTES += [
     Route("region_systems", "GET", lambda w: f"/rounds/{ROUND}/regions/{w.r1.code}/",
           {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404}, 200, setup=_plans_submitted),
 ]  # fmt: skip
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+def _with_control_totals(world) -> None:
+    from decimal import Decimal
+
+    from payments.services import control_total_set
+
+    _plans_submitted(world)
+    from plans.models import PlanningRound
+
+    plan_round = PlanningRound.objects.get()
+    for organisation, amount in ((world.org_a, Decimal(2)), (world.org_b, Decimal(-10))):
+        control_total_set(
+            actor=None, plan_round=plan_round, organisation=organisation, amount=amount
+        )
+
+
+def _with_transfer(world) -> None:
+    from decimal import Decimal
+
+    from payments.services import transfer_propose
+    from plans.models import PlanningRound
+
+    _with_control_totals(world)
+    transfer_propose(
+        actor=world.people["lead"],
+        plan_round=PlanningRound.objects.get(),
+        system=world.s1,
+        moves=[("ZA1", Decimal(1)), ("ZA2", Decimal(-1))],
+        reason="Rebalance",
+    )
+
+
+def _transfer_id() -> int:
+    from payments.models import Transfer
+
+    return Transfer.objects.get().pk
+
+
+_ct_write = {"anonymous": LOGIN_REDIRECT, "outsider": 404, "other_lead": 404, "other_reviewer": 404}
+
+ROUTES += [
+    Route("control_totals", "GET", lambda w: _sys(w, "control-totals/"), _system_page, 200,
+          setup=_with_control_totals),
+    Route("control_totals_save", "POST", lambda w: _sys(w, "control-totals/save/"),
+          {**_ct_write, "reviewer": 302, "admin": 302}, 403,
+          data=lambda w: {"ct:ZA1": "3"}, setup=_with_control_totals),
+    Route("transfer_propose", "POST", lambda w: _sys(w, "transfers/"),
+          {**_ct_write, "lead": 302, "approver": 302}, 403,
+          data=lambda w: {"organisation": ["ZA1", "ZA2"], "amount": ["1", "-1"], "reason": "x"},
+          setup=_with_control_totals),
+    # The lead proposed (and so agreed); Alpha's approver decides for Alpha.
+    Route("transfer_decide", "POST", lambda w: _sys(w, f"transfers/{_transfer_id()}/decide/"),
+          {**_ct_write, "approver": 302, "lead": 302}, 403,
+          data=lambda w: {"decision": "agree"}, setup=_with_transfer),
+    Route("transfer_withdraw", "POST", lambda w: _sys(w, f"transfers/{_transfer_id()}/withdraw/"),
+          {**_ct_write, "lead": 302}, 403, setup=_with_transfer),
+]  # fmt: skip

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.selectors import region_get, system_get
+from payments.calculations.control_totals import system_control_total
+from payments.services import current_control_totals
 from plans import selectors
 from plans.services import system as system_services
 from plans.system_plan import region_overview, system_plan_get
@@ -141,6 +143,9 @@ def region_systems(request, slug, code):
     plan_round = selectors.round_get(request.user, slug)
     region = region_get(request.user, code)
     rows = region_overview(request.user, plan_round, region)
+    for row in rows:
+        row.sct = system_control_total(current_control_totals(plan_round, row.system))
+        row.against_sct = None if row.sct is None else row.surplus - row.sct
     return render(
         request, "plans/region_overview.html", {"round": plan_round, "region": region, "rows": rows}
     )

@@ -1,0 +1,56 @@
+"""Reads of control totals and transfers, scoped through accounts.policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts import policy
+from accounts.models import System
+from payments.models import Transfer
+from payments.services import current_control_totals
+from plans.models import PlanningRound
+
+if TYPE_CHECKING:
+    from accounts.policy import AnyUser
+
+
+def control_totals_for(
+    user: AnyUser, plan_round: PlanningRound, system: System
+) -> dict[str, Decimal | None]:
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return current_control_totals(plan_round, system)
+
+
+def transfers_for(user: AnyUser, plan_round: PlanningRound, system: System) -> QuerySet[Transfer]:
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return (
+        Transfer.objects.filter(round=plan_round, system=system)
+        .select_related("proposed_by")
+        .prefetch_related("lines__organisation", "decisions__organisation", "decisions__decided_by")
+    )
+
+
+def transfer_get(user: AnyUser, plan_round: PlanningRound, system: System, pk: int) -> Transfer:
+    transfer = transfers_for(user, plan_round, system).filter(pk=pk).first()
+    if transfer is None:
+        raise Http404("No such transfer.")
+    return transfer
+
+
+def pending_parties(transfer: Transfer) -> list[str]:
+    """Who still has to agree: organisations by name, and the system lead."""
+    decided = {d.organisation_id for d in transfer.decisions.all()}
+    waiting = [
+        line.organisation.name
+        for line in transfer.lines.all()
+        if line.organisation_id not in decided
+    ]
+    if None not in decided:
+        waiting.append("the system lead")
+    return waiting

@@ -1,0 +1,180 @@
+"""Control totals and transfers for a system in a round."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts import policy
+from accounts.selectors import system_get
+from openbook.errors import ProblemList
+from payments import selectors, services
+from payments.calculations.control_totals import system_control_total
+from plans import selectors as plan_selectors
+from plans.calculations import ValueProblem, parse_value
+from plans.system_plan import system_plan_get
+
+
+def _context(request, slug, code):
+    plan_round = plan_selectors.round_get(request.user, slug)
+    return plan_round, system_get(request.user, code)
+
+
+def _back(plan_round, system):
+    return redirect(reverse("control_totals", args=[plan_round.slug, system.code]))
+
+
+@login_required
+def control_totals(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    cts = selectors.control_totals_for(request.user, plan_round, system)
+    planned = system_plan_get(request.user, plan_round, system).surplus_by_organisation
+    rows = []
+    for organisation in system.organisations.order_by("name"):
+        ct = cts.get(organisation.ods_code)
+        plan = planned.get(organisation.ods_code)
+        rows.append(
+            {
+                "organisation": organisation,
+                "ct": ct,
+                "planned": plan,
+                "gap": None if ct is None or plan is None else plan - ct,
+            }
+        )
+    transfers = list(selectors.transfers_for(request.user, plan_round, system))
+    for transfer in transfers:
+        transfer.waiting = selectors.pending_parties(transfer)
+    return render(
+        request,
+        "payments/control_totals.html",
+        {
+            "round": plan_round,
+            "system": system,
+            "rows": rows,
+            "sct": system_control_total(cts),
+            "planned_total": sum((v for v in planned.values()), Decimal(0)) if planned else None,
+            "transfers": transfers,
+            "can_set": policy.can_set_control_totals(request.user, system),
+            "can_propose": policy.can_propose_transfer(request.user, system),
+            "partners": [r["organisation"] for r in rows if r["ct"] is not None],
+        },
+    )
+
+
+@login_required
+@require_POST
+def control_totals_save(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    if not policy.can_set_control_totals(request.user, system):
+        raise PermissionDenied(
+            "Control totals are set by the region's reviewers and administrators."
+        )
+    if request.FILES.get("file"):
+        try:
+            count = services.control_totals_import(
+                actor=request.user,
+                plan_round=plan_round,
+                system=system,
+                data=request.FILES["file"].read(1_000_000),
+            )
+        except ProblemList as exc:
+            messages.error(
+                request,
+                exc.summary
+                + " "
+                + "; ".join(f"{p['cell']}: {p['value']} {p['problem']}" for p in exc.problems),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{count} control totals set from the file.")
+        return _back(plan_round, system)
+    changes = []
+    problems = []
+    for organisation in system.organisations.all():
+        field = f"ct:{organisation.ods_code}"
+        if field not in request.POST:
+            continue
+        try:
+            changes.append((organisation, parse_value(request.POST[field])))
+        except ValueProblem as exc:
+            problems.append(f"{organisation.name}: “{request.POST[field]}” {exc}")
+    if problems:
+        messages.error(request, "Nothing was saved. " + " ".join(problems))
+        return _back(plan_round, system)
+    for organisation, amount in changes:
+        services.control_total_set(
+            actor=request.user, plan_round=plan_round, organisation=organisation, amount=amount
+        )
+    messages.success(request, "Control totals saved.")
+    return _back(plan_round, system)
+
+
+@login_required
+@require_POST
+def transfer_propose(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    moves = []
+    try:
+        for ods, raw in zip(
+            request.POST.getlist("organisation"), request.POST.getlist("amount"), strict=False
+        ):
+            if ods and raw.strip():
+                amount = parse_value(raw)
+                moves.append((ods, amount))
+        services.transfer_propose(
+            actor=request.user,
+            plan_round=plan_round,
+            system=system,
+            moves=moves,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValueProblem as exc:
+        messages.error(request, f"An amount {exc}. Nothing was proposed.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages) + " Nothing was proposed.")
+    else:
+        messages.success(request, "Transfer proposed. It takes effect when every party has agreed.")
+    return _back(plan_round, system)
+
+
+@login_required
+@require_POST
+def transfer_decide(request, slug, code, pk):
+    plan_round, system = _context(request, slug, code)
+    transfer = selectors.transfer_get(request.user, plan_round, system, pk)
+    agreed = request.POST.get("decision") == "agree"
+    try:
+        services.transfer_decide(
+            actor=request.user,
+            transfer=transfer,
+            agreed=agreed,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, "Your agreement is recorded." if agreed else "You refused the transfer."
+        )
+    return _back(plan_round, system)
+
+
+@login_required
+@require_POST
+def transfer_withdraw(request, slug, code, pk):
+    plan_round, system = _context(request, slug, code)
+    transfer = selectors.transfer_get(request.user, plan_round, system, pk)
+    try:
+        services.transfer_withdraw(actor=request.user, transfer=transfer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Transfer withdrawn.")
+    return _back(plan_round, system)

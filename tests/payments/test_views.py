@@ -1,0 +1,66 @@
+"""The control totals page: set, import, propose, agree; the region sees plan against SCT."""
+
+from decimal import Decimal
+
+import pytest
+
+from payments.models import Transfer
+from payments.services import current_control_totals
+
+pytestmark = pytest.mark.django_db
+SYS = "/rounds/2026-27/systems/s1/"
+PAGE = SYS + "control-totals/"
+
+
+def test_set_control_totals_and_see_the_system_control_total(client, world, plan_round):
+    client.force_login(world.people["reviewer"])
+    response = client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10", "ct:ZA3": "0"})
+    assert response.status_code == 302
+    page = client.get(PAGE).content.decode()
+    assert 'id="sct">-8<' in page
+
+
+def test_a_bad_amount_saves_nothing(client, world, plan_round):
+    client.force_login(world.people["reviewer"])
+    client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "lots"})
+    assert current_control_totals(plan_round, world.s1)["ZA1"] is None
+
+
+def test_propose_and_agree_through_the_page(client, world, plan_round):
+    client.force_login(world.people["reviewer"])
+    client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10"})
+    from accounts.models import Role
+    from accounts.services import membership_create
+
+    membership_create(
+        actor=None, user=world.people["partner"], role=Role.ORG_APPROVER, organisation=world.org_b
+    )
+    client.force_login(world.people["lead"])
+    response = client.post(
+        SYS + "transfers/",
+        {"organisation": ["ZA1", "ZA2"], "amount": ["2", "-2"], "reason": "Stroke service"},
+        follow=True,
+    )
+    assert "Transfer proposed" in response.content.decode()
+    transfer = Transfer.objects.get()
+    for who in ("approver", "partner"):
+        client.force_login(world.people[who])
+        client.post(SYS + f"transfers/{transfer.pk}/decide/", {"decision": "agree"})
+    assert Transfer.objects.get().status == "agreed"
+    assert current_control_totals(plan_round, world.s1)["ZA1"] == Decimal(4)
+    client.force_login(world.people["reviewer"])
+    region = client.get("/rounds/2026-27/regions/r1/").content.decode()
+    assert "SCT -8" in region
+
+
+def test_an_unbalanced_proposal_is_explained(client, world, plan_round):
+    client.force_login(world.people["reviewer"])
+    client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10"})
+    client.force_login(world.people["lead"])
+    response = client.post(
+        SYS + "transfers/",
+        {"organisation": ["ZA1", "ZA2"], "amount": ["2", "-1"], "reason": "x"},
+        follow=True,
+    )
+    assert "not zero" in response.content.decode()
+    assert not Transfer.objects.exists()
