@@ -112,3 +112,48 @@ class TransferDecision(models.Model):
     def __str__(self) -> str:
         party = self.organisation.ods_code if self.organisation else "system lead"
         return f"{party}: {'agreed' if self.agreed else 'refused'}"
+
+
+class RecalculationRun(models.Model):
+    """One run of the system recalculation: why, how it went, how long, on which inputs."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        CHANGED = "changed", "Results updated"
+        UNCHANGED = "unchanged", "Inputs unchanged"
+        FAILED = "failed", "Failed"
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="recalculation_runs")
+    trigger = models.CharField(max_length=80)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    inputs_hash = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["round", "system", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class SystemResult(models.Model):
+    """The figures the recalculation computed for a system and round, with the hash of the
+    inputs they came from: a run on the same inputs leaves them untouched."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="results")
+    inputs_hash = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "system"], name="system_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} results ({self.computed_at:%Y-%m-%d %H:%M})"

@@ -27,6 +27,7 @@ from payments.calculations.control_totals import (
     system_control_total,
 )
 from payments.models import ControlTotal, Transfer, TransferDecision, TransferLine
+from payments.recalc import request_recalculation
 from plans.calculations import ValueProblem, parse_value
 from plans.models import PlanningRound
 
@@ -70,6 +71,9 @@ def control_total_set(
     row.amount = amount
     row.updated_by = actor
     row.save()
+    request_recalculation(
+        round_id=plan_round.pk, system_id=organisation.system_id, trigger="control_total.set"
+    )
     audit_record(
         action="control_total.set",
         actor=actor,
@@ -265,6 +269,9 @@ def _apply(actor: User, transfer: Transfer, now) -> None:
     transfer.status = Transfer.Status.AGREED
     transfer.decided_at = now or timezone.now()
     transfer.save(update_fields=["status", "decided_at"])
+    request_recalculation(
+        round_id=transfer.round_id, system_id=transfer.system_id, trigger="transfer.applied"
+    )
     audit_record(
         action="transfer.applied",
         actor=actor,

@@ -79,6 +79,15 @@ def _snapshot(draft: Version, new: Version) -> None:
         )
 
 
+def _numbers_moved(submission: Submission, trigger: str) -> None:
+    """The system's figures changed: recalculate when this transaction commits."""
+    from payments.recalc import request_recalculation
+
+    request_recalculation(
+        round_id=submission.round_id, system_id=submission.organisation.system_id, trigger=trigger
+    )
+
+
 def _lock(submission: Submission) -> Submission:
     return (
         Submission.objects.select_for_update()
@@ -146,6 +155,7 @@ def submission_submit(
         )
     previous = selectors.version_cells(submission.versions.get(number=last)) if last else {}
     changes = calculations.diff(previous, selectors.version_cells(new))
+    _numbers_moved(submission, "submission.submitted")
     audit_record(
         action="submission.submitted",
         actor=actor,
@@ -196,6 +206,7 @@ def submission_accept(*, actor: User, submission: Submission) -> Submission:
     submission.status = Submission.Status.ACCEPTED
     submission.save(update_fields=["status", "updated_at"])
     version = submission.versions.order_by("-number").first()
+    _numbers_moved(submission, "submission.accepted")
     audit_record(
         action="submission.accepted",
         actor=actor,
@@ -218,6 +229,7 @@ def submission_return(*, actor: User, submission: Submission, reason: str) -> Su
     Comment.objects.create(
         submission=submission, author=actor, kind=Comment.Kind.RETURN_REASON, body=reason
     )
+    _numbers_moved(submission, "submission.returned")
     audit_record(
         action="submission.returned",
         actor=actor,
@@ -246,6 +258,7 @@ def submission_recall(
         )
     submission.status = Submission.Status.DRAFT
     submission.save(update_fields=["status", "updated_at"])
+    _numbers_moved(submission, "submission.recalled")
     audit_record(
         action="submission.recalled",
         actor=actor,

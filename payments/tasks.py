@@ -1,0 +1,22 @@
+"""Payments tasks: the system recalculation."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from payments import recalc
+
+
+@shared_task(
+    name="payments.recalculate_system",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def recalculate_system(system_id: int, round_id: int, trigger: str) -> str:
+    """Recalculate one system for one round (ids only; everything is re-read). Idempotent:
+    a run on unchanged inputs stores nothing new."""
+    return recalc.recalculate(system_id=system_id, round_id=round_id, trigger=trigger).status

@@ -1,0 +1,112 @@
+"""The recalculation: results from a consistent snapshot, stored with an inputs hash, a repeat
+run changes nothing; requests coalesce; a real worker turns a burst into at most two runs."""
+
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from payments import recalc
+from payments.models import RecalculationRun, SystemResult
+from payments.services import control_total_set
+from payments.tasks import recalculate_system
+
+D = Decimal
+
+
+@pytest.mark.django_db
+def test_recalculating_twice_stores_identical_results(world, plan_round):
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
+    first = recalculate_system(world.s1.pk, plan_round.pk, "test")
+    stored = SystemResult.objects.get()
+    second = recalculate_system(world.s1.pk, plan_round.pk, "test")
+    assert (first, second) == ("changed", "unchanged")
+    again = SystemResult.objects.get()
+    assert (again.data, again.inputs_hash, again.computed_at) == (
+        stored.data,
+        stored.inputs_hash,
+        stored.computed_at,
+    )
+    assert stored.data["system"]["control_total"] == "2.000"
+    assert RecalculationRun.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_results_follow_the_inputs(world, plan_round):
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
+    recalculate_system(world.s1.pk, plan_round.pk, "test")
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_b, amount=D(-10))
+    assert recalculate_system(world.s1.pk, plan_round.pk, "test") == "changed"
+    assert SystemResult.objects.get().data["system"]["control_total"] == "-8.000"
+
+
+@pytest.mark.django_db
+def test_requests_coalesce_while_one_is_waiting(world, plan_round, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "payments.tasks.recalculate_system.apply_async", lambda args, countdown: queued.append(args)
+    )
+    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
+    assert recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
+    assert not recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="b")
+    assert recalc.is_pending(plan_round.pk, world.s1.pk)
+    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="a")
+    assert not recalc.is_pending(plan_round.pk, world.s1.pk)
+    assert recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="c")
+    assert len(queued) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_process):
+    import datetime as dt
+
+    from accounts.models import Organisation
+    from plans.services import narrative_save, submission_start, submission_submit
+    from plans.synthetic import board_approver
+    from tests.conftest import build_world
+    from tests.factories import OrganisationFactory
+    from tests.plans.conftest import make_round
+
+    world = build_world()
+    plan_round = make_round()
+    councils = [
+        OrganisationFactory(system=world.s1, kind=Organisation.Kind.LOCAL_AUTHORITY)
+        for _ in range(50)
+    ]
+    ready = []
+    for council in councils:
+        approver = board_approver(council)
+        submission = submission_start(actor=approver, plan_round=plan_round, organisation=council)
+        narrative_save(actor=approver, submission=submission, section_code="summary", text="Plan")
+        control_total_set(
+            actor=None, plan_round=plan_round, organisation=council, amount=D(1)
+        ) if council == councils[0] else None
+        ready.append((approver, submission))
+    time.sleep(2.5)  # let the run the set-up asked for finish
+    before = RecalculationRun.objects.filter(system=world.s1).count()
+    for approver, submission in ready:
+        submission_submit(
+            actor=approver,
+            submission=submission,
+            board_approval_date=dt.date.today(),
+            confirmed=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        runs = RecalculationRun.objects.filter(system=world.s1)
+        if (
+            not recalc.is_pending(plan_round.pk, world.s1.pk)
+            and not runs.filter(status="running").exists()
+            and runs.count() > before
+        ):
+            break
+    runs = list(RecalculationRun.objects.filter(system=world.s1).order_by("started_at"))[before:]
+    assert 1 <= len(runs) <= 2, [(r.trigger, r.status) for r in runs]
+    assert all(r.status in ("changed", "unchanged") for r in runs)
+    result = SystemResult.objects.get(system=world.s1)
+    planned = {o["ods_code"]: o for o in result.data["organisations"]}
+    assert planned[councils[0].ods_code]["control_total"] == "1.000"
+    assert len(planned) == world.s1.organisations.count()
