@@ -54,3 +54,20 @@ def pending_parties(transfer: Transfer) -> list[str]:
     if None not in decided:
         waiting.append("the system lead")
     return waiting
+
+
+def result_for(user: AnyUser, plan_round: PlanningRound, system: System):
+    """What the recalculation last stored for the system (None before the first run)."""
+    from payments.models import SystemResult
+
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return SystemResult.objects.filter(round=plan_round, system=system).first()
+
+
+def last_run(user: AnyUser, plan_round: PlanningRound, system: System):
+    from payments.models import RecalculationRun
+
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return RecalculationRun.objects.filter(round=plan_round, system=system).first()

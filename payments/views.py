@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from accounts.selectors import system_get
 from openbook.errors import ProblemList
-from payments import selectors, services
+from payments import recalc, selectors, services
 from payments.calculations.control_totals import system_control_total
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
@@ -50,10 +50,22 @@ def control_totals(request, slug, code):
     transfers = list(selectors.transfers_for(request.user, plan_round, system))
     for transfer in transfers:
         transfer.waiting = selectors.pending_parties(transfer)
+    results = {
+        "result": selectors.result_for(request.user, plan_round, system),
+        "pending": recalc.is_pending(plan_round.pk, system.pk),
+        "last_run": selectors.last_run(request.user, plan_round, system),
+    }
+    if request.htmx and request.GET.get("part") == "results":
+        return render(
+            request,
+            "payments/control_totals.html#results",
+            {"round": plan_round, "system": system, **results},
+        )
     return render(
         request,
         "payments/control_totals.html",
-        {
+        results
+        | {
             "round": plan_round,
             "system": system,
             "rows": rows,

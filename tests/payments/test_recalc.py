@@ -110,3 +110,17 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
     planned = {o["ods_code"]: o for o in result.data["organisations"]}
     assert planned[councils[0].ods_code]["control_total"] == "1.000"
     assert len(planned) == world.s1.organisations.count()
+
+
+@pytest.mark.django_db
+def test_the_recalc_command_runs_every_system_here(world, plan_round, capsys):
+    from django.core.management import call_command
+
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    call_command("recalc", "--round", "2026-27", "--all", "--here")
+    out = capsys.readouterr().out
+    assert "[##############################] 1/1" in out
+    assert SystemResult.objects.filter(system=world.s1).exists()
