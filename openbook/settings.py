@@ -127,7 +127,10 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="openbook")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# How long a task a worker took but never acknowledged (it died) waits before redelivery.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
     "deadline-reminders": {

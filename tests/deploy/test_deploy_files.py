@@ -122,7 +122,7 @@ def test_env_example_names_every_setting_the_code_reads():
         "WHITENOISE_USE_FINDERS", "PASSWORD_HASHERS", "HEALTHZ_WORKER_TIMEOUT",
         "CONN_MAX_AGE", "SESSION_COOKIE_AGE", "SECURE_HSTS_SECONDS", "STATIC_ROOT",
         "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "API_THROTTLE_ANON", "API_THROTTLE_USER",
-        "OPENBOOK_HOME",
+        "OPENBOOK_HOME", "CELERY_VISIBILITY_TIMEOUT",
     }  # fmt: skip
     missing = read - example - internal
     assert not missing, f"deploy/.env.example does not mention {sorted(missing)}"

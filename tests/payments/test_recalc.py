@@ -124,3 +124,81 @@ def test_the_recalc_command_runs_every_system_here(world, plan_round, capsys):
     out = capsys.readouterr().out
     assert "[##############################] 1/1" in out
     assert SystemResult.objects.filter(system=world.s1).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
+    """The run blocks on a row lock the test holds; the worker is SIGKILLed there; a new
+    worker gets the task again once it has gone unacknowledged, and finishes it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psycopg
+    from django.db import connection
+
+    from tests.conftest import _database_url, build_world
+    from tests.plans.conftest import make_round
+
+    world = build_world()
+    plan_round = make_round()
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
+    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="first")
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_b, amount=D(-10))
+
+    queue = f"openbook-kill-{os.getpid()}"
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "CELERY_QUEUE": queue, "CELERY_VISIBILITY_TIMEOUT": "3"}  # fmt: skip
+    celery = str(Path(sys.executable).with_name("celery"))
+
+    def worker(name):
+        return subprocess.Popen(
+            [celery, "-A", "openbook", "worker", "-Q", queue, "--concurrency", "1", "--loglevel", "WARNING",
+             "--without-mingle", "--without-gossip", "--hostname", f"{name}-{os.getpid()}@%h"],
+            env=env, start_new_session=True,
+        )  # fmt: skip
+
+    settings_dict = connection.settings_dict
+    blocker = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1", port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"], dbname=settings_dict["NAME"],
+    )  # fmt: skip
+    first = worker("doomed")
+    second = None
+    try:
+        with blocker.cursor() as cursor:  # hold the result row: the run will wait on it
+            cursor.execute(
+                "SELECT 1 FROM payments_systemresult WHERE system_id = %s FOR UPDATE", [world.s1.pk]
+            )
+        recalculate_system.apply_async(args=[world.s1.pk, plan_round.pk, "killed"], queue=queue)
+        deadline = time.monotonic() + 30
+        while not RecalculationRun.objects.filter(trigger="killed", status="running").exists():
+            assert time.monotonic() < deadline, "the worker never started the run"
+            time.sleep(0.2)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        blocker.rollback()  # let go of the row
+        # The replacement worker starts once the task has been unacknowledged for longer than
+        # the visibility timeout, and takes it back on start-up.
+        time.sleep(4)
+        second = worker("survivor")
+        deadline = time.monotonic() + 60
+        while (
+            not RecalculationRun.objects.filter(trigger="killed").exclude(status="running").exists()
+        ):
+            assert time.monotonic() < deadline, "the task was not redelivered"
+            time.sleep(0.5)
+    finally:
+        blocker.close()
+        for process in (first, second):
+            if process and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(20)
+    runs = RecalculationRun.objects.filter(trigger="killed")
+    assert runs.filter(status="running").count() == 1  # the killed one, never finished
+    assert runs.filter(status="changed").count() == 1
+    assert SystemResult.objects.filter(system=world.s1).count() == 1
+    assert SystemResult.objects.get(system=world.s1).data["system"]["control_total"] == "-8.000"
