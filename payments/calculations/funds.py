@@ -1,0 +1,148 @@
+"""The financial recovery fund (or any fund like it): what each organisation earns, quarter by
+quarter, for its own performance and for the system's, with the taper and any discretionary
+release applied. Every figure comes with its workings.
+
+Parameters are data on the fund, never constants here: the share tied to the system, the
+quarterly phasing, the taper and where it reaches zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from payments.calculations.apportion import PENNY, apportion
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class FundRules:
+    system_share: Decimal = Decimal("0.5")  # of each payment, tied to the system's performance
+    phasing: tuple[Decimal, ...] = (Decimal("0.25"),) * 4  # of the year's allocation, by quarter
+    taper: str = "none"  # "none": met or missed; "linear": reduced with the shortfall
+    taper_zero_at: Decimal | None = None  # the shortfall (£000) at which nothing is paid
+
+    def check(self) -> None:
+        if not ZERO <= self.system_share <= ONE:
+            raise ValueError("The system share must be between 0% and 100%.")
+        if (
+            len(self.phasing) != 4
+            or sum(self.phasing, ZERO) != ONE
+            or any(p < 0 for p in self.phasing)
+        ):
+            raise ValueError("The quarterly phasing must be four shares adding up to 100%.")
+        if self.taper not in ("none", "linear"):
+            raise ValueError("The taper is none or linear.")
+        if self.taper == "linear" and (self.taper_zero_at is None or self.taper_zero_at <= 0):
+            raise ValueError("A linear taper needs the shortfall at which it reaches zero.")
+
+
+@dataclass(frozen=True)
+class QuarterPosition:
+    """Year to date at the end of a quarter, £000: the plan it was held to and the outturn."""
+
+    target: Decimal  # year-to-date control total
+    actual: Decimal  # year-to-date position (surplus +, deficit −)
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(ZERO, self.target - self.actual)
+
+
+@dataclass(frozen=True)
+class QuarterEarning:
+    quarter: int
+    allocation: Decimal
+    own_part: Decimal
+    system_part: Decimal
+    own_earned: Decimal
+    system_earned: Decimal
+    workings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def earned(self) -> Decimal:
+        return self.own_earned + self.system_earned
+
+
+def factor(shortfall: Decimal, rules: FundRules) -> Decimal:
+    """How much of a part is paid given a shortfall: all if none; with no taper nothing if any;
+    with a linear taper, less in proportion, nothing at `taper_zero_at`."""
+    if shortfall <= ZERO:
+        return ONE
+    if rules.taper == "none":
+        return ZERO
+    assert rules.taper_zero_at is not None
+    return max(ZERO, ONE - shortfall / rules.taper_zero_at)
+
+
+def _pay(part: Decimal, f: Decimal) -> Decimal:
+    """Round down to the pound, so nothing is ever paid above the allocation."""
+    return (part * f).quantize(PENNY, rounding="ROUND_FLOOR")
+
+
+def _split(amount: Decimal, rules: FundRules) -> tuple[Decimal, Decimal]:
+    """A quarter's allocation into its own-performance and system-tied parts, exactly."""
+    if amount == ZERO:
+        return ZERO, ZERO
+    system_part, own_part = apportion(amount, [rules.system_share, ONE - rules.system_share])
+    return own_part, system_part
+
+
+def _quarter(
+    q: int,
+    amount: Decimal,
+    rules: FundRules,
+    own: QuarterPosition | None,
+    system: QuarterPosition | None,
+    released: bool,
+) -> QuarterEarning:
+    own_part, system_part = _split(amount, rules)
+    steps = [
+        f"Q{q}: allocation {amount} (£000), of which own performance {own_part} "
+        f"and tied to the system {system_part}",
+    ]
+    if own is None or system is None:
+        steps.append("Not yet reported: nothing earned yet.")
+        return QuarterEarning(q, amount, own_part, system_part, ZERO, ZERO, tuple(steps))
+    own_factor = factor(own.shortfall, rules)
+    own_earned = _pay(own_part, own_factor)
+    steps.append(
+        f"Own: {own.actual} against {own.target} year to date, shortfall {own.shortfall}; "
+        f"paid {own_factor:.4f} of {own_part} = {own_earned}"
+    )
+    system_factor = factor(system.shortfall, rules)
+    if own.shortfall == ZERO:
+        why, eligible = "it met its own control total", True
+    elif released:
+        why, eligible = "it missed its own control total but the lead released it", True
+    else:
+        why, eligible = "it missed its own control total, so this part is withheld", False
+    system_earned = _pay(system_part, system_factor) if eligible else ZERO
+    steps.append(
+        f"System: {system.actual} against {system.target} year to date, shortfall "
+        f"{system.shortfall}, factor {system_factor:.4f}; {why}; earned {system_earned}"
+    )
+    return QuarterEarning(q, amount, own_part, system_part, own_earned, system_earned, tuple(steps))
+
+
+def fund_earned(
+    allocation: Decimal,
+    rules: FundRules,
+    own: Sequence[QuarterPosition | None],
+    system: Sequence[QuarterPosition | None],
+    released: Sequence[bool] = (False, False, False, False),
+) -> list[QuarterEarning]:
+    """What an organisation earns each quarter. A quarter not yet reported (None) earns nothing
+    yet. The system-tied part is paid, tapered by the system's shortfall, to an organisation
+    that met its own control total, or that the system lead (with the region) released it to."""
+    rules.check()
+    quarters = apportion(allocation, list(rules.phasing))
+    return [
+        _quarter(q, amount, rules, own_pos, sys_pos, release)
+        for q, (amount, own_pos, sys_pos, release) in enumerate(
+            zip(quarters, own, system, released, strict=True), start=1
+        )
+    ]
