@@ -199,6 +199,8 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
                 process.wait(20)
     runs = RecalculationRun.objects.filter(trigger="killed")
     assert runs.filter(status="running").count() == 1  # the killed one, never finished
-    assert runs.filter(status="changed").count() == 1
+    # Redelivered and finished once ("unchanged" if the session's own worker, answering the
+    # control-total change, got there first).
+    assert runs.filter(status__in=["changed", "unchanged"]).count() == 1
     assert SystemResult.objects.filter(system=world.s1).count() == 1
     assert SystemResult.objects.get(system=world.s1).data["system"]["control_total"] == "-8.000"
