@@ -26,6 +26,29 @@ def _save_membership(request, membership: Membership) -> Membership:
     return membership
 
 
+AUDITED_FIELDS = {
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "email",
+    "system",
+    "kind",
+    "ods_code",
+    "name",
+}
+
+
+def _save_audited(request, obj, form, change, save):
+    """Save, and audit the fields that matter for access and tenancy."""
+    changed = [f for f in form.changed_data if f in AUDITED_FIELDS] if change else []
+    before = {f: form.initial.get(f) for f in changed}
+    save(request, obj, form, change)
+    services.admin_change_record(
+        actor=request.user, obj=obj, changed=changed,
+        before={k: str(v) if v is not None else None for k, v in before.items()},
+    )  # fmt: skip
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -48,6 +71,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        _save_audited(request, obj, form, change, super().save_model)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
@@ -96,6 +122,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "system__region", "system"]
     search_fields = ["name", "ods_code"]
 
+    def save_model(self, request, obj, form, change):
+        _save_audited(request, obj, form, change, super().save_model)
+
 
 @admin.register(PersonalToken)
 class PersonalTokenAdmin(admin.ModelAdmin):
@@ -107,3 +136,10 @@ class PersonalTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def delete_model(self, request, obj):
+        services.token_revoke(actor=request.user, token=obj)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset:
+            services.token_revoke(actor=request.user, token=token)

@@ -142,7 +142,7 @@ def token_create(*, actor: User, name: str, lifetime_days: int) -> tuple[Persona
 @transaction.atomic
 def token_revoke(*, actor: User, token: PersonalToken) -> None:
     """Revoke one of the person's own tokens; it stops working at once."""
-    if token.user_id != actor.pk:
+    if token.user_id != actor.pk and not policy.is_platform_admin(actor):
         raise PermissionDenied("You can only revoke your own tokens.")
     audit_record(
         action="token.revoked",
@@ -160,3 +160,24 @@ def token_touch(token: PersonalToken) -> None:
     PersonalToken.objects.filter(digest=token.digest).exclude(
         last_used_at__gt=now - timedelta(minutes=1)
     ).update(last_used_at=now)
+
+
+@transaction.atomic
+def admin_change_record(
+    *, actor: User, obj: Any, changed: list[str], before: dict[str, Any]
+) -> None:
+    """Audit what an administrator changed on a person or an organisation in the admin
+    (roles, access, which system an organisation belongs to)."""
+    if not changed:
+        return
+    from accounts.models import Organisation
+
+    organisation = obj if isinstance(obj, Organisation) else None
+    audit_record(
+        action=f"{obj._meta.model_name}.changed_in_admin",
+        actor=actor,
+        organisation=organisation,
+        obj=obj,
+        before={field: before.get(field) for field in changed},
+        after={field: getattr(obj, field, None) for field in changed},
+    )

@@ -39,6 +39,9 @@ def _amount(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+MAX_CONTROL_TOTAL = Decimal(10) ** 11  # what the amount columns hold, £000
+
+
 def current_control_totals(plan_round: PlanningRound, system: System) -> dict[str, Decimal | None]:
     """Every partner's control total (None where it has none), by ODS code."""
     rows = dict(
@@ -61,6 +64,10 @@ def control_total_set(
     if actor is not None and not policy.can_set_control_totals(actor, organisation.system):
         raise PermissionDenied(
             "Control totals are set by the region's reviewers and administrators."
+        )
+    if amount is not None and abs(amount) >= MAX_CONTROL_TOTAL:
+        raise ValidationError(
+            f"{organisation.name}: a control total must be under £100bn (entered in £000)."
         )
     row, _ = ControlTotal.objects.select_for_update().get_or_create(
         round=plan_round, organisation=organisation
@@ -139,27 +146,36 @@ def _open(plan_round: PlanningRound, now: dt.datetime | None) -> None:
         raise ValidationError("Transfers close at the round's final deadline, which has passed.")
 
 
+def _parties_of(actor: User, transfer: Transfer) -> list[Organisation | None]:
+    """Every party this person decides for: each involved organisation they approve for, and
+    the system lead (None) if they lead the system. One person can hold several."""
+    parties: list[Organisation | None] = [
+        line.organisation
+        for line in transfer.lines.select_related("organisation")
+        if policy.can_approve(actor, line.organisation)
+    ]
+    if policy.is_system_lead(actor, transfer.system):
+        parties.append(None)
+    return parties
+
+
 def _party_for(
     actor: User, transfer: Transfer, organisation: Organisation | None
 ) -> Organisation | None:
-    """Which party the person decides for: an involved organisation they approve for, or the
-    system lead (None)."""
-    involved = {
-        line.organisation_id: line.organisation
-        for line in transfer.lines.select_related("organisation")
-    }
+    """Which party the person decides for now: the one named, or the first of theirs that has
+    not decided yet."""
+    parties = _parties_of(actor, transfer)
     if organisation is not None:
-        if organisation.pk not in involved or not policy.can_approve(actor, organisation):
+        if organisation not in parties:
             raise PermissionDenied("You can decide only for an organisation you approve for.")
         return organisation
-    if policy.is_system_lead(actor, transfer.system):
-        return None
-    mine = [o for o in involved.values() if policy.can_approve(actor, o)]
-    if not mine:
+    if not parties:
         raise PermissionDenied(
             "Only the approvers of the organisations involved and the system lead decide."
         )
-    return mine[0]
+    decided = set(transfer.decisions.values_list("organisation_id", flat=True))
+    undecided = [p for p in parties if (p.pk if p else None) not in decided]
+    return undecided[0] if undecided else parties[0]
 
 
 @transaction.atomic
@@ -181,6 +197,8 @@ def transfer_propose(
     if not reason:
         raise ValidationError({"reason": "Say why the control totals should move."})
     lines = [Move(ods.upper(), amount) for ods, amount in moves]
+    if any(abs(line.amount) >= MAX_CONTROL_TOTAL for line in lines):
+        raise ValidationError("A transfer amount must be under £100bn (entered in £000).")
     try:
         check_transfer(lines, current_control_totals(plan_round, system))
     except TransferProblem as exc:
@@ -203,13 +221,10 @@ def transfer_propose(
         after={"lines": {line.organisation: str(line.amount) for line in lines}},
         reason=reason,
     )
-    if policy.is_system_lead(actor, system):
-        _decide(actor, transfer, None, True, "Proposed by the system lead.", now)
-    else:
-        mine = [partners[ln.organisation] for ln in lines]
-        own = next((o for o in mine if policy.can_approve(actor, o)), None)
-        if own is not None:
-            _decide(actor, transfer, own, True, "Proposed by this organisation.", now)
+    # Proposing is agreeing, for every party the proposer speaks for.
+    for party in _parties_of(actor, transfer):
+        if transfer.status == Transfer.Status.PROPOSED:
+            _decide(actor, transfer, party, True, "Proposed by this party.", now)
     return transfer
 
 

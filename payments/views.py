@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -120,10 +121,18 @@ def control_totals_save(request, slug, code):
     if problems:
         messages.error(request, "Nothing was saved. " + " ".join(problems))
         return _back(plan_round, system)
-    for organisation, amount in changes:
-        services.control_total_set(
-            actor=request.user, plan_round=plan_round, organisation=organisation, amount=amount
-        )
+    try:
+        with transaction.atomic():  # all the page's changes, or none
+            for organisation, amount in changes:
+                services.control_total_set(
+                    actor=request.user,
+                    plan_round=plan_round,
+                    organisation=organisation,
+                    amount=amount,
+                )
+    except ValidationError as exc:
+        messages.error(request, "Nothing was saved. " + " ".join(exc.messages))
+        return _back(plan_round, system)
     messages.success(request, "Control totals saved.")
     return _back(plan_round, system)
 

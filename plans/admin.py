@@ -90,9 +90,14 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
+    """Read-only: comments (return reasons among them) are part of the plan's record."""
+
     list_display = ["submission", "author", "kind", "created_at"]
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     def has_add_permission(self, request):

@@ -10,6 +10,7 @@ cell, the value found and why it is wrong.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -304,7 +305,8 @@ def sniff(name: str, data: bytes) -> str:
             "This is an old-style .xls workbook. Save it as .xlsx and upload that."
         )
     try:
-        data[:4096].decode("utf-8-sig")
+        # An incremental decoder does not mind a character cut in two at the end.
+        codecs.getincrementaldecoder("utf-8-sig")().decode(data[:4096], final=False)
     except UnicodeDecodeError:
         raise UploadRejected(
             "The file is neither an Excel workbook (.xlsx) nor a CSV file."
@@ -353,16 +355,20 @@ def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -
         raise UploadRejected(
             f"This workbook is for the round {meta.get('round')!r}, not {plan_round.name}."
         )
-    if (
-        meta.get("template") != template.template.code
-        or int(meta.get("template_version") or 0) != template.number
-    ):
+    try:
+        meta_version = int(meta.get("template_version") or 0)
+        revision = int(meta.get("revision") or 0)
+    except (TypeError, ValueError):
+        raise UploadRejected(
+            "The workbook's identifying sheet has been changed; download a fresh copy."
+        ) from None
+    if meta.get("template") != template.template.code or meta_version != template.number:
         raise UploadRejected(
             f"This workbook uses template version {meta.get('template_version')}; the round uses "
             f"version {template.number}. Download the current template and copy your figures "
             "across."
         )
-    parsed = ParsedPlan(revision=int(meta.get("revision") or 0))
+    parsed = ParsedPlan(revision=revision)
     for section, rows in plan_rows(plan_round, organisation).sections:
         title = sheet_title(section)
         if title not in wb.sheetnames:
@@ -433,7 +439,12 @@ CSV_HEADER = ["round", "organisation", "line", "counterparty", "month", "value"]
 def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation) -> ParsedPlan:
     """The long format: one figure a row, `round,organisation,line,counterparty,month,value`.
     Only the figures listed are changed; a blank value removes a figure."""
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadRejected(
+            "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
+        ) from None
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if header != CSV_HEADER:

@@ -2,11 +2,13 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import policy, selectors, services
 from accounts.api import serializers
+from accounts.authentication import TokenAuthentication
 
 
 class MeView(APIView):
@@ -75,6 +77,15 @@ class TokenViewSet(
 
     def get_object(self):
         return selectors.token_get(self.request.user, self.kwargs["token_key"])
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A leaked token must not be able to mint a longer-lived one or revoke its owner's
+        # others: tokens are managed only when signed in.
+        if self.action in ("create", "destroy") and isinstance(
+            request.successful_authenticator, TokenAuthentication
+        ):
+            raise PermissionDenied("Tokens are made and revoked when signed in, not with a token.")
 
     @extend_schema(
         request=serializers.TokenCreateSerializer,

@@ -69,14 +69,31 @@ def submission_start(
     *, actor: User, plan_round: PlanningRound, organisation: Organisation
 ) -> Submission:
     """The organisation's submission for the round, made (with an empty draft) on first use."""
-    if not policy.can_view_drafts(actor, organisation):
-        raise PermissionDenied("Only the organisation's own people can start its plan.")
+    if not policy.can_prepare(actor, organisation):
+        raise PermissionDenied(
+            "Only the organisation's preparers and approvers can start its plan."
+        )
     submission, created = Submission.objects.get_or_create(
         round=plan_round, organisation=organisation
     )
     if created:
         Version.objects.create(submission=submission, number=0, created_by=actor)
+        audit_record(
+            action="submission.started", actor=actor, organisation=organisation, obj=submission
+        )
     return submission
+
+
+def _locked_editable(actor: User, submission: Submission) -> Submission:
+    """Lock the submission (the same order submit uses) and check it can still change, so an
+    edit can never slip into a plan that was submitted a moment ago."""
+    locked = (
+        Submission.objects.select_for_update()
+        .select_related("organisation", "round")
+        .get(pk=submission.pk)
+    )
+    _editable(actor, locked)
+    return locked
 
 
 def _editable(actor: User, submission: Submission) -> None:
@@ -218,7 +235,7 @@ def draft_save(
     `resolved` is the result of checking `cells` already (an upload checks them first, to
     report every problem in the file together).
     """
-    _editable(actor, submission)
+    submission = _locked_editable(actor, submission)
     if resolved is None:
         resolved = _resolve_cells(submission, cells)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
@@ -288,7 +305,7 @@ def draft_save(
 @transaction.atomic
 def narrative_save(*, actor: User, submission: Submission, section_code: str, text: str) -> bool:
     """Set a narrative section's text in the draft. Returns whether anything changed."""
-    _editable(actor, submission)
+    submission = _locked_editable(actor, submission)
     section = Section.objects.filter(
         template_version_id=submission.round.template_version_id,
         code=section_code,

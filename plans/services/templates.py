@@ -109,6 +109,19 @@ def round_save(*, actor: User | None, plan_round: PlanningRound) -> PlanningRoun
             {"draft_deadline": "The draft deadline must come before the final one."}
         )
     created = plan_round.pk is None
+    if not created:
+        pinned = (
+            PlanningRound.objects.filter(pk=plan_round.pk)
+            .values_list("template_version_id", flat=True)
+            .get()
+        )
+        if pinned != plan_round.template_version_id and plan_round.submissions.exists():
+            raise ValidationError(
+                {
+                    "template_version": "Plans have been started on this round's template, "
+                    "so it cannot change."
+                }
+            )
     plan_round.save()
     audit_record(
         action="round.created" if created else "round.changed",

@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from openbook.errors import Conflict, ProblemList
-from plans.models import Submission, Version
-from plans.services.drafts import SaveResult, _editable, _resolve_cells, draft_save, narrative_save
+from plans.models import Section, Submission, Version
+from plans.services.drafts import (
+    SaveResult,
+    _locked_editable,
+    _resolve_cells,
+    draft_save,
+    narrative_save,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -27,8 +33,24 @@ def plan_upload(
     """Store an uploaded plan in the draft. Any problem anywhere → nothing is stored and every
     problem is reported together. A workbook downloaded before someone else changed the draft
     is refused unless the uploader says to replace their changes."""
-    _editable(actor, submission)
+    submission = _locked_editable(actor, submission)
     problems = list(parsed.problems)
+    narrative_codes = set(
+        Section.objects.filter(
+            template_version_id=submission.round.template_version_id,
+            kind=Section.Kind.NARRATIVE,
+            kinds__contains=[submission.organisation.kind],
+        ).values_list("code", flat=True)
+    )
+    for code in parsed.narratives:
+        if code not in narrative_codes:
+            problems.append(
+                {
+                    "cell": f"Narratives, {code}",
+                    "value": "",
+                    "problem": "is not a narrative section of this template",
+                }
+            )
     resolved = None
     try:
         resolved = _resolve_cells(submission, parsed.cells)

@@ -17,7 +17,7 @@ from accounts.models import Organisation
 from accounts.selectors import system_get
 from openbook.exports import neutralise
 from plans import selectors
-from plans.calculations import MONTHS
+from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission
 from plans.system_plan import system_plan_get
 
@@ -35,14 +35,7 @@ def system_plan(request, slug, code):
     section, lines = next(
         ((s, ls) for s, ls in plan.sections if s.code == section_code), plan.sections[0]
     )
-    rows = [
-        {
-            "line": line,
-            "months": [plan.totals.get((line.code, m)) for m in MONTHS],
-            "year": plan.year(line.code),
-        }
-        for line in lines
-    ]
+    rows = [_collated_row(plan, line) for line in lines]
     by_org = plan.surplus_by_organisation
     names = {p.ods_code: p.name for p in plan.plans}
     bridge = [{"label": names[ods], "value": str(value)} for ods, value in sorted(by_org.items())]
@@ -104,21 +97,28 @@ def system_balances(request, slug, code):
     )
 
 
+def _collated_row(plan, line) -> dict:
+    """A line's system figures: money, activity and WTE add up across partners (the year is
+    the sum, or for WTE the March position); percentages do not add up, so none are shown."""
+    if line.unit == "percent":
+        return {"line": line, "months": [None] * 12, "year": None}
+    by_month = {m: plan.totals[(line.code, m)] for m in MONTHS if (line.code, m) in plan.totals}
+    return {
+        "line": line,
+        "months": [by_month.get(m) for m in MONTHS],
+        "year": row_total(line.unit, by_month) if by_month else None,
+    }
+
+
 def _collated_rows(plan):
     yield ["Section", "Code", "Line", "Unit", *MONTH_LABELS, "Year"]
     for section, lines in plan.sections:
         for line in lines:
-            values = [plan.totals.get((line.code, m)) for m in MONTHS]
-            if not any(values):
+            row = _collated_row(plan, line)
+            if not any(row["months"]):
                 continue
-            yield [
-                section.name,
-                line.code,
-                line.label,
-                line.get_unit_display(),
-                *values,
-                plan.year(line.code),
-            ]
+            unit = line.get_unit_display()
+            yield [section.name, line.code, line.label, unit, *row["months"], row["year"]]
 
 
 def _balance_rows(plan):

@@ -55,3 +55,19 @@ def test_a_role_at_the_wrong_level_is_refused_with_a_message(world, client):
 def test_only_administrators_reach_the_admin(world, client):
     client.force_login(world.people["lead"])
     assert client.get("/admin/").status_code == 302
+
+
+def test_making_someone_an_administrator_is_audited(world, client):
+    client.force_login(world.people["admin"])
+    partner = world.people["partner"]
+    data = {
+        "email": partner.email, "full_name": partner.full_name, "job_title": "",
+        "is_active": "on", "is_staff": "on", "is_superuser": "on",
+        "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    response = client.post(f"/admin/accounts/user/{partner.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="user.changed_in_admin")
+    assert event.after["is_superuser"] is True and event.before["is_superuser"] == "False"

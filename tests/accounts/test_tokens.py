@@ -96,3 +96,18 @@ def test_token_page_rejects_a_blank_name_and_stores_nothing(world, client):
     assert response.status_code == 422
     assert "There is a problem" in response.content.decode()
     assert not PersonalToken.objects.exists()
+
+
+def test_a_token_cannot_make_or_revoke_tokens(world):
+    clear = make_token(world, lifetime_days=7).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {clear}")
+    assert client.get("/api/v1/tokens/").status_code == 200
+    assert (
+        client.post(
+            "/api/v1/tokens/", {"name": "longer", "lifetime_days": 365}, format="json"
+        ).status_code
+        == 403
+    )
+    key = PersonalToken.objects.get().token_key
+    assert client.delete(f"/api/v1/tokens/{key}/").status_code == 403

@@ -160,3 +160,41 @@ def test_csv_import_all_or_nothing(world, plan_round):
         == 3
     )
     assert totals(world, plan_round) == {"ZA1": D(5), "ZA2": D("-7.5"), "ZA3": None}
+
+
+def test_a_lead_who_is_also_an_approver_agrees_for_both_by_proposing(world, cts):
+    membership_create(
+        actor=None, user=world.people["lead"], role=Role.ORG_APPROVER, organisation=world.org_a
+    )
+    transfer = transfer_propose(actor=world.people["lead"], plan_round=cts, system=world.s1,
+                                moves=[("ZA1", D(2)), ("ZA2", D(-2))], reason="x")  # fmt: skip
+    assert transfer.decisions.count() == 2
+    transfer_decide(actor=world.people["approver_b"], transfer=transfer, agreed=True)
+    assert Transfer.objects.get().status == "agreed"
+
+
+def test_one_person_approving_two_parties_decides_for_each_in_turn(world, cts):
+    membership_create(
+        actor=None, user=world.people["approver"], role=Role.ORG_APPROVER, organisation=world.org_b
+    )
+    transfer = transfer_propose(actor=world.people["lead"], plan_round=cts, system=world.s1,
+                                moves=[("ZA1", D(2)), ("ZA2", D(-2))], reason="x")  # fmt: skip
+    transfer_decide(actor=world.people["approver"], transfer=transfer, agreed=True)
+    transfer_decide(actor=world.people["approver"], transfer=transfer, agreed=True)
+    assert Transfer.objects.get().status == "agreed"
+
+
+def test_a_control_total_too_large_for_the_books_is_refused(world, plan_round, client):
+    with pytest.raises(ValidationError, match="under"):
+        control_total_set(
+            actor=world.people["reviewer"],
+            plan_round=plan_round,
+            organisation=world.org_a,
+            amount=D("100000000000"),
+        )
+    client.force_login(world.people["reviewer"])
+    response = client.post(
+        "/rounds/2026-27/systems/s1/control-totals/save/", {"ct:ZA1": "5", "ct:ZA2": "100000000000"}
+    )
+    assert response.status_code == 302
+    assert totals(world, plan_round)["ZA1"] is None  # nothing saved

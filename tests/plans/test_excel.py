@@ -222,3 +222,22 @@ def test_csv_download_round_trips(member, filled):
     revision = Submission.objects.get().versions.get(number=0).revision
     assert upload(member, data, "plan.csv").status_code == 302
     assert Submission.objects.get().versions.get(number=0).revision == revision
+
+
+def test_a_csv_that_is_not_utf8_further_in_is_refused_clearly(member, filled):
+    data = (
+        "round,organisation,line,counterparty,month,value\n" + "2026-27,ZA1,F110,,1,5\n" * 400
+    ).encode() + b"\xff\xfe bad"
+    response = upload(member, data, "plan.csv")
+    assert response.status_code == 422
+    assert "not UTF-8" in problems_of(response)
+
+
+def test_a_tampered_identifying_sheet_is_refused_clearly(member, filled):
+    wb = load_workbook(io.BytesIO(download(member)))
+    for row in wb[excel.META_SHEET].iter_rows():
+        if row[0].value == "revision":
+            row[1].value = "lots"
+    out = io.BytesIO()
+    wb.save(out)
+    assert "identifying sheet has been changed" in problems_of(upload(member, out.getvalue()))

@@ -328,3 +328,29 @@ def test_a_changed_template_version_is_refused(tmp_path, db):
 
 def test_timezone_is_aware(plan_round):
     assert timezone.is_aware(plan_round.final_deadline)
+
+
+def test_an_edit_arriving_after_the_plan_was_submitted_is_refused(world, submission):
+    complete(world, submission)
+    stale = Submission.objects.get(pk=submission.pk)  # loaded while still a draft
+    submit(world, submission)
+    with pytest.raises(ValidationError, match="submitted"):
+        draft_save(
+            actor=world.people["member"], submission=stale, cells=[CellInput("F110", 1, "1")]
+        )
+
+
+def test_a_rounds_template_cannot_change_once_plans_have_started(world, submission):
+    from plans.models import Template, TemplateVersion
+    from plans.services import round_save
+
+    other = TemplateVersion.objects.create(
+        template=Template.objects.create(code="other", name="Other"),
+        number=1,
+        definition={},
+        checksum="x",
+    )
+    plan_round = submission.round
+    plan_round.template_version = other
+    with pytest.raises(ValidationError, match="cannot change"):
+        round_save(actor=None, plan_round=plan_round)
