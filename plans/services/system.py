@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts import policy
 from accounts.models import System
@@ -80,9 +80,16 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
             "it can be submitted again once the region returns it."
         )
     if submission is None:
-        submission = SystemSubmission.objects.create(
-            round=plan_round, system=system, status=SystemSubmission.Status.SUBMITTED
-        )
+        try:
+            with transaction.atomic():
+                submission = SystemSubmission.objects.create(
+                    round=plan_round, system=system, status=SystemSubmission.Status.SUBMITTED
+                )
+        except IntegrityError:
+            # Someone submitted the first version a moment ago.
+            raise ValidationError(
+                "The system plan was submitted to the region a moment ago by someone else."
+            ) from None
     number = (
         submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
