@@ -48,30 +48,41 @@ def _back(plan_round, system):
     return redirect(reverse("system_plan", args=[plan_round.slug, system.code]) + "#region")
 
 
+def _form_page(request, plan_round, system, form, template, act):
+    """A form whose valid submission calls one service: `act(cleaned_data)` returns the
+    success message, or raises ValidationError, shown on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = act(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, message)
+            return _back(plan_round, system)
+    return render(
+        request,
+        template,
+        {"round": plan_round, "system": system, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def system_submit(request, slug, code):
     plan_round, system = _context(request, slug, code)
     if not policy.can_submit_system_plan(request.user, system):
         raise PermissionDenied("Only the system lead can submit the system plan.")
-    form = NarrativeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def act(data):
         plan = system_plan_get(request.user, plan_round, system)
-        try:
-            version = system_services.system_plan_submit(
-                actor=request.user, plan=plan, narrative=form.cleaned_data["narrative"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, " ".join(exc.messages))
-        else:
-            messages.success(request, f"System plan version {version.number} sent to the region.")
-            return _back(plan_round, system)
-    return render(
-        request,
-        "plans/system_submit.html",
-        {"round": plan_round, "system": system, "form": form},
-        status=422 if request.method == "POST" else 200,
-    )
+        version = system_services.system_plan_submit(
+            actor=request.user, plan=plan, narrative=data["narrative"]
+        )
+        return f"System plan version {version.number} sent to the region."
+
+    form = NarrativeForm(request.POST or None)
+    return _form_page(request, plan_round, system, form, "plans/system_submit.html", act)
 
 
 @login_required
@@ -98,26 +109,15 @@ def system_return(request, slug, code):
     plan_round, system = _context(request, slug, code)
     if not policy.can_review_system_plan(request.user, system):
         raise PermissionDenied("Only the region's reviewers can return a system plan.")
+
+    def act(data):
+        system_services.system_plan_return(
+            actor=request.user, plan_round=plan_round, system=system, reason=data["reason"]
+        )
+        return f"{system.name}'s plan has been returned with your reasons."
+
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            system_services.system_plan_return(
-                actor=request.user,
-                plan_round=plan_round,
-                system=system,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, " ".join(exc.messages))
-        else:
-            messages.success(request, f"{system.name}'s plan has been returned with your reasons.")
-            return _back(plan_round, system)
-    return render(
-        request,
-        "plans/system_return.html",
-        {"round": plan_round, "system": system, "form": form},
-        status=422 if request.method == "POST" else 200,
-    )
+    return _form_page(request, plan_round, system, form, "plans/system_return.html", act)
 
 
 @login_required
