@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +14,7 @@ from accounts import policy
 from accounts.selectors import system_get
 from openbook.errors import ProblemList
 from payments import recalc, selectors, services
-from payments.calculations.control_totals import system_control_total
+from payments.calculations.positions import positions
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
 from plans.system_plan import system_plan_get
@@ -36,18 +34,18 @@ def control_totals(request, slug, code):
     plan_round, system = _context(request, slug, code)
     cts = selectors.control_totals_for(request.user, plan_round, system)
     planned = system_plan_get(request.user, plan_round, system).surplus_by_organisation
-    rows = []
-    for organisation in system.organisations.order_by("name"):
-        ct = cts.get(organisation.ods_code)
-        plan = planned.get(organisation.ods_code)
-        rows.append(
-            {
-                "organisation": organisation,
-                "ct": ct,
-                "planned": plan,
-                "gap": None if ct is None or plan is None else plan - ct,
-            }
-        )
+    # The same pure calculation the recalculation worker uses, on the live figures.
+    by_ods, system_position = positions(cts, planned)
+    by_ods = {p.organisation: p for p in by_ods}
+    rows = [
+        {
+            "organisation": organisation,
+            "ct": by_ods[organisation.ods_code].control_total,
+            "planned": by_ods[organisation.ods_code].planned,
+            "gap": by_ods[organisation.ods_code].variance,
+        }
+        for organisation in system.organisations.order_by("name")
+    ]
     transfers = list(selectors.transfers_for(request.user, plan_round, system))
     for transfer in transfers:
         transfer.waiting = selectors.pending_parties(transfer)
@@ -70,8 +68,8 @@ def control_totals(request, slug, code):
             "round": plan_round,
             "system": system,
             "rows": rows,
-            "sct": system_control_total(cts),
-            "planned_total": sum((v for v in planned.values()), Decimal(0)) if planned else None,
+            "sct": system_position.control_total,
+            "planned_total": system_position.planned,
             "transfers": transfers,
             "can_set": policy.can_set_control_totals(request.user, system),
             "can_propose": policy.can_propose_transfer(request.user, system),
