@@ -137,17 +137,22 @@ def derive_from_totals(
     flat: Mapping[str, Mapping[str, int]], totals: Mapping[tuple[str, int], Decimal]
 ) -> dict[tuple[str, int], Decimal]:
     """Derived lines from lines' month totals, given the formulas flattened once."""
+    # Totals regrouped by line once, so each derived line walks only its own terms
+    # (a national collation does this for every system).
+    by_line: dict[str, dict[int, Decimal]] = {}
+    for (ref, month), value in totals.items():
+        by_line.setdefault(ref, {})[month] = value
     derived: dict[tuple[str, int], Decimal] = {}
     for code, terms in flat.items():
-        for month in MONTHS:
-            derived[(code, month)] = sum(
-                (
-                    coefficient * totals[(ref, month)]
-                    for ref, coefficient in terms.items()
-                    if (ref, month) in totals
-                ),
-                ZERO,
-            )
+        sums = dict.fromkeys(MONTHS, ZERO)
+        for ref, coefficient in terms.items():
+            months = by_line.get(ref)
+            if months:
+                for month, value in months.items():
+                    if month in sums:
+                        sums[month] += coefficient * value
+        for month, value in sums.items():
+            derived[(code, month)] = value
     return derived
 
 

@@ -79,7 +79,9 @@ def run(repeats: int = 5, round_slug: str = ROUND_SLUG) -> dict:
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
         "bench-admin@openbook.invalid", None, full_name="Bench administrator"
     )
-    client = Client()
+    # The page as a browser would ask for it: a host the settings allow, over HTTPS when the
+    # settings redirect plain HTTP.
+    client = Client(HTTP_HOST="localhost", secure=True)
     client.force_login(admin)
     url = f"/rounds/{plan_round.slug}/systems/{largest.code}/"
     client.get(url)
