@@ -12,7 +12,17 @@ from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import organisation_get
 from plans.calculations import CellKey, LineSpec
-from plans.models import Comment, Line, Narrative, PlanningRound, Submission, Value, Version
+from plans.models import (
+    Comment,
+    Line,
+    MonthlyReturn,
+    Narrative,
+    PlanningRound,
+    ReturnVersion,
+    Submission,
+    Value,
+    Version,
+)
 
 if TYPE_CHECKING:
     from accounts.policy import AnyUser
@@ -276,3 +286,58 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
                     organisation,
                 )
     return items
+
+
+# --- monthly returns --------------------------------------------------------------------------
+
+
+def returns_visible_to(user: AnyUser) -> QuerySet[MonthlyReturn]:
+    """Own organisations' returns, and partners' once they have submitted one (open book)."""
+    own = policy.member_organisation_ids(user)
+    has_submitted = Exists(
+        ReturnVersion.objects.filter(monthly_return=OuterRef("pk"), number__gt=0)
+    )
+    return (
+        MonthlyReturn.objects.filter(
+            organisation__in=Organisation.objects.filter(policy.organisations_q(user))
+        )
+        .filter(Q(organisation_id__in=own) | Q(has_submitted))
+        .select_related("organisation", "organisation__system", "round")
+    )
+
+
+def return_get(
+    user: AnyUser, plan_round: PlanningRound, ods_code: str, month: int
+) -> MonthlyReturn:
+    organisation = organisation_get(user, ods_code)
+    found = (
+        returns_visible_to(user)
+        .filter(round=plan_round, organisation=organisation, month=month)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such return.")
+    return found
+
+
+def return_versions_visible(user: AnyUser, monthly_return: MonthlyReturn) -> QuerySet:
+    versions = monthly_return.versions.select_related("created_by").order_by("number")
+    if not policy.can_view_drafts(user, monthly_return.organisation):
+        versions = versions.filter(number__gt=0)
+    return versions
+
+
+def return_version_shown(
+    user: AnyUser, monthly_return: MonthlyReturn, number: int | None = None
+) -> ReturnVersion:
+    """?version=N if visible, else the draft to the organisation's own, else the latest."""
+    versions = return_versions_visible(user, monthly_return)
+    if number is not None:
+        version = versions.filter(number=number).first()
+    elif policy.can_view_drafts(user, monthly_return.organisation):
+        version = versions.filter(number=0).first()
+    else:
+        version = versions.order_by("-number").first()
+    if version is None:
+        raise Http404("No such version.")
+    return version

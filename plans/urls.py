@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import excel, region, rounds, submission, system, workflow
+from plans.views import excel, region, returns, rounds, submission, system, workflow
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
@@ -52,4 +52,14 @@ urlpatterns = [
     path(P + "accept/", workflow.accept, name="plan_accept"),
     path(P + "return/", workflow.return_plan, name="plan_return"),
     path(P + "recall/", workflow.recall, name="plan_recall"),
+    path(P + "returns/", returns.return_list, name="return_list"),
+    path(P + "returns/start/", returns.return_start, name="return_start"),
+    path(P + "returns/<int:month>/", returns.return_detail, name="return_detail"),
+    path(P + "returns/<int:month>/submit/", returns.return_submit, name="return_submit"),
+    path(P + "returns/<int:month>/upload/", returns.return_upload, name="return_upload"),
+    path(
+        P + "returns/<int:month>/return.<str:fmt>",
+        returns.return_download,
+        name="return_download",
+    ),
 ]

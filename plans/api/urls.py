@@ -1,12 +1,13 @@
 from django.urls import path
 
 from openbook.api import router
-from plans.api import views
+from plans.api import returns, views
 
 router.register("rounds", views.RoundViewSet, basename="round")
 router.register("templates", views.TemplateViewSet, basename="template")
 
 S = "rounds/<slug:slug>/submissions/<str:ods_code>/"
+R = "rounds/<slug:slug>/returns/<str:ods_code>/"
 urlpatterns = [
     path(
         "rounds/<slug:slug>/submissions/",
@@ -27,6 +28,9 @@ urlpatterns = [
     path(S + "recall/", views.Recall.as_view(), name="api_recall"),
     path(S + "comments/", views.Comments.as_view(), name="api_comments"),
     path(S + "diff/", views.Diff.as_view(), name="api_diff"),
+    path(R, returns.ReturnList.as_view(), name="api_return_list"),
+    path(R + "<int:month>/", returns.ReturnDetail.as_view(), name="api_return_detail"),
+    path(R + "<int:month>/submit/", returns.ReturnSubmit.as_view(), name="api_return_submit"),
     path(
         "rounds/<slug:slug>/systems/<slug:code>/plan/",
         views.SystemPlanView.as_view(),

@@ -1,0 +1,93 @@
+"""A monthly return as a file: written for download (CSV or Excel) and read back from an
+upload into rows for `monthly_returns.read_table`. Uploads get the same guards as plans."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from openbook.exports import neutralise
+from plans import excel, monthly_returns
+from plans.calculations import MONTHS
+from plans.excel import UploadRejected
+from plans.models import Line
+
+ACTUAL_FILL = PatternFill("solid", fgColor="E8EDEE")
+INPUT_FILL = PatternFill("solid", fgColor="FFF9C4")
+
+Rows = list[list[object]]
+
+
+def table(
+    round_slug: str,
+    ods_code: str,
+    month: int,
+    lines: Sequence[Line],
+    cells: Mapping[tuple[str, int], Decimal],
+    revision: int = 0,
+) -> Rows:
+    rows: Rows = [list(r) for r in monthly_returns.header(round_slug, ods_code, month, revision)]
+    for line in lines:
+        if line.formula:
+            continue  # worked out on upload's page, never read back
+        rows.append([line.code, line.label, *(cells.get((line.code, m)) for m in MONTHS)])
+    return rows
+
+
+def csv_bytes(rows: Rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        # Text is neutralised; figures are written as they are (a deficit starts with "-").
+        writer.writerow(
+            ["" if c is None else neutralise(c) if isinstance(c, str) else str(c) for c in row]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(rows: Rows, month: int) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Return"
+    for row in rows:
+        ws.append([neutralise(c) if isinstance(c, str) else c for c in row])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for r in range(3, ws.max_row + 1):
+        for m in MONTHS:
+            ws.cell(row=r, column=2 + m).fill = ACTUAL_FILL if m <= month else INPUT_FILL
+    ws.column_dimensions["B"].width = 48
+    ws.freeze_panes = "C3"
+    return excel.workbook_bytes(wb)
+
+
+def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int], str]]:
+    """(kind, rows, cell namer) for an uploaded return, or UploadRejected."""
+    kind = excel.sniff(name, data)
+    if kind == "xlsx":
+        excel._check_zip(data)
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)
+            raise UploadRejected(
+                f"The workbook could not be read ({type(exc).__name__})."
+            ) from None
+        try:
+            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+        return kind, rows, lambda r, c: f"{get_column_letter(c)}{r}"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadRejected(
+            "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
+        ) from None
+    rows = [list(r) for r in csv.reader(io.StringIO(text))]
+    return kind, rows, lambda r, c: f"row {r}, column {c}"
