@@ -228,3 +228,27 @@ def can_propose_transfer(user: AnyUser, system: System) -> bool:
         return True
     approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
     return Organisation.objects.filter(pk__in=approver_of, system=system).exists()
+
+
+def can_manage_fund(user: AnyUser) -> bool:
+    """A round's fund and its rules are national: platform administrators set them."""
+    return is_platform_admin(user)
+
+
+def can_set_allocations(user: AnyUser, system: System) -> bool:
+    """Indicative allocations are set like control totals: the region's reviewers, admins."""
+    return can_set_control_totals(user, system)
+
+
+def can_choose_system_share(user: AnyUser, system: System) -> bool:
+    """The system may tie more of the fund to its own performance; its lead says so."""
+    return is_system_lead(user, system)
+
+
+def can_propose_release(user: AnyUser, system: System) -> bool:
+    return is_system_lead(user, system)
+
+
+def can_decide_release(user: AnyUser, system: System) -> bool:
+    """A discretionary release needs the regional reviewer's agreement."""
+    return can_review_system_plan(user, system)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -157,3 +159,121 @@ class SystemResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} results ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class Fund(models.Model):
+    """A round's fund (the name is data: "Financial recovery fund", "Provider sustainability
+    fund") and its rules. Each eligible organisation has an indicative allocation; what it
+    earns each quarter depends on its own and its system's position against control totals."""
+
+    class Taper(models.TextChoices):
+        NONE = "none", "None: met or missed"
+        LINEAR = "linear", "Linear: reduced in proportion to the shortfall"
+
+    round = models.OneToOneField(PlanningRound, on_delete=models.PROTECT, related_name="fund")
+    name = models.CharField(max_length=120, default="Financial recovery fund")
+    system_share = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal("0.5"),
+        help_text="Share of each payment tied to the system's performance (0.5 is 50%).",
+    )  # fmt: skip
+    q1 = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.25"))
+    q2 = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.25"))
+    q3 = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.25"))
+    q4 = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.25"))
+    taper = models.CharField(max_length=10, choices=Taper.choices, default=Taper.NONE)
+    taper_zero_at = models.DecimalField(
+        max_digits=14, decimal_places=3, null=True, blank=True,
+        help_text="With a linear taper: the shortfall (£000) at which nothing is paid.",
+    )  # fmt: skip
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(system_share__gte=0, system_share__lte=1), name="fund_share_0_to_1"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.round})"
+
+    @property
+    def phasing(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        return (self.q1, self.q2, self.q3, self.q4)
+
+
+class FundSystemShare(models.Model):
+    """A system's choice to tie more of its partners' fund to the system's performance."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="system_shares")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="+")
+    system_share = models.DecimalField(max_digits=5, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "system"], name="fund_system_share_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {self.system_share}"
+
+
+class FundAllocation(models.Model):
+    """An organisation's indicative allocation from the fund for the year, £000."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="allocations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "organisation"], name="fund_allocation_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fund_allocation_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.amount}"
+
+
+class DiscretionaryRelease(models.Model):
+    """The system lead's decision to release the system-tied part of a quarter's fund to an
+    organisation that missed its own control total; it counts once the region agrees."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Awaiting the region"
+        AGREED = "agreed", "Agreed"
+        REFUSED = "refused", "Refused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="releases")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    quarter = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="release_quarter_1_to_4"
+            ),
+            # One live decision per organisation and quarter.
+            models.UniqueConstraint(
+                fields=["fund", "organisation", "quarter"],
+                condition=Q(status__in=["proposed", "agreed"]),
+                name="release_one_live_per_quarter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Release Q{self.quarter} to {self.organisation} ({self.get_status_display()})"

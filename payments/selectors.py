@@ -71,3 +71,39 @@ def last_run(user: AnyUser, plan_round: PlanningRound, system: System):
     if not policy.can_view_system(user, system):
         raise Http404("No such system.")
     return RecalculationRun.objects.filter(round=plan_round, system=system).first()
+
+
+def fund_for(user: AnyUser, plan_round: PlanningRound, system: System):
+    """The round's fund (None if there is none yet), for someone who may see the system."""
+    from payments.models import Fund
+
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return Fund.objects.filter(round=plan_round).first()
+
+
+def allocations_for(user: AnyUser, fund, system: System) -> dict[str, Decimal]:
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return dict(
+        fund.allocations.filter(organisation__system=system).values_list(
+            "organisation__ods_code", "amount"
+        )
+    )
+
+
+def releases_for(user: AnyUser, fund, system: System):
+    from payments.models import DiscretionaryRelease
+
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return DiscretionaryRelease.objects.filter(
+        fund=fund, organisation__system=system
+    ).select_related("organisation", "proposed_by", "decided_by")
+
+
+def release_get(user: AnyUser, fund, system: System, pk: int):
+    release = releases_for(user, fund, system).filter(pk=pk).first()
+    if release is None:
+        raise Http404("No such release.")
+    return release

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import fund_views, views
 
 S = "rounds/<slug:slug>/systems/<slug:code>/"
 urlpatterns = [
@@ -9,4 +9,15 @@ urlpatterns = [
     path(S + "transfers/", views.transfer_propose, name="transfer_propose"),
     path(S + "transfers/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
     path(S + "transfers/<int:pk>/withdraw/", views.transfer_withdraw, name="transfer_withdraw"),
+    path(S + "fund/", fund_views.fund, name="fund"),
+    path(S + "fund/rules/", fund_views.fund_rules, name="fund_rules"),
+    path(S + "fund/share/", fund_views.fund_share, name="fund_share"),
+    path(S + "fund/allocations/", fund_views.fund_allocations, name="fund_allocations"),
+    path(S + "fund/releases/", fund_views.release_propose, name="release_propose"),
+    path(S + "fund/releases/<int:pk>/decide/", fund_views.release_decide, name="release_decide"),
+    path(
+        S + "fund/releases/<int:pk>/withdraw/",
+        fund_views.release_withdraw,
+        name="release_withdraw",
+    ),
 ]

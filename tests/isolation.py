@@ -612,3 +612,53 @@ ROUTES += [
           {**_api_write_a, "approver": 201}, 403,
           data=lambda w: {"revision": _revision()}, api=True, setup=_return_changed),
 ]  # fmt: skip
+
+
+# --- the fund ---------------------------------------------------------------------------------
+
+
+def _with_fund(world) -> None:
+    """Control totals (Beta in deficit), the fund, Beta's allocation and a release awaiting
+    the region."""
+    from decimal import Decimal
+
+    from payments.fund_services import allocations_set, fund_save, release_propose
+    from plans.models import PlanningRound
+
+    _with_control_totals(world)
+    fund = fund_save(actor=None, plan_round=PlanningRound.objects.get(), name="Recovery fund",
+                     system_share=Decimal("0.5"), phasing=[Decimal("0.25")] * 4, taper="none",
+                     taper_zero_at=None)  # fmt: skip
+    allocations_set(actor=None, fund=fund, system=world.s1, amounts={"ZA2": Decimal(1000)})
+    release_propose(actor=world.people["lead"], fund=fund, organisation=world.org_b, quarter=1,
+                    reason="Winter pressures")  # fmt: skip
+
+
+def _release_id() -> int:
+    from payments.models import DiscretionaryRelease
+
+    return DiscretionaryRelease.objects.get().pk
+
+
+ROUTES += [
+    Route("fund", "GET", lambda w: _sys(w, "fund/"), _system_page, 200, setup=_with_fund),
+    Route("fund_rules", "POST", lambda w: _sys(w, "fund/rules/"), {**_ct_write, "admin": 302},
+          403, data=lambda w: {"name": "Fund", "system_share": "60", "q1": "25", "q2": "25",
+                               "q3": "25", "q4": "25", "taper": "none"},
+          setup=_with_fund, notes="the fund's rules are national: administrators only"),
+    Route("fund_share", "POST", lambda w: _sys(w, "fund/share/"), {**_ct_write, "lead": 302},
+          403, data=lambda w: {"system_share": "75"}, setup=_with_fund),
+    Route("fund_allocations", "POST", lambda w: _sys(w, "fund/allocations/"),
+          {**_ct_write, "reviewer": 302, "admin": 302}, 403,
+          data=lambda w: {"alloc:ZA2": "1200"}, setup=_with_fund),
+    Route("release_propose", "POST", lambda w: _sys(w, "fund/releases/"),
+          {**_ct_write, "lead": 302}, 403,
+          data=lambda w: {"organisation": "ZA2", "quarter": "2", "reason": "Flu"},
+          setup=_with_fund),
+    Route("release_decide", "POST", lambda w: _sys(w, f"fund/releases/{_release_id()}/decide/"),
+          {**_ct_write, "reviewer": 302}, 403, data=lambda w: {"decision": "agree"},
+          setup=_with_fund, notes="the region's reviewer agrees; administrators do not"),
+    Route("release_withdraw", "POST",
+          lambda w: _sys(w, f"fund/releases/{_release_id()}/withdraw/"),
+          {**_ct_write, "lead": 302}, 403, setup=_with_fund),
+]  # fmt: skip

@@ -33,3 +33,16 @@ def figure(value):
 def get_item(mapping, key):
     """mapping[key] in a template (None when absent)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def percent(value):
+    """A share as a percentage without trailing zeros: 0.5 → 50, 0.3333 → 33.33."""
+    if value is None or value == "":
+        return ""
+    from decimal import Decimal
+
+    number = (Decimal(value) * 100).normalize()
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    return f"{number:f}"

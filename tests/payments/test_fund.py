@@ -1,0 +1,141 @@
+"""The fund end to end in one process: monthly returns and control totals in, the
+recalculation's stored fund results (with workings) out; releases and their agreement."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from openbook.models import AuditEvent
+from payments import fund_services, recalc
+from payments.models import SystemResult
+from payments.services import control_total_set
+from plans.services.returns import return_lines, return_save, return_start, return_submit
+
+D = Decimal
+
+
+def submit_return(world, organisation, month, surplus_per_month, approver):
+    """A return whose surplus is the same every month: income, or pay when negative."""
+    from plans.models import PlanningRound
+
+    plan_round = PlanningRound.objects.get()
+    monthly_return = return_start(actor=approver, plan_round=plan_round,
+                                  organisation=organisation, month=month)  # fmt: skip
+    lines = return_lines(plan_round, organisation.kind)
+    cells = {(line.code, m): D(0) for line in lines.inputs for m in range(1, 13)}
+    for m in range(1, 13):
+        if surplus_per_month >= 0:
+            cells[("F110", m)] = D(surplus_per_month)
+        else:
+            cells[("F2MEDS", m)] = D(-surplus_per_month)
+    saved = return_save(actor=approver, monthly_return=monthly_return, cells=cells,
+                        expected_revision=monthly_return.revision)  # fmt: skip
+    return return_submit(actor=approver, monthly_return=saved, expected_revision=saved.revision)
+
+
+@pytest.fixture
+def fund(world, plan_round):
+    from accounts.models import Membership
+
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2000))
+    control_total_set(actor=None, plan_round=plan_round, organisation=world.org_b,
+                      amount=D(-10000))  # fmt: skip
+    fund = fund_services.fund_save(
+        actor=world.people["admin"], plan_round=plan_round, name="Financial recovery fund",
+        system_share=D("0.5"), phasing=[D("0.25")] * 4, taper="none", taper_zero_at=None,
+    )  # fmt: skip
+    fund_services.allocations_set(actor=world.people["reviewer"], fund=fund, system=world.s1,
+                                  amounts={"ZA2": D(1000)})  # fmt: skip
+    Membership.objects.filter(user=world.people["partner"]).update(role="org_approver")
+    return fund
+
+
+def _fund_result(world, plan_round):
+    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    return SystemResult.objects.get(system=world.s1).data["fund"]
+
+
+def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
+    # Alpha 200 a month (Q1 600 against 500); Beta −800 a month (−2,400 against −2,500).
+    submit_return(world, world.org_a, 3, 200, world.people["approver"])
+    submit_return(world, world.org_b, 3, -800, world.people["partner"])
+    result = _fund_result(world, plan_round)
+    (beta,) = result["organisations"]
+    q1 = beta["quarters"][0]
+    assert [D(q1["own_earned"]), D(q1["system_earned"]), D(beta["earned"])] == [125, 125, 250]
+    assert "Year-to-date control total: -10000.000 × 3/12 = -2500.000" in q1["workings"]
+    system_q1 = result["system_quarters"][0]
+    assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
+    assert result["system_quarters"][1] is None
+
+
+def test_a_release_counts_once_the_region_agrees(world, plan_round, fund):
+    # Beta misses its own (−900 a month: −2,700 against −2,500); the system meets
+    # (Alpha 300 a month: 900 − 2,700 = −1,800 against −2,000).
+    submit_return(world, world.org_a, 3, 300, world.people["approver"])
+    submit_return(world, world.org_b, 3, -900, world.people["partner"])
+    assert D(_fund_result(world, plan_round)["organisations"][0]["earned"]) == 0
+    with pytest.raises(PermissionDenied):
+        fund_services.release_propose(actor=world.people["approver"], fund=fund,
+                                      organisation=world.org_b, quarter=1, reason="x")  # fmt: skip
+    release = fund_services.release_propose(actor=world.people["lead"], fund=fund,
+                                            organisation=world.org_b, quarter=1,
+                                            reason="Norovirus closed two wards")  # fmt: skip
+    with pytest.raises(ValidationError):
+        fund_services.release_propose(actor=world.people["lead"], fund=fund,
+                                      organisation=world.org_b, quarter=1, reason="again")  # fmt: skip
+    assert D(_fund_result(world, plan_round)["organisations"][0]["earned"]) == 0  # not yet agreed
+    with pytest.raises(PermissionDenied):
+        fund_services.release_decide(actor=world.people["lead"], release=release, agreed=True)
+    with pytest.raises(ValidationError):
+        fund_services.release_decide(
+            actor=world.people["reviewer"], release=release, agreed=False
+        )  # fmt: skip  (a refusal needs a reason)
+    fund_services.release_decide(actor=world.people["reviewer"], release=release, agreed=True)
+    result = _fund_result(world, plan_round)
+    assert D(result["organisations"][0]["quarters"][0]["system_earned"]) == 125
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"fund.rules_set", "fund.allocation_set", "fund.release_proposed",
+            "fund.release_agreed"} <= actions  # fmt: skip
+
+
+def test_the_system_may_tie_more_but_not_less(world, plan_round, fund):
+    with pytest.raises(ValidationError):
+        fund_services.system_share_choose(actor=world.people["lead"], fund=fund,
+                                          system=world.s1, share=D("0.4"))  # fmt: skip
+    fund_services.system_share_choose(actor=world.people["lead"], fund=fund, system=world.s1,
+                                      share=D("0.75"))  # fmt: skip
+    submit_return(world, world.org_a, 3, 200, world.people["approver"])
+    submit_return(world, world.org_b, 3, -800, world.people["partner"])
+    q1 = _fund_result(world, plan_round)["organisations"][0]["quarters"][0]
+    assert (D(q1["own_part"]), D(q1["system_part"])) == (D("62.5"), D("187.5"))
+
+
+def test_rules_are_checked_whole(world, plan_round, fund):
+    with pytest.raises(ValidationError, match="adding up to 100%"):
+        fund_services.fund_save(actor=world.people["admin"], plan_round=plan_round, name="F",
+                                system_share=D("0.5"), phasing=[D("0.3")] * 4, taper="none",
+                                taper_zero_at=None)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        fund_services.fund_save(actor=world.people["reviewer"], plan_round=plan_round, name="F",
+                                system_share=D("0.5"), phasing=[D("0.25")] * 4, taper="none",
+                                taper_zero_at=None)  # fmt: skip
+    fund.refresh_from_db()
+    assert fund.q1 == D("0.25")
+
+
+def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, client_for):
+    submit_return(world, world.org_a, 3, 200, world.people["approver"])
+    submit_return(world, world.org_b, 3, -800, world.people["partner"])
+    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    body = (
+        client_for(world.people["partner"])
+        .get(f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/")
+        .content.decode()
+    )
+    assert "Financial recovery fund" in body
+    assert "Year-to-date control total: -10000.000 × 3/12 = -2500.000" in body
+    assert 'id="fund-ZA2"' in body
