@@ -23,7 +23,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("", include("plans.urls")),
+    # Payments first: its round-level pages sit beside the plans' "rounds/<slug>/<ods>/".
     path("", include("payments.urls")),
+    path("", include("plans.urls")),
     path("", include("accounts.urls")),
 ]

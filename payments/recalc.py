@@ -25,6 +25,7 @@ from payments.models import RecalculationRun, SystemResult
 from plans.models import PlanningRound
 
 COALESCE_SECONDS = 1.0
+SURPLUS = "F900"  # the template line that is a partner's surplus (+) or deficit (−)
 PENDING_TTL = 600  # a flag left by a worker that died clears itself
 
 
@@ -55,87 +56,164 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _returns_year_to_date(
-    plan_round: PlanningRound, system: System, flat: dict[str, dict[str, int]]
-) -> tuple[dict[str, dict[int, Decimal]], dict[str, dict[str, Any]]]:
-    """From each partner's latest submitted returns: its actual year-to-date surplus at every
-    month an actual was reported (the latest return covering the month wins: a later return
-    may restate earlier months), and what its latest return says."""
-    from plans.models import ReturnValue, ReturnVersion
-    from plans.monthly_returns import position
+# Constants (no value is formatted into them). Each partner's planned surplus for the year
+# and, from its latest submitted monthly returns, its surplus by month: the template's surplus
+# formula applied inside the database, as coefficients per line.
+_COEFFICIENTS = (
+    "coef AS (SELECT * FROM unnest(%(lines)s::bigint[], %(coefs)s::int[]) AS c(line_id, k))"
+)
+PLANNED_SQL = (
+    """
+    WITH latest AS (
+        SELECT DISTINCT ON (s.id) s.organisation_id, ver.id AS version_id
+        FROM plans_submission s
+        JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
+        JOIN accounts_organisation o ON o.id = s.organisation_id
+        WHERE s.round_id = %(round)s AND o.system_id = ANY(%(systems)s)
+          AND s.status IN ('submitted', 'accepted')
+        ORDER BY s.id, ver.number DESC
+    ), """  # noqa: S608
+    + _COEFFICIENTS
+    + """
+    SELECT latest.organisation_id, SUM(v.value * coef.k)
+    FROM latest
+    JOIN plans_value v ON v.version_id = latest.version_id
+    JOIN coef ON coef.line_id = v.line_id
+    GROUP BY 1
+"""
+)
+RETURNS_SQL = (
+    """
+    WITH latest AS (
+        SELECT DISTINCT ON (r.id) r.organisation_id, r.month AS return_month, ver.id AS version_id
+        FROM plans_monthlyreturn r
+        JOIN plans_returnversion ver ON ver.monthly_return_id = r.id AND ver.number > 0
+        JOIN accounts_organisation o ON o.id = r.organisation_id
+        WHERE r.round_id = %(round)s AND o.system_id = ANY(%(systems)s)
+        ORDER BY r.id, ver.number DESC
+    ), """  # noqa: S608
+    + _COEFFICIENTS
+    + """
+    SELECT latest.organisation_id, latest.return_month, v.month, SUM(v.value * coef.k)
+    FROM latest
+    JOIN plans_returnvalue v ON v.version_id = latest.version_id
+    JOIN coef ON coef.line_id = v.line_id
+    GROUP BY 1, 2, 3
+"""
+)
 
-    latest = list(
-        ReturnVersion.objects.filter(
-            monthly_return__round=plan_round,
-            monthly_return__organisation__system=system,
-            number__gt=0,
-        )
-        .order_by("monthly_return_id", "-number")
-        .distinct("monthly_return_id")
-        .values_list("pk", "monthly_return__organisation__ods_code", "monthly_return__month")
-    )
-    cells: dict[int, dict[tuple[str, int], Decimal]] = {pk: {} for pk, _, _ in latest}
-    for version_id, code, month, value in ReturnValue.objects.filter(
-        version_id__in=list(cells)
-    ).values_list("version_id", "line__code", "month", "value"):
-        cells[version_id][(code, month)] = value
-    year_to_date: dict[str, dict[int, Decimal]] = {}
-    summary: dict[str, dict[str, Any]] = {}
-    # Oldest return first, so each month ends up taken from the latest return covering it.
-    for version_id, ods, month in sorted(latest, key=lambda row: row[2]):
-        pos = position(cells[version_id], month, flat)
+
+def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
+    """The surplus line as input lines times +1/−1, by line id, for the SQL above."""
+    from plans.calculations import flatten
+    from plans.models import Line
+    from plans.selectors import line_spec
+
+    lines = list(Line.objects.filter(section__template_version_id=plan_round.template_version_id))
+    terms = flatten([line_spec(line) for line in lines]).get(SURPLUS, {})
+    ids = {line.code: line.pk for line in lines}
+    pairs = sorted((ids[code], k) for code, k in terms.items() if k)
+    return {"lines": [p for p, _ in pairs], "coefs": [k for _, k in pairs]}
+
+
+def _year_to_date(
+    rows: list[tuple[int, int, int, Decimal]],
+) -> tuple[dict[int, dict[int, Decimal]], dict[int, dict[str, Any]]]:
+    """From (organisation, return month, month, surplus) rows: each organisation's actual
+    surplus to date at every month reported (a later return restates earlier months) and what
+    its latest return says."""
+    by_return: dict[tuple[int, int], dict[int, Decimal]] = {}
+    for org_id, return_month, month, value in rows:
+        by_return.setdefault((org_id, return_month), {})[month] = value
+    year_to_date: dict[int, dict[int, Decimal]] = {}
+    latest: dict[int, dict[str, Any]] = {}
+    for (org_id, return_month), months in sorted(by_return.items(), key=lambda kv: kv[0][1]):
         running = Decimal(0)
-        for m, value in enumerate(pos.by_month[:month], start=1):
-            running += value
-            year_to_date.setdefault(ods, {})[m] = running
-        summary[ods] = {"month": month, "year_to_date": pos.year_to_date, "outturn": pos.outturn}
-    return year_to_date, summary
+        for m in range(1, return_month + 1):
+            running += months.get(m, Decimal(0))
+            year_to_date.setdefault(org_id, {})[m] = running
+        latest[org_id] = {
+            "month": return_month,
+            "year_to_date": running,
+            "outturn": sum(months.values(), Decimal(0)),
+        }
+    return year_to_date, latest
 
 
-def _fund_inputs(plan_round: PlanningRound, system: System) -> dict[str, Any] | None:
-    from payments.fund_services import rules_for
-    from payments.models import DiscretionaryRelease, Fund
+def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, dict[str, Any]]:
+    """Every system's inputs, read set-based in the caller's (repeatable-read) transaction:
+    a few queries whatever the number of systems."""
+    from accounts.models import Organisation
+    from payments.models import ControlTotal, DiscretionaryRelease, Fund, FundSystemShare
 
+    system_ids = [s.pk for s in systems]
+    organisations = list(
+        Organisation.objects.filter(system_id__in=system_ids).values_list(
+            "pk", "ods_code", "system_id"
+        )
+    )
+    ods = {pk: code for pk, code, _ in organisations}
+    cts = dict(
+        ControlTotal.objects.filter(
+            round=plan_round, organisation__system_id__in=system_ids
+        ).values_list("organisation_id", "amount")
+    )
+    params = {"round": plan_round.pk, "systems": system_ids, **_surplus_coefficients(plan_round)}
+    with connection.cursor() as cursor:
+        cursor.execute(PLANNED_SQL, params)
+        planned = dict(cursor.fetchall())
+        cursor.execute(RETURNS_SQL, params)
+        year_to_date, latest = _year_to_date(cursor.fetchall())
     fund = Fund.objects.filter(round=plan_round).first()
-    if fund is None:
-        return None
-    rules = rules_for(fund, system)
-    return {
-        "name": fund.name,
-        "system_share": rules.system_share,
-        "phasing": list(rules.phasing),
-        "taper": rules.taper,
-        "taper_zero_at": rules.taper_zero_at,
-        "allocations": dict(
-            fund.allocations.filter(organisation__system=system).values_list(
-                "organisation__ods_code", "amount"
+    shares: dict[int, Decimal] = {}
+    allocations: dict[int, Decimal] = {}
+    releases: list[tuple[int, int]] = []
+    if fund is not None:
+        shares = dict(
+            FundSystemShare.objects.filter(fund=fund, system_id__in=system_ids).values_list(
+                "system_id", "system_share"
             )
-        ),
-        "releases": sorted(
+        )
+        allocations = dict(
+            fund.allocations.filter(organisation__system_id__in=system_ids).values_list(
+                "organisation_id", "amount"
+            )
+        )
+        releases = list(
             DiscretionaryRelease.objects.filter(
                 fund=fund,
-                organisation__system=system,
+                organisation__system_id__in=system_ids,
                 status=DiscretionaryRelease.Status.AGREED,
-            ).values_list("organisation__ods_code", "quarter")
-        ),
-    }
+            ).values_list("organisation_id", "quarter")
+        )
+    out: dict[int, dict[str, Any]] = {}
+    for system_id in system_ids:
+        members = sorted((pk for pk, _, sid in organisations if sid == system_id), key=ods.get)
+        inputs: dict[str, Any] = {
+            "control_totals": {ods[pk]: cts.get(pk) for pk in members},
+            "planned": {ods[pk]: planned[pk] for pk in members if pk in planned},
+            "year_to_date": {ods[pk]: year_to_date[pk] for pk in members if pk in year_to_date},
+            "latest_returns": {ods[pk]: latest[pk] for pk in members if pk in latest},
+            "fund": None,
+        }
+        if fund is not None:
+            member_set = set(members)
+            inputs["fund"] = {
+                "name": fund.name,
+                "system_share": shares.get(system_id, fund.system_share),
+                "phasing": list(fund.phasing),
+                "taper": fund.taper,
+                "taper_zero_at": fund.taper_zero_at,
+                "allocations": {ods[pk]: a for pk, a in allocations.items() if pk in member_set},
+                "releases": sorted([ods[pk], q] for pk, q in releases if pk in member_set),
+            }
+        out[system_id] = inputs
+    return out
 
 
 def gather(plan_round: PlanningRound, system: System) -> dict[str, Any]:
-    """The inputs, read in the caller's (repeatable-read) transaction."""
-    from payments.services import current_control_totals
-    from plans.system_plan import build, fetch_plans, template_lines
-
-    template = template_lines(plan_round)
-    plan = build(plan_round, system, fetch_plans(plan_round, [system.pk]), template)
-    year_to_date, latest = _returns_year_to_date(plan_round, system, template.flat)
-    return {
-        "control_totals": current_control_totals(plan_round, system),
-        "planned": plan.surplus_by_organisation,
-        "year_to_date": year_to_date,
-        "latest_returns": latest,
-        "fund": _fund_inputs(plan_round, system),
-    }
+    """One system's inputs (see gather_many)."""
+    return gather_many(plan_round, [system])[system.pk]
 
 
 def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
@@ -253,12 +331,25 @@ def inputs_hash(inputs: dict[str, Any]) -> str:
 
 
 def recalculate(*, system_id: int, round_id: int, trigger: str) -> RecalculationRun:
-    """Run once: snapshot, compute, store if the inputs changed. Safe to repeat or kill."""
-    # From here on, new changes queue another run rather than being lost in this one.
-    cache.delete(_pending_key(round_id, system_id))
-    system = System.objects.get(pk=system_id)
+    """Run once for one system: snapshot, compute, store if the inputs changed. Safe to repeat
+    or kill."""
     plan_round = PlanningRound.objects.get(pk=round_id)
-    run = RecalculationRun.objects.create(round=plan_round, system=system, trigger=trigger[:80])
+    system = System.objects.get(pk=system_id)
+    return recalculate_many(plan_round, [system], trigger=trigger)[0]
+
+
+def recalculate_many(
+    plan_round: PlanningRound, systems: list[System], *, trigger: str
+) -> list[RecalculationRun]:
+    """Run once for several systems (a national run in one go): one consistent snapshot of
+    every input, each system's results computed and stored only where its inputs changed, a
+    run recorded per system. Safe to repeat or kill."""
+    # From here on, new changes queue another run rather than being lost in this one.
+    cache.delete_many([_pending_key(plan_round.pk, s.pk) for s in systems])
+    runs = RecalculationRun.objects.bulk_create(
+        RecalculationRun(round=plan_round, system=s, trigger=trigger[:80]) for s in systems
+    )
+    by_system = {run.system_id: run for run in runs}
     started = time.monotonic()
     try:
         outermost = not connection.in_atomic_block
@@ -266,32 +357,64 @@ def recalculate(*, system_id: int, round_id: int, trigger: str) -> Recalculation
             if outermost:  # one consistent snapshot of every input
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            inputs = gather(plan_round, system)
-            digest = inputs_hash(inputs)
-            existing = (
-                SystemResult.objects.select_for_update()
-                .filter(round=plan_round, system=system)
-                .first()
-            )
-            if existing is not None and existing.inputs_hash == digest:
-                run.status = RecalculationRun.Status.UNCHANGED
-            else:
-                SystemResult.objects.update_or_create(
-                    round=plan_round,
-                    system=system,
-                    defaults={
-                        "inputs_hash": digest,
-                        "computed_at": timezone.now(),
-                        "data": compute(inputs),
-                    },
+            inputs = gather_many(plan_round, systems)
+            existing = {
+                r.system_id: r
+                for r in SystemResult.objects.select_for_update().filter(
+                    round=plan_round, system__in=systems
                 )
+            }
+            now = timezone.now()
+            created, updated = [], []
+            for system in systems:
+                run = by_system[system.pk]
+                run.inputs_hash = inputs_hash(inputs[system.pk])
+                current = existing.get(system.pk)
+                if current is not None and current.inputs_hash == run.inputs_hash:
+                    run.status = RecalculationRun.Status.UNCHANGED
+                    continue
+                data = compute(inputs[system.pk])
+                if current is None:
+                    created.append(SystemResult(round=plan_round, system=system,
+                                                inputs_hash=run.inputs_hash, computed_at=now,
+                                                data=data))  # fmt: skip
+                else:
+                    updated.append((current.pk, run.inputs_hash, json.dumps(data)))
                 run.status = RecalculationRun.Status.CHANGED
-        run.inputs_hash = digest
+            SystemResult.objects.bulk_create(created)
+            if updated:
+                with connection.cursor() as cursor:
+                    # One statement for every changed system (a national run changes many).
+                    cursor.execute(
+                        """UPDATE payments_systemresult r
+                           SET inputs_hash = u.digest, data = u.data::jsonb, computed_at = %s
+                           FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(id, digest, data)
+                           WHERE r.id = u.id""",
+                        [now, *map(list, zip(*updated, strict=True))],
+                    )
     except Exception as exc:
-        run.status = RecalculationRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        for run in runs:
+            run.status = RecalculationRun.Status.FAILED
+            run.error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
-        run.duration_ms = int((time.monotonic() - started) * 1000)
-        run.save(update_fields=["status", "inputs_hash", "error", "duration_ms"])
-    return run
+        duration = int((time.monotonic() - started) * 1000)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """UPDATE payments_recalculationrun r
+                   SET status = u.status, inputs_hash = u.digest, error = u.error,
+                       duration_ms = %s
+                   FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+                        AS u(id, status, digest, error)
+                   WHERE r.id = u.id""",
+                [
+                    duration,
+                    [r.pk for r in runs],
+                    [r.status for r in runs],
+                    [r.inputs_hash for r in runs],
+                    [r.error for r in runs],
+                ],
+            )
+        for run in runs:
+            run.duration_ms = duration
+    return runs

@@ -4,6 +4,11 @@ from payments import fund_views, views
 
 S = "rounds/<slug:slug>/systems/<slug:code>/"
 urlpatterns = [
+    path(
+        "rounds/<slug:slug>/recalculation/",
+        views.national_recalculation,
+        name="national_recalculation",
+    ),
     path(S + "control-totals/", views.control_totals, name="control_totals"),
     path(S + "control-totals/save/", views.control_totals_save, name="control_totals_save"),
     path(S + "transfers/", views.transfer_propose, name="transfer_propose"),

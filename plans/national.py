@@ -125,12 +125,16 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
             out.write(f"  {n}/{len(organisations)} organisations\n")
     from django.db import connection
 
+    from payments.national import seed_payments
     from plans.models import Value
+
+    money = seed_payments(plan_round, systems, out)
 
     with connection.cursor() as cursor:
         # Fresh statistics after a bulk load, so the planner sizes the collation's aggregates.
         cursor.execute(
-            "ANALYZE plans_value, plans_version, plans_submission, accounts_organisation"
+            "ANALYZE plans_value, plans_version, plans_submission, accounts_organisation, "
+            "plans_returnvalue, plans_returnversion, plans_monthlyreturn"
         )
     values = Value.objects.filter(
         version__submission__round=plan_round, version__number__gt=0
@@ -141,4 +145,5 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
         "organisations": len(organisations),
         "plans submitted now": made,
         "submitted values": values,
+        **money,
     }

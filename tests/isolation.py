@@ -662,3 +662,12 @@ ROUTES += [
           lambda w: _sys(w, f"fund/releases/{_release_id()}/withdraw/"),
           {**_ct_write, "lead": 302}, 403, setup=_with_fund),
 ]  # fmt: skip
+
+
+ROUTES += [
+    Route("national_recalculation", "GET", lambda w: f"/rounds/{ROUND}/recalculation/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 200}, 403, setup=_plans_submitted,
+          notes="administrators only; the round itself is national"),
+    Route("national_recalculation", "POST", lambda w: f"/rounds/{ROUND}/recalculation/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 302}, 403, setup=_plans_submitted),
+]  # fmt: skip

@@ -204,3 +204,43 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
     assert runs.filter(status__in=["changed", "unchanged"]).count() == 1
     assert SystemResult.objects.filter(system=world.s1).count() == 1
     assert SystemResult.objects.get(system=world.s1).data["system"]["control_total"] == "-8.000"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_administrator_follows_a_national_run_on_the_worker(celery_worker_process):
+    from django.test import Client
+
+    from tests.conftest import build_world
+    from tests.isolation import _plans_submitted
+
+    world = build_world()
+    _plans_submitted(world)
+    client = Client()
+    client.force_login(world.people["admin"])
+    url = "/rounds/2026-27/recalculation/"
+    assert client.post(url).status_code == 302
+    deadline = time.monotonic() + 60
+    body = ""
+    while time.monotonic() < deadline:
+        body = client.get(url + "?part=progress", HTTP_HX_REQUEST="true").content.decode()
+        if "Finished" in body:
+            break
+        time.sleep(0.5)
+    assert "Finished: 1 of 1 systems recalculated" in body
+    assert 'value="1"' in body and "hx-trigger" not in body  # the bar stops polling when done
+    assert SystemResult.objects.filter(system=world.s1).exists()
+
+
+def test_a_national_gather_gives_each_system_what_its_own_gives(world, plan_round):
+    from tests.isolation import _with_fund
+
+    plan_round.delete()
+    _with_fund(world)
+    from plans.models import PlanningRound
+
+    current = PlanningRound.objects.get()
+    both = recalc.gather_many(current, [world.s1, world.s2])
+    assert both[world.s1.pk] == recalc.gather(current, world.s1)
+    assert both[world.s2.pk] == recalc.gather(current, world.s2)
+    assert both[world.s1.pk]["fund"]["allocations"] == {"ZA2": D(1000)}

@@ -9,16 +9,20 @@ class Command(BaseCommand):
     help = "Run a benchmark and print one line of JSON (ratio = ours / baseline)."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=["upload", "collate"])
+        parser.add_argument("name", choices=["upload", "collate", "recalc"])
         parser.add_argument("--repeats", type=int, default=5)
-        parser.add_argument("--round", dest="round_slug", help="collate: the round (national).")
+        parser.add_argument(
+            "--round", dest="round_slug", help="collate, recalc: the round (national)."
+        )
 
     def handle(self, *args, name: str, repeats: int, round_slug: str | None, **options):
-        from openbook.bench import collate, upload
+        from openbook.bench import collate, recalc, upload
 
+        extra = {"round_slug": round_slug} if round_slug else {}
         if name == "collate":
-            extra = {"round_slug": round_slug} if round_slug else {}
             result = collate.run(repeats=repeats, **extra)
+        elif name == "recalc":
+            result = recalc.run(repeats=repeats, **extra)
         else:
             result = upload.run(repeats=repeats)
         self.stdout.write(json.dumps(result))
