@@ -47,3 +47,82 @@ def seed_control_totals(round_slug: str) -> dict[str, int]:
         )
         made["transfers"] += 1
     return made
+
+
+# The fund, and each partner's June return placed against its control total (£000 better (+)
+# or worse (−) than its year-to-date control total): Borchester misses its own by 300, the
+# system as a whole meets its, so the lead has a discretionary release to consider.
+ALLOCATIONS = {"ZB1": Decimal(2000), "ZB2": Decimal(1000), "ZB6": Decimal(500)}
+JUNE_AGAINST_TARGET = {
+    "ZB1": Decimal(-300),
+    "ZB2": Decimal(100),
+    "ZB3": Decimal(50),
+    "ZB4": Decimal(20),
+    "ZB5": Decimal(0),
+    "ZB6": Decimal(200),
+}
+RETURN_MONTH = 3
+
+
+def _june_cells(plan_round, organisation, target: Decimal) -> dict:
+    """The organisation's plan for its finance lines, with the first quarter's costs moved so
+    that its surplus to the end of June comes out at `target`."""
+    from plans.monthly_returns import position
+    from plans.services.returns import return_lines
+    from plans.synthetic import plan_cells
+
+    lines = return_lines(plan_round, organisation.kind)
+    inputs = {line.code for line in lines.inputs}
+    cells: dict[tuple[str, int], Decimal] = {}
+    for cell in plan_cells(plan_round, organisation):
+        if cell.line in inputs and cell.value is not None:
+            key = (cell.line, cell.month)
+            cells[key] = cells.get(key, Decimal(0)) + cell.value
+    costs = [code for code, k in lines.flat["F900"].items() if k < 0 and code in inputs]
+    cost = next(code for code in costs if (code, RETURN_MONTH) in cells)
+    gap = position(cells, RETURN_MONTH, lines.flat).year_to_date - target
+    cells[(cost, RETURN_MONTH)] += gap  # more cost, less surplus (or the other way)
+    return cells
+
+
+@transaction.atomic
+def seed_fund(round_slug: str) -> dict[str, int]:
+    from payments import fund_services
+    from payments.calculations.system_fund import phased_target
+    from payments.models import Fund
+    from plans.models import MonthlyReturn
+    from plans.services.returns import return_save, return_start, return_submit
+    from plans.synthetic import board_approver
+
+    plan_round = PlanningRound.objects.get(slug=round_slug)
+    system = System.objects.get(code="borsetshire")
+    made = {"funds": 0, "allocations": 0, "returns": 0}
+    fund = Fund.objects.filter(round=plan_round).first()
+    if fund is None:
+        fund = fund_services.fund_save(
+            actor=None, plan_round=plan_round, name="Financial recovery fund",
+            system_share=Decimal("0.5"), phasing=[Decimal("0.25")] * 4, taper="linear",
+            taper_zero_at=Decimal(3000),
+        )  # fmt: skip
+        made["funds"] += 1
+        made["allocations"] += fund_services.allocations_set(
+            actor=None, fund=fund, system=system, amounts=ALLOCATIONS
+        )
+    for ods, against in JUNE_AGAINST_TARGET.items():
+        organisation = Organisation.objects.get(ods_code=ods)
+        if MonthlyReturn.objects.filter(round=plan_round, organisation=organisation).exists():
+            continue
+        amount = CONTROL_TOTALS[ods]
+        assert amount is not None
+        target = phased_target(amount, RETURN_MONTH) + against
+        approver = board_approver(organisation)
+        monthly_return = return_start(actor=approver, plan_round=plan_round,
+                                      organisation=organisation, month=RETURN_MONTH)  # fmt: skip
+        saved = return_save(
+            actor=approver, monthly_return=monthly_return,
+            cells=_june_cells(plan_round, organisation, target),
+            expected_revision=monthly_return.revision, source="demo",
+        )  # fmt: skip
+        return_submit(actor=approver, monthly_return=saved, expected_revision=saved.revision)
+        made["returns"] += 1
+    return made

@@ -46,3 +46,14 @@ def percent(value):
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))
     return f"{number:f}"
+
+
+@register.filter
+def month_label(month):
+    """1 → Apr … 12 → Mar (the financial year's months)."""
+    from plans.models import MONTH_LABELS
+
+    try:
+        return MONTH_LABELS[int(month) - 1]
+    except (TypeError, ValueError, IndexError):
+        return ""
