@@ -252,3 +252,8 @@ def can_propose_release(user: AnyUser, system: System) -> bool:
 def can_decide_release(user: AnyUser, system: System) -> bool:
     """A discretionary release needs the regional reviewer's agreement."""
     return can_review_system_plan(user, system)
+
+
+def can_draft_agreement(user: AnyUser, system: System) -> bool:
+    """Risk-share agreements are drafted and changed by the system lead."""
+    return is_system_lead(user, system)

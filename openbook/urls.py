@@ -14,6 +14,7 @@ api_v1 = [
     # so the apps come before router.urls.
     path("", include("accounts.api.urls")),
     path("", include("plans.api.urls")),
+    path("", include("payments.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include(router.urls)),

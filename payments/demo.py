@@ -126,3 +126,38 @@ def seed_fund(round_slug: str) -> dict[str, int]:
         return_submit(actor=approver, monthly_return=saved, expected_revision=saved.revision)
         made["returns"] += 1
     return made
+
+
+@transaction.atomic
+def seed_agreements(round_slug: str) -> dict[str, int]:
+    """An urgent care risk pool among Borsetshire's two acute trusts and the ICB, drafted by
+    the lead and signed so far by the ICB: Borchester's and Felpersham's approvers have yet to
+    sign."""
+    from payments.agreements import agreement_create, agreement_sign
+    from payments.models import Agreement
+
+    plan_round = PlanningRound.objects.get(slug=round_slug)
+    system = System.objects.get(code="borsetshire")
+    if Agreement.objects.filter(round=plan_round, system=system).exists():
+        return {"agreements": 0}
+    lead = Membership.objects.get(system=system, role=Role.SYSTEM_LEAD).user
+    agreement = agreement_create(
+        actor=lead,
+        plan_round=plan_round,
+        system=system,
+        name="Urgent and emergency care risk pool",
+        partners=["ZB1", "ZB2", "ZB6"],
+        mechanisms=[
+            {"kind": "risk_pool", "params": {
+                "budget": "48000", "shares": {"ZB1": "40", "ZB2": "25", "ZB6": "35"},
+                "caps": {"ZB2": "1500"}}},
+            {"kind": "all_or_nothing", "params": {
+                "percent": "1.8", "contract_values": {"ZB1": "61000", "ZB2": "42000"}}},
+        ],
+    )  # fmt: skip
+    icb = Organisation.objects.get(ods_code="ZB6")
+    icb_approver = Membership.objects.filter(organisation=icb, role=Role.ORG_APPROVER).first()
+    if icb_approver:
+        agreement_sign(actor=icb_approver.user, agreement=agreement, organisation=icb,
+                       version_number=1)  # fmt: skip
+    return {"agreements": 1}

@@ -277,3 +277,73 @@ class DiscretionaryRelease(models.Model):
 
     def __str__(self) -> str:
         return f"Release Q{self.quarter} to {self.organisation} ({self.get_status_display()})"
+
+
+class Agreement(models.Model):
+    """A risk-share agreement among named partners of a system for a round. Its terms live in
+    versions: each change after anyone has signed makes a new version to be signed again."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.PROTECT, related_name="agreements")
+    system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="agreements")
+    name = models.CharField(max_length=160)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgreementVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft: awaiting signatures"
+        AGREED = "agreed", "Agreed by every partner"
+        SUPERSEDED = "superseded", "Superseded"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    partners = models.ManyToManyField(Organisation, related_name="+")
+    # [{"kind": "risk_pool", "params": {...}}, ...] as typed; checked by
+    # payments.calculations.mechanisms.build whenever it is saved.
+    mechanisms = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agreement", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} v{self.number} ({self.get_status_display()})"
+
+
+class AgreementSignature(models.Model):
+    """A partner's approver signing one version of an agreement."""
+
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.CASCADE, related_name="signatures"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "organisation"], name="one_signature_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} signed {self.version}"

@@ -294,14 +294,46 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
         reported = latest.get(ods)
         if reported is None:
             return None
-        target = None if ct is None else phased_target(ct, reported["month"])
+        from plans.models import MONTH_LABELS
+
+        month = reported["month"]
+        actual = reported["year_to_date"]
+        target = None if ct is None else phased_target(ct, month)
+        label = MONTH_LABELS[month - 1]
+        steps = [
+            f"Surplus (deficit) April to {label}, actual, from the latest {label} return: {actual}",
+            f"Control total to date: {ct} × {month}/12 = {target}"
+            if ct is not None
+            else "No control total: nothing to measure against",
+        ]
+        if target is not None:
+            steps.append(
+                f"Variance {actual} − {target} = {actual - target}: "
+                + ("on or ahead of the control total" if actual >= target else "behind it")
+            )
+        steps.append(
+            f"Forecast outturn (actuals plus forecast for the year): {reported['outturn']}"
+        )
         return {
-            "month": reported["month"],
-            "actual": _money(reported["year_to_date"]),
+            "month": month,
+            "actual": _money(actual),
             "target": _money(target),
-            "variance": _money(None if target is None else reported["year_to_date"] - target),
+            "variance": _money(None if target is None else actual - target),
             "outturn": _money(reported["outturn"]),
+            "workings": steps,
         }
+
+    def planned_steps(p) -> list[str]:
+        if p.planned is None:
+            return ["No submitted plan yet"]
+        if p.control_total is None:
+            return [f"Planned surplus (deficit) for the year: {p.planned}", "No control total"]
+        return [
+            f"Planned surplus (deficit) for the year, from the submitted plan: {p.planned}",
+            f"Control total (after agreed transfers): {p.control_total}",
+            f"Variance {p.planned} − {p.control_total} = {p.variance}: "
+            + ("meets it" if p.met else "misses it"),
+        ]
 
     return {
         "organisations": [
@@ -311,6 +343,7 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
                 "planned": _money(p.planned),
                 "variance": _money(p.variance),
                 "met": p.met,
+                "workings": planned_steps(p),
                 "year_to_date": to_date(p.organisation, p.control_total),
             }
             for p in rows

@@ -107,3 +107,21 @@ def release_get(user: AnyUser, fund, system: System, pk: int):
     if release is None:
         raise Http404("No such release.")
     return release
+
+
+def agreements_for(user: AnyUser, plan_round: PlanningRound, system: System):
+    """A system's risk-share agreements: open book to everyone who may see the system."""
+    from payments.models import Agreement
+
+    if not policy.can_view_system(user, system):
+        raise Http404("No such system.")
+    return Agreement.objects.filter(round=plan_round, system=system).select_related(
+        "round", "system", "created_by"
+    )
+
+
+def agreement_get(user: AnyUser, plan_round: PlanningRound, system: System, pk: int):
+    agreement = agreements_for(user, plan_round, system).filter(pk=pk).first()
+    if agreement is None:
+        raise Http404("No such agreement.")
+    return agreement

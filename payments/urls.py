@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import fund_views, views
+from payments import agreement_views, fund_views, views
 
 S = "rounds/<slug:slug>/systems/<slug:code>/"
 urlpatterns = [
@@ -25,4 +25,9 @@ urlpatterns = [
         fund_views.release_withdraw,
         name="release_withdraw",
     ),
+    path(S + "agreements/", agreement_views.agreement_list, name="agreement_list"),
+    path(S + "agreements/new/", agreement_views.agreement_form, name="agreement_new"),
+    path(S + "agreements/<int:pk>/", agreement_views.agreement_detail, name="agreement_detail"),
+    path(S + "agreements/<int:pk>/edit/", agreement_views.agreement_form, name="agreement_edit"),
+    path(S + "agreements/<int:pk>/sign/", agreement_views.agreement_sign, name="agreement_sign"),
 ]

@@ -671,3 +671,93 @@ ROUTES += [
     Route("national_recalculation", "POST", lambda w: f"/rounds/{ROUND}/recalculation/",
           {"anonymous": LOGIN_REDIRECT, "admin": 302}, 403, setup=_plans_submitted),
 ]  # fmt: skip
+
+
+def _with_fund_results(world) -> None:
+    from payments import recalc
+    from plans.models import PlanningRound
+
+    _with_fund(world)
+    recalc.recalculate(system_id=world.s1.pk, round_id=PlanningRound.objects.get().pk,
+                       trigger="matrix")  # fmt: skip
+
+
+ROUTES += [
+    Route("api_system_results", "GET", lambda w: f"/api/v1/rounds/{ROUND}/systems/s1/results/",
+          _system_api, 200, api=True, setup=_with_fund_results),
+]  # fmt: skip
+
+
+# --- risk-share agreements --------------------------------------------------------------------
+
+POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50", "ZA2": "50"}}}
+
+
+def _with_agreement(world) -> None:
+    from payments.agreements import agreement_create
+    from plans.models import PlanningRound
+
+    _with_control_totals(world)
+    agreement_create(actor=world.people["lead"], plan_round=PlanningRound.objects.get(),
+                     system=world.s1, name="Urgent care pool", partners=["ZA1", "ZA2"],
+                     mechanisms=[POOL])  # fmt: skip
+
+
+def _agreement_id() -> int:
+    from payments.models import Agreement
+
+    return Agreement.objects.get().pk
+
+
+def _agreement_form(world) -> dict:
+    return {"action": "save", "name": "Pool", "partners": ["ZA1", "ZA2"], "version": "1",
+            "m1-kind": "risk_pool", "m1-budget": "1000", "m1-shares-ZA1": "60",
+            "m1-shares-ZA2": "40"}  # fmt: skip
+
+
+_lead_only = {**_ct_write, "lead": 302}
+
+ROUTES += [
+    Route("agreement_list", "GET", lambda w: _sys(w, "agreements/"), _system_page, 200,
+          setup=_with_agreement),
+    Route("agreement_new", "GET", lambda w: _sys(w, "agreements/new/"),
+          {**_ct_write, "lead": 200}, 403, setup=_with_control_totals),
+    Route("agreement_new", "POST", lambda w: _sys(w, "agreements/new/"), _lead_only, 403,
+          data=_agreement_form, setup=_with_control_totals),
+    Route("agreement_detail", "GET", lambda w: _sys(w, f"agreements/{_agreement_id()}/"),
+          _system_page, 200, setup=_with_agreement),
+    Route("agreement_edit", "GET", lambda w: _sys(w, f"agreements/{_agreement_id()}/edit/"),
+          {**_ct_write, "lead": 200}, 403, setup=_with_agreement),
+    Route("agreement_edit", "POST", lambda w: _sys(w, f"agreements/{_agreement_id()}/edit/"),
+          _lead_only, 403, data=_agreement_form, setup=_with_agreement),
+    Route("agreement_sign", "POST", lambda w: _sys(w, f"agreements/{_agreement_id()}/sign/"),
+          {**_ct_write, "approver": 302}, 403,
+          data=lambda w: {"organisation": "ZA1", "version": "1"}, setup=_with_agreement,
+          notes="Alpha's approver signs for Alpha; nobody else can"),
+]  # fmt: skip
+
+
+def _api_agr(world, rest: str = "") -> str:
+    return f"/api/v1/rounds/{ROUND}/systems/s1/agreements/{rest}"
+
+
+ROUTES += [
+    Route("api_agreement_list", "GET", lambda w: _api_agr(w), _system_api, 200, api=True,
+          setup=_with_agreement),
+    Route("api_agreement_list", "POST", lambda w: _api_agr(w), {**_system_api, "lead": 201}, 403,
+          data=lambda w: {"name": "Pool", "partners": ["ZA1", "ZA2"], "mechanisms": [POOL]},
+          api=True, setup=_with_control_totals),
+    Route("api_agreement_detail", "GET", lambda w: _api_agr(w, f"{_agreement_id()}/"),
+          _system_api, 200, api=True, setup=_with_agreement),
+    Route("api_agreement_detail", "PUT", lambda w: _api_agr(w, f"{_agreement_id()}/"),
+          {**_system_api, "lead": 200}, 403,
+          data=lambda w: {"name": "Pool", "partners": ["ZA1", "ZA2"], "mechanisms": [POOL],
+                          "version": 1},
+          api=True, setup=_with_agreement),
+    Route("api_agreement_what_if", "GET", lambda w: _api_agr(w, f"{_agreement_id()}/what-if/"),
+          _system_api, 200, api=True, setup=_with_agreement),
+    Route("api_agreement_sign", "POST", lambda w: _api_agr(w, f"{_agreement_id()}/sign/"),
+          {**_system_api, "approver": 201}, 403,
+          data=lambda w: {"organisation": "ZA1", "version": 1}, api=True,
+          setup=_with_agreement),
+]  # fmt: skip

@@ -50,3 +50,29 @@ const bridgeCanvas = document.getElementById("bridge-chart");
 if (bridgeCanvas && data.bridge.length) bridge(bridgeCanvas, data.bridge);
 const profileCanvas = document.getElementById("profile-chart");
 if (profileCanvas) profile(profileCanvas, data.months, data.surplus);
+
+function whatif(canvas, chart) {
+  // One line per partner: what it pays (−) or receives (+) as activity or spend moves.
+  const palette = [blue, red, green, "#330072", "#ed8b00", "#00a499", "#7c2855", "#425563"];
+  new Chart(canvas, {
+    type: "line",
+    data: {
+      labels: chart.labels,
+      datasets: chart.series.map((s, i) => ({
+        label: s.label,
+        data: s.values.map(Number),
+        borderColor: palette[i % palette.length],
+      })),
+    },
+    options: {
+      animation: false,
+      scales: {
+        x: { title: { display: true, text: "Activity or spend against plan" } },
+        y: { title: { display: true, text: "£000" } },
+      },
+    },
+  });
+}
+
+const whatifCanvas = document.getElementById("whatif-chart");
+if (whatifCanvas) whatif(whatifCanvas, data);

@@ -70,6 +70,13 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     system_q1 = result["system_quarters"][0]
     assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
     assert result["system_quarters"][1] is None
+    positions = {
+        o["ods_code"]: o for o in SystemResult.objects.get(system=world.s1).data["organisations"]
+    }
+    beta_to_date = positions["ZA2"]["year_to_date"]
+    assert D(beta_to_date["variance"]) == 100
+    assert "Control total to date: -10000.000 × 3/12 = -2500.000" in beta_to_date["workings"]
+    assert positions["ZA3"]["year_to_date"] is None  # the commissioner has made no return
 
 
 def test_a_release_counts_once_the_region_agrees(world, plan_round, fund):

@@ -26,12 +26,13 @@ class Command(BaseCommand):
             summary = ", ".join(f"{count} {what}" for what, count in made.items())
             self.stdout.write(f"National round: {summary}.")
             return
-        from payments.demo import seed_control_totals, seed_fund
+        from payments.demo import seed_agreements, seed_control_totals, seed_fund
         from plans.demo import ROUND_SLUG
 
         made = seed_demo() | seed_plans()
         made |= seed_control_totals(ROUND_SLUG)
         made |= seed_fund(ROUND_SLUG)
+        made |= seed_agreements(ROUND_SLUG)
         summary = ", ".join(f"{count} {what}" for what, count in made.items())
         self.stdout.write(
             f"Demo data: made {summary}."

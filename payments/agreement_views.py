@@ -1,0 +1,262 @@
+"""Risk-share agreement pages: the system's agreements, drafting and changing one (mechanisms
+chosen from the catalogue, each with its own parameters), the what-if before anyone signs,
+and signing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import policy
+from accounts.models import Organisation
+from accounts.selectors import system_get
+from openbook.errors import Conflict, ProblemList
+from payments import agreements as services
+from payments import selectors
+from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
+from plans import selectors as plan_selectors
+
+HUNDRED = Decimal(100)
+
+
+def _context(request, slug, code):
+    return plan_selectors.round_get(request.user, slug), system_get(request.user, code)
+
+
+def _detail_url(agreement) -> str:
+    return reverse(
+        "agreement_detail", args=[agreement.round.slug, agreement.system.code, agreement.pk]
+    )
+
+
+@login_required
+def agreement_list(request, slug, code):
+    plan_round, system = _context(request, slug, code)
+    rows = []
+    for agreement in selectors.agreements_for(request.user, plan_round, system):
+        rows.append(
+            {
+                "agreement": agreement,
+                "current": services.current(agreement),
+                "in_force": services.in_force(agreement),
+            }
+        )
+    return render(
+        request,
+        "payments/agreement_list.html",
+        {
+            "round": plan_round,
+            "system": system,
+            "rows": rows,
+            "can_draft": policy.can_draft_agreement(request.user, system),
+        },
+    )
+
+
+def _mechanism_blocks(post, organisations) -> list[dict]:
+    """The mechanisms as typed in the form: m1-kind, m1-<key>, m1-<key>-<ODS> for per-partner
+    figures; ticked m1-remove drops one."""
+    blocks = []
+    n = 1
+    while f"m{n}-kind" in post:
+        kind = post.get(f"m{n}-kind", "")
+        if post.get(f"m{n}-remove") != "yes" and kind in FIELDS:
+            params: dict = {}
+            for key, _label, kind_of_field, _hint in FIELDS[kind]:
+                if kind_of_field in ("shares", "amounts", "amounts_optional"):
+                    params[key] = {
+                        o.ods_code: post[f"m{n}-{key}-{o.ods_code}"].strip()
+                        for o in organisations
+                        if post.get(f"m{n}-{key}-{o.ods_code}", "").strip()
+                    }
+                else:
+                    params[key] = post.get(f"m{n}-{key}", "").strip()
+            blocks.append({"kind": kind, "params": params})
+        n += 1
+    return blocks
+
+
+def _form_blocks(mechanisms, organisations) -> list[dict]:
+    """What the form shows for each mechanism: its fields with their current values."""
+    out = []
+    for n, item in enumerate(mechanisms, start=1):
+        fields = []
+        for key, label, kind_of_field, hint in FIELDS[item["kind"]]:
+            value = item["params"].get(key, "")
+            per_partner = kind_of_field in ("shares", "amounts", "amounts_optional")
+            fields.append(
+                {
+                    "key": key,
+                    "name": f"m{n}-{key}",
+                    "label": label,
+                    "type": kind_of_field,
+                    "hint": hint,
+                    "value": "" if per_partner else value,
+                    "partners": [(o, (value or {}).get(o.ods_code, "")) for o in organisations]
+                    if per_partner
+                    else [],
+                }
+            )
+        out.append({"n": n, "kind": item["kind"], "label": KINDS[item["kind"]], "fields": fields})
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_form(request, slug, code, pk=None):
+    """Draft (pk None) or change an agreement. "Add" and "remove" redraw the form without
+    saving; "Save" checks everything and saves all or nothing."""
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk) if pk else None
+    if not policy.can_draft_agreement(request.user, system):
+        raise PermissionDenied("Only the system lead drafts and changes risk-share agreements.")
+    organisations = list(system.organisations.order_by("name"))
+    latest = services.current(agreement) if agreement else None
+    if request.method == "GET":
+        name = agreement.name if agreement else ""
+        partners = [o.ods_code for o in latest.partners.all()] if latest else []
+        mechanisms = list(latest.mechanisms) if latest else []
+        expected = latest.number if latest else 0
+    else:
+        post = request.POST
+        name, partners = post.get("name", ""), post.getlist("partners")
+        mechanisms = _mechanism_blocks(post, organisations)
+        try:
+            expected = int(post.get("version", "0"))
+        except ValueError:
+            expected = -1
+    problems: list[dict] = []
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "add":
+        kind = request.POST.get("new-kind", "")
+        if kind in FIELDS:
+            mechanisms.append({"kind": kind, "params": {}})
+    elif request.method == "POST" and request.POST.get("action") == "save":
+        try:
+            if agreement is None:
+                agreement = services.agreement_create(
+                    actor=request.user, plan_round=plan_round, system=system, name=name,
+                    partners=partners, mechanisms=mechanisms,
+                )  # fmt: skip
+                messages.success(request, "Agreement drafted. Check the what-if, then ask the "
+                                 "partners' approvers to sign.")  # fmt: skip
+            else:
+                version = services.agreement_edit(
+                    actor=request.user, agreement=agreement, name=name, partners=partners,
+                    mechanisms=mechanisms, expected_version=expected,
+                )  # fmt: skip
+                messages.success(
+                    request,
+                    f"Saved as version {version.number}"
+                    + (": every partner signs again." if version != latest else "."),
+                )
+            return redirect(_detail_url(agreement))
+        except ProblemList as exc:
+            error, problems = exc.summary, exc.problems
+        except Conflict as exc:
+            error = exc.message
+    return render(
+        request,
+        "payments/agreement_form.html",
+        {
+            "round": plan_round,
+            "system": system,
+            "agreement": agreement,
+            "name": name,
+            "partners": partners,
+            "organisations": organisations,
+            "blocks": _form_blocks(mechanisms, organisations),
+            "count": len(mechanisms),
+            "kinds": KINDS.items(),
+            "version": expected,
+            "error": error,
+            "problems": problems,
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+def agreement_detail(request, slug, code, pk):
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    number = request.GET.get("version")
+    versions = list(agreement.versions.prefetch_related("partners", "signatures__organisation",
+                                                        "signatures__signed_by"))  # fmt: skip
+    version = next((v for v in versions if str(v.number) == number), versions[0])
+    partners = sorted(version.partners.all(), key=lambda o: o.name)
+    signed = {s.organisation_id: s for s in version.signatures.all()}
+    try:
+        rows = services.version_what_if(version)
+    except ParameterProblems:
+        rows = []  # terms saved before a rule tightened; the edit form lists the problems
+    codes = [o.ods_code for o in partners]
+    can_sign = [
+        o for o in partners
+        if o.pk not in signed and policy.can_approve(request.user, o)
+        and version.status == "draft" and version == versions[0]
+    ]  # fmt: skip
+    chart = {
+        "labels": [f"{r.variance * HUNDRED:+.0f}%" for r in rows if r.met],
+        "series": [
+            {
+                "label": o.ods_code,
+                "values": [str(r.flows.get(o.ods_code, 0)) for r in rows if r.met],
+            }
+            for o in partners
+        ],
+    }
+    return render(
+        request,
+        "payments/agreement_detail.html",
+        {
+            "round": plan_round,
+            "system": system,
+            "agreement": agreement,
+            "version": version,
+            "versions": versions,
+            "latest": versions[0],
+            "partners": [(o, signed.get(o.pk)) for o in partners],
+            "mechanisms": _form_blocks(version.mechanisms, partners),
+            "met_rows": [(r, [r.flows.get(c) for c in codes]) for r in rows if r.met],
+            "missed_rows": [(r, [r.flows.get(c) for c in codes]) for r in rows if not r.met],
+            "codes": codes,
+            "chart": chart,
+            "can_sign": can_sign,
+            "can_draft": policy.can_draft_agreement(request.user, system),
+        },
+    )
+
+
+@login_required
+@require_POST
+def agreement_sign(request, slug, code, pk):
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    organisation = Organisation.objects.filter(
+        system=system, ods_code=request.POST.get("organisation", "")
+    ).first()
+    if organisation is None:
+        raise Http404("No such partner.")
+    try:
+        version = services.agreement_sign(
+            actor=request.user, agreement=agreement, organisation=organisation,
+            version_number=int(request.POST.get("version", "0") or 0),
+        )  # fmt: skip
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"Signed for {organisation.name}."
+            + (" Every partner has signed: the agreement is agreed." if version.status == "agreed"
+               else ""),
+        )  # fmt: skip
+    return redirect(_detail_url(agreement))

@@ -1,0 +1,155 @@
+"""Risk-share mechanisms against hand-worked examples, and their properties."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from payments.calculations.mechanisms import (
+    Outcome,
+    ParameterProblems,
+    build,
+    what_if,
+)
+
+D = Decimal
+PARTNERS = ["P1", "P2", "C1"]
+
+
+def test_a_30_percent_marginal_rate_over_a_baseline():
+    m = build("marginal_rate", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                                "price": "2", "rate": "30"}, PARTNERS)  # fmt: skip
+    assert m.settle(Outcome(D(1100))).flows == {"P1": D(60), "C1": D(-60)}  # 100 × 2 × 30%
+    assert m.settle(Outcome(D(900))).flows == {"P1": D(-200), "C1": D(200)}  # full price below
+
+
+def test_a_20_percent_variable_element_either_side_of_plan():
+    m = build("blended", {"provider": "P1", "commissioner": "C1", "fixed": "5000",
+                          "plan": "1000", "price": "1.5", "variable_rate": "20",
+                          "outcome_amount": "50"}, PARTNERS)  # fmt: skip
+    assert m.settle(Outcome(D(1100))).flows["P1"] == D(30)  # 100 × 1.5 × 20%
+    assert m.settle(Outcome(D(900))).flows["P1"] == D(-30)
+    assert m.settle(Outcome(D(1000), met=False)).flows["P1"] == D(-50)
+
+
+def test_pool_shares_sum_exactly_to_the_pool_result():
+    m = build("risk_pool", {"budget": "10000", "shares": {"P1": "50", "P2": "30", "C1": "20"}},
+              PARTNERS)  # fmt: skip
+    assert m.settle(Outcome(D(9000))).flows == {"P1": D(500), "P2": D(300), "C1": D(200)}
+    thirds = build("risk_pool", {"budget": "100", "shares": {"P1": "33.33", "P2": "33.33",
+                                                             "C1": "33.34"}}, PARTNERS)  # fmt: skip
+    flows = thirds.settle(Outcome(D("99.99999"))).flows
+    assert sum(flows.values()) == D("0.00001")
+
+
+def test_a_capped_partner_passes_the_rest_to_the_others():
+    m = build("risk_pool", {"budget": "1000", "shares": {"P1": "50", "P2": "50"},
+                            "caps": {"P1": "100"}}, PARTNERS)  # fmt: skip
+    assert m.settle(Outcome(D(1400))).flows == {"P1": D(-100), "P2": D(-300)}
+
+
+def test_all_or_nothing_pays_every_partner_or_none():
+    m = build("all_or_nothing", {"percent": "1.8",
+                                 "contract_values": {"P1": "100000", "P2": "50000"}},
+              PARTNERS)  # fmt: skip
+    assert m.settle(Outcome(D(0), met=True)).flows == {"P1": D(0), "P2": D(0)}
+    assert m.settle(Outcome(D(0), met=False)).flows == {"P1": D(-1800), "P2": D(-900)}
+
+
+def test_capitation_distance_from_target_as_a_percentage():
+    # The 2013/14 example: allocation £219.3m against a target of £237.3m. From these rounded
+    # figures it is 7.59% below (the published 7.58% used the unrounded ones).
+    m = build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "219300",
+                             "inflation": "0", "growth": "0", "efficiency": "0",
+                             "target": "237300"}, PARTNERS)  # fmt: skip
+    assert m.distance_from_target == D("-7.59")
+    grown = build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "100000",
+                                 "inflation": "2", "growth": "1", "efficiency": "1.1",
+                                 "shifts": "-500"}, PARTNERS)  # fmt: skip
+    assert grown.budget == D("101386.78")  # 100000 × 1.02 × 1.01 × 0.989 − 500
+
+
+def test_gain_share_and_pooled_budget():
+    gain = build("gain_share", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                                "planned_spend": "1000", "provider_share": "50"},
+                 PARTNERS)  # fmt: skip
+    assert gain.settle(Outcome(D(800))).flows == {"P1": D(100), "C1": D(100)}
+    pooled = build("pooled_budget", {"host": "C1", "contributions": {"C1": "600", "P1": "400"}},
+                   PARTNERS)  # fmt: skip
+    # An overspend of 2,000: P1's 40% (800) is capped at its 400; the host carries the rest.
+    assert pooled.settle(Outcome(D(3000))).flows == {"C1": D(-1600), "P1": D(-400)}
+
+
+def test_every_problem_with_the_parameters_is_listed():
+    with pytest.raises(ParameterProblems) as exc:
+        build("cap_and_collar", {"provider": "P1", "commissioner": "X9", "core": "-1",
+                                 "plan": "100", "collar": "120", "cap": "110", "price": "a",
+                                 "rate": "150"}, PARTNERS)  # fmt: skip
+    assert set(exc.value.problems) >= {
+        "Commissioner X9 is not a partner in this agreement.",
+        "The core payment must be at least 0.",
+        "The price a unit must be a number (found “a”).",
+        "The marginal rate must be between 0% and 100%.",
+        "The collar must be below the cap.",
+    }
+    with pytest.raises(ParameterProblems, match="must add up to 100%"):
+        build("risk_pool", {"budget": "10", "shares": {"P1": "60", "P2": "30"}}, PARTNERS)
+
+
+# --- properties --------------------------------------------------------------------------------
+
+whole_shares = st.lists(st.integers(min_value=1, max_value=97), min_size=3, max_size=3).filter(
+    lambda xs: sum(xs) <= 100
+)
+
+
+@given(
+    shares=whole_shares,
+    budget=st.decimals(min_value=1, max_value=10**7, places=3),
+    spend=st.decimals(min_value=0, max_value=2 * 10**7, places=3),
+)
+def test_pool_settlements_sum_exactly_to_the_pool_result(shares, budget, spend):
+    a, b, _ = shares
+    m = build("risk_pool", {"budget": str(budget),
+                            "shares": {"P1": a, "P2": b, "C1": 100 - a - b}}, PARTNERS)  # fmt: skip
+    assert sum(m.settle(Outcome(spend)).flows.values()) == budget - spend
+
+
+@given(
+    activity=st.decimals(min_value=0, max_value=10**6, places=2),
+    rate=st.integers(min_value=0, max_value=100),
+)
+def test_cap_and_collar_bound_the_variable_payment(activity, rate):
+    m = build("cap_and_collar", {"provider": "P1", "commissioner": "C1", "core": "1000",
+                                 "plan": "1000", "collar": "900", "cap": "1200", "price": "2",
+                                 "rate": str(rate)}, PARTNERS)  # fmt: skip
+    paid = m.settle(Outcome(activity)).flows["P1"]
+    low, high = D(-100) * 2 * rate / 100, D(200) * 2 * rate / 100
+    assert low <= paid <= high
+
+
+mechanism_params = st.sampled_from([
+    ("marginal_rate", {"provider": "P1", "commissioner": "C1", "baseline": "1000", "price": "2",
+                       "rate": "30"}),
+    ("blended", {"provider": "P1", "commissioner": "C1", "fixed": "10", "plan": "500",
+                 "price": "3", "variable_rate": "20", "outcome_amount": "5"}),
+    ("cap_and_collar", {"provider": "P1", "commissioner": "C1", "core": "1", "plan": "100",
+                        "collar": "80", "cap": "120", "price": "1", "rate": "50"}),
+    ("risk_pool", {"budget": "5000", "shares": {"P1": "70", "P2": "30"}}),
+    ("all_or_nothing", {"percent": "1.8", "contract_values": {"P1": "1000", "P2": "20"}}),
+    ("gain_share", {"provider": "P1", "commissioner": "C1", "baseline": "900",
+                    "planned_spend": "800", "provider_share": "40"}),
+    ("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                    "inflation": "2", "growth": "1", "efficiency": "1"}),
+    ("pooled_budget", {"host": "C1", "contributions": {"C1": "70", "P2": "30"}}),
+])  # fmt: skip
+
+
+@given(st.lists(mechanism_params, min_size=1, max_size=4))
+def test_what_if_at_zero_variance_is_the_plan_position(chosen):
+    mechanisms = [build(kind, params, PARTNERS) for kind, params in chosen]
+    rows = what_if(mechanisms)
+    at_plan = next(r for r in rows if r.variance == 0 and r.met)
+    assert all(v == 0 for v in at_plan.flows.values())
+    assert len(rows) == 18  # −20% … +20% in fives, met and not

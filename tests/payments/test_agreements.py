@@ -1,0 +1,113 @@
+"""Risk-share agreements: drafting, checking, versions, signatures, what-if and the pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from openbook.errors import Conflict, ProblemList
+from openbook.models import AuditEvent
+from payments.agreements import agreement_create, agreement_edit, agreement_sign, in_force
+from payments.models import AgreementVersion
+
+POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50", "ZA2": "50"}}}
+
+
+@pytest.fixture
+def approver_b(world):
+    from accounts.models import Membership
+
+    Membership.objects.filter(user=world.people["partner"]).update(role="org_approver")
+    return world.people["partner"]
+
+
+@pytest.fixture
+def agreement(world, plan_round):
+    return agreement_create(actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                            name="Urgent care pool", partners=["ZA1", "ZA2"],
+                            mechanisms=[POOL])  # fmt: skip
+
+
+def test_the_terms_are_checked_whole(world, plan_round):
+    bad = {"kind": "risk_pool", "params": {"budget": "x", "shares": {"ZA1": "60", "ZX1": "40"}}}
+    with pytest.raises(ProblemList) as exc:
+        agreement_create(actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                         name="", partners=["ZA1", "ZX1"], mechanisms=[bad])  # fmt: skip
+    problems = {(p["cell"], p["problem"]) for p in exc.value.problems}
+    assert ("Name", "Give the agreement a name.") in problems
+    assert ("Partners", "ZX1 is not a partner in System One.") in problems
+    assert ("Mechanism 1 (Risk/reward pool)",
+            "The partners' shares: ZX1 is not a partner in this agreement.") in problems  # fmt: skip
+    assert ("Mechanism 1 (Risk/reward pool)",
+            "The pool budget must be a number (found “x”).") in problems  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        agreement_create(actor=world.people["approver"], plan_round=plan_round, system=world.s1,
+                         name="Mine", partners=["ZA1", "ZA2"], mechanisms=[POOL])  # fmt: skip
+
+
+def test_signatures_make_it_agreed_and_changes_need_them_again(world, agreement, approver_b):
+    lead = world.people["lead"]
+    v1 = agreement.versions.get()
+    # Unsigned: a change stays version 1.
+    assert agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
+                          partners=["ZA1", "ZA2"], mechanisms=[POOL],
+                          expected_version=1).number == 1  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        agreement_sign(actor=world.people["member"], agreement=agreement,
+                       organisation=world.org_a, version_number=1)  # fmt: skip
+    agreement_sign(actor=world.people["approver"], agreement=agreement,
+                   organisation=world.org_a, version_number=1)  # fmt: skip
+    # Signed by one: a change is version 2, and version 1 is superseded.
+    v2 = agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
+                        partners=["ZA1", "ZA2"], mechanisms=[POOL], expected_version=1)  # fmt: skip
+    assert v2.number == 2
+    v1.refresh_from_db()
+    assert v1.status == AgreementVersion.Status.SUPERSEDED
+    with pytest.raises(Conflict):
+        agreement_sign(actor=approver_b, agreement=agreement, organisation=world.org_b,
+                       version_number=1)  # fmt: skip
+    for person, org in ((world.people["approver"], world.org_a), (approver_b, world.org_b)):
+        agreement_sign(actor=person, agreement=agreement, organisation=org, version_number=2)
+    assert in_force(agreement).number == 2
+    # Agreed: a change is version 3; version 2 stays in force until 3 is agreed.
+    agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
+                   partners=["ZA1", "ZA2"], mechanisms=[POOL], expected_version=2)  # fmt: skip
+    assert in_force(agreement).number == 2
+    with pytest.raises(Conflict):
+        agreement_edit(actor=lead, agreement=agreement, name="x", partners=["ZA1", "ZA2"],
+                       mechanisms=[POOL], expected_version=2)  # fmt: skip
+    actions = list(AuditEvent.objects.filter(object_type="payments.agreement")
+                   .values_list("action", flat=True))  # fmt: skip
+    assert actions.count("agreement.signed") == 3
+    assert actions.count("agreement.agreed") == 1
+
+
+def test_the_page_shows_the_what_if_and_lets_an_approver_sign(world, agreement, client_for):
+    url = f"/rounds/{agreement.round.slug}/systems/s1/agreements/{agreement.pk}/"
+    client = client_for(world.people["approver"])
+    body = client.get(url).content.decode()
+    assert "Sign version 1 for Alpha Hospitals NHS Trust" in body
+    # Spend 20% over the 1,000 budget: a loss of 200, half each.
+    row = '<th scope="row" class="nhsuk-table__cell">20%</th>'
+    assert row + '<td class="nhsuk-table__cell ob-num">-100</td>' in body
+    response = client.post(url + "sign/", {"organisation": "ZA1", "version": "1"})
+    assert response.status_code == 302
+    assert "Sign version" not in client.get(url).content.decode()
+
+
+def test_the_form_adds_mechanisms_and_keeps_what_was_typed(world, plan_round, client_for):
+    client = client_for(world.people["lead"])
+    url = f"/rounds/{plan_round.slug}/systems/s1/agreements/new/"
+    form = {"name": "Elective pool", "partners": ["ZA1", "ZA2"], "version": "0",
+            "action": "add", "new-kind": "all_or_nothing"}  # fmt: skip
+    body = client.post(url, form).content.decode()
+    assert "1. All-or-nothing outcome payment" in body and 'value="Elective pool"' in body
+    form |= {"action": "save", "m1-kind": "all_or_nothing", "m1-percent": "180",
+             "m1-contract_values-ZA1": "1000"}  # fmt: skip
+    response = client.post(url, form)
+    assert response.status_code == 422
+    assert "The percentage of contract value must be between 0% and 100%." in (
+        response.content.decode()
+    )
+    form["m1-percent"] = "1.8"
+    assert client.post(url, form).status_code == 302
