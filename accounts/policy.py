@@ -257,3 +257,8 @@ def can_decide_release(user: AnyUser, system: System) -> bool:
 def can_draft_agreement(user: AnyUser, system: System) -> bool:
     """Risk-share agreements are drafted and changed by the system lead."""
     return is_system_lead(user, system)
+
+
+def can_decide_settlement(user: AnyUser, system: System) -> bool:
+    """Disputed settlements go to the region's reviewers."""
+    return can_review_system_plan(user, system)

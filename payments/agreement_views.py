@@ -21,6 +21,7 @@ from openbook.errors import Conflict, ProblemList
 from payments import agreements as services
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
+from payments.models import Settlement
 from plans import selectors as plan_selectors
 
 HUNDRED = Decimal(100)
@@ -198,6 +199,8 @@ def agreement_detail(request, slug, code, pk):
     except ParameterProblems:
         rows = []  # terms saved before a rule tightened; the edit form lists the problems
     codes = [o.ods_code for o in partners]
+    agreed = services.in_force(agreement)
+    agreed_mechanisms = services.built_mechanisms(agreed) if agreed else []
     can_sign = [
         o for o in partners
         if o.pk not in signed and policy.can_approve(request.user, o)
@@ -231,6 +234,12 @@ def agreement_detail(request, slug, code, pk):
             "chart": chart,
             "can_sign": can_sign,
             "can_draft": policy.can_draft_agreement(request.user, system),
+            "settlements": agreement.settlements.order_by("-created_at"),
+            "in_force": agreed,
+            "entry_fields": [
+                (n, m.label, m.follows) for n, m in enumerate(agreed_mechanisms, start=1)
+            ],
+            "periods": Settlement.PERIODS,
         },
     )
 
@@ -260,3 +269,144 @@ def agreement_sign(request, slug, code, pk):
                else ""),
         )  # fmt: skip
     return redirect(_detail_url(agreement))
+
+
+# --- settlements and decisions -----------------------------------------------------------------
+
+
+def _settlement_url(settlement) -> str:
+    a = settlement.agreement
+    return reverse("settlement_detail", args=[a.round.slug, a.system.code, a.pk, settlement.pk])
+
+
+@login_required
+@require_POST
+def settlement_enter(request, slug, code, pk):
+    from payments import settlements
+
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    version = services.in_force(agreement)
+    count = len(version.mechanisms) if version else 0
+    try:
+        settlement = settlements.settlement_enter(
+            actor=request.user, agreement=agreement, period=request.POST.get("period", ""),
+            measures=[request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)],
+            outcomes_met=request.POST.get("outcomes_met") == "yes",
+        )  # fmt: skip
+    except ProblemList as exc:
+        messages.error(request, exc.summary + " " + "; ".join(
+            f"{p['cell']}: {p['problem']}" for p in exc.problems))  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Entered. The worker is working out the settlement.")
+        return redirect(_settlement_url(settlement))
+    return redirect(_detail_url(agreement))
+
+
+@login_required
+def settlement_detail(request, slug, code, pk, sid):
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    settlement = selectors.settlement_get(request.user, agreement, sid)
+    partners = sorted(settlement.version.partners.all(), key=lambda o: o.name)
+    responses = {r.organisation_id: r for r in settlement.responses.select_related("responded_by")}
+    context = {
+        "round": plan_round,
+        "system": system,
+        "agreement": agreement,
+        "settlement": settlement,
+        "rows": [
+            (o, (settlement.flows or {}).get(o.ods_code), responses.get(o.pk)) for o in partners
+        ],
+        "can_lead": policy.can_draft_agreement(request.user, system),
+        "can_decide": policy.can_decide_settlement(request.user, system),
+        "can_respond": [
+            o for o in partners if o.pk not in responses and policy.can_approve(request.user, o)
+        ],  # fmt: skip
+        "measures": [
+            (block["label"], value)
+            for block, value in zip(
+                _form_blocks(settlement.version.mechanisms, partners),
+                settlement.measures,
+                strict=False,
+            )
+        ],  # fmt: skip
+    }
+    if request.htmx and request.GET.get("part") == "result":
+        return render(request, "payments/settlement_detail.html#result", context)
+    return render(request, "payments/settlement_detail.html", context)
+
+
+def _settlement_action(request, slug, code, pk, sid, act, done: str):
+    plan_round, system = _context(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    settlement = selectors.settlement_get(request.user, agreement, sid)
+    try:
+        act(settlement)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(_settlement_url(settlement))
+
+
+@login_required
+@require_POST
+def settlement_propose(request, slug, code, pk, sid):
+    from payments import settlements
+
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_propose(actor=request.user, settlement=s),
+        "Proposed to the partners.",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_withdraw(request, slug, code, pk, sid):
+    from payments import settlements
+
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_withdraw(actor=request.user, settlement=s),
+        "Settlement withdrawn.",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_respond(request, slug, code, pk, sid):
+    from payments import settlements
+
+    accepted = request.POST.get("answer") == "accept"
+    organisation = Organisation.objects.filter(ods_code=request.POST.get("organisation", ""))
+    organisation = organisation.first()
+    if organisation is None:
+        raise Http404("No such partner.")
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_respond(
+            actor=request.user, settlement=s, organisation=organisation, accepted=accepted,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"{organisation.name} " + ("accepts the settlement." if accepted else
+                                   "disputes the settlement: it goes to the region."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_decide(request, slug, code, pk, sid):
+    from payments import settlements
+
+    uphold = request.POST.get("decision") == "uphold"
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_decide(
+            actor=request.user, settlement=s, uphold=uphold, reason=request.POST.get("reason", "")
+        ),
+        "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
+    )  # fmt: skip

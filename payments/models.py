@@ -347,3 +347,78 @@ class AgreementSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} signed {self.version}"
+
+
+class Settlement(models.Model):
+    """A period's settlement under an agreed version of an agreement: the actual activity or
+    spend for each mechanism and whether the outcome measures were met (entered by the system
+    lead), what each partner pays or receives (worked out by the worker, with workings), and
+    where the decision stands. An agreed or decided settlement is never edited: a new one for
+    the same period supersedes it when that is agreed or decided in its turn."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Entered, not yet proposed"
+        PROPOSED = "proposed", "Proposed: awaiting the partners"
+        AGREED = "agreed", "Agreed by every partner"
+        DISPUTED = "disputed", "Disputed: escalated to the region"
+        DECIDED = "decided", "Decided by the region"
+        SET_ASIDE = "set_aside", "Set aside by the region"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        SUPERSEDED = "superseded", "Superseded"
+
+    PERIODS = [("Q1", "Quarter 1"), ("Q2", "Quarter 2"), ("Q3", "Quarter 3"), ("Q4", "Quarter 4"),
+               ("year", "The year")]  # fmt: skip
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="settlements")
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=4, choices=PERIODS)
+    measures = models.JSONField(help_text="Actual activity or spend per mechanism, as typed.")
+    outcomes_met = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £000
+    workings = models.JSONField(null=True, blank=True)
+    inputs_hash = models.CharField(max_length=64, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} {self.get_period_display()} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.PROPOSED, self.Status.DISPUTED)
+
+
+class SettlementResponse(models.Model):
+    """A partner's acceptance of, or dispute with, a proposed settlement."""
+
+    settlement = models.ForeignKey(Settlement, on_delete=models.CASCADE, related_name="responses")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    accepted = models.BooleanField()
+    reason = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["responded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["settlement", "organisation"], name="one_response_per_partner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {'accepted' if self.accepted else 'disputed'}"

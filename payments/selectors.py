@@ -125,3 +125,19 @@ def agreement_get(user: AnyUser, plan_round: PlanningRound, system: System, pk: 
     if agreement is None:
         raise Http404("No such agreement.")
     return agreement
+
+
+def settlement_get(user: AnyUser, agreement, pk: int):
+    """A settlement of an agreement the person may see (the agreement's selector checked)."""
+    from payments.models import Settlement
+
+    settlement = (
+        Settlement.objects.filter(agreement=agreement, pk=pk)
+        .select_related(
+            "agreement__system", "agreement__round", "version", "created_by", "decided_by"
+        )  # fmt: skip
+        .first()
+    )
+    if settlement is None or not policy.can_view_system(user, agreement.system):
+        raise Http404("No such settlement.")
+    return settlement

@@ -20,3 +20,20 @@ def recalculate_system(system_id: int, round_id: int, trigger: str) -> str:
     """Recalculate one system for one round (ids only; everything is re-read). Idempotent:
     a run on unchanged inputs stores nothing new."""
     return recalc.recalculate(system_id=system_id, round_id=round_id, trigger=trigger).status
+
+
+@shared_task(
+    name="payments.compute_settlement",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def compute_settlement(settlement_id: int) -> str:
+    """Work out a settlement's flows and workings (idempotent: a repeat changes nothing)."""
+    from payments.settlements import compute
+
+    return compute(settlement_id).inputs_hash

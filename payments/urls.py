@@ -30,4 +30,34 @@ urlpatterns = [
     path(S + "agreements/<int:pk>/", agreement_views.agreement_detail, name="agreement_detail"),
     path(S + "agreements/<int:pk>/edit/", agreement_views.agreement_form, name="agreement_edit"),
     path(S + "agreements/<int:pk>/sign/", agreement_views.agreement_sign, name="agreement_sign"),
+    path(
+        S + "agreements/<int:pk>/settlements/",
+        agreement_views.settlement_enter,
+        name="settlement_enter",
+    ),
+    path(
+        S + "agreements/<int:pk>/settlements/<int:sid>/",
+        agreement_views.settlement_detail,
+        name="settlement_detail",
+    ),
+    path(
+        S + "agreements/<int:pk>/settlements/<int:sid>/propose/",
+        agreement_views.settlement_propose,
+        name="settlement_propose",
+    ),
+    path(
+        S + "agreements/<int:pk>/settlements/<int:sid>/withdraw/",
+        agreement_views.settlement_withdraw,
+        name="settlement_withdraw",
+    ),
+    path(
+        S + "agreements/<int:pk>/settlements/<int:sid>/respond/",
+        agreement_views.settlement_respond,
+        name="settlement_respond",
+    ),
+    path(
+        S + "agreements/<int:pk>/settlements/<int:sid>/decide/",
+        agreement_views.settlement_decide,
+        name="settlement_decide",
+    ),
 ]

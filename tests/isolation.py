@@ -761,3 +761,58 @@ ROUTES += [
           data=lambda w: {"organisation": "ZA1", "version": 1}, api=True,
           setup=_with_agreement),
 ]  # fmt: skip
+
+
+# --- settlements and decisions ----------------------------------------------------------------
+
+
+def _with_settlement(world) -> None:
+    """The pool agreed by Alpha's approver and a Beta approver (not one of the matrix's people),
+    and a year's settlement worked out and proposed."""
+    from accounts.models import Role
+    from accounts.services import membership_create
+    from payments import settlements
+    from payments.agreements import agreement_sign
+    from payments.models import Agreement
+    from tests.factories import UserFactory
+
+    _with_agreement(world)
+    agreement = Agreement.objects.get()
+    beta = UserFactory(email="beta.approver@example.nhs.uk")
+    membership_create(actor=None, user=beta, role=Role.ORG_APPROVER, organisation=world.org_b)
+    agreement_sign(actor=world.people["approver"], agreement=agreement, organisation=world.org_a,
+                   version_number=1)  # fmt: skip
+    agreement_sign(actor=beta, agreement=agreement, organisation=world.org_b, version_number=1)
+    settlement = settlements.settlement_enter(actor=world.people["lead"], agreement=agreement,
+                                              period="year", measures=["1100"],
+                                              outcomes_met=True)  # fmt: skip
+    settlements.compute(settlement.pk)
+    settlements.settlement_propose(actor=world.people["lead"], settlement=settlement)
+
+
+def _settlement(world, rest: str = "") -> str:
+    from payments.models import Settlement
+
+    s = Settlement.objects.get()
+    return _sys(world, f"agreements/{s.agreement_id}/settlements/{s.pk}/{rest}")
+
+
+ROUTES += [
+    Route("settlement_enter", "POST", lambda w: _sys(w, f"agreements/{_agreement_id()}/settlements/"),
+          _lead_only, 403, data=lambda w: {"period": "Q1", "measure-1": "300"},
+          setup=_with_settlement),
+    Route("settlement_detail", "GET", lambda w: _settlement(w), _system_page, 200,
+          setup=_with_settlement),
+    Route("settlement_propose", "POST", lambda w: _settlement(w, "propose/"), _lead_only, 403,
+          setup=_with_settlement),
+    Route("settlement_withdraw", "POST", lambda w: _settlement(w, "withdraw/"), _lead_only, 403,
+          setup=_with_settlement),
+    Route("settlement_respond", "POST", lambda w: _settlement(w, "respond/"),
+          {**_ct_write, "approver": 302}, 403,
+          data=lambda w: {"organisation": "ZA1", "answer": "accept"}, setup=_with_settlement),
+    Route("settlement_decide", "POST", lambda w: _settlement(w, "decide/"),
+          {**_ct_write, "reviewer": 302}, 403,
+          data=lambda w: {"decision": "uphold", "reason": "Fair"}, setup=_with_settlement,
+          notes="the region's reviewer decides; a decision on an undisputed settlement is "
+                "refused with a message"),
+]  # fmt: skip

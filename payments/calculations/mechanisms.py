@@ -12,7 +12,7 @@ remainder, so they add up to it exactly.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -149,12 +149,30 @@ class Mechanism:
     label: ClassVar[str]
     follows: ClassVar[str]  # "activity", "spend" or "outcomes": what the what-if varies
 
+    scaled_fields: ClassVar[tuple[str, ...]] = ()  # amounts and volumes for a whole year
+
     @property
     def plan_measure(self) -> Decimal:
         return ZERO
 
     def settle(self, outcome: Outcome) -> Settlement:
         raise NotImplementedError
+
+    def for_period(self, fraction: Decimal) -> Mechanism:
+        """The mechanism for part of the year (a quarter is 1/4): its amounts and volumes
+        scaled, its rates, prices and shares unchanged."""
+        if fraction == ONE:
+            return self
+        changes: dict[str, Any] = {}
+        for name in self.scaled_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                changes[name] = {k: v * fraction for k, v in value.items()}
+            else:
+                changes[name] = value * fraction
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -164,6 +182,7 @@ class MarginalRate(Mechanism):
     kind: ClassVar[str] = "marginal_rate"
     label: ClassVar[str] = "Marginal rate"
     follows: ClassVar[str] = "activity"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("baseline",)
     provider: str
     commissioner: str
     baseline: Decimal  # units
@@ -199,6 +218,7 @@ class BlendedPayment(Mechanism):
     kind: ClassVar[str] = "blended"
     label: ClassVar[str] = "Blended payment"
     follows: ClassVar[str] = "activity"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("fixed", "plan", "outcome_amount")
     provider: str
     commissioner: str
     fixed: Decimal
@@ -237,6 +257,7 @@ class CapAndCollar(Mechanism):
     kind: ClassVar[str] = "cap_and_collar"
     label: ClassVar[str] = "Cost and volume with cap and collar"
     follows: ClassVar[str] = "activity"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("core", "plan", "collar", "cap")
     provider: str
     commissioner: str
     core: Decimal
@@ -272,6 +293,7 @@ class RiskPool(Mechanism):
     kind: ClassVar[str] = "risk_pool"
     label: ClassVar[str] = "Risk/reward pool"
     follows: ClassVar[str] = "spend"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("budget", "caps")
     budget: Decimal
     shares: Mapping[str, Decimal]
     caps: Mapping[str, Decimal] = field(default_factory=dict)
@@ -314,6 +336,7 @@ class AllOrNothing(Mechanism):
     kind: ClassVar[str] = "all_or_nothing"
     label: ClassVar[str] = "All-or-nothing outcome payment"
     follows: ClassVar[str] = "outcomes"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("contract_values",)
     percent: Decimal  # fraction of contract value
     contract_values: Mapping[str, Decimal]
 
@@ -337,6 +360,7 @@ class GainShare(Mechanism):
     kind: ClassVar[str] = "gain_share"
     label: ClassVar[str] = "Gain share"
     follows: ClassVar[str] = "spend"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("baseline", "planned_spend")
     provider: str
     commissioner: str
     baseline: Decimal  # £000 of spend the savings are measured against
@@ -379,6 +403,7 @@ class Capitation(Mechanism):
     kind: ClassVar[str] = "capitation"
     label: ClassVar[str] = "Capitation / whole-population budget"
     follows: ClassVar[str] = "spend"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("baseline", "shifts", "planned_spend", "target")
     provider: str
     commissioner: str
     baseline: Decimal
@@ -427,6 +452,7 @@ class PooledBudget(Mechanism):
     kind: ClassVar[str] = "pooled_budget"
     label: ClassVar[str] = "Pooled budget"
     follows: ClassVar[str] = "spend"
+    scaled_fields: ClassVar[tuple[str, ...]] = ("contributions",)
     host: str
     contributions: Mapping[str, Decimal]
 
@@ -677,3 +703,29 @@ FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 # fmt: on
+
+
+PERIOD_FRACTIONS = {"Q1": Decimal("0.25"), "Q2": Decimal("0.25"), "Q3": Decimal("0.25"),
+                    "Q4": Decimal("0.25"), "year": ONE}  # fmt: skip
+
+
+def settle_all(
+    mechanisms: Sequence[Mechanism],
+    measures: Sequence[Decimal | None],
+    met: bool,
+    fraction: Decimal = ONE,
+) -> tuple[dict[str, Decimal], list[list[str]]]:
+    """Every mechanism of an agreement settled for a period: the partners' totals and each
+    mechanism's workings. A mechanism that follows outcomes only needs no measure."""
+    totals: dict[str, Decimal] = {}
+    workings: list[list[str]] = []
+    for mechanism, measure in zip(mechanisms, measures, strict=True):
+        period = mechanism.for_period(fraction)
+        steps = [] if fraction == ONE else [f"For the period: amounts and volumes × {fraction}"]
+        if measure is None and period.follows != "outcomes":
+            raise ValueError(f"{period.label} needs the actual {period.follows}.")
+        result = period.settle(Outcome(measure if measure is not None else ZERO, met))
+        for partner, amount in result.flows.items():
+            totals[partner] = totals.get(partner, ZERO) + amount
+        workings.append(steps + list(result.workings))
+    return totals, workings

@@ -1,0 +1,247 @@
+"""Settlements under agreed risk-share agreements, and the decision on each: the lead enters
+the period's actuals and outcome results, the worker works out what each partner pays or
+receives, the lead proposes it, each partner accepts or disputes, a dispute goes to the
+region's reviewer. Every step is one transaction, checks the policy and is audited; an agreed
+or decided settlement is never edited, only superseded by a later one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import policy
+from openbook.audit import audit_record
+from openbook.errors import ProblemList
+from payments.agreements import built_mechanisms, in_force
+from payments.calculations.mechanisms import PERIOD_FRACTIONS, settle_all
+from payments.models import Agreement, Settlement, SettlementResponse
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation, User
+
+S = Settlement.Status
+FINAL = (S.AGREED, S.DECIDED)
+
+
+def _locked(settlement: Settlement) -> Settlement:
+    return (
+        Settlement.objects.select_for_update()
+        .select_related("agreement__system", "version")
+        .get(pk=settlement.pk)
+    )
+
+
+def _not_now(settlement: Settlement, doing: str) -> ValidationError:
+    return ValidationError(
+        f"This settlement is {settlement.get_status_display().lower()}, so it cannot be {doing}."
+    )
+
+
+def _audit(action: str, actor, settlement: Settlement, **extra) -> None:
+    audit_record(action=action, actor=actor, system=settlement.agreement.system, obj=settlement,
+                 **extra)  # fmt: skip
+
+
+@transaction.atomic
+def settlement_enter(
+    *,
+    actor: User,
+    agreement: Agreement,
+    period: str,
+    measures: Sequence[str | None],
+    outcomes_met: bool,
+) -> Settlement:
+    if not policy.can_draft_agreement(actor, agreement.system):
+        raise PermissionDenied("Settlements are entered by the system lead.")
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    version = in_force(agreement)
+    if version is None:
+        raise ValidationError("The agreement is not agreed yet: every partner must sign first.")
+    if period not in PERIOD_FRACTIONS:
+        raise ValidationError("Choose a quarter or the year.")
+    mechanisms = built_mechanisms(version)
+    if len(measures) != len(mechanisms):
+        raise ValidationError(
+            f"Give one actual figure for each of the {len(mechanisms)} mechanisms."
+        )
+    problems = []
+    clean: list[str | None] = []
+    for n, (mechanism, raw) in enumerate(zip(mechanisms, measures, strict=True), start=1):
+        where = f"Mechanism {n} ({mechanism.label})"
+        if mechanism.follows == "outcomes":
+            clean.append(None)
+            continue
+        text = (raw or "").strip().replace(",", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value < 0:
+            why = "a number" if value is None else "zero or more"
+            problems.append(
+                {"cell": where, "value": raw or "",
+                 "problem": f"the actual {mechanism.follows} must be {why}"}
+            )  # fmt: skip
+            continue
+        clean.append(str(value))
+    if problems:
+        raise ProblemList("The actuals could not be accepted; nothing was saved.", problems)
+    if agreement.settlements.filter(
+        period=period, status__in=[S.DRAFT, S.PROPOSED, S.DISPUTED]
+    ).exists():
+        raise ValidationError(
+            "A settlement for this period is already being decided: withdraw it first, or wait "
+            "for the decision."
+        )
+    settlement = Settlement.objects.create(
+        agreement=agreement, version=version, period=period, measures=clean,
+        outcomes_met=outcomes_met, created_by=actor,
+    )  # fmt: skip
+    _audit("settlement.entered", actor, settlement,
+           after={"period": period, "version": version.number, "measures": clean,
+                  "outcomes_met": outcomes_met})  # fmt: skip
+    transaction.on_commit(lambda: _enqueue(settlement.pk))
+    return settlement
+
+
+def _enqueue(settlement_id: int) -> None:
+    from payments.tasks import compute_settlement
+
+    compute_settlement.delay(settlement_id)
+
+
+def compute(settlement_id: int) -> Settlement:
+    """The worker's part: what each partner pays or receives, with workings. Idempotent."""
+    with transaction.atomic():
+        settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
+        mechanisms = built_mechanisms(settlement.version)
+        measures = [None if m is None else Decimal(m) for m in settlement.measures]
+        flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met,
+                                     PERIOD_FRACTIONS[settlement.period])  # fmt: skip
+        data = {
+            "flows": {k: str(v) for k, v in sorted(flows.items())},
+            "workings": [
+                {"mechanism": m.label, "steps": steps}
+                for m, steps in zip(mechanisms, workings, strict=True)
+            ],
+        }
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        if settlement.inputs_hash != digest:
+            settlement.flows, settlement.workings = data["flows"], data["workings"]
+            settlement.inputs_hash = digest
+            settlement.computed_at = timezone.now()
+            settlement.save(update_fields=["flows", "workings", "inputs_hash", "computed_at"])
+    return settlement
+
+
+@transaction.atomic
+def settlement_propose(*, actor: User, settlement: Settlement) -> Settlement:
+    settlement = _locked(settlement)
+    if not policy.can_draft_agreement(actor, settlement.agreement.system):
+        raise PermissionDenied("Settlements are proposed by the system lead.")
+    if settlement.status != S.DRAFT:
+        raise _not_now(settlement, "proposed")
+    if settlement.computed_at is None:
+        raise ValidationError("The settlement is still being worked out: try again in a moment.")
+    settlement.status = S.PROPOSED
+    settlement.save(update_fields=["status"])
+    _audit("settlement.proposed", actor, settlement, after={"flows": settlement.flows})
+    return settlement
+
+
+@transaction.atomic
+def settlement_withdraw(*, actor: User, settlement: Settlement) -> Settlement:
+    settlement = _locked(settlement)
+    if not policy.can_draft_agreement(actor, settlement.agreement.system):
+        raise PermissionDenied("Only the system lead withdraws a settlement.")
+    if settlement.status not in (S.DRAFT, S.PROPOSED):
+        raise _not_now(settlement, "withdrawn")
+    settlement.status = S.WITHDRAWN
+    settlement.save(update_fields=["status"])
+    _audit("settlement.withdrawn", actor, settlement)
+    return settlement
+
+
+def _supersede_earlier(settlement: Settlement) -> None:
+    earlier = Settlement.objects.filter(
+        agreement=settlement.agreement, period=settlement.period, status__in=FINAL
+    ).exclude(pk=settlement.pk)  # fmt: skip
+    for old in earlier:
+        old.status = S.SUPERSEDED
+        old.save(update_fields=["status"])
+        _audit("settlement.superseded", None, old, payload={"by": settlement.pk})
+
+
+@transaction.atomic
+def settlement_respond(
+    *, actor: User, settlement: Settlement, organisation: Organisation, accepted: bool,
+    reason: str = "",
+) -> Settlement:  # fmt: skip
+    """A partner's approver accepts or disputes (with a reason). All accepting agrees it; any
+    dispute sends it to the region's reviewer."""
+    settlement = _locked(settlement)
+    if not settlement.version.partners.filter(pk=organisation.pk).exists():
+        raise PermissionDenied(f"{organisation.name} is not a partner in this agreement.")
+    if not policy.can_approve(actor, organisation):
+        raise PermissionDenied(f"Only {organisation.name}'s approvers answer for it.")
+    if settlement.status != S.PROPOSED:
+        raise _not_now(settlement, "accepted or disputed")
+    if settlement.responses.filter(organisation=organisation).exists():
+        raise ValidationError(f"{organisation.name} has already answered.")
+    if not accepted and not reason.strip():
+        raise ValidationError("Say why you dispute the settlement: the region will read it.")
+    SettlementResponse.objects.create(settlement=settlement, organisation=organisation,
+                                      accepted=accepted, reason=reason.strip(),
+                                      responded_by=actor)  # fmt: skip
+    _audit("settlement.accepted" if accepted else "settlement.disputed", actor, settlement,
+           reason=reason.strip(), payload={"organisation": organisation.ods_code})  # fmt: skip
+    if not accepted:
+        settlement.status = S.DISPUTED
+        settlement.save(update_fields=["status"])
+        _audit("settlement.escalated", actor, settlement,
+               payload={"to": "region", "disputed_by": organisation.ods_code})  # fmt: skip
+    elif not settlement.version.partners.exclude(
+        pk__in=settlement.responses.values_list("organisation_id", flat=True)
+    ).exists():
+        settlement.status = S.AGREED
+        settlement.decided_at = timezone.now()
+        settlement.save(update_fields=["status", "decided_at"])
+        _supersede_earlier(settlement)
+        _audit("settlement.agreed", actor, settlement, after={"flows": settlement.flows})
+    return settlement
+
+
+@transaction.atomic
+def settlement_decide(
+    *, actor: User, settlement: Settlement, uphold: bool, reason: str
+) -> Settlement:
+    """The region's reviewer decides a disputed settlement: upheld as proposed (binding), or
+    set aside for the lead to propose again. Either way with a reason."""
+    settlement = _locked(settlement)
+    if not policy.can_decide_settlement(actor, settlement.agreement.system):
+        raise PermissionDenied("Disputed settlements are decided by the region's reviewers.")
+    if settlement.status != S.DISPUTED:
+        raise _not_now(settlement, "decided")
+    if not reason.strip():
+        raise ValidationError("Give the reason for the decision.")
+    settlement.status = S.DECIDED if uphold else S.SET_ASIDE
+    settlement.decided_by, settlement.decided_at = actor, timezone.now()
+    settlement.decision_reason = reason.strip()
+    settlement.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    if uphold:
+        _supersede_earlier(settlement)
+    _audit(
+        "settlement.decided" if uphold else "settlement.set_aside",
+        actor,
+        settlement,
+        reason=settlement.decision_reason,
+        after={"flows": settlement.flows} if uphold else None,
+    )
+    return settlement

@@ -1,0 +1,170 @@
+"""Settlements and decisions: every transition allowed and refused, the worker's figures,
+supersession, and a tampered decision event caught by verification."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+
+from openbook.audit import audit_verify_chain
+from openbook.errors import ProblemList
+from openbook.models import AuditEvent, system_chain
+from payments import settlements as svc
+from payments.agreements import agreement_create, agreement_sign
+from payments.models import Settlement
+
+POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "60", "ZA2": "40"}}}
+AON = {"kind": "all_or_nothing", "params": {"percent": "2", "contract_values": {"ZA1": "5000"}}}
+S = Settlement.Status
+
+
+@pytest.fixture
+def people(world):
+    from accounts.models import Membership
+
+    Membership.objects.filter(user=world.people["partner"]).update(role="org_approver")
+    return world.people
+
+
+@pytest.fixture
+def agreed(world, plan_round, people):
+    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL, AON])  # fmt: skip
+    agreement_sign(actor=people["approver"], agreement=agreement, organisation=world.org_a,
+                   version_number=1)  # fmt: skip
+    agreement_sign(actor=people["partner"], agreement=agreement, organisation=world.org_b,
+                   version_number=1)  # fmt: skip
+    return agreement
+
+
+def _entered(people, agreement, spend="1100", met=True, period="year"):
+    settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period=period,
+                                      measures=[spend, ""], outcomes_met=met)  # fmt: skip
+    return svc.compute(settlement.pk)  # what the worker does, here in process
+
+
+def test_the_worker_works_out_each_partner_with_workings(people, agreed):
+    settlement = _entered(people, agreed, spend="1100", met=False)
+    # Pool: 1,000 − 1,100 = −100 → ZA1 −60, ZA2 −40; outcome missed: ZA1 loses 2% of 5,000.
+    assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
+        "ZA1": Decimal(-160), "ZA2": Decimal(-40)}  # fmt: skip
+    assert "Pool result: budget 1000 − spend 1100 = -100.00000" in settlement.workings[0]["steps"]
+    quarter = _entered(people, agreed, spend="275", period="Q1")  # a quarter of the budget: 250
+    assert Decimal(quarter.flows["ZA1"]) == Decimal(-15)
+
+
+def test_a_settlement_needs_an_agreed_agreement_and_good_actuals(world, plan_round, people):
+    draft = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                             name="Draft", partners=["ZA1", "ZA2"], mechanisms=[POOL])  # fmt: skip
+    with pytest.raises(ValidationError, match="not agreed yet"):
+        svc.settlement_enter(actor=people["lead"], agreement=draft, period="year",
+                             measures=["1"], outcomes_met=True)  # fmt: skip
+
+
+def test_bad_actuals_are_named(people, agreed):
+    with pytest.raises(ProblemList) as exc:
+        svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
+                             measures=["lots", ""], outcomes_met=True)  # fmt: skip
+    assert exc.value.problems[0]["cell"] == "Mechanism 1 (Risk/reward pool)"
+    with pytest.raises(PermissionDenied):
+        svc.settlement_enter(actor=people["approver"], agreement=agreed, period="Q1",
+                             measures=["1", ""], outcomes_met=True)  # fmt: skip
+
+
+def test_all_accept_and_it_is_agreed_then_superseded_only_by_a_new_decision(world, people, agreed):
+    first = _entered(people, agreed)
+    with pytest.raises(ValidationError):  # not proposed yet
+        svc.settlement_respond(actor=people["approver"], settlement=first,
+                               organisation=world.org_a, accepted=True)  # fmt: skip
+    with pytest.raises(ValidationError, match="already being decided"):
+        _entered(people, agreed)
+    svc.settlement_propose(actor=people["lead"], settlement=first)
+    with pytest.raises(ValidationError):
+        svc.settlement_propose(actor=people["lead"], settlement=first)
+    with pytest.raises(PermissionDenied):  # a preparer cannot answer for Alpha
+        svc.settlement_respond(actor=people["member"], settlement=first,
+                               organisation=world.org_a, accepted=True)  # fmt: skip
+    svc.settlement_respond(actor=people["approver"], settlement=first, organisation=world.org_a,
+                           accepted=True)  # fmt: skip
+    first = svc.settlement_respond(actor=people["partner"], settlement=first,
+                                   organisation=world.org_b, accepted=True)  # fmt: skip
+    assert first.status == S.AGREED
+    for forbidden in (
+        lambda: svc.settlement_withdraw(actor=people["lead"], settlement=first),
+        lambda: svc.settlement_decide(actor=people["reviewer"], settlement=first, uphold=True,
+                                      reason="x"),
+    ):  # fmt: skip
+        with pytest.raises(ValidationError):
+            forbidden()
+    second = _entered(people, agreed, spend="900")
+    svc.settlement_propose(actor=people["lead"], settlement=second)
+    for person, org in ((people["approver"], world.org_a), (people["partner"], world.org_b)):
+        svc.settlement_respond(actor=person, settlement=second, organisation=org, accepted=True)
+    first.refresh_from_db()
+    assert first.status == S.SUPERSEDED
+
+
+def test_a_dispute_goes_to_the_region_which_decides_with_a_reason(world, people, agreed):
+    settlement = _entered(people, agreed)
+    svc.settlement_propose(actor=people["lead"], settlement=settlement)
+    with pytest.raises(ValidationError, match="Say why"):
+        svc.settlement_respond(actor=people["partner"], settlement=settlement,
+                               organisation=world.org_b, accepted=False)  # fmt: skip
+    svc.settlement_respond(actor=people["partner"], settlement=settlement,
+                           organisation=world.org_b, accepted=False,
+                           reason="The spend includes winter schemes outside the pool")  # fmt: skip
+    settlement.refresh_from_db()
+    assert settlement.status == S.DISPUTED
+    with pytest.raises(PermissionDenied):
+        svc.settlement_decide(actor=people["lead"], settlement=settlement, uphold=True,
+                              reason="x")  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        svc.settlement_decide(actor=people["other_reviewer"], settlement=settlement, uphold=True,
+                              reason="x")  # fmt: skip
+    with pytest.raises(ValidationError, match="reason"):
+        svc.settlement_decide(actor=people["reviewer"], settlement=settlement, uphold=True,
+                              reason=" ")  # fmt: skip
+    decided = svc.settlement_decide(actor=people["reviewer"], settlement=settlement, uphold=True,
+                                    reason="Winter schemes were in scope from the start")  # fmt: skip
+    assert decided.status == S.DECIDED
+    actions = list(AuditEvent.objects.filter(object_type="payments.settlement")
+                   .order_by("seq").values_list("action", flat=True))  # fmt: skip
+    assert actions == ["settlement.entered", "settlement.proposed", "settlement.disputed",
+                       "settlement.escalated", "settlement.decided"]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tampering_with_a_decision_event_is_caught():
+    from tests.conftest import build_world
+    from tests.plans.conftest import make_round
+
+    world = build_world()
+    plan_round = make_round()
+    from accounts.models import Membership
+
+    Membership.objects.filter(user=world.people["partner"]).update(role="org_approver")
+    people = world.people
+    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL])  # fmt: skip
+    for person, org in ((people["approver"], world.org_a), (people["partner"], world.org_b)):
+        agreement_sign(actor=person, agreement=agreement, organisation=org, version_number=1)
+    settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
+                                      measures=["1100"], outcomes_met=True)  # fmt: skip
+    svc.compute(settlement.pk)
+    svc.settlement_propose(actor=people["lead"], settlement=settlement)
+    chain = system_chain(world.s1.pk)
+    assert audit_verify_chain(chain).ok
+    event = AuditEvent.objects.get(action="settlement.proposed")
+    with connection.cursor() as cursor:
+        # Past the append-only trigger, as someone with the database's keys might.
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "UPDATE openbook_auditevent SET after = %s WHERE id = %s",
+            ['{"flows": {"ZA1": "0", "ZA2": "0"}}', event.pk],
+        )
+        cursor.execute("SET session_replication_role = origin")
+    report = audit_verify_chain(chain)
+    assert not report.ok and report.broken_event_id == event.pk
