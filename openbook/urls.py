@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from openbook.api import router
 from openbook.health import healthz
-from openbook.views import ApiDocsView
+from openbook.views import ApiDocsView, audit_export, audit_timeline
 
 admin.site.site_header = "Openbook administration"
 admin.site.site_title = "Openbook administration"
@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("plans.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("openbook.api_audit")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include(router.urls)),
@@ -22,6 +23,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("systems/<slug:code>/audit/", audit_timeline, name="audit_timeline"),
+    path("systems/<slug:code>/audit.<str:fmt>", audit_export, name="audit_export"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Payments first: its round-level pages sit beside the plans' "rounds/<slug>/<ods>/".

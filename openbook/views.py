@@ -1,6 +1,8 @@
 """Platform pages."""
 
 from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
@@ -15,3 +17,58 @@ class ApiDocsView(SpectacularRedocView):
     """The API reference, rendered by Redoc served from our own origin."""
 
     template_name = "openbook/api_docs.html"
+
+
+# --- a system's audit trail --------------------------------------------------------------------
+
+
+@login_required
+def audit_timeline(request, code):
+    from django.core.paginator import Paginator
+
+    from accounts.selectors import system_get
+    from openbook import trail
+
+    system = system_get(request.user, code)
+    events = trail.audit_events_for(request.user, system).select_related("actor", "organisation")
+    filtered = trail.TimelineFilter(request.GET or None, queryset=events, system=system)
+    rows = filtered.qs.order_by("-seq") if filtered.is_bound and filtered.is_valid() else (
+        events.order_by("-seq"))  # fmt: skip
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.url = trail.object_url(event)
+        event.kind_label = trail.KIND_LABELS.get(trail.kind_of(event.action), "")
+        event.label = trail.action_label(event.action)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "openbook/audit_timeline.html",
+        {
+            "system": system,
+            "filter": filtered,
+            "page": page,
+            "query": query.urlencode(),
+            "report": trail.verify(request.user, system),
+            "algorithm": trail.ALGORITHM,
+        },
+    )
+
+
+@login_required
+def audit_export(request, code, fmt):
+    from django.http import Http404, HttpResponse
+
+    from accounts.selectors import system_get
+    from openbook import trail
+
+    system = system_get(request.user, code)
+    events = trail.audit_events_for(request.user, system)
+    if fmt == "json":
+        response = HttpResponse(trail.export_json(system, events), content_type="application/json")
+    elif fmt == "csv":
+        response = HttpResponse(trail.export_csv(events), content_type="text/csv; charset=utf-8")
+    else:
+        raise Http404("No such format.")
+    response["Content-Disposition"] = f'attachment; filename="audit-{system.code}.{fmt}"'
+    return response

@@ -27,6 +27,11 @@ from plans import selectors as plan_selectors
 HUNDRED = Decimal(100)
 
 
+def _pct(variance: Decimal) -> str:
+    """−20% … 0% … +20%, as the what-if's rows and axis say it."""
+    return "0%" if variance == 0 else f"{variance * HUNDRED:+.0f}%".replace("-", "−")
+
+
 def _context(request, slug, code):
     return plan_selectors.round_get(request.user, slug), system_get(request.user, code)
 
@@ -207,7 +212,7 @@ def agreement_detail(request, slug, code, pk):
         and version.status == "draft" and version == versions[0]
     ]  # fmt: skip
     chart = {
-        "labels": [f"{r.variance * HUNDRED:+.0f}%" for r in rows if r.met],
+        "labels": [_pct(r.variance) for r in rows if r.met],
         "series": [
             {
                 "label": o.ods_code,
@@ -228,8 +233,12 @@ def agreement_detail(request, slug, code, pk):
             "latest": versions[0],
             "partners": [(o, signed.get(o.pk)) for o in partners],
             "mechanisms": _form_blocks(version.mechanisms, partners),
-            "met_rows": [(r, [r.flows.get(c) for c in codes]) for r in rows if r.met],
-            "missed_rows": [(r, [r.flows.get(c) for c in codes]) for r in rows if not r.met],
+            "met_rows": [
+                (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if r.met
+            ],
+            "missed_rows": [
+                (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if not r.met
+            ],
             "codes": codes,
             "chart": chart,
             "can_sign": can_sign,

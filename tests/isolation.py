@@ -816,3 +816,43 @@ ROUTES += [
           notes="the region's reviewer decides; a decision on an undisputed settlement is "
                 "refused with a message"),
 ]  # fmt: skip
+
+
+def _api_settlement(world, rest: str = "") -> str:
+    from payments.models import Settlement
+
+    s = Settlement.objects.get()
+    return _api_agr(world, f"{s.agreement_id}/settlements/{s.pk}/{rest}")
+
+
+ROUTES += [
+    Route("api_settlement_list", "GET",
+          lambda w: _api_agr(w, f"{_agreement_id()}/settlements/"), _system_api, 200, api=True,
+          setup=_with_settlement),
+    Route("api_settlement_list", "POST",
+          lambda w: _api_agr(w, f"{_agreement_id()}/settlements/"), {**_system_api, "lead": 201},
+          403, data=lambda w: {"period": "Q1", "measures": ["300"], "outcomes_met": True},
+          api=True, setup=_with_settlement),
+    Route("api_settlement_detail", "GET", lambda w: _api_settlement(w), _system_api, 200,
+          api=True, setup=_with_settlement),
+    Route("api_settlement_propose", "POST", lambda w: _api_settlement(w, "propose/"),
+          {**_system_api, "lead": 400}, 403, api=True, setup=_with_settlement,
+          notes="already proposed: the lead is told why (400); anyone else may not (403)"),
+    Route("api_settlement_respond", "POST", lambda w: _api_settlement(w, "respond/"),
+          {**_system_api, "approver": 200}, 403,
+          data=lambda w: {"organisation": "ZA1", "accepted": True}, api=True,
+          setup=_with_settlement),
+    Route("api_settlement_decide", "POST", lambda w: _api_settlement(w, "decide/"),
+          {**_system_api, "reviewer": 400}, 403, data=lambda w: {"uphold": True, "reason": "x"},
+          api=True, setup=_with_settlement, notes="not disputed: the reviewer is told why"),
+    Route("audit_timeline", "GET", lambda w: "/systems/s1/audit/", _s1_object_page, 200,
+          setup=_with_settlement),
+    Route("audit_export", "GET", lambda w: "/systems/s1/audit.json", _s1_object_page, 200,
+          setup=_with_settlement),
+    Route("audit_export", "GET", lambda w: "/systems/s1/audit.csv", _s1_object_page, 200,
+          setup=_with_settlement),
+    Route("api_audit_events", "GET", lambda w: "/api/v1/systems/s1/audit/", _s1_object_api, 200,
+          api=True, setup=_with_settlement),
+    Route("api_audit_verify", "GET", lambda w: "/api/v1/systems/s1/audit/verify/",
+          _s1_object_api, 200, api=True, setup=_with_settlement),
+]  # fmt: skip

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from accounts.selectors import system_get
-from payments import agreements, recalc, selectors
+from payments import agreements, recalc, selectors, settlements
 from payments.calculations.mechanisms import KINDS
 from plans import selectors as plan_selectors
 
@@ -219,3 +219,119 @@ class AgreementSign(_AgreementView):
             version_number=incoming.validated_data["version"],
         )  # fmt: skip
         return Response(AgreementSerializer(_agreement_data(agreement)).data, status=201)
+
+
+# --- settlements and decisions ---------------------------------------------------------------
+
+
+class SettlementInputSerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=["Q1", "Q2", "Q3", "Q4", "year"])
+    measures = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=40),
+        max_length=12,
+        help_text="Actual activity or spend for each mechanism, in order (blank for "
+        "mechanisms that follow outcomes only).",
+    )
+    outcomes_met = serializers.BooleanField()
+
+
+class SettlementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.CharField()
+    version = serializers.IntegerField(source="version.number")
+    status = serializers.CharField()
+    measures = serializers.ListField(child=serializers.CharField(allow_null=True))
+    outcomes_met = serializers.BooleanField()
+    flows = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    workings = serializers.ListField(child=serializers.DictField(), allow_null=True)
+    computed_at = serializers.DateTimeField(allow_null=True)
+    decision_reason = serializers.CharField(allow_blank=True)
+
+
+class RespondSerializer(serializers.Serializer):
+    organisation = serializers.CharField()
+    accepted = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class DecideSerializer(serializers.Serializer):
+    uphold = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class _SettlementView(_AgreementView):
+    def settlement(self, request, slug, code, pk, sid):
+        return selectors.settlement_get(request.user, self.agreement(request, slug, code, pk), sid)
+
+
+class SettlementList(_SettlementView):
+    """An agreement's settlements; the system lead enters one with POST (the worker then works
+    it out: poll until computed_at is set)."""
+
+    @extend_schema(responses=SettlementSerializer(many=True))
+    def get(self, request, slug, code, pk):
+        agreement = self.agreement(request, slug, code, pk)
+        rows = agreement.settlements.select_related("version").order_by("-created_at")
+        return Response(SettlementSerializer(rows, many=True).data)
+
+    @extend_schema(request=SettlementInputSerializer, responses={201: SettlementSerializer})
+    def post(self, request, slug, code, pk):
+        agreement = self.agreement(request, slug, code, pk)
+        incoming = SettlementInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        settlement = settlements.settlement_enter(
+            actor=request.user, agreement=agreement, **incoming.validated_data
+        )
+        return Response(SettlementSerializer(settlement).data, status=201)
+
+
+class SettlementDetail(_SettlementView):
+    @extend_schema(responses=SettlementSerializer)
+    def get(self, request, slug, code, pk, sid):
+        return Response(SettlementSerializer(self.settlement(request, slug, code, pk, sid)).data)
+
+
+class SettlementPropose(_SettlementView):
+    """The system lead proposes the worked-out settlement to the partners."""
+
+    @extend_schema(request=None, responses=SettlementSerializer)
+    def post(self, request, slug, code, pk, sid):
+        settlement = settlements.settlement_propose(
+            actor=request.user, settlement=self.settlement(request, slug, code, pk, sid)
+        )
+        return Response(SettlementSerializer(settlement).data)
+
+
+class SettlementRespond(_SettlementView):
+    """A partner's approver accepts, or disputes with a reason (which escalates it)."""
+
+    @extend_schema(request=RespondSerializer, responses=SettlementSerializer)
+    def post(self, request, slug, code, pk, sid):
+        settlement = self.settlement(request, slug, code, pk, sid)
+        incoming = RespondSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        organisation = Organisation.objects.filter(
+            system=settlement.agreement.system, ods_code=incoming.validated_data["organisation"]
+        ).first()
+        if organisation is None:
+            raise Http404("No such partner.")
+        settlement = settlements.settlement_respond(
+            actor=request.user, settlement=settlement, organisation=organisation,
+            accepted=incoming.validated_data["accepted"],
+            reason=incoming.validated_data["reason"],
+        )  # fmt: skip
+        return Response(SettlementSerializer(settlement).data)
+
+
+class SettlementDecide(_SettlementView):
+    """The region's reviewer decides a disputed settlement, with a reason."""
+
+    @extend_schema(request=DecideSerializer, responses=SettlementSerializer)
+    def post(self, request, slug, code, pk, sid):
+        incoming = DecideSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        settlement = settlements.settlement_decide(
+            actor=request.user, settlement=self.settlement(request, slug, code, pk, sid),
+            **incoming.validated_data,
+        )  # fmt: skip
+        return Response(SettlementSerializer(settlement).data)
