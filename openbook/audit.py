@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from openbook.models import PLATFORM_CHAIN, AuditEvent, system_chain
+from openbook.models import PLATFORM_CHAIN, AuditEvent, organisation_chain, system_chain
 from openbook.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -99,11 +99,17 @@ def audit_record(
     after: Any = None,
     payload: Any = None,
     reason: str = "",
+    private: bool = False,
 ) -> AuditEvent:
-    """Append one event to the chain of its system (or the platform chain) and return it."""
+    """Append one event to the chain of its system (or the platform chain) and return it.
+    A private event (one carrying an organisation's draft figures) goes to the organisation's
+    own chain instead, which its partners do not read."""
     if system is None and organisation is not None:
         system = organisation.system
     chain = chain_for(system=system, organisation=organisation)
+    if private:
+        assert organisation is not None, "a private event belongs to an organisation"
+        chain = organisation_chain(organisation.pk)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower  # type: ignore[attr-defined]
         object_id = object_id or obj.pk  # type: ignore[attr-defined]

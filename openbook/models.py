@@ -16,6 +16,12 @@ def system_chain(system_id: int) -> str:
     return f"system:{system_id}"
 
 
+def organisation_chain(organisation_id: int) -> str:
+    """An organisation's private chain: events carrying draft figures, which its partners
+    (who read the system's chain) must not see."""
+    return f"organisation:{organisation_id}"
+
+
 class AuditEvent(models.Model):
     """One audited action, linked by hash to the event before it in the same chain."""
 

@@ -159,9 +159,7 @@ def agreement_form(request, slug, code, pk=None):
                     mechanisms=mechanisms, expected_version=expected,
                 )  # fmt: skip
                 messages.success(
-                    request,
-                    f"Saved as version {version.number}"
-                    + (": every partner signs again." if version != latest else "."),
+                    request, f"Saved as version {version.number}: every partner signs it."
                 )
             return redirect(_detail_url(agreement))
         except ProblemList as exc:
@@ -205,7 +203,10 @@ def agreement_detail(request, slug, code, pk):
         rows = []  # terms saved before a rule tightened; the edit form lists the problems
     codes = [o.ods_code for o in partners]
     agreed = services.in_force(agreement)
-    agreed_mechanisms = services.built_mechanisms(agreed) if agreed else []
+    try:
+        agreed_mechanisms = services.built_mechanisms(agreed) if agreed else []
+    except ParameterProblems:
+        agreed_mechanisms = []
     can_sign = [
         o for o in partners
         if o.pk not in signed and policy.can_approve(request.user, o)
@@ -264,9 +265,13 @@ def agreement_sign(request, slug, code, pk):
     if organisation is None:
         raise Http404("No such partner.")
     try:
+        number = int(request.POST.get("version", "0") or 0)
+    except ValueError:
+        number = 0  # refused below as a different version
+    try:
         version = services.agreement_sign(
             actor=request.user, agreement=agreement, organisation=organisation,
-            version_number=int(request.POST.get("version", "0") or 0),
+            version_number=number,
         )  # fmt: skip
     except (Conflict, ValidationError) as exc:
         messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
@@ -391,8 +396,10 @@ def settlement_respond(request, slug, code, pk, sid):
     from payments import settlements
 
     accepted = request.POST.get("answer") == "accept"
-    organisation = Organisation.objects.filter(ods_code=request.POST.get("organisation", ""))
-    organisation = organisation.first()
+    _, system = _context(request, slug, code)
+    organisation = Organisation.objects.filter(
+        system=system, ods_code=request.POST.get("organisation", "").strip().upper()
+    ).first()
     if organisation is None:
         raise Http404("No such partner.")
     return _settlement_action(

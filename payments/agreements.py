@@ -141,8 +141,8 @@ def agreement_edit(
     mechanisms: Sequence[dict],
     expected_version: int,
 ) -> AgreementVersion:
-    """Change the terms. A draft nobody has signed changes in place; otherwise the change is a
-    new version that every partner signs again (an agreed version stays in force until then)."""
+    """Change the terms: a new version that every partner signs (an agreed version stays in
+    force until the new one is agreed)."""
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if not policy.can_draft_agreement(actor, agreement.system):
         raise PermissionDenied("Only the system lead changes risk-share agreements.")
@@ -154,21 +154,17 @@ def agreement_edit(
         )
     terms = check_terms(agreement.system, name, partners, mechanisms)
     before = _terms_json(latest)
-    signed = latest.signatures.exists()
-    if latest.status == AgreementVersion.Status.DRAFT and not signed:
-        version = latest
-        version.mechanisms = terms.mechanisms
-        version.save(update_fields=["mechanisms"])
-    else:
-        if latest.status == AgreementVersion.Status.DRAFT:
-            latest.status = AgreementVersion.Status.SUPERSEDED
-            latest.save(update_fields=["status"])
-        version = AgreementVersion.objects.create(
-            agreement=agreement,
-            number=latest.number + 1,
-            mechanisms=terms.mechanisms,
-            created_by=actor,
-        )
+    # Every change is a new version, so "version N" always names the terms someone read and
+    # signed; a draft it replaces is superseded, an agreed one stays in force until then.
+    if latest.status == AgreementVersion.Status.DRAFT:
+        latest.status = AgreementVersion.Status.SUPERSEDED
+        latest.save(update_fields=["status"])
+    version = AgreementVersion.objects.create(
+        agreement=agreement,
+        number=latest.number + 1,
+        mechanisms=terms.mechanisms,
+        created_by=actor,
+    )
     version.partners.set(terms.partners)
     agreement.name = terms.name
     agreement.save(update_fields=["name"])
@@ -179,7 +175,7 @@ def agreement_edit(
         obj=agreement,
         before=before,
         after=_terms_json(version) | {"version": version.number},
-        reason="new version: signatures needed again" if version != latest else "",
+        reason="a new version: every partner signs again",
     )
     return version
 

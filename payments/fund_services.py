@@ -31,15 +31,23 @@ if TYPE_CHECKING:
     from plans.models import PlanningRound
 
 ONE = Decimal(1)
+SHARE_PLACES = Decimal("0.0001")
 
 
 def _recalculate_round(plan_round: PlanningRound, trigger: str) -> None:
-    """Every system with a control total in the round."""
-    for system_id in (
-        ControlTotal.objects.filter(round=plan_round)
-        .values_list("organisation__system_id", flat=True)
-        .distinct()
-    ):
+    """Every system with a control total or an allocation in the round."""
+    from payments.models import FundAllocation
+
+    ids = set(
+        ControlTotal.objects.filter(round=plan_round).values_list(
+            "organisation__system_id", flat=True
+        )
+    ) | set(
+        FundAllocation.objects.filter(fund__round=plan_round).values_list(
+            "organisation__system_id", flat=True
+        )
+    )
+    for system_id in sorted(ids):
         request_recalculation(round_id=plan_round.pk, system_id=system_id, trigger=trigger)
 
 
@@ -48,7 +56,8 @@ def rules_for(fund: Fund, system: System | None = None) -> FundRules:
     share = fund.system_share
     if system is not None:
         chosen = fund.system_shares.filter(system=system).values_list("system_share", flat=True)
-        share = next(iter(chosen), share)
+        # A system may tie more than the fund's share, never less (even if the fund's rises).
+        share = max(next(iter(chosen), share), share)
     return FundRules(
         system_share=share,
         phasing=fund.phasing,
@@ -74,7 +83,13 @@ def fund_save(
     name = name.strip()
     if not name:
         raise ValidationError("Give the fund a name.")
+    # Shares are stored to four places (a percentage to two): check what will be stored.
+    for share in (system_share, *phasing):
+        if share.quantize(SHARE_PLACES) != share:
+            raise ValidationError("Give percentages to at most two decimal places.")
     zero_at = taper_zero_at if taper == "linear" else None
+    if zero_at is not None and abs(zero_at) >= MAX_CONTROL_TOTAL:
+        raise ValidationError("The shortfall for the taper must be under £100bn (in £000).")
     rules = FundRules(system_share, tuple(phasing), taper, zero_at)
     try:
         rules.check()
@@ -111,6 +126,8 @@ def system_share_choose(*, actor: User, fund: Fund, system: System, share: Decim
     """The system ties more (never less) of its partners' fund to the system's performance."""
     if not policy.can_choose_system_share(actor, system):
         raise PermissionDenied("Only the system lead can choose the system's share.")
+    if share.quantize(SHARE_PLACES) != share:
+        raise ValidationError("Give the percentage to at most two decimal places.")
     if not fund.system_share <= share <= ONE:
         raise ValidationError(
             f"The system's share must be between the fund's {fund.system_share:.0%} and 100%."
@@ -243,10 +260,10 @@ def release_withdraw(*, actor: User, release: DiscretionaryRelease) -> Discretio
     system = release.organisation.system
     if not policy.can_propose_release(actor, system):
         raise PermissionDenied("Only the system lead can withdraw a release.")
-    if release.status not in (DiscretionaryRelease.Status.PROPOSED,
-                              DiscretionaryRelease.Status.AGREED):  # fmt: skip
+    # Once the region has agreed, the release stands: the lead alone cannot undo it.
+    if release.status != DiscretionaryRelease.Status.PROPOSED:
         raise ValidationError(f"This release is already {release.get_status_display().lower()}.")
-    was_agreed = release.status == DiscretionaryRelease.Status.AGREED
+    was_agreed = False
     release.status = DiscretionaryRelease.Status.WITHDRAWN
     release.save(update_fields=["status"])
     audit_record(action="fund.release_withdrawn", actor=actor, organisation=release.organisation,

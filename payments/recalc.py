@@ -200,7 +200,8 @@ def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, d
             member_set = set(members)
             inputs["fund"] = {
                 "name": fund.name,
-                "system_share": shares.get(system_id, fund.system_share),
+                # A system ties more than the fund's share if it chose to, never less.
+                "system_share": max(shares.get(system_id, fund.system_share), fund.system_share),
                 "phasing": list(fund.phasing),
                 "taper": fund.taper,
                 "taper_zero_at": fund.taper_zero_at,

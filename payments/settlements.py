@@ -20,7 +20,7 @@ from accounts import policy
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.agreements import built_mechanisms, in_force
-from payments.calculations.mechanisms import PERIOD_FRACTIONS, settle_all
+from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
 from payments.models import Agreement, Settlement, SettlementResponse
 
 if TYPE_CHECKING:
@@ -83,8 +83,9 @@ def settlement_enter(
             value = Decimal(text)
         except InvalidOperation:
             value = None
-        if value is None or not value.is_finite() or value < 0:
-            why = "a number" if value is None else "zero or more"
+        if value is None or not value.is_finite() or value < 0 or value >= LIMIT:
+            why = "a number" if value is None or not value.is_finite() else (
+                "zero or more" if value < 0 else "under 100,000,000,000")  # fmt: skip
             problems.append(
                 {"cell": where, "value": raw or "",
                  "problem": f"the actual {mechanism.follows} must be {why}"}

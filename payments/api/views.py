@@ -328,10 +328,10 @@ class SettlementDecide(_SettlementView):
 
     @extend_schema(request=DecideSerializer, responses=SettlementSerializer)
     def post(self, request, slug, code, pk, sid):
+        settlement = self.settlement(request, slug, code, pk, sid)  # 404 before a 400
         incoming = DecideSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         settlement = settlements.settlement_decide(
-            actor=request.user, settlement=self.settlement(request, slug, code, pk, sid),
-            **incoming.validated_data,
-        )  # fmt: skip
+            actor=request.user, settlement=settlement, **incoming.validated_data
+        )
         return Response(SettlementSerializer(settlement).data)

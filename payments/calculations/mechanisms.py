@@ -22,6 +22,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 PENCE = Decimal("0.00001")  # a penny, in £000
+LIMIT = Decimal("1e11")  # any figure must be under this (£100bn in £000, or units)
 
 
 class ParameterProblems(ValueError):
@@ -62,23 +63,53 @@ class _Reader:
         self.params = params
         self.problems: list[str] = []
 
+    def _decimal(self, raw: object, label: str) -> Decimal | None:
+        """A figure as typed, or None (with the problem noted) if it is not a usable number."""
+        try:
+            value = Decimal(str(raw).strip().replace(",", ""))
+        except InvalidOperation:
+            self.problems.append(f"{label} must be a number (found “{raw}”).")
+            return None
+        if not value.is_finite():
+            self.problems.append(f"{label} must be a number (found “{raw}”).")
+            return None
+        if abs(value) >= LIMIT:
+            self.problems.append(f"{label} must be under 100,000,000,000.")
+            return None
+        return value
+
     def number(self, key: str, label: str, *, minimum: Decimal | None = None,
                positive: bool = False) -> Decimal:  # fmt: skip
         raw = self.params.get(key)
-        try:
-            value = Decimal(str(raw).strip().replace(",", "")) if raw not in (None, "") else None
-        except InvalidOperation:
-            value = None
-            self.problems.append(f"{label} must be a number (found “{raw}”).")
-            return ZERO
-        if value is None or not value.is_finite():
+        if raw in (None, ""):
             self.problems.append(f"{label} is needed.")
+            return ZERO
+        value = self._decimal(raw, label)
+        if value is None:
             return ZERO
         if positive and value <= 0:
             self.problems.append(f"{label} must be more than zero.")
         elif minimum is not None and value < minimum:
             self.problems.append(f"{label} must be at least {minimum}.")
         return value
+
+    def per_partner(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
+        """Partner → a figure, for the partners given; problems noted for the rest."""
+        raw = self.params.get(key) or {}
+        if not isinstance(raw, Mapping):
+            self.problems.append(f"{label}: give a figure for each partner, by ODS code.")
+            return {}
+        out: dict[str, Decimal] = {}
+        for ods, value in raw.items():
+            if ods not in partners:
+                self.problems.append(f"{label}: {ods} is not a partner in this agreement.")
+                continue
+            if value in (None, ""):
+                continue
+            number = self._decimal(value, f"{label}: {ods}'s")
+            if number is not None:
+                out[str(ods)] = number
+        return out
 
     def percent(self, key: str, label: str) -> Decimal:
         """A rate typed as a percentage (30 for 30%), returned as a fraction."""
@@ -97,18 +128,11 @@ class _Reader:
 
     def shares(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
         """Partner → percentage, which must add up to exactly 100%."""
-        raw = self.params.get(key) or {}
-        out: dict[str, Decimal] = {}
-        for ods, value in dict(raw).items():
-            if ods not in partners:
-                self.problems.append(f"{label}: {ods} is not a partner in this agreement.")
-                continue
-            try:
-                out[ods] = Decimal(str(value).strip()) / HUNDRED
-            except InvalidOperation:
-                self.problems.append(f"{label}: {ods}'s share must be a number.")
-                continue
-            if out[ods] < 0:
+        out = {
+            ods: value / HUNDRED for ods, value in self.per_partner(key, label, partners).items()
+        }
+        for ods, value in out.items():
+            if value < 0:
                 self.problems.append(f"{label}: {ods}'s share cannot be negative.")
         if out and sum(out.values(), ZERO) != ONE:
             total = sum(out.values(), ZERO) * HUNDRED
@@ -119,24 +143,24 @@ class _Reader:
             self.problems.append(f"{label}: give each partner's share.")
         return out
 
-    def amounts(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
+    def amounts(
+        self, key: str, label: str, partners: set[str], *, required: bool = True
+    ) -> dict[str, Decimal]:
         """Partner → a positive amount (£000)."""
-        raw = self.params.get(key) or {}
-        out: dict[str, Decimal] = {}
-        for ods, value in dict(raw).items():
-            if ods not in partners:
-                self.problems.append(f"{label}: {ods} is not a partner in this agreement.")
-                continue
-            try:
-                out[ods] = Decimal(str(value).strip().replace(",", ""))
-            except InvalidOperation:
-                self.problems.append(f"{label}: {ods}'s must be a number.")
-                continue
-            if out[ods] <= 0:
+        out = self.per_partner(key, label, partners)
+        for ods, value in out.items():
+            if value <= 0:
                 self.problems.append(f"{label}: {ods}'s must be more than zero.")
-        if not out:
+        if required and not out:
             self.problems.append(f"{label}: give at least one partner's.")
         return out
+
+    def two_parties(self, partners: set[str]) -> tuple[str, str]:
+        provider = self.partner("provider", "Provider", partners)
+        commissioner = self.partner("commissioner", "Commissioner", partners)
+        if provider and provider == commissioner:
+            self.problems.append("The provider and the commissioner must be different partners.")
+        return provider, commissioner
 
     def done(self) -> None:
         if self.problems:
@@ -479,9 +503,10 @@ class PooledBudget(Mechanism):
 
 
 def _marginal(r: _Reader, partners: set[str]) -> MarginalRate:
+    provider, commissioner = r.two_parties(partners)
     return MarginalRate(
-        provider=r.partner("provider", "Provider", partners),
-        commissioner=r.partner("commissioner", "Commissioner", partners),
+        provider=provider,
+        commissioner=commissioner,
         baseline=r.number("baseline", "The baseline activity", minimum=ZERO),
         price=r.number("price", "The price a unit", positive=True),
         rate=r.percent("rate", "The marginal rate"),
@@ -489,9 +514,10 @@ def _marginal(r: _Reader, partners: set[str]) -> MarginalRate:
 
 
 def _blended(r: _Reader, partners: set[str]) -> BlendedPayment:
+    provider, commissioner = r.two_parties(partners)
     return BlendedPayment(
-        provider=r.partner("provider", "Provider", partners),
-        commissioner=r.partner("commissioner", "Commissioner", partners),
+        provider=provider,
+        commissioner=commissioner,
         fixed=r.number("fixed", "The fixed payment", minimum=ZERO),
         plan=r.number("plan", "The planned activity", minimum=ZERO),
         price=r.number("price", "The price a unit", positive=True),
@@ -503,9 +529,10 @@ def _blended(r: _Reader, partners: set[str]) -> BlendedPayment:
 
 
 def _cap_and_collar(r: _Reader, partners: set[str]) -> CapAndCollar:
+    provider, commissioner = r.two_parties(partners)
     mechanism = CapAndCollar(
-        provider=r.partner("provider", "Provider", partners),
-        commissioner=r.partner("commissioner", "Commissioner", partners),
+        provider=provider,
+        commissioner=commissioner,
         core=r.number("core", "The core payment", minimum=ZERO),
         plan=r.number("plan", "The planned activity", minimum=ZERO),
         collar=r.number("collar", "The collar", minimum=ZERO),
@@ -522,18 +549,8 @@ def _cap_and_collar(r: _Reader, partners: set[str]) -> CapAndCollar:
 
 def _pool(r: _Reader, partners: set[str]) -> RiskPool:
     shares = r.shares("shares", "The partners' shares", partners)
-    caps: dict[str, Decimal] = {}
-    for ods, raw in dict(r.params.get("caps") or {}).items():
-        if raw in (None, ""):
-            continue
-        try:
-            caps[ods] = Decimal(str(raw))
-        except InvalidOperation:
-            r.problems.append(f"{ods}'s cap must be a number.")
-            caps.pop(ods)
-            continue
-        if caps[ods] <= 0:
-            r.problems.append(f"{ods}'s cap must be more than zero.")
+    caps = r.amounts("caps", "Caps", partners, required=False)
+    for ods in caps:
         if ods not in shares:
             r.problems.append(f"{ods} has a cap but no share.")
     return RiskPool(budget=r.number("budget", "The pool budget", positive=True), shares=shares,
@@ -548,9 +565,10 @@ def _all_or_nothing(r: _Reader, partners: set[str]) -> AllOrNothing:
 
 
 def _gain_share(r: _Reader, partners: set[str]) -> GainShare:
+    provider, commissioner = r.two_parties(partners)
     return GainShare(
-        provider=r.partner("provider", "Provider", partners),
-        commissioner=r.partner("commissioner", "Commissioner", partners),
+        provider=provider,
+        commissioner=commissioner,
         baseline=r.number("baseline", "The baseline spend", positive=True),
         planned_spend=r.number("planned_spend", "The planned spend", minimum=ZERO),
         provider_share=r.percent("provider_share", "The provider's share of savings"),
@@ -563,9 +581,10 @@ def _capitation(r: _Reader, partners: set[str]) -> Capitation:
         for key, label in (("planned_spend", "The planned spend"), ("target", "The target"))
         if r.params.get(key) not in (None, "")
     }
+    provider, commissioner = r.two_parties(partners)
     return Capitation(
-        provider=r.partner("provider", "Provider", partners),
-        commissioner=r.partner("commissioner", "Commissioner", partners),
+        provider=provider,
+        commissioner=commissioner,
         baseline=r.number("baseline", "The baseline in-scope spend", positive=True),
         inflation=r.percent("inflation", "Inflation"),
         growth=r.percent("growth", "Growth"),

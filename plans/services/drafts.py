@@ -298,6 +298,7 @@ def draft_save(
             # The cells themselves for an edit; a whole upload is summarised by its count.
             "changes": before_after if len(before_after) <= 50 else None,
         },
+        private=True,  # draft figures: the organisation's own chain, not its partners'
     )
     return SaveResult(changed=len(changes), revision=draft.revision, cells=changes)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from accounts import policy
@@ -125,9 +125,13 @@ def return_start(
         return existing
     lines = return_lines(plan_round, organisation.kind)
     cells, source = _prefill(plan_round, organisation, month, lines)
-    monthly_return = MonthlyReturn.objects.create(
-        round=plan_round, organisation=organisation, month=month
-    )
+    try:
+        with transaction.atomic():
+            monthly_return = MonthlyReturn.objects.create(
+                round=plan_round, organisation=organisation, month=month
+            )
+    except IntegrityError:  # started a moment ago by someone else (or a double click)
+        return MonthlyReturn.objects.get(round=plan_round, organisation=organisation, month=month)
     draft = ReturnVersion.objects.create(monthly_return=monthly_return, number=0, created_by=actor)
     _write(draft, cells, lines)
     audit_record(

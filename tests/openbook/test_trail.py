@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -98,3 +99,21 @@ def test_the_api_lists_events_with_filters(world, events, client_for):
     assert [e["action"] for e in body["results"]] == ["agreement.drafted"]
     _recompute(client_for(world.people["reviewer"]).get("/api/v1/systems/s1/audit/")
                .json()["results"])  # fmt: skip
+
+
+def test_draft_figures_stay_in_the_organisations_own_chain(world, client_for):
+    from openbook.audit import audit_verify_chain
+    from openbook.models import organisation_chain
+    from plans.services import CellInput, draft_save, submission_start
+    from tests.plans.conftest import make_round
+
+    plan_round = make_round()
+    submission = submission_start(actor=world.people["member"], plan_round=plan_round,
+                                  organisation=world.org_a)  # fmt: skip
+    draft_save(actor=world.people["member"], submission=submission,
+               cells=[CellInput(line="F110", month=1, value=Decimal("4242.5"))])  # fmt: skip
+    export = client_for(world.people["partner"]).get("/systems/s1/audit.json").content.decode()
+    assert "draft.saved" not in export and "4242.5" not in export
+    private = AuditEvent.objects.get(action="draft.saved")
+    assert private.chain == organisation_chain(world.org_a.pk)
+    assert audit_verify_chain(private.chain).ok

@@ -48,10 +48,6 @@ def test_the_terms_are_checked_whole(world, plan_round):
 def test_signatures_make_it_agreed_and_changes_need_them_again(world, agreement, approver_b):
     lead = world.people["lead"]
     v1 = agreement.versions.get()
-    # Unsigned: a change stays version 1.
-    assert agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
-                          partners=["ZA1", "ZA2"], mechanisms=[POOL],
-                          expected_version=1).number == 1  # fmt: skip
     with pytest.raises(PermissionDenied):
         agreement_sign(actor=world.people["member"], agreement=agreement,
                        organisation=world.org_a, version_number=1)  # fmt: skip
@@ -111,3 +107,12 @@ def test_the_form_adds_mechanisms_and_keeps_what_was_typed(world, plan_round, cl
     )
     form["m1-percent"] = "1.8"
     assert client.post(url, form).status_code == 302
+
+
+def test_every_change_is_a_new_version_so_a_signature_names_what_was_read(world, agreement):
+    v2 = agreement_edit(actor=world.people["lead"], agreement=agreement, name="Urgent care pool",
+                        partners=["ZA1", "ZA2"], mechanisms=[POOL], expected_version=1)  # fmt: skip
+    assert v2.number == 2
+    with pytest.raises(Conflict):  # read version 1, which changed before they signed
+        agreement_sign(actor=world.people["approver"], agreement=agreement,
+                       organisation=world.org_a, version_number=1)  # fmt: skip

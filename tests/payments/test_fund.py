@@ -146,3 +146,30 @@ def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, 
     assert "Financial recovery fund" in body
     assert "Year-to-date control total: -10000.000 × 3/12 = -2500.000" in body
     assert 'id="fund-ZA2"' in body
+
+
+def test_shares_are_checked_as_they_will_be_stored(world, plan_round, fund):
+    with pytest.raises(ValidationError, match="two decimal places"):
+        fund_services.fund_save(actor=world.people["admin"], plan_round=plan_round, name="F",
+                                system_share=D("0.5"),
+                                phasing=[D("0.33333"), D("0.33333"), D("0.33334"), D(0)],
+                                taper="none", taper_zero_at=None)  # fmt: skip
+
+
+def test_a_system_never_ties_less_than_the_fund_even_when_the_fund_rises(world, plan_round,
+                                                                         fund):  # fmt: skip
+    fund_services.system_share_choose(actor=world.people["lead"], fund=fund, system=world.s1,
+                                      share=D("0.6"))  # fmt: skip
+    fund_services.fund_save(actor=world.people["admin"], plan_round=plan_round, name=fund.name,
+                            system_share=D("0.75"), phasing=[D("0.25")] * 4, taper="none",
+                            taper_zero_at=None)  # fmt: skip
+    fund.refresh_from_db()
+    assert fund_services.rules_for(fund, world.s1).system_share == D("0.75")
+
+
+def test_an_agreed_release_stands(world, plan_round, fund):
+    release = fund_services.release_propose(actor=world.people["lead"], fund=fund,
+                                            organisation=world.org_b, quarter=2, reason="Flu")  # fmt: skip
+    fund_services.release_decide(actor=world.people["reviewer"], release=release, agreed=True)
+    with pytest.raises(ValidationError):
+        fund_services.release_withdraw(actor=world.people["lead"], release=release)

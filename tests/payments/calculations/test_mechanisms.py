@@ -153,3 +153,22 @@ def test_what_if_at_zero_variance_is_the_plan_position(chosen):
     at_plan = next(r for r in rows if r.variance == 0 and r.met)
     assert all(v == 0 for v in at_plan.flows.values())
     assert len(rows) == 18  # −20% … +20% in fives, met and not
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "problem"),
+    [
+        ("risk_pool", {"budget": "NaN", "shares": {"P1": "100"}}, "The pool budget must be a number"),
+        ("risk_pool", {"budget": "10", "shares": {"P1": "NaN"}}, "P1's must be a number"),
+        ("risk_pool", {"budget": "10", "shares": "P1=100"}, "give a figure for each partner"),
+        ("risk_pool", {"budget": "10", "shares": {"P1": "100"}, "caps": {"P1": "abc"}},
+         "Caps: P1's must be a number"),
+        ("risk_pool", {"budget": "1e25", "shares": {"P1": "100"}}, "must be under 100,000,000,000"),
+        ("marginal_rate", {"provider": "P1", "commissioner": "P1", "baseline": "1", "price": "1",
+                           "rate": "30"}, "must be different partners"),
+    ],
+)  # fmt: skip
+def test_bad_parameters_are_problems_not_crashes(kind, params, problem):
+    with pytest.raises(ParameterProblems) as exc:
+        build(kind, params, PARTNERS)
+    assert any(problem in p for p in exc.value.problems), exc.value.problems
