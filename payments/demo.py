@@ -160,4 +160,24 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
     if icb_approver:
         agreement_sign(actor=icb_approver.user, agreement=agreement, organisation=icb,
                        version_number=1)  # fmt: skip
-    return {"agreements": 1}
+    # A gain share Borchester and the ICB have both signed, with the first quarter's
+    # settlement worked out and proposed: their approvers can accept or dispute it.
+    from payments import settlements
+    from plans.synthetic import board_approver
+
+    gain = agreement_create(
+        actor=lead, plan_round=plan_round, system=system,
+        name="Biosimilar switching gain share", partners=["ZB1", "ZB6"],
+        mechanisms=[{"kind": "gain_share", "params": {
+            "provider": "ZB1", "commissioner": "ZB6", "baseline": "6400",
+            "planned_spend": "5800", "provider_share": "50"}}],
+    )  # fmt: skip
+    for ods in ("ZB1", "ZB6"):
+        partner = Organisation.objects.get(ods_code=ods)
+        agreement_sign(actor=board_approver(partner), agreement=gain, organisation=partner,
+                       version_number=1)  # fmt: skip
+    settlement = settlements.settlement_enter(actor=lead, agreement=gain, period="Q1",
+                                              measures=["1390"], outcomes_met=True)  # fmt: skip
+    settlements.compute(settlement.pk)
+    settlements.settlement_propose(actor=lead, settlement=settlement)
+    return {"agreements": 2}
