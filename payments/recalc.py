@@ -399,7 +399,7 @@ def recalculate_many(
                 )
             }
             now = timezone.now()
-            created, updated = [], []
+            changed = []
             for system in systems:
                 run = by_system[system.pk]
                 run.inputs_hash = inputs_hash(inputs[system.pk])
@@ -407,24 +407,28 @@ def recalculate_many(
                 if current is not None and current.inputs_hash == run.inputs_hash:
                     run.status = RecalculationRun.Status.UNCHANGED
                     continue
-                data = compute(inputs[system.pk])
-                if current is None:
-                    created.append(SystemResult(round=plan_round, system=system,
-                                                inputs_hash=run.inputs_hash, computed_at=now,
-                                                data=data))  # fmt: skip
-                else:
-                    updated.append((current.pk, run.inputs_hash, json.dumps(data)))
+                changed.append(
+                    {
+                        "system_id": system.pk,
+                        "digest": run.inputs_hash,
+                        "data": compute(inputs[system.pk]),
+                    }  # fmt: skip
+                )
                 run.status = RecalculationRun.Status.CHANGED
-            SystemResult.objects.bulk_create(created)
-            if updated:
+            if changed:
                 with connection.cursor() as cursor:
-                    # One statement for every changed system (a national run changes many).
+                    # Every changed system in one statement, its rows passed as one JSON
+                    # document (one parameter: no per-row quoting on the way).
                     cursor.execute(
-                        """UPDATE payments_systemresult r
-                           SET inputs_hash = u.digest, data = u.data::jsonb, computed_at = %s
-                           FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(id, digest, data)
-                           WHERE r.id = u.id""",
-                        [now, *map(list, zip(*updated, strict=True))],
+                        """INSERT INTO payments_systemresult
+                               (round_id, system_id, inputs_hash, computed_at, data)
+                           SELECT %s, u.system_id, u.digest, %s, u.data
+                           FROM jsonb_to_recordset(%s::jsonb)
+                                AS u(system_id bigint, digest text, data jsonb)
+                           ON CONFLICT (round_id, system_id) DO UPDATE
+                           SET inputs_hash = EXCLUDED.inputs_hash,
+                               computed_at = EXCLUDED.computed_at, data = EXCLUDED.data""",
+                        [plan_round.pk, now, json.dumps(changed)],
                     )
     except Exception as exc:
         for run in runs:
@@ -438,15 +442,22 @@ def recalculate_many(
                 """UPDATE payments_recalculationrun r
                    SET status = u.status, inputs_hash = u.digest, error = u.error,
                        duration_ms = %s
-                   FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
-                        AS u(id, status, digest, error)
+                   FROM jsonb_to_recordset(%s::jsonb)
+                        AS u(id bigint, status text, digest text, error text)
                    WHERE r.id = u.id""",
                 [
                     duration,
-                    [r.pk for r in runs],
-                    [r.status for r in runs],
-                    [r.inputs_hash for r in runs],
-                    [r.error for r in runs],
+                    json.dumps(
+                        [
+                            {
+                                "id": r.pk,
+                                "status": r.status,
+                                "digest": r.inputs_hash,
+                                "error": r.error,
+                            }
+                            for r in runs
+                        ]  # fmt: skip
+                    ),
                 ],
             )
         for run in runs:
