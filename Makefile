@@ -35,13 +35,15 @@ $(NPM_STAMP): package.json package-lock.json
 	@touch $@
 
 # Front-end build: NHS.UK frontend compiled with our own settings, its script and images.
-$(STATIC_OUT)/.built: $(NPM_STAMP) $(wildcard openbook/static_src/*)
+$(STATIC_OUT)/.built: $(NPM_STAMP) $(wildcard openbook/static_src/*) Makefile
 	mkdir -p $(STATIC_OUT)/assets
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
 		--load-path=node_modules openbook/static_src/openbook.scss $(STATIC_OUT)/openbook.css
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_OUT)/
 	cp openbook/static_src/openbook.mjs openbook/static_src/charts.mjs $(STATIC_OUT)/
-	cp node_modules/chart.js/dist/chart.umd.min.js $(STATIC_OUT)/
+	# The source map too: the script names it, and the production static storage refuses a
+	# file that points at one missing.
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(STATIC_OUT)/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets/images $(STATIC_OUT)/assets/
 	@touch $@
 

@@ -3,12 +3,14 @@ recalculation worker last stored them."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
 from payments import agreements, recalc, selectors, settlements
@@ -150,6 +152,8 @@ class AgreementList(_AgreementView):
     @extend_schema(request=AgreementInputSerializer, responses={201: AgreementSerializer})
     def post(self, request, slug, code):
         plan_round, system = self.place(request, slug, code)
+        if not policy.can_draft_agreement(request.user, system):  # 403 before any 400
+            raise PermissionDenied("Only the system lead drafts risk-share agreements.")
         incoming = AgreementInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         agreement = agreements.agreement_create(
@@ -169,6 +173,8 @@ class AgreementDetail(_AgreementView):
     @extend_schema(request=AgreementEditSerializer, responses=AgreementSerializer)
     def put(self, request, slug, code, pk):
         agreement = self.agreement(request, slug, code, pk)
+        if not policy.can_draft_agreement(request.user, agreement.system):
+            raise PermissionDenied("Only the system lead changes risk-share agreements.")
         incoming = AgreementEditSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)

@@ -126,3 +126,18 @@ def test_env_example_names_every_setting_the_code_reads():
     }  # fmt: skip
     missing = read - example - internal
     assert not missing, f"deploy/.env.example does not mention {sorted(missing)}"
+
+
+def test_collectstatic_works_with_the_production_storage(tmp_path, settings):
+    """`openbook serve`/`demo` and the image collect static files with the hashed, compressed
+    storage, which refuses any file that names one missing (the tests otherwise use plain
+    storage, so this is the one place that would notice)."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
