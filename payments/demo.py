@@ -81,7 +81,12 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
     costs = [code for code, k in lines.flat["F900"].items() if k < 0 and code in inputs]
     cost = next(code for code in costs if (code, RETURN_MONTH) in cells)
     gap = position(cells, RETURN_MONTH, lines.flat).year_to_date - target
-    cells[(cost, RETURN_MONTH)] += gap  # more cost, less surplus (or the other way)
+    # More cost, less surplus (or the other way), spread over the quarter's months; the last
+    # month takes what does not divide evenly, so the quarter comes out exactly.
+    share = (gap / RETURN_MONTH).quantize(Decimal("0.001"))
+    for month in range(1, RETURN_MONTH):
+        cells[(cost, month)] += share
+    cells[(cost, RETURN_MONTH)] += gap - share * (RETURN_MONTH - 1)
     return cells
 
 
