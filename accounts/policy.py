@@ -262,3 +262,8 @@ def can_draft_agreement(user: AnyUser, system: System) -> bool:
 def can_decide_settlement(user: AnyUser, system: System) -> bool:
     """Disputed settlements go to the region's reviewers."""
     return can_review_system_plan(user, system)
+
+
+def can_recalculate_round(user: AnyUser) -> bool:
+    """A national recalculation of a round is for platform administrators."""
+    return is_platform_admin(user)

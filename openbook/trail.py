@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from accounts import policy
 from accounts.models import Organisation
@@ -115,37 +115,50 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", ": ").capitalize())
 
 
-def object_url(event: AuditEvent) -> str | None:
-    """Where the event's object can be seen, for the kinds with a page."""
+def _where(object_type: str, ids: list[int]) -> dict[int, str]:
+    """Page addresses for objects of one kind, in one query."""
     from payments.models import Agreement, Settlement, Transfer
     from plans.models import MonthlyReturn, Submission
 
-    try:
-        pk = int(event.object_id)
-    except (TypeError, ValueError):
-        return None
-    try:
-        if event.object_type == "payments.agreement":
-            a = Agreement.objects.select_related("round", "system").filter(pk=pk).first()
-            return a and reverse("agreement_detail", args=[a.round.slug, a.system.code, a.pk])
-        if event.object_type == "payments.settlement":
-            s = Settlement.objects.select_related("agreement__round", "agreement__system")
-            s = s.filter(pk=pk).first()
-            return s and reverse("settlement_detail", args=[
-                s.agreement.round.slug, s.agreement.system.code, s.agreement_id, s.pk])  # fmt: skip
-        if event.object_type == "payments.transfer":
-            t = Transfer.objects.select_related("round", "system").filter(pk=pk).first()
-            return t and reverse("control_totals", args=[t.round.slug, t.system.code])
-        if event.object_type == "plans.submission":
-            sub = Submission.objects.select_related("round", "organisation").filter(pk=pk).first()
-            return sub and reverse("plan_detail", args=[sub.round.slug, sub.organisation.ods_code])
-        if event.object_type == "plans.monthlyreturn":
-            r = MonthlyReturn.objects.select_related("round", "organisation").filter(pk=pk).first()
-            return r and reverse("return_detail", args=[r.round.slug, r.organisation.ods_code,
-                                                        r.month])  # fmt: skip
-    except NoReverseMatch:
-        return None
-    return None
+    if object_type == "payments.agreement":
+        rows = Agreement.objects.select_related("round", "system").in_bulk(ids)
+        return {pk: reverse("agreement_detail", args=[a.round.slug, a.system.code, a.pk])
+                for pk, a in rows.items()}  # fmt: skip
+    if object_type == "payments.settlement":
+        rows = Settlement.objects.select_related("agreement__round", "agreement__system")
+        return {pk: reverse("settlement_detail", args=[s.agreement.round.slug,
+                                                       s.agreement.system.code,
+                                                       s.agreement_id, s.pk])
+                for pk, s in rows.in_bulk(ids).items()}  # fmt: skip
+    if object_type == "payments.transfer":
+        rows = Transfer.objects.select_related("round", "system").in_bulk(ids)
+        return {pk: reverse("control_totals", args=[t.round.slug, t.system.code])
+                for pk, t in rows.items()}  # fmt: skip
+    if object_type == "plans.submission":
+        rows = Submission.objects.select_related("round", "organisation").in_bulk(ids)
+        return {pk: reverse("plan_detail", args=[s.round.slug, s.organisation.ods_code])
+                for pk, s in rows.items()}  # fmt: skip
+    if object_type == "plans.monthlyreturn":
+        rows = MonthlyReturn.objects.select_related("round", "organisation").in_bulk(ids)
+        return {pk: reverse("return_detail", args=[r.round.slug, r.organisation.ods_code,
+                                                   r.month])
+                for pk, r in rows.items()}  # fmt: skip
+    return {}
+
+
+def object_urls(events) -> dict[int, str]:
+    """Where each event's object can be seen (for kinds with a page): event id → address,
+    one query per kind of object on the page rather than one per event."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.object_id.isdigit():
+            wanted.setdefault(event.object_type, set()).add(int(event.object_id))
+    found = {kind: _where(kind, sorted(ids)) for kind, ids in wanted.items()}
+    return {
+        event.pk: found[event.object_type][int(event.object_id)]
+        for event in events
+        if event.object_id.isdigit() and int(event.object_id) in found[event.object_type]
+    }
 
 
 def export_rows_list(events) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ moment before starting) further requests for the same system add nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -49,7 +51,74 @@ def enqueue(*, round_id: int, system_id: int, trigger: str) -> bool:
 
 
 def is_pending(round_id: int, system_id: int) -> bool:
-    return cache.get(_pending_key(round_id, system_id)) is not None
+    """A run is queued, or one is under way (a run clears the queued flag as it starts, so
+    without the second check a page loaded mid-run would show old figures as final)."""
+    if cache.get(_pending_key(round_id, system_id)) is not None:
+        return True
+    since = timezone.now() - dt.timedelta(seconds=PENDING_TTL)  # a dead run stops counting
+    return RecalculationRun.objects.filter(
+        round_id=round_id,
+        system_id=system_id,
+        status=RecalculationRun.Status.RUNNING,
+        started_at__gte=since,
+    ).exists()
+
+
+# --- a national run, started by an administrator and followed on a progress bar ---------------
+
+
+def _national_key(plan_round: PlanningRound) -> str:
+    return f"recalc:national:{plan_round.pk}"
+
+
+def round_systems(plan_round: PlanningRound) -> list[System]:
+    """Every system with plans in the round."""
+    return list(
+        System.objects.filter(organisations__submissions__round=plan_round)
+        .distinct()
+        .order_by("code")
+    )
+
+
+def national_start(*, actor, plan_round: PlanningRound, systems: list[System]) -> None:
+    """Queue a run for every system and remember the batch for its progress bar. Audited."""
+    from accounts import policy
+    from openbook.audit import audit_record
+
+    if not policy.can_recalculate_round(actor):
+        raise PermissionDenied("A national recalculation is started by platform administrators.")
+    cache.set(
+        _national_key(plan_round),
+        {
+            "started": timezone.now().isoformat(),
+            "systems": [s.pk for s in systems],
+            "by": actor.email,
+        },
+        timeout=24 * 3600,
+    )
+    for system in systems:
+        # A run already waiting for a system counts: it starts after this moment.
+        enqueue(round_id=plan_round.pk, system_id=system.pk, trigger="national")
+    audit_record(action="recalculation.national_requested", actor=actor, obj=plan_round,
+                 payload={"systems": len(systems)})  # fmt: skip
+
+
+def national_progress(plan_round: PlanningRound) -> dict[str, Any] | None:
+    """How far the last national run has got: systems with a finished run since it began."""
+    import datetime as dt
+
+    batch = cache.get(_national_key(plan_round))
+    if batch is None:
+        return None
+    since = dt.datetime.fromisoformat(batch["started"])
+    runs = RecalculationRun.objects.filter(
+        round=plan_round, system_id__in=batch["systems"], started_at__gte=since
+    )
+    done = runs.exclude(status=RecalculationRun.Status.RUNNING).values("system").distinct().count()
+    failed = runs.filter(status=RecalculationRun.Status.FAILED).values("system").distinct().count()
+    total = len(batch["systems"])
+    return batch | {"done": done, "total": total, "failed": failed, "finished": done >= total,
+                    "percent": int(100 * done / total) if total else 100}  # fmt: skip
 
 
 def _money(value: Decimal | None) -> str | None:

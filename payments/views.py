@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -203,65 +202,21 @@ def transfer_withdraw(request, slug, code, pk):
 # --- a national recalculation, started by an administrator -------------------------------------
 
 
-def _national_key(plan_round) -> str:
-    return f"recalc:national:{plan_round.pk}"
-
-
-def _national_progress(plan_round) -> dict | None:
-    """How far the last national run has got: systems with a finished run since it began."""
-    import datetime as dt
-
-    from django.core.cache import cache
-
-    from payments.models import RecalculationRun
-
-    batch = cache.get(_national_key(plan_round))
-    if batch is None:
-        return None
-    since = dt.datetime.fromisoformat(batch["started"])
-    runs = RecalculationRun.objects.filter(round=plan_round, system_id__in=batch["systems"],
-                                           started_at__gte=since)  # fmt: skip
-    done = runs.exclude(status=RecalculationRun.Status.RUNNING).values("system").distinct().count()
-    failed = runs.filter(status=RecalculationRun.Status.FAILED).values("system").distinct().count()
-    total = len(batch["systems"])
-    return batch | {"done": done, "total": total, "failed": failed, "finished": done >= total,
-                    "percent": int(100 * done / total) if total else 100}  # fmt: skip
-
-
 @login_required
 def national_recalculation(request, slug):
-    from django.core.cache import cache
-
-    from accounts.models import System
-    from openbook.audit import audit_record
-
     plan_round = plan_selectors.round_get(request.user, slug)
-    if not policy.is_platform_admin(request.user):
+    if not policy.can_recalculate_round(request.user):
         raise PermissionDenied("A national recalculation is started by platform administrators.")
-    systems = list(
-        System.objects.filter(organisations__submissions__round=plan_round)
-        .distinct()
-        .order_by("code")
-    )
+    systems = recalc.round_systems(plan_round)
     if request.method == "POST":
-        started = timezone.now()
-        cache.set(
-            _national_key(plan_round),
-            {
-                "started": started.isoformat(),
-                "systems": [s.pk for s in systems],
-                "by": request.user.email,
-            },  # fmt: skip
-            timeout=24 * 3600,
-        )
-        for system in systems:
-            # A run already waiting for a system counts: it starts after this moment.
-            recalc.enqueue(round_id=plan_round.pk, system_id=system.pk, trigger="national")
-        audit_record(action="recalculation.national_requested", actor=request.user,
-                     obj=plan_round, payload={"systems": len(systems)})  # fmt: skip
+        recalc.national_start(actor=request.user, plan_round=plan_round, systems=systems)
         messages.success(request, f"Recalculating {len(systems)} systems on the worker.")
         return redirect(reverse("national_recalculation", args=[plan_round.slug]))
-    context = {"round": plan_round, "systems": systems, "progress": _national_progress(plan_round)}
+    context = {
+        "round": plan_round,
+        "systems": systems,
+        "progress": recalc.national_progress(plan_round),
+    }
     if request.htmx and request.GET.get("part") == "progress":
         return render(request, "payments/national_recalculation.html#progress", context)
     return render(request, "payments/national_recalculation.html", context)

@@ -117,3 +117,16 @@ def test_draft_figures_stay_in_the_organisations_own_chain(world, client_for):
     private = AuditEvent.objects.get(action="draft.saved")
     assert private.chain == organisation_chain(world.org_a.pk)
     assert audit_verify_chain(private.chain).ok
+
+
+def test_each_event_links_to_its_object(world, client_for):
+    from payments.agreements import agreement_create
+    from tests.plans.conftest import make_round
+
+    plan_round = make_round()
+    pool = {"kind": "risk_pool", "params": {"budget": "10", "shares": {"ZA1": "50", "ZA2": "50"}}}
+    agreement = agreement_create(actor=world.people["lead"], plan_round=plan_round,
+                                 system=world.s1, name="Pool", partners=["ZA1", "ZA2"],
+                                 mechanisms=[pool])  # fmt: skip
+    page = client_for(world.people["partner"]).get("/systems/s1/audit/").content.decode()
+    assert f'href="/rounds/2026-27/systems/s1/agreements/{agreement.pk}/"' in page

@@ -244,3 +244,13 @@ def test_a_national_gather_gives_each_system_what_its_own_gives(world, plan_roun
     assert both[world.s1.pk] == recalc.gather(current, world.s1)
     assert both[world.s2.pk] == recalc.gather(current, world.s2)
     assert both[world.s1.pk]["fund"]["allocations"] == {"ZA2": D(1000)}
+
+
+def test_a_run_under_way_counts_as_pending(world, plan_round):
+    """A run clears the queued flag as it starts; until it finishes the page must still poll."""
+    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
+    run = RecalculationRun.objects.create(round=plan_round, system=world.s1, trigger="t")
+    assert recalc.is_pending(plan_round.pk, world.s1.pk)
+    run.status = RecalculationRun.Status.CHANGED
+    run.save()
+    assert not recalc.is_pending(plan_round.pk, world.s1.pk)

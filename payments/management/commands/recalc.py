@@ -47,9 +47,7 @@ class Command(BaseCommand):
             if not systems:
                 raise CommandError(f"There is no system {system!r}.")
         else:
-            systems = list(
-                System.objects.filter(organisations__submissions__round=plan_round).distinct()
-            )
+            systems = recalc.round_systems(plan_round)
         total = len(systems)
         if here:
             for n, s in enumerate(systems, start=1):
