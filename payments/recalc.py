@@ -3,8 +3,10 @@ planned position against its control total, worked out from a consistent snapsho
 stored with a hash of the inputs, so a repeat run on the same inputs changes nothing.
 
 Anything that moves the numbers calls `request_recalculation` inside its transaction; the run
-is queued when that transaction commits. Bursts coalesce: while a run is queued (it waits a
-moment before starting) further requests for the same system add nothing.
+is queued when that transaction commits. Bursts coalesce: while a run is queued, further
+requests for the same system queue nothing; they push its start back until the changes have
+stopped for a moment (but never further than a limit after the first, so a steady stream of
+changes still gets recalculated).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from payments.calculations.positions import positions
 from payments.models import RecalculationRun, SystemResult
 from plans.models import PlanningRound
 
-COALESCE_SECONDS = 1.0
+COALESCE_SECONDS = 1.0  # quiet time after the latest change before a queued run starts
+COALESCE_LIMIT_SECONDS = 10.0  # the longest a queued run waits after the first change
 SURPLUS = "F900"  # the template line that is a partner's surplus (+) or deficit (−)
 PENDING_TTL = 600  # a flag left by a worker that died clears itself
 
@@ -35,19 +38,42 @@ def _pending_key(round_id: int, system_id: int) -> str:
     return f"recalc:pending:{round_id}:{system_id}"
 
 
+def _latest_key(round_id: int, system_id: int) -> str:
+    return f"recalc:latest:{round_id}:{system_id}"
+
+
 def request_recalculation(*, round_id: int, system_id: int, trigger: str) -> None:
     """Queue a recalculation of the system when the current transaction commits."""
     transaction.on_commit(lambda: enqueue(round_id=round_id, system_id=system_id, trigger=trigger))
 
 
 def enqueue(*, round_id: int, system_id: int, trigger: str) -> bool:
-    """Queue one run unless one is already waiting; return whether this call queued it."""
+    """Queue one run unless one is already waiting; return whether this call queued it.
+    Either way the change is noted, so a waiting run starts only once changes stop."""
     from payments.tasks import recalculate_system
 
-    if not cache.add(_pending_key(round_id, system_id), trigger, timeout=PENDING_TTL):
+    now = time.time()  # wall clock: the web and the worker compare it across processes
+    cache.set(_latest_key(round_id, system_id), now, timeout=PENDING_TTL)
+    if not cache.add(_pending_key(round_id, system_id), now, timeout=PENDING_TTL):
         return False
     recalculate_system.apply_async(args=[system_id, round_id, trigger], countdown=COALESCE_SECONDS)
     return True
+
+
+def start_delay(first: float | None, latest: float | None, now: float) -> float:
+    """Seconds a queued run should still wait: until a quiet moment after the latest change,
+    but no later than the limit after the first."""
+    if first is None or latest is None:
+        return 0.0
+    due = min(latest + COALESCE_SECONDS, first + COALESCE_LIMIT_SECONDS)
+    return max(0.0, due - now)
+
+
+def waiting_time(round_id: int, system_id: int) -> float:
+    """How much longer the queued run for this system should wait (0: start now)."""
+    pending, latest = _pending_key(round_id, system_id), _latest_key(round_id, system_id)
+    found = cache.get_many([pending, latest])
+    return start_delay(found.get(pending), found.get(latest), time.time())
 
 
 def is_pending(round_id: int, system_id: int) -> bool:

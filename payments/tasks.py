@@ -18,7 +18,12 @@ from payments import recalc
 )
 def recalculate_system(system_id: int, round_id: int, trigger: str) -> str:
     """Recalculate one system for one round (ids only; everything is re-read). Idempotent:
-    a run on unchanged inputs stores nothing new."""
+    a run on unchanged inputs stores nothing new. While changes keep arriving the run puts
+    itself back a little, so a burst is recalculated once, after its last change."""
+    wait = recalc.waiting_time(round_id, system_id)
+    if wait > 0.05:
+        recalculate_system.apply_async(args=[system_id, round_id, trigger], countdown=wait)
+        return "deferred"
     return recalc.recalculate(system_id=system_id, round_id=round_id, trigger=trigger).status
 
 

@@ -57,6 +57,30 @@ def test_requests_coalesce_while_one_is_waiting(world, plan_round, monkeypatch):
     assert len(queued) == 2
 
 
+def test_a_queued_run_waits_for_the_changes_to_stop_but_not_for_ever():
+    quiet, limit = recalc.COALESCE_SECONDS, recalc.COALESCE_LIMIT_SECONDS
+    assert recalc.start_delay(None, None, 100.0) == 0  # nothing queued: run now
+    assert recalc.start_delay(100.0, 100.0, 100.0) == quiet
+    assert recalc.start_delay(100.0, 103.0, 103.5) == quiet - 0.5  # pushed back by the latest
+    assert recalc.start_delay(100.0, 100.0 + limit, 100.0 + limit) == 0  # the limit wins
+    assert recalc.start_delay(100.0, 100.0, 500.0) == 0  # a flag left behind long ago
+
+
+@pytest.mark.django_db
+def test_a_run_asked_for_mid_burst_puts_itself_back(world, plan_round, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "payments.tasks.recalculate_system.apply_async",
+        lambda args, countdown: queued.append(countdown),
+    )
+    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
+    recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
+    assert recalculate_system(world.s1.pk, plan_round.pk, "a") == "deferred"
+    assert 0 < queued[-1] <= recalc.COALESCE_SECONDS
+    assert not RecalculationRun.objects.exists()
+    assert recalc.is_pending(plan_round.pk, world.s1.pk)
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_process):
@@ -86,6 +110,7 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
         ready.append((approver, submission))
     time.sleep(2.5)  # let the run the set-up asked for finish
     before = RecalculationRun.objects.filter(system=world.s1).count()
+    started = time.monotonic()
     for approver, submission in ready:
         submission_submit(
             actor=approver,
@@ -93,6 +118,8 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
             board_approval_date=dt.date.today(),
             confirmed=True,
         )
+        time.sleep(0.04)  # a burst spread wider than the quiet time, as on a slow machine
+    assert time.monotonic() - started > 2 * recalc.COALESCE_SECONDS
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.5)
