@@ -5,10 +5,12 @@ No Django, no database, no clock: plain dataclasses and Decimal in, values out.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal("0")
@@ -137,22 +139,42 @@ def derive_from_totals(
     flat: Mapping[str, Mapping[str, int]], totals: Mapping[tuple[str, int], Decimal]
 ) -> dict[tuple[str, int], Decimal]:
     """Derived lines from lines' month totals, given the formulas flattened once."""
-    # Totals regrouped by line once, so each derived line walks only its own terms
-    # (a national collation does this for every system).
-    by_line: dict[str, dict[int, Decimal]] = {}
-    for (ref, month), value in totals.items():
-        by_line.setdefault(ref, {})[month] = value
     derived: dict[tuple[str, int], Decimal] = {}
+    for code, row in derive_rows(flat, month_rows(totals)).items():
+        derived.update(zip(zip(repeat(code), MONTHS), row, strict=True))
+    return derived
+
+
+def month_rows(totals: Mapping[tuple[str, int], Decimal]) -> dict[str, list[Decimal]]:
+    """Month totals regrouped as a row of the twelve months per line (zero where none)."""
+    column = {month: i for i, month in enumerate(MONTHS)}
+    rows: dict[str, list[Decimal]] = {}
+    for (code, month), value in totals.items():
+        i = column.get(month)
+        if i is not None:
+            rows.setdefault(code, [ZERO] * len(MONTHS))[i] = value
+    return rows
+
+
+def derive_rows(
+    flat: Mapping[str, Mapping[str, int]], rows: Mapping[str, Sequence[Decimal]]
+) -> dict[str, list[Decimal]]:
+    """Every derived line's twelve months from its input lines' rows, a whole row of each term
+    at a time (a national collation does this for every system)."""
+    derived: dict[str, list[Decimal]] = {}
     for code, terms in flat.items():
-        sums = dict.fromkeys(MONTHS, ZERO)
+        sums = [ZERO] * len(MONTHS)
         for ref, coefficient in terms.items():
-            months = by_line.get(ref)
-            if months:
-                for month, value in months.items():
-                    if month in sums:
-                        sums[month] += coefficient * value
-        for month, value in sums.items():
-            derived[(code, month)] = value
+            row = rows.get(ref)
+            if row is None:
+                continue
+            if coefficient == 1:
+                sums = list(map(operator.add, sums, row))
+            elif coefficient == -1:
+                sums = list(map(operator.sub, sums, row))
+            else:
+                sums = [total + coefficient * value for total, value in zip(sums, row, strict=True)]
+        derived[code] = sums
     return derived
 
 

@@ -8,12 +8,22 @@ on totals gives the same answer as adding up each organisation's derived lines.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 
-from plans.calculations import MONTHS, ZERO, LineSpec, derive, derive_from_totals, flatten
+from plans.calculations import (
+    MONTHS,
+    ZERO,
+    LineSpec,
+    derive,
+    derive_rows,
+    flatten,
+    month_rows,
+)
 
 PERCENT = Decimal(100)
 
@@ -51,8 +61,38 @@ def system_totals(
 ) -> dict[tuple[str, int], Decimal]:
     """The system's input lines by month (already summed across its organisations) with the
     derived lines worked out on those sums."""
-    result = dict(monthly)
-    result.update(derive_from_totals(flat if flat is not None else flatten(specs), monthly))
+    rows: dict[str, list[Decimal | None]] = {}
+    for (code, month), value in monthly.items():
+        if month in MONTHS:
+            rows.setdefault(code, [None] * len(MONTHS))[month - 1] = value
+    return as_totals(system_rows(rows, flat if flat is not None else flatten(specs)))
+
+
+Row = Sequence[Decimal | None]  # a line's twelve months; None where nobody planned that month
+
+
+def _full(row: Row) -> bool:
+    return all(map(operator.is_not, row, repeat(None)))
+
+
+def system_rows(rows: Mapping[str, Row], flat: Mapping[str, Mapping[str, int]]) -> dict[str, Row]:
+    """Each input line's twelve months (summed across the system's organisations) and every
+    derived line's, worked out on those sums."""
+    filled = {
+        code: row if _full(row) else [ZERO if v is None else v for v in row]
+        for code, row in rows.items()
+    }
+    return {**rows, **derive_rows(flat, filled)}  # type: ignore[arg-type]  # filled has no None
+
+
+def as_totals(rows: Mapping[str, Row]) -> dict[tuple[str, int], Decimal]:
+    """Rows as (line, month) → figure, leaving out months nobody planned."""
+    result: dict[tuple[str, int], Decimal] = {}
+    for code, row in rows.items():
+        if _full(row):
+            result.update(zip(zip(repeat(code), MONTHS), row, strict=True))  # type: ignore[arg-type]
+        else:
+            result.update(((code, m), v) for m, v in zip(MONTHS, row, strict=True) if v is not None)
     return result
 
 
@@ -82,7 +122,16 @@ def consolidate(
     surplus: LineSpec,
     income_from_partners: str = "F100",
 ) -> Consolidated:
-    """Consolidated income and expenditure by month, from the system's totals.
+    """Consolidated income and expenditure by month, from the system's totals."""
+    return consolidate_rows(month_rows(totals), surplus, income_from_partners)
+
+
+def consolidate_rows(
+    rows: Mapping[str, Row],
+    surplus: LineSpec,
+    income_from_partners: str = "F100",
+) -> Consolidated:
+    """Consolidated income and expenditure by month, from the system's lines' months.
 
     Every row of the income-from-partners line is planned against a commissioner in the same
     system, so all of it is intra-system. The amount eliminated is that income (the
@@ -91,16 +140,18 @@ def consolidate(
     expenditure, where the agreement-of-balances report shows it.
     """
     assert surplus.formula is not None
+    none = [None] * len(MONTHS)
     income = {m: ZERO for m in MONTHS}
     expenditure = {m: ZERO for m in MONTHS}
     for coefficient, code in surplus.formula:
-        for m in MONTHS:
-            value = totals.get((code, m), ZERO)
-            if coefficient > 0:
-                income[m] += value
-            else:
-                expenditure[m] += value
-    eliminated = {m: totals.get((income_from_partners, m), ZERO) for m in MONTHS}
+        side = income if coefficient > 0 else expenditure
+        for m, value in zip(MONTHS, rows.get(code, none), strict=True):
+            if value is not None:
+                side[m] += value
+    partners = rows.get(income_from_partners, none)
+    eliminated = {
+        m: ZERO if value is None else value for m, value in zip(MONTHS, partners, strict=True)
+    }
     before = {m: income[m] - expenditure[m] for m in MONTHS}
     inc_after = {m: income[m] - eliminated[m] for m in MONTHS}
     exp_after = {m: expenditure[m] - eliminated[m] for m in MONTHS}
@@ -136,6 +187,19 @@ def _percent(difference: Decimal, a: Decimal, b: Decimal) -> Decimal | None:
     return None if base == ZERO else (abs(difference) / base * PERCENT).quantize(Decimal("0.01"))
 
 
+# line code → (organisation, counterparty, the year's figure) for every counterparty row
+CounterpartyFigures = Mapping[str, Sequence[tuple[str, str, Decimal]]]
+
+
+def counterparty_figures(plans: Iterable[OrgPlan]) -> dict[str, list[tuple[str, str, Decimal]]]:
+    """Every organisation's counterparty rows, by line: read once for all the measures."""
+    out: dict[str, list[tuple[str, str, Decimal]]] = defaultdict(list)
+    for plan in plans:
+        for (code, counterparty), value in plan.by_counterparty.items():
+            out[code].append((plan.ods_code, counterparty, value))
+    return out
+
+
 def balances(
     plans: Sequence[OrgPlan],
     provider_line: str,
@@ -146,13 +210,31 @@ def balances(
     threshold_percent: Decimal | None = None,
 ) -> list[PairBalance]:
     """Every provider–commissioner pair where either side planned something."""
+    return balances_of(
+        counterparty_figures(plans),
+        provider_line,
+        commissioner_line,
+        measure=measure,
+        threshold=threshold,
+        threshold_percent=threshold_percent,
+    )
+
+
+def balances_of(
+    figures: CounterpartyFigures,
+    provider_line: str,
+    commissioner_line: str,
+    *,
+    measure: str,
+    threshold: Decimal | None = None,
+    threshold_percent: Decimal | None = None,
+) -> list[PairBalance]:
+    """The same from the counterparty rows already gathered by line."""
     pairs: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for plan in plans:
-        for (code, counterparty), value in plan.by_counterparty.items():
-            if code == provider_line:
-                pairs[(plan.ods_code, counterparty)][0] += value
-            elif code == commissioner_line:
-                pairs[(counterparty, plan.ods_code)][1] += value
+    for provider, commissioner, value in figures.get(provider_line, ()):
+        pairs[(provider, commissioner)][0] += value
+    for commissioner, provider, value in figures.get(commissioner_line, ()):
+        pairs[(provider, commissioner)][1] += value
     result = []
     for (provider, commissioner), (ours, theirs) in sorted(pairs.items()):
         difference = ours - theirs
@@ -187,9 +269,10 @@ def pay_per_wte(
     """Pay cost per WTE by staff group: the year's pay over the year's average WTE, flagged
     outside [low, high]. A group with pay but no staff (or staff and no pay) is flagged too."""
     checks = []
+    get = plan.annual.get
     for group, (pay_codes, wte_codes) in groups.items():
-        pay = sum((plan.year(code) for code in pay_codes), ZERO)
-        wte = sum((plan.year(code) for code in wte_codes), ZERO) / len(MONTHS)
+        pay = sum(map(get, pay_codes, repeat(ZERO)), ZERO)
+        wte = sum(map(get, wte_codes, repeat(ZERO)), ZERO) / len(MONTHS)
         if pay == ZERO and wte == ZERO:
             continue
         per = None if wte == ZERO else (pay / wte).quantize(Decimal("0.001"))

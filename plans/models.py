@@ -280,6 +280,34 @@ class Value(models.Model):
         return f"{self.line_id}/{self.counterparty_id or '-'}/M{self.month} = {self.value}"
 
 
+class YearTotal(models.Model):
+    """A submitted version's year for one line: its twelve months added up. A row with no
+    counterparty is the whole line; a line planned by counterparty also has a row for each.
+
+    Written once, set-based, when the version is submitted (a submitted version never
+    changes), so collating a system reads each partner's year instead of adding up its months
+    again on every view."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="year_totals")
+    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="+")
+    counterparty = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    value = models.DecimalField(max_digits=20, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "line", "counterparty"],
+                name="year_total_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}/{self.counterparty_id or '-'} = {self.value}"
+
+
 class Narrative(models.Model):
     """The text of a narrative section in one version."""
 

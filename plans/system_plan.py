@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.http import Http404
 from accounts import policy
 from accounts.models import Organisation, System
 from plans import collation
-from plans.calculations import MONTHS, LineSpec, flatten
+from plans.calculations import LineSpec, flatten
 from plans.models import Line, PlanningRound, Section, Submission, Version
 from plans.selectors import line_spec
 
@@ -35,21 +36,43 @@ _LATEST = """
     )
 """
 
-# A constant (no value is formatted into it). One scan of the figures, two sums: each
-# system's lines by month (level 1), and each organisation's lines for the year per
-# counterparty (level 2; a line without counterparties comes with a null one).
+# A constant (no value is formatted into it). One statement, so one snapshot; a row per
+# system and a row per organisation, each carrying its figures as arrays (far fewer rows to
+# hand over than one per figure):
+# - level 0, a system: each input line's twelve months (null where nobody planned one),
+#   added up from the figures, a column per month;
+# - level 1, an organisation: its year per line, and apart from that per line and
+#   counterparty, from the year totals stored when its version was submitted.
 AGGREGATES_SQL = (
     _LATEST  # noqa: S608
-    + """
-    SELECT GROUPING(latest.system_id) AS level,
-           latest.system_id, latest.organisation_id, v.line_id, v.month, v.counterparty_id,
-           SUM(v.value)
-    FROM latest
-    JOIN plans_value v ON v.version_id = latest.version_id
-    GROUP BY GROUPING SETS (
-        (latest.system_id, v.line_id, v.month),
-        (latest.organisation_id, v.line_id, v.counterparty_id)
+    + """,
+    lines AS (
+        SELECT latest.system_id, v.line_id, ARRAY[
+            SUM(v.value) FILTER (WHERE v.month = 1), SUM(v.value) FILTER (WHERE v.month = 2),
+            SUM(v.value) FILTER (WHERE v.month = 3), SUM(v.value) FILTER (WHERE v.month = 4),
+            SUM(v.value) FILTER (WHERE v.month = 5), SUM(v.value) FILTER (WHERE v.month = 6),
+            SUM(v.value) FILTER (WHERE v.month = 7), SUM(v.value) FILTER (WHERE v.month = 8),
+            SUM(v.value) FILTER (WHERE v.month = 9), SUM(v.value) FILTER (WHERE v.month = 10),
+            SUM(v.value) FILTER (WHERE v.month = 11), SUM(v.value) FILTER (WHERE v.month = 12)
+        ] AS months
+        FROM latest
+        JOIN plans_value v ON v.version_id = latest.version_id
+        GROUP BY latest.system_id, v.line_id
     )
+    SELECT 0, system_id, NULL::bigint, array_agg(line_id), array_agg(months),
+           NULL::bigint[], NULL::bigint[], NULL::numeric[]
+    FROM lines
+    GROUP BY system_id
+    UNION ALL
+    SELECT 1, latest.system_id, latest.organisation_id,
+           array_agg(y.line_id) FILTER (WHERE y.counterparty_id IS NULL),
+           array_agg(y.value) FILTER (WHERE y.counterparty_id IS NULL),
+           array_agg(y.line_id) FILTER (WHERE y.counterparty_id IS NOT NULL),
+           array_agg(y.counterparty_id) FILTER (WHERE y.counterparty_id IS NOT NULL),
+           array_agg(y.value) FILTER (WHERE y.counterparty_id IS NOT NULL)
+    FROM latest
+    JOIN plans_yeartotal y ON y.version_id = latest.version_id
+    GROUP BY latest.system_id, latest.organisation_id
 """
 )
 
@@ -84,28 +107,20 @@ class OrgStatus:
 class Fetched:
     """A round's submitted figures for some systems, added up by the database."""
 
-    monthly: dict[int, dict[tuple[str, int], Decimal]]  # system id → (line, month) → value
+    monthly: dict[int, dict[str, list[Decimal | None]]]  # system id → line → its 12 months
     plans: dict[int, list[collation.OrgPlan]]  # system id → organisations' year figures
     statuses: dict[int, list[OrgStatus]]  # system id → where each organisation stands
 
 
 def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, list[OrgStatus]]:
-    """Every organisation of these systems and where its plan stands, in three queries."""
+    """Every organisation of these systems and where its plan stands, in two queries."""
+    versions = Version.objects.filter(submission=OuterRef("pk"), number__gt=0)
     submissions = {
         s.organisation_id: s
-        for s in Submission.objects.filter(
-            round=plan_round, organisation__system_id__in=system_ids
-        ).annotate(
-            has_submitted=Exists(Version.objects.filter(submission=OuterRef("pk"), number__gt=0))
-        )
+        for s in Submission.objects.filter(round=plan_round, organisation__system_id__in=system_ids)
+        .only("organisation_id", "status")  # all a status shows
+        .annotate(has_submitted=Exists(versions), late=Exists(versions.filter(late=True)))
     }
-    late = set(
-        Version.objects.filter(
-            submission__round=plan_round,
-            submission__organisation__system_id__in=system_ids,
-            late=True,
-        ).values_list("submission__organisation_id", flat=True)
-    )
     out: dict[int, list[OrgStatus]] = {sid: [] for sid in system_ids}
     for organisation in Organisation.objects.filter(system_id__in=system_ids).order_by("name"):
         submission = submissions.get(organisation.pk)
@@ -113,7 +128,7 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
             OrgStatus(
                 organisation,
                 submission,
-                organisation.pk in late,
+                bool(submission and submission.late),
                 bool(submission and submission.has_submitted),
             )
         )
@@ -121,34 +136,38 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
 
 
 def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
-    """Every included organisation's figures for these systems: one set-based scan."""
-    codes = dict(
+    """Every included organisation's figures for these systems: one set-based statement."""
+    code_of = dict(
         Line.objects.filter(
             section__template_version_id=plan_round.template_version_id
         ).values_list("pk", "code")
     )
     statuses = _statuses(plan_round, system_ids)
-    counterparty_ods = dict(
-        Organisation.objects.filter(system_id__in=system_ids).values_list("pk", "ods_code")
-    )
-    monthly: dict[int, dict[tuple[str, int], Decimal]] = {sid: {} for sid in system_ids}
+    ods_of = {
+        o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
+    }
+    monthly: dict[int, dict[str, list[Decimal | None]]] = {sid: {} for sid in system_ids}
     annual: dict[int, dict[str, Decimal]] = {}
     by_cp: dict[int, dict[tuple[str, str], Decimal]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        # Room for the two hash aggregates in memory (a national collation spills to disk
-        # at PostgreSQL's default of 4MB); for this transaction only.
+        # Room for the hash aggregate in memory (a national collation spills to disk at
+        # PostgreSQL's default of 4MB); for this transaction only.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(AGGREGATES_SQL, {"round": plan_round.pk, "systems": system_ids})
         rows = cursor.fetchall()
-    for level, system_id, org_id, line_id, month, cp_id, value in rows:
-        code = codes[line_id]
+    for level, system_id, org_id, line_ids, figures, cp_lines, cp_ids, cp_figures in rows:
+        codes = [code_of[pk] for pk in line_ids]
         if level == 0:
-            monthly[system_id][(code, month)] = value
+            monthly[system_id] = dict(zip(codes, figures, strict=True))
             continue
-        year = annual.setdefault(org_id, {})
-        year[code] = year.get(code, Decimal(0)) + value
-        if cp_id is not None:
-            by_cp.setdefault(org_id, {})[(code, counterparty_ods.get(cp_id, str(cp_id)))] = value
+        annual[org_id] = dict(zip(codes, figures, strict=True))
+        if cp_lines:
+            pairs = zip(
+                [code_of[pk] for pk in cp_lines],
+                [ods_of.get(pk, str(pk)) for pk in cp_ids],
+                strict=True,
+            )
+            by_cp[org_id] = dict(zip(pairs, cp_figures, strict=True))
     plans: dict[int, list[collation.OrgPlan]] = {sid: [] for sid in system_ids}
     for sid in system_ids:
         for status in statuses[sid]:
@@ -175,7 +194,7 @@ class SystemPlan:
     statuses: list[OrgStatus]
     specs: list[LineSpec]
     sections: list[tuple[Section, list[Line]]]
-    totals: dict[tuple[str, int], Decimal]
+    rows: dict[str, collation.Row]  # every line's twelve months, derived lines included
     consolidated: collation.Consolidated
     income_balances: list[collation.PairBalance]
     activity_balances: list[collation.PairBalance]
@@ -193,8 +212,13 @@ class SystemPlan:
     def flagged(self) -> list[collation.PairBalance]:
         return [p for p in self.income_balances + self.activity_balances if p.flagged]
 
+    @cached_property
+    def totals(self) -> dict[tuple[str, int], Decimal]:
+        """(line, month) → the system's figure, for the pages and exports."""
+        return collation.as_totals(self.rows)
+
     def year(self, code: str) -> Decimal:
-        return sum((self.totals.get((code, m), Decimal(0)) for m in MONTHS), Decimal(0))
+        return sum((v for v in self.rows.get(code, ()) if v is not None), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -204,6 +228,10 @@ class Template:
     lines: list[Line]
     specs: list[LineSpec]
     flat: dict[str, dict[str, int]]  # derived lines as sums of input lines
+    sections: list[tuple[Section, list[Line]]]
+    labels: dict[str, str]
+    surplus: LineSpec
+    pay_groups: dict[str, tuple[list[str], list[str]]]  # staff group → (pay, WTE) lines
 
 
 def template_lines(plan_round: PlanningRound) -> Template:
@@ -213,7 +241,21 @@ def template_lines(plan_round: PlanningRound) -> Template:
         .order_by("section__position", "position")
     )
     specs = [line_spec(line) for line in lines]
-    return Template(lines, specs, flatten(specs))
+    sections: dict[int, tuple[Section, list[Line]]] = {}
+    for line in lines:
+        sections.setdefault(line.section_id, (line.section, []))[1].append(line)
+    return Template(
+        lines,
+        specs,
+        flatten(specs),
+        list(sections.values()),
+        {line.code: line.label for line in lines},
+        next(spec for spec in specs if spec.code == "F900"),
+        {
+            name: ([f"F2{code}{t}" for t in "SBA"], [f"W{code}{t}" for t in "SBA"])
+            for name, code in STAFF_GROUPS.items()
+        },
+    )
 
 
 def build(
@@ -224,42 +266,34 @@ def build(
 ) -> SystemPlan:
     plans = fetched.plans[system.pk]
     template = template or template_lines(plan_round)
-    lines, specs = template.lines, template.specs
-    surplus = next(spec for spec in specs if spec.code == "F900")
-    sections: dict[int, tuple[Section, list[Line]]] = {}
-    for line in lines:
-        sections.setdefault(line.section_id, (line.section, []))[1].append(line)
-    labels = {line.code: line.label for line in lines}
+    labels, specs = template.labels, template.specs
+    figures = collation.counterparty_figures(plans)
     activity = []
     for provider_line, commissioner_line in ACTIVITY_PAIRS:
-        activity += collation.balances(
-            plans, provider_line, commissioner_line,
+        activity += collation.balances_of(
+            figures, provider_line, commissioner_line,
             measure=labels.get(provider_line, provider_line).removesuffix(" (provided)"),
             threshold_percent=plan_round.activity_threshold_percent,
         )  # fmt: skip
-    groups = {
-        name: ([f"F2{code}{t}" for t in "SBA"], [f"W{code}{t}" for t in "SBA"])
-        for name, code in STAFF_GROUPS.items()
-    }
     pay = [
         check
         for plan in plans
         for check in collation.pay_per_wte(
-            plan, groups, plan_round.pay_per_wte_min, plan_round.pay_per_wte_max
+            plan, template.pay_groups, plan_round.pay_per_wte_min, plan_round.pay_per_wte_max
         )
     ]
-    totals = collation.system_totals(fetched.monthly[system.pk], specs, template.flat)
+    rows = collation.system_rows(fetched.monthly[system.pk], template.flat)
     return SystemPlan(
         round=plan_round,
         system=system,
         plans=plans,
         statuses=fetched.statuses[system.pk],
         specs=specs,
-        sections=list(sections.values()),
-        totals=totals,
-        consolidated=collation.consolidate(totals, surplus),
-        income_balances=collation.balances(
-            plans,
+        sections=template.sections,
+        rows=rows,
+        consolidated=collation.consolidate_rows(rows, template.surplus),
+        income_balances=collation.balances_of(
+            figures,
             "F100",
             "F510",
             measure="Income and expenditure",

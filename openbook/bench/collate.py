@@ -42,7 +42,10 @@ def _collate_all(plan_round: PlanningRound, systems: list[System]) -> Decimal:
     total = Decimal(0)
     for system in systems:
         plan = build(plan_round, system, fetched, template)
-        total += sum((v for (code, _), v in plan.totals.items() if code in inputs), Decimal(0))
+        total += sum(
+            (v for code, row in plan.rows.items() if code in inputs for v in row if v is not None),
+            Decimal(0),
+        )
     return total
 
 
@@ -90,7 +93,11 @@ def run(repeats: int = 5, round_slug: str = ROUND_SLUG) -> dict:
         started = time.perf_counter()
         response = client.get(url)
         renders.append(time.perf_counter() - started)
-        assert response.status_code == 200
+        if response.status_code != 200:
+            raise SystemExit(
+                f"The system page answered {response.status_code}, not 200. With DEBUG off, "
+                "run `openbook collectstatic` first (the production static storage needs it)."
+            )
     seconds, baseline = statistics.median(ours), statistics.median(base)
     return {
         "bench": "collate",

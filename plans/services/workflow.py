@@ -22,6 +22,7 @@ from plans.models import (
     Submission,
     Value,
     Version,
+    YearTotal,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ def _missing_required(submission: Submission, draft: Version) -> list[str]:
 
 
 def _snapshot(draft: Version, new: Version) -> None:
-    """Copy the draft's figures and narratives into the new version, set-based."""
+    """Copy the draft's figures and narratives into the new version, and add up each line's
+    year for collation, set-based."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -68,6 +70,16 @@ def _snapshot(draft: Version, new: Version) -> None:
             SELECT %s, line_id, counterparty_id, month, value
             FROM {Value._meta.db_table} WHERE version_id = %s
             """,  # noqa: S608  (table names from the models, values as parameters)
+            [new.pk, draft.pk],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {YearTotal._meta.db_table} (version_id, line_id, counterparty_id, value)
+            SELECT %s, line_id, counterparty_id, SUM(value)
+            FROM {Value._meta.db_table} WHERE version_id = %s
+            GROUP BY GROUPING SETS ((line_id, counterparty_id), (line_id))
+            HAVING GROUPING(counterparty_id) = 1 OR counterparty_id IS NOT NULL
+            """,  # noqa: S608  (a whole line's row, and one per counterparty where it has them)
             [new.pk, draft.pk],
         )
         cursor.execute(

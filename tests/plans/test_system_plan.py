@@ -108,3 +108,52 @@ def test_the_full_demo_system_collates(world, plan_round):
     assert len(plan.plans) == 3
     assert plan.income_balances and plan.activity_balances and plan.pay_checks
     assert not [c for c in plan.pay_checks if c.flagged]
+
+
+def test_the_collation_matches_every_plan_added_up_cell_by_cell(world, plan_round):
+    """The set-based collation (months summed by the database, each version's year read from
+    the totals stored at submission) against the same figures added up here from the cells."""
+    from accounts.models import Organisation
+    from plans.calculations import month_totals
+    from plans.selectors import version_cells
+
+    submissions = [
+        submit(world, organisation, plan_cells(plan_round, organisation))
+        for organisation in (world.org_a, world.org_b, world.commissioner)
+    ]
+    # Alpha submits again with one figure changed: only its latest version counts.
+    cells = plan_cells(plan_round, world.org_a)
+    cells[0] = CellInput(
+        cells[0].line, cells[0].month, D(cells[0].value) + 7, cells[0].counterparty
+    )
+    from plans.services import draft_save, submission_recall, submission_submit
+
+    approver = world.people["approver"]
+    submission_recall(actor=approver, submission=submissions[0])
+    draft_save(actor=approver, submission=submissions[0], cells=cells)
+    import datetime as dt
+
+    submission_submit(
+        actor=approver,
+        submission=submissions[0],
+        board_approval_date=dt.date.today(),
+        confirmed=True,
+    )
+    ods = dict(Organisation.objects.values_list("pk", "ods_code"))
+    plan = system_plan_get(world.people["lead"], plan_round, world.s1)
+    system: dict = {}
+    for submission in submissions:
+        cells_of = version_cells(submission.versions.order_by("-number").first())
+        for key, value in month_totals(cells_of).items():
+            system[key] = system.get(key, D(0)) + value
+        annual: dict = {}
+        by_cp: dict = {}
+        for (code, cp, _month), value in cells_of.items():
+            annual[code] = annual.get(code, D(0)) + value
+            if cp is not None:
+                by_cp[(code, ods[cp])] = by_cp.get((code, ods[cp]), D(0)) + value
+        [org_plan] = [p for p in plan.plans if p.ods_code == submission.organisation.ods_code]
+        assert dict(org_plan.annual) == annual
+        assert dict(org_plan.by_counterparty) == by_cp
+    assert {k: v for k, v in plan.totals.items() if k[0] in {c for c, _ in system}} == system
+    assert submissions[0].versions.get(number=2).year_totals.exists()
