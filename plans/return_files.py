@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
 from openbook.exports import neutralise
@@ -51,7 +51,11 @@ def csv_bytes(rows: Rows) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(rows: Rows, month: int) -> bytes:
+def xlsx_bytes(rows: Rows, month: int, lines: Sequence[Line] = ()) -> bytes:
+    """The return as a workbook: actual months shaded apart from forecast ones; each figure
+    checked by Excel as it is typed against its line's limits (the upload checks again); the
+    codes and headings locked, so a row cannot be moved to another line by mistake."""
+    by_code = {line.code: line for line in lines}
     wb = Workbook()
     ws = wb.active
     ws.title = "Return"
@@ -60,10 +64,22 @@ def xlsx_bytes(rows: Rows, month: int) -> bytes:
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for r in range(3, ws.max_row + 1):
+        line = by_code.get(str(ws.cell(row=r, column=1).value))
+        validation = None
+        if line is not None:
+            validation = excel._validation(line)
+            ws.add_data_validation(validation)
         for m in MONTHS:
-            ws.cell(row=r, column=2 + m).fill = ACTUAL_FILL if m <= month else INPUT_FILL
+            cell = ws.cell(row=r, column=2 + m)
+            cell.fill = ACTUAL_FILL if m <= month else INPUT_FILL
+            cell.protection = Protection(locked=False)
+            cell.number_format = "#,##0.0##"
+            if validation is not None:
+                validation.add(cell)
     ws.column_dimensions["B"].width = 48
     ws.freeze_panes = "C3"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
     return excel.workbook_bytes(wb)
 
 

@@ -271,7 +271,8 @@ def return_download(request, slug, ods_code, month, fmt):
         response = HttpResponse(return_files.csv_bytes(rows), content_type="text/csv")
     else:
         response = HttpResponse(
-            return_files.xlsx_bytes(rows, monthly_return.month), content_type=XLSX_TYPE
+            return_files.xlsx_bytes(rows, monthly_return.month, lines.lines),
+            content_type=XLSX_TYPE,
         )
     response["Content-Disposition"] = f'attachment; filename="return-{name}.{fmt}"'
     return response

@@ -181,6 +181,11 @@ def test_an_excel_download_filled_in_and_uploaded_round_trips(world, april, clie
     wb = load_workbook(io.BytesIO(data))
     ws = wb.active
     row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == "F120")
+    # Excel checks each figure as it is typed, and the codes cannot be overwritten.
+    assert ws.protection.sheet and ws.cell(row, 1).protection.locked
+    assert not ws.cell(row, 3).protection.locked
+    checked = [dv for dv in ws.data_validations.dataValidation if f"C{row}" in dv.sqref]
+    assert [dv.type for dv in checked] == ["decimal"]
     ws.cell(row, 3).value = 77  # April
     out = io.BytesIO()
     wb.save(out)
