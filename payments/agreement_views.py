@@ -129,11 +129,15 @@ def agreement_form(request, slug, code, pk=None):
         name = agreement.name if agreement else ""
         partners = [o.ods_code for o in latest.partners.all()] if latest else []
         mechanisms = list(latest.mechanisms) if latest else []
+        phasing = list(latest.phasing or services.EVEN_PHASING) if latest else services.EVEN_PHASING
         expected = latest.number if latest else 0
     else:
         post = request.POST
         name, partners = post.get("name", ""), post.getlist("partners")
         mechanisms = _mechanism_blocks(post, organisations)
+        phasing = [post.get(f"q{q}", "").strip() for q in (1, 2, 3, 4)]
+        if not any(f"q{q}" in post for q in (1, 2, 3, 4)):  # a form without them: as it was
+            phasing = list(latest.phasing or services.EVEN_PHASING) if latest else None
         try:
             expected = int(post.get("version", "0"))
         except ValueError:
@@ -149,14 +153,14 @@ def agreement_form(request, slug, code, pk=None):
             if agreement is None:
                 agreement = services.agreement_create(
                     actor=request.user, plan_round=plan_round, system=system, name=name,
-                    partners=partners, mechanisms=mechanisms,
+                    partners=partners, mechanisms=mechanisms, phasing=phasing,
                 )  # fmt: skip
                 messages.success(request, "Agreement drafted. Check the what-if, then ask the "
                                  "partners' approvers to sign.")  # fmt: skip
             else:
                 version = services.agreement_edit(
                     actor=request.user, agreement=agreement, name=name, partners=partners,
-                    mechanisms=mechanisms, expected_version=expected,
+                    mechanisms=mechanisms, expected_version=expected, phasing=phasing,
                 )  # fmt: skip
                 messages.success(
                     request, f"Saved as version {version.number}: every partner signs it."
@@ -177,6 +181,7 @@ def agreement_form(request, slug, code, pk=None):
             "partners": partners,
             "organisations": organisations,
             "blocks": _form_blocks(mechanisms, organisations),
+            "phasing": phasing or services.EVEN_PHASING,
             "count": len(mechanisms),
             "kinds": KINDS.items(),
             "version": expected,
@@ -234,6 +239,7 @@ def agreement_detail(request, slug, code, pk):
             "latest": versions[0],
             "partners": [(o, signed.get(o.pk)) for o in partners],
             "mechanisms": _form_blocks(version.mechanisms, partners),
+            "phasing": version.phasing or services.EVEN_PHASING,
             "met_rows": [
                 (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if r.met
             ],

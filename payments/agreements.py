@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from plans.models import PlanningRound
 
 MAX_MECHANISMS = 12
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,43 @@ class Terms:
     partners: list[Organisation]
     mechanisms: list[dict[str, Any]]
     built: list[Mechanism]
+    phasing: list[str]
+
+
+EVEN_PHASING = ["25", "25", "25", "25"]
+
+
+def _check_phasing(phasing: Sequence[object], problem) -> list[str]:
+    """Four quarters' shares of the year in %, each 0–100 to two places, adding up to 100."""
+    if len(phasing) != 4:
+        problem("Quarterly phasing", "Give a share for each of the four quarters.")
+        return []
+    shares: list[Decimal] = []
+    for q, raw in enumerate(phasing, start=1):
+        try:
+            share = Decimal(str(raw).strip().removesuffix("%"))
+        except (InvalidOperation, ValueError):
+            share = Decimal("NaN")
+        if not share.is_finite() or not 0 <= share <= 100 or share != share.quantize(CENT):
+            problem(f"Q{q} share", "Enter a percentage from 0 to 100, to two decimal places.", raw)
+            return []
+        shares.append(share)
+    total = sum(shares, Decimal(0))
+    if total != 100:
+        problem(
+            "Quarterly phasing",
+            f"The quarters add up to {total.normalize():f}%; they must add up to 100%.",
+        )
+        return []
+    return [f"{s.normalize():f}" for s in shares]
 
 
 def check_terms(
-    system: System, name: str, partner_codes: Sequence[str], mechanisms: Sequence[dict]
+    system: System,
+    name: str,
+    partner_codes: Sequence[str],
+    mechanisms: Sequence[dict],
+    phasing: Sequence[object] | None = None,
 ) -> Terms:
     """Every problem with the terms at once, as a ProblemList; the checked terms otherwise."""
     problems: list[dict[str, str]] = []
@@ -75,10 +110,11 @@ def check_terms(
                 problem(where, why)
             continue
         clean.append({"kind": kind, "params": params})
+    quarters = _check_phasing(EVEN_PHASING if phasing is None else phasing, problem)
     if problems:
         raise ProblemList(f"{len(problems)} problem(s) with the agreement; nothing was saved.",
                           problems)  # fmt: skip
-    return Terms(name[:160], [found[c] for c in codes], clean, built)
+    return Terms(name[:160], [found[c] for c in codes], clean, built, quarters)
 
 
 def current(agreement: Agreement) -> AgreementVersion:
@@ -104,6 +140,7 @@ def _terms_json(version: AgreementVersion) -> dict:
     return {
         "partners": sorted(o.ods_code for o in version.partners.all()),
         "mechanisms": version.mechanisms,
+        "phasing": version.phasing or EVEN_PHASING,
     }
 
 
@@ -116,14 +153,20 @@ def agreement_create(
     name: str,
     partners: Sequence[str],
     mechanisms: Sequence[dict],
+    phasing: Sequence[object] | None = None,
 ) -> Agreement:
+    """Draft an agreement (quarters phased evenly unless a phasing is given)."""
     if not policy.can_draft_agreement(actor, system):
         raise PermissionDenied("Only the system lead drafts risk-share agreements.")
-    terms = check_terms(system, name, partners, mechanisms)
+    terms = check_terms(system, name, partners, mechanisms, phasing)
     agreement = Agreement.objects.create(round=plan_round, system=system, name=terms.name,
                                          created_by=actor)  # fmt: skip
     version = AgreementVersion.objects.create(
-        agreement=agreement, number=1, mechanisms=terms.mechanisms, created_by=actor
+        agreement=agreement,
+        number=1,
+        mechanisms=terms.mechanisms,
+        phasing=terms.phasing,
+        created_by=actor,
     )
     version.partners.set(terms.partners)
     audit_record(action="agreement.drafted", actor=actor, system=system, obj=agreement,
@@ -140,9 +183,10 @@ def agreement_edit(
     partners: Sequence[str],
     mechanisms: Sequence[dict],
     expected_version: int,
+    phasing: Sequence[object] | None = None,
 ) -> AgreementVersion:
     """Change the terms: a new version that every partner signs (an agreed version stays in
-    force until the new one is agreed)."""
+    force until the new one is agreed). The phasing stays as it was unless one is given."""
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if not policy.can_draft_agreement(actor, agreement.system):
         raise PermissionDenied("Only the system lead changes risk-share agreements.")
@@ -152,7 +196,9 @@ def agreement_edit(
             f"The agreement is now at version {latest.number}, not the version "
             f"{expected_version} you were changing. Nothing was saved: reload it and look again."
         )
-    terms = check_terms(agreement.system, name, partners, mechanisms)
+    if phasing is None:
+        phasing = latest.phasing or None
+    terms = check_terms(agreement.system, name, partners, mechanisms, phasing)
     before = _terms_json(latest)
     # Every change is a new version, so "version N" always names the terms someone read and
     # signed; a draft it replaces is superseded, an agreed one stays in force until then.
@@ -163,6 +209,7 @@ def agreement_edit(
         agreement=agreement,
         number=latest.number + 1,
         mechanisms=terms.mechanisms,
+        phasing=terms.phasing,
         created_by=actor,
     )
     version.partners.set(terms.partners)

@@ -311,6 +311,9 @@ class AgreementVersion(models.Model):
     # [{"kind": "risk_pool", "params": {...}}, ...] as typed; checked by
     # payments.calculations.mechanisms.build whenever it is saved.
     mechanisms = models.JSONField(default=list)
+    # How the year's amounts fall across the quarters, in % as typed (["25", "25", "25",
+    # "25"] by default), for quarterly settlements. Part of the terms partners sign.
+    phasing = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -325,6 +328,13 @@ class AgreementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} v{self.number} ({self.get_status_display()})"
+
+    @property
+    def quarter_shares(self) -> list[Decimal]:
+        """Each quarter's share of the year as a fraction (a quarter each if not set)."""
+        if not self.phasing:
+            return [Decimal("0.25")] * 4
+        return [Decimal(str(p)) / 100 for p in self.phasing]
 
 
 class AgreementSignature(models.Model):

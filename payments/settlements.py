@@ -21,7 +21,7 @@ from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.agreements import built_mechanisms, in_force
 from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
-from payments.models import Agreement, Settlement, SettlementResponse
+from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
@@ -118,14 +118,22 @@ def _enqueue(settlement_id: int) -> None:
     compute_settlement.delay(settlement_id)
 
 
+def period_fraction(version: AgreementVersion, period: str) -> Decimal:
+    """The period's share of the year under the agreed terms: a quarter's share by the
+    agreement's phasing, the whole year as it is."""
+    if period.startswith("Q"):
+        return version.quarter_shares[int(period[1]) - 1]
+    return PERIOD_FRACTIONS[period]
+
+
 def compute(settlement_id: int) -> Settlement:
     """The worker's part: what each partner pays or receives, with workings. Idempotent."""
     with transaction.atomic():
         settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
         mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
-        flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met,
-                                     PERIOD_FRACTIONS[settlement.period])  # fmt: skip
+        fraction = period_fraction(settlement.version, settlement.period)
+        flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
         data = {
             "flows": {k: str(v) for k, v in sorted(flows.items())},
             "workings": [

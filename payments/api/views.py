@@ -64,6 +64,14 @@ class AgreementInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=160)
     partners = serializers.ListField(child=serializers.CharField(max_length=10), max_length=50)
     mechanisms = MechanismSerializer(many=True)
+    phasing = serializers.ListField(
+        child=serializers.CharField(max_length=12),
+        min_length=4,
+        max_length=4,
+        required=False,
+        help_text="Each quarter's share of the year in %, adding up to 100 (default 25 each; "
+        "on a change, the version's phasing is kept unless given).",
+    )
 
 
 class AgreementEditSerializer(AgreementInputSerializer):
@@ -81,6 +89,7 @@ class AgreementVersionSerializer(serializers.Serializer):
     status = serializers.CharField()
     partners = serializers.ListField(child=serializers.CharField())
     mechanisms = MechanismSerializer(many=True)
+    phasing = serializers.ListField(child=serializers.CharField())
     signatures = SignatureSerializer(many=True)
     agreed_at = serializers.DateTimeField(allow_null=True)
 
@@ -109,6 +118,7 @@ def _version_data(version) -> dict:
         "status": version.status,
         "partners": sorted(o.ods_code for o in version.partners.all()),
         "mechanisms": version.mechanisms,
+        "phasing": version.phasing or agreements.EVEN_PHASING,
         "signatures": [
             {
                 "organisation": s.organisation.ods_code,

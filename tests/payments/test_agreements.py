@@ -105,8 +105,27 @@ def test_the_form_adds_mechanisms_and_keeps_what_was_typed(world, plan_round, cl
     assert "The percentage of contract value must be between 0% and 100%." in (
         response.content.decode()
     )
-    form["m1-percent"] = "1.8"
+    form |= {"m1-percent": "1.8", "q1": "20", "q2": "20", "q3": "30", "q4": "20"}
+    body = client.post(url, form).content.decode()
+    assert "The quarters add up to 90%; they must add up to 100%." in body
+    assert 'name="q3" inputmode="decimal" value="30"' in body  # what was typed is kept
+    form["q4"] = "30"
     assert client.post(url, form).status_code == 302
+    assert AgreementVersion.objects.get().phasing == ["20", "20", "30", "30"]
+
+
+def test_the_phasing_is_part_of_the_terms_and_kept_when_not_changed(world, agreement):
+    lead = world.people["lead"]
+    assert agreement.versions.get().phasing == ["25", "25", "25", "25"]
+    v2 = agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
+                        partners=["ZA1", "ZA2"], mechanisms=[POOL], expected_version=1,
+                        phasing=["10", "20", "30", "40"])  # fmt: skip
+    v3 = agreement_edit(actor=lead, agreement=agreement, name="Urgent care pool",
+                        partners=["ZA1", "ZA2"], mechanisms=[POOL], expected_version=2)  # fmt: skip
+    assert v2.phasing == v3.phasing == ["10", "20", "30", "40"]
+    change = AuditEvent.objects.filter(action="agreement.changed").order_by("id").first()
+    assert change.before["phasing"] == ["25", "25", "25", "25"]
+    assert change.after["phasing"] == ["10", "20", "30", "40"]
 
 
 def test_every_change_is_a_new_version_so_a_signature_names_what_was_read(world, agreement):

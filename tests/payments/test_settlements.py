@@ -56,6 +56,40 @@ def test_the_worker_works_out_each_partner_with_workings(people, agreed):
     assert Decimal(quarter.flows["ZA1"]) == Decimal(-15)
 
 
+def test_a_quarter_is_settled_by_the_agreements_phasing(world, plan_round, people):
+    """Winter-heavy phasing: Q3 carries 30% of the year, so its share of the £1,000k budget is
+    300; spend of 330 is 30 over, ZA1 bears 60% of it."""
+    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                                 name="Winter pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
+                                 phasing=["20", "20", "30", "30"])  # fmt: skip
+    for actor, organisation in (
+        (people["approver"], world.org_a),
+        (people["partner"], world.org_b),
+    ):
+        agreement_sign(actor=actor, agreement=agreement, organisation=organisation,
+                       version_number=1)  # fmt: skip
+    settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q3",
+                                      measures=["330"], outcomes_met=True)  # fmt: skip
+    settlement = svc.compute(settlement.pk)
+    assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
+        "ZA1": Decimal(-18), "ZA2": Decimal(-12)}  # fmt: skip
+    assert "For the period: amounts and volumes × 0.3" in settlement.workings[0]["steps"]
+
+
+def test_the_phasing_is_checked_with_the_terms(world, plan_round, people):
+    for phasing, message in (
+        (["25", "25", "25", "20"], "The quarters add up to 95%; they must add up to 100%."),
+        (["25", "25", "25", "x"], "Enter a percentage from 0 to 100, to two decimal places."),
+        (["110", "-10", "0", "0"], "Enter a percentage from 0 to 100, to two decimal places."),
+        (["25", "25", "50"], "Give a share for each of the four quarters."),
+    ):
+        with pytest.raises(ProblemList) as caught:
+            agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                             name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
+                             phasing=phasing)  # fmt: skip
+        assert [p["problem"] for p in caught.value.problems] == [message]
+
+
 def test_a_settlement_needs_an_agreed_agreement_and_good_actuals(world, plan_round, people):
     draft = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
                              name="Draft", partners=["ZA1", "ZA2"], mechanisms=[POOL])  # fmt: skip
