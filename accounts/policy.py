@@ -9,6 +9,7 @@ visible but not allowed as forbidden (403).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -223,11 +224,23 @@ def can_set_control_totals(user: AnyUser, system: System) -> bool:
 
 
 def can_propose_transfer(user: AnyUser, system: System) -> bool:
-    """The system lead, or an approver of an organisation in the system."""
+    """The system lead, or an approver of an organisation in the system (for a transfer its
+    organisation is party to: see can_propose_transfer_between)."""
     if is_system_lead(user, system):
         return True
     approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
     return Organisation.objects.filter(pk__in=approver_of, system=system).exists()
+
+
+def can_propose_transfer_between(
+    user: AnyUser, system: System, parties: Iterable[Organisation]
+) -> bool:
+    """The system lead proposes between any partners; an approver only a transfer one of its
+    own organisations takes part in (not one between two others)."""
+    if is_system_lead(user, system):
+        return True
+    approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
+    return any(o.pk in approver_of and o.system_id == system.pk for o in parties)
 
 
 def can_manage_fund(user: AnyUser) -> bool:

@@ -178,6 +178,14 @@ def _party_for(
     return undecided[0] if undecided else parties[0]
 
 
+def undecided_parties_for(actor: User, transfer: Transfer) -> list[Organisation | None]:
+    """The parties this person may still agree or refuse for (None: as the system lead)."""
+    if transfer.status != Transfer.Status.PROPOSED:
+        return []
+    decided = {d.organisation_id for d in transfer.decisions.all()}
+    return [p for p in _parties_of(actor, transfer) if (p.pk if p else None) not in decided]
+
+
 @transaction.atomic
 def transfer_propose(
     *,
@@ -203,10 +211,16 @@ def transfer_propose(
         check_transfer(lines, current_control_totals(plan_round, system))
     except TransferProblem as exc:
         raise ValidationError(str(exc)) from exc
+    partners = {o.ods_code: o for o in system.organisations.all()}
+    parties = [partners[line.organisation] for line in lines]
+    if not policy.can_propose_transfer_between(actor, system, parties):
+        raise PermissionDenied(
+            "An approver proposes only transfers its own organisation takes part in; the "
+            "system lead proposes between any partners."
+        )
     transfer = Transfer.objects.create(
         round=plan_round, system=system, proposed_by=actor, reason=reason
     )
-    partners = {o.ods_code: o for o in system.organisations.all()}
     TransferLine.objects.bulk_create(
         TransferLine(
             transfer=transfer, organisation=partners[line.organisation], amount=line.amount

@@ -32,6 +32,11 @@ def _back(plan_round, system):
 @login_required
 def control_totals(request, slug, code):
     plan_round, system = _context(request, slug, code)
+    return _page(request, plan_round, system)
+
+
+def _page(request, plan_round, system, proposal: dict | None = None, status: int = 200):
+    """The control totals page; `proposal` is a transfer form sent back with its problem."""
     cts = selectors.control_totals_for(request.user, plan_round, system)
     planned = system_plan_get(request.user, plan_round, system).surplus_by_organisation
     # The same pure calculation the recalculation worker uses, on the live figures.
@@ -49,6 +54,7 @@ def control_totals(request, slug, code):
     transfers = list(selectors.transfers_for(request.user, plan_round, system))
     for transfer in transfers:
         transfer.waiting = selectors.pending_parties(transfer)
+        transfer.can_decide = bool(services.undecided_parties_for(request.user, transfer))
     results = {
         "result": selectors.result_for(request.user, plan_round, system),
         "pending": recalc.is_pending(plan_round.pk, system.pk),
@@ -74,7 +80,9 @@ def control_totals(request, slug, code):
             "can_set": policy.can_set_control_totals(request.user, system),
             "can_propose": policy.can_propose_transfer(request.user, system),
             "partners": [r["organisation"] for r in rows if r["ct"] is not None],
+            "proposal": proposal or {"moves": [("", "")] * 3, "reason": ""},
         },
+        status=status,
     )
 
 
@@ -139,27 +147,38 @@ def control_totals_save(request, slug, code):
 @require_POST
 def transfer_propose(request, slug, code):
     plan_round, system = _context(request, slug, code)
+    if not policy.can_propose_transfer(request.user, system):
+        raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
+    typed = list(
+        zip(request.POST.getlist("organisation"), request.POST.getlist("amount"), strict=False)
+    )[:3]
+    reason = request.POST.get("reason", "")
     moves = []
     try:
-        for ods, raw in zip(
-            request.POST.getlist("organisation"), request.POST.getlist("amount"), strict=False
-        ):
+        for ods, raw in typed:
             if ods and raw.strip():
                 amount = parse_value(raw)
                 moves.append((ods, amount))
         services.transfer_propose(
-            actor=request.user,
-            plan_round=plan_round,
-            system=system,
-            moves=moves,
-            reason=request.POST.get("reason", ""),
+            actor=request.user, plan_round=plan_round, system=system, moves=moves, reason=reason
         )
-    except ValueProblem as exc:
-        messages.error(request, f"An amount {exc}. Nothing was proposed.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was proposed.")
-    else:
-        messages.success(request, "Transfer proposed. It takes effect when every party has agreed.")
+    except (ValueProblem, ValidationError, PermissionDenied) as exc:
+        # Sent back with what was typed, so nothing has to be entered again.
+        if isinstance(exc, ValueProblem):
+            problem = f"An amount {exc}."
+        elif isinstance(exc, ValidationError):
+            problem = " ".join(exc.messages)
+        else:  # a partner's approver naming two other organisations
+            problem = str(exc)
+        typed += [("", "")] * (3 - len(typed))
+        return _page(
+            request,
+            plan_round,
+            system,
+            {"moves": typed, "reason": reason, "error": problem + " Nothing was proposed."},
+            status=422,
+        )
+    messages.success(request, "Transfer proposed. It takes effect when every party has agreed.")
     return _back(plan_round, system)
 
 

@@ -125,6 +125,16 @@ def test_who_may_propose(world, cts, who):
                          moves=[("ZA1", D(1)), ("ZA2", D(-1))], reason="x")  # fmt: skip
 
 
+def test_an_approver_proposes_only_transfers_its_organisation_is_party_to(world, cts):
+    """Alpha's approver may not move control total between Beta and the ICB; the lead may."""
+    with pytest.raises(PermissionDenied, match="its own organisation takes part in"):
+        transfer_propose(actor=world.people["approver"], plan_round=cts, system=world.s1,
+                         moves=[("ZA2", D(1)), ("ZA3", D(-1))], reason="x")  # fmt: skip
+    assert not Transfer.objects.exists()
+    transfer_propose(actor=world.people["lead"], plan_round=cts, system=world.s1,
+                     moves=[("ZA2", D(1)), ("ZA3", D(-1))], reason="x")  # fmt: skip
+
+
 def test_only_involved_parties_decide_and_once_each(world, cts):
     transfer = transfer_propose(actor=world.people["lead"], plan_round=cts, system=world.s1,
                                 moves=[("ZA1", D(1)), ("ZA2", D(-1))], reason="x")  # fmt: skip

@@ -59,8 +59,24 @@ def test_an_unbalanced_proposal_is_explained(client, world, plan_round):
     client.force_login(world.people["lead"])
     response = client.post(
         SYS + "transfers/",
-        {"organisation": ["ZA1", "ZA2"], "amount": ["2", "-1"], "reason": "x"},
-        follow=True,
+        {"organisation": ["ZA1", "ZA2"], "amount": ["2", "-1"], "reason": "Stroke service"},
     )
-    assert "not zero" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 422 and "not zero" in body
     assert not Transfer.objects.exists()
+    # What was typed comes back, ready to correct.
+    assert '<option value="ZA2" selected>' in body and 'value="-1"' in body
+    assert ">Stroke service</textarea>" in body
+
+
+def test_only_a_party_still_to_decide_is_offered_agree_and_refuse(client, world, plan_round):
+    client.force_login(world.people["reviewer"])
+    client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10"})
+    client.force_login(world.people["lead"])
+    client.post(SYS + "transfers/", {"organisation": ["ZA1", "ZA2"], "amount": ["2", "-2"],
+                                     "reason": "Stroke service"})  # fmt: skip
+    buttons = 'value="agree"'
+    assert buttons not in client.get(PAGE).content.decode()  # the lead agreed by proposing
+    for who, offered in (("approver", True), ("reviewer", False), ("viewer", False)):
+        client.force_login(world.people[who])
+        assert (buttons in client.get(PAGE).content.decode()) is offered, who
