@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
@@ -130,14 +130,17 @@ def consolidate_rows(
     rows: Mapping[str, Row],
     surplus: LineSpec,
     income_from_partners: str = "F100",
+    eliminated: Row | None = None,
 ) -> Consolidated:
     """Consolidated income and expenditure by month, from the system's lines' months.
 
     Every row of the income-from-partners line is planned against a commissioner in the same
-    system, so all of it is intra-system. The amount eliminated is that income (the
-    providers' figures); it comes off income and expenditure alike, so the surplus is the same
-    before and after. Any difference from what commissioners planned to spend stays in
-    expenditure, where the agreement-of-balances report shows it.
+    system, so it is intra-system. The amount eliminated is that income (the providers'
+    figures) from commissioners whose plans are in the collation (`eliminated`, by month; all
+    of the line when not given): it comes off income and expenditure alike, so the surplus is
+    the same before and after. Income from a commissioner whose plan is not in stays, as its
+    spending is not in expenditure to take it from. Any difference from what commissioners
+    planned to spend stays in expenditure, where the agreement-of-balances report shows it.
     """
     assert surplus.formula is not None
     none = [None] * len(MONTHS)
@@ -148,15 +151,15 @@ def consolidate_rows(
         for m, value in zip(MONTHS, rows.get(code, none), strict=True):
             if value is not None:
                 side[m] += value
-    partners = rows.get(income_from_partners, none)
-    eliminated = {
+    partners = rows.get(income_from_partners, none) if eliminated is None else eliminated
+    taken_out = {
         m: ZERO if value is None else value for m, value in zip(MONTHS, partners, strict=True)
     }
     before = {m: income[m] - expenditure[m] for m in MONTHS}
-    inc_after = {m: income[m] - eliminated[m] for m in MONTHS}
-    exp_after = {m: expenditure[m] - eliminated[m] for m in MONTHS}
+    inc_after = {m: income[m] - taken_out[m] for m in MONTHS}
+    exp_after = {m: expenditure[m] - taken_out[m] for m in MONTHS}
     after = {m: inc_after[m] - exp_after[m] for m in MONTHS}
-    return Consolidated(inc_after, exp_after, eliminated, before, after)
+    return Consolidated(inc_after, exp_after, taken_out, before, after)
 
 
 @dataclass(frozen=True)
@@ -171,10 +174,23 @@ class PairBalance:
     difference: Decimal  # provider − commissioner
     percent: Decimal | None  # of the larger figure
     flagged: bool
+    # The side (ODS code) with no plan in the collation yet: its figure is not known, so the
+    # pair is neither agreed nor a mismatch until that plan is in.
+    awaiting: str | None = None
 
     @property
     def agreed(self) -> bool:
-        return not self.flagged
+        return not self.flagged and self.awaiting is None
+
+    @property
+    def status(self) -> str:
+        return "awaiting" if self.awaiting else "mismatch" if self.flagged else "agreed"
+
+    @property
+    def status_label(self) -> str:
+        if self.awaiting:
+            return f"Awaiting {self.awaiting}'s plan"
+        return "Mismatch" if self.flagged else "Agreed"
 
     @property
     def agreed_figure(self) -> Decimal | None:
@@ -209,7 +225,8 @@ def balances(
     threshold: Decimal | None = None,
     threshold_percent: Decimal | None = None,
 ) -> list[PairBalance]:
-    """Every provider–commissioner pair where either side planned something."""
+    """Every provider–commissioner pair where either side planned something; a pair whose
+    other side has no plan among these is awaiting it."""
     return balances_of(
         counterparty_figures(plans),
         provider_line,
@@ -217,6 +234,7 @@ def balances(
         measure=measure,
         threshold=threshold,
         threshold_percent=threshold_percent,
+        included={plan.ods_code for plan in plans},
     )
 
 
@@ -228,8 +246,10 @@ def balances_of(
     measure: str,
     threshold: Decimal | None = None,
     threshold_percent: Decimal | None = None,
+    included: Collection[str] | None = None,
 ) -> list[PairBalance]:
-    """The same from the counterparty rows already gathered by line."""
+    """The same from the counterparty rows already gathered by line; `included` names the
+    organisations whose plans are in (None: take every side as in)."""
     pairs: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for provider, commissioner, value in figures.get(provider_line, ()):
         pairs[(provider, commissioner)][0] += value
@@ -239,13 +259,31 @@ def balances_of(
     for (provider, commissioner), (ours, theirs) in sorted(pairs.items()):
         difference = ours - theirs
         percent = _percent(difference, ours, theirs)
+        awaiting = None
+        if included is not None:
+            awaiting = next((o for o in (provider, commissioner) if o not in included), None)
         flagged = False
-        if threshold is not None and abs(difference) > threshold:
+        if awaiting is None and threshold is not None and abs(difference) > threshold:
             flagged = True
-        if threshold_percent is not None and percent is not None and percent > threshold_percent:
+        if (
+            awaiting is None
+            and threshold_percent is not None
+            and percent is not None
+            and percent > threshold_percent
+        ):
             flagged = True
         result.append(
-            PairBalance(measure, provider, commissioner, ours, theirs, difference, percent, flagged)
+            PairBalance(
+                measure,
+                provider,
+                commissioner,
+                ours,
+                theirs,
+                difference,
+                percent,
+                flagged,
+                awaiting,
+            )  # fmt: skip
         )
     return result
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -280,32 +281,26 @@ class Value(models.Model):
         return f"{self.line_id}/{self.counterparty_id or '-'}/M{self.month} = {self.value}"
 
 
-class YearTotal(models.Model):
-    """A submitted version's year for one line: its twelve months added up. A row with no
-    counterparty is the whole line; a line planned by counterparty also has a row for each.
+class YearTotals(models.Model):
+    """A submitted version's year for each line: its twelve months added up, as parallel
+    arrays: each line whole (counterparty rows added together), and apart from that each line
+    planned by counterparty, per counterparty.
 
     Written once, set-based, when the version is submitted (a submitted version never
-    changes), so collating a system reads each partner's year instead of adding up its months
+    changes), so collating a system reads one row per partner instead of adding up its months
     again on every view."""
 
-    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="year_totals")
-    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="+")
-    counterparty = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    version = models.OneToOneField(
+        Version, primary_key=True, on_delete=models.CASCADE, related_name="year_totals"
     )
-    value = models.DecimalField(max_digits=20, decimal_places=3)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "line", "counterparty"],
-                name="year_total_unique",
-                nulls_distinct=False,
-            ),
-        ]
+    lines = ArrayField(models.BigIntegerField(), default=list)  # line ids
+    totals = ArrayField(models.DecimalField(max_digits=20, decimal_places=3), default=list)
+    split_lines = ArrayField(models.BigIntegerField(), default=list)
+    split_counterparties = ArrayField(models.BigIntegerField(), default=list)  # organisation ids
+    split_totals = ArrayField(models.DecimalField(max_digits=20, decimal_places=3), default=list)
 
     def __str__(self) -> str:
-        return f"{self.line_id}/{self.counterparty_id or '-'} = {self.value}"
+        return f"Year totals of {self.version_id}"
 
 
 class Narrative(models.Model):

@@ -36,25 +36,25 @@ _LATEST = """
     )
 """
 
+# Twelve sums of v.value, one per month, as an array (null where a month has no figure).
+_MONTH_SUMS = (
+    "ARRAY[" + ", ".join(f"SUM(v.value) FILTER (WHERE v.month = {m})" for m in range(1, 13)) + "]"
+)
+
 # A constant (no value is formatted into it). One statement, so one snapshot; a row per
 # system and a row per organisation, each carrying its figures as arrays (far fewer rows to
 # hand over than one per figure):
 # - level 0, a system: each input line's twelve months (null where nobody planned one),
 #   added up from the figures, a column per month;
 # - level 1, an organisation: its year per line, and apart from that per line and
-#   counterparty, from the year totals stored when its version was submitted.
+#   counterparty, as stored when its version was submitted;
+# - level 2, a system: its providers' income from partners, by month, from commissioners
+#   whose plans are in too (the intra-system flows the consolidated I&E eliminates).
 AGGREGATES_SQL = (
     _LATEST  # noqa: S608
     + """,
     lines AS (
-        SELECT latest.system_id, v.line_id, ARRAY[
-            SUM(v.value) FILTER (WHERE v.month = 1), SUM(v.value) FILTER (WHERE v.month = 2),
-            SUM(v.value) FILTER (WHERE v.month = 3), SUM(v.value) FILTER (WHERE v.month = 4),
-            SUM(v.value) FILTER (WHERE v.month = 5), SUM(v.value) FILTER (WHERE v.month = 6),
-            SUM(v.value) FILTER (WHERE v.month = 7), SUM(v.value) FILTER (WHERE v.month = 8),
-            SUM(v.value) FILTER (WHERE v.month = 9), SUM(v.value) FILTER (WHERE v.month = 10),
-            SUM(v.value) FILTER (WHERE v.month = 11), SUM(v.value) FILTER (WHERE v.month = 12)
-        ] AS months
+        SELECT latest.system_id, v.line_id, MONTH_SUMS AS months
         FROM latest
         JOIN plans_value v ON v.version_id = latest.version_id
         GROUP BY latest.system_id, v.line_id
@@ -64,18 +64,21 @@ AGGREGATES_SQL = (
     FROM lines
     GROUP BY system_id
     UNION ALL
-    SELECT 1, latest.system_id, latest.organisation_id,
-           array_agg(y.line_id) FILTER (WHERE y.counterparty_id IS NULL),
-           array_agg(y.value) FILTER (WHERE y.counterparty_id IS NULL),
-           array_agg(y.line_id) FILTER (WHERE y.counterparty_id IS NOT NULL),
-           array_agg(y.counterparty_id) FILTER (WHERE y.counterparty_id IS NOT NULL),
-           array_agg(y.value) FILTER (WHERE y.counterparty_id IS NOT NULL)
+    SELECT 1, latest.system_id, latest.organisation_id, y.lines, y.totals, y.split_lines,
+           y.split_counterparties, y.split_totals
     FROM latest
-    JOIN plans_yeartotal y ON y.version_id = latest.version_id
-    GROUP BY latest.system_id, latest.organisation_id
+    JOIN plans_yeartotals y ON y.version_id = latest.version_id
+    UNION ALL
+    SELECT 2, latest.system_id, NULL, NULL, MONTH_SUMS, NULL, NULL, NULL
+    FROM latest
+    JOIN plans_value v
+      ON v.version_id = latest.version_id AND v.line_id = %(partner_income)s
+    JOIN latest AS commissioner ON commissioner.organisation_id = v.counterparty_id
+    GROUP BY latest.system_id
 """
-)
+).replace("MONTH_SUMS", _MONTH_SUMS)
 
+PARTNER_INCOME = "F100"  # a provider's income from commissioners in its system, by counterparty
 ACTIVITY_PAIRS = [("A1ELE", "A2ELE"), ("A1DAY", "A2DAY"), ("A1NEL", "A2NEL"),
                   ("A1OPF", "A2OPF"), ("A1OPU", "A2OPU"), ("A1AAE", "A2AAE")]  # fmt: skip
 STAFF_GROUPS = {
@@ -108,6 +111,7 @@ class Fetched:
     """A round's submitted figures for some systems, added up by the database."""
 
     monthly: dict[int, dict[str, list[Decimal | None]]]  # system id → line → its 12 months
+    eliminable: dict[int, list[Decimal | None]]  # system id → intra-system income by month
     plans: dict[int, list[collation.OrgPlan]]  # system id → organisations' year figures
     statuses: dict[int, list[OrgStatus]]  # system id → where each organisation stands
 
@@ -153,9 +157,17 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
         # Room for the hash aggregate in memory (a national collation spills to disk at
         # PostgreSQL's default of 4MB); for this transaction only.
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(AGGREGATES_SQL, {"round": plan_round.pk, "systems": system_ids})
+        partner_income = next((pk for pk, code in code_of.items() if code == PARTNER_INCOME), 0)
+        cursor.execute(
+            AGGREGATES_SQL,
+            {"round": plan_round.pk, "systems": system_ids, "partner_income": partner_income},
+        )
         rows = cursor.fetchall()
+    eliminable: dict[int, list[Decimal | None]] = {}
     for level, system_id, org_id, line_ids, figures, cp_lines, cp_ids, cp_figures in rows:
+        if level == 2:
+            eliminable[system_id] = figures
+            continue
         codes = [code_of[pk] for pk in line_ids]
         if level == 0:
             monthly[system_id] = dict(zip(codes, figures, strict=True))
@@ -183,7 +195,7 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
                     by_counterparty=by_cp.get(organisation.pk, {}),
                 )
             )
-    return Fetched(monthly, plans, statuses)
+    return Fetched(monthly, eliminable, plans, statuses)
 
 
 @dataclass
@@ -211,6 +223,11 @@ class SystemPlan:
     @property
     def flagged(self) -> list[collation.PairBalance]:
         return [p for p in self.income_balances + self.activity_balances if p.flagged]
+
+    @property
+    def awaiting(self) -> list[collation.PairBalance]:
+        """Pairs whose other side has no plan in yet (not counted as mismatches)."""
+        return [p for p in self.income_balances + self.activity_balances if p.awaiting]
 
     @cached_property
     def totals(self) -> dict[tuple[str, int], Decimal]:
@@ -268,12 +285,13 @@ def build(
     template = template or template_lines(plan_round)
     labels, specs = template.labels, template.specs
     figures = collation.counterparty_figures(plans)
+    included = {plan.ods_code for plan in plans}
     activity = []
     for provider_line, commissioner_line in ACTIVITY_PAIRS:
         activity += collation.balances_of(
             figures, provider_line, commissioner_line,
             measure=labels.get(provider_line, provider_line).removesuffix(" (provided)"),
-            threshold_percent=plan_round.activity_threshold_percent,
+            threshold_percent=plan_round.activity_threshold_percent, included=included,
         )  # fmt: skip
     pay = [
         check
@@ -291,13 +309,16 @@ def build(
         specs=specs,
         sections=template.sections,
         rows=rows,
-        consolidated=collation.consolidate_rows(rows, template.surplus),
+        consolidated=collation.consolidate_rows(
+            rows, template.surplus, eliminated=fetched.eliminable.get(system.pk, [None] * 12)
+        ),
         income_balances=collation.balances_of(
             figures,
             "F100",
             "F510",
             measure="Income and expenditure",
             threshold=plan_round.balance_threshold,
+            included=included,
         ),
         activity_balances=activity,
         pay_checks=pay,

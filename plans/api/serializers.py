@@ -196,6 +196,13 @@ class PairBalanceSerializer(serializers.Serializer):
     difference = serializers.DecimalField(max_digits=20, decimal_places=3)
     percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     flagged = serializers.BooleanField()
+    status = serializers.ChoiceField(
+        choices=["agreed", "mismatch", "awaiting"],
+        help_text="awaiting: the other side has no submitted or accepted plan yet.",
+    )
+    awaiting = serializers.CharField(
+        allow_null=True, help_text="ODS code of the side whose plan is not in yet."
+    )
     agreed_figure = serializers.DecimalField(max_digits=20, decimal_places=3, allow_null=True)
 
 

@@ -22,7 +22,6 @@ from plans.models import (
     Submission,
     Value,
     Version,
-    YearTotal,
 )
 
 if TYPE_CHECKING:
@@ -72,15 +71,26 @@ def _snapshot(draft: Version, new: Version) -> None:
             """,  # noqa: S608  (table names from the models, values as parameters)
             [new.pk, draft.pk],
         )
+        # Each line's year, whole and by counterparty, in one row of arrays for collation.
         cursor.execute(
-            f"""
-            INSERT INTO {YearTotal._meta.db_table} (version_id, line_id, counterparty_id, value)
-            SELECT %s, line_id, counterparty_id, SUM(value)
-            FROM {Value._meta.db_table} WHERE version_id = %s
-            GROUP BY GROUPING SETS ((line_id, counterparty_id), (line_id))
-            HAVING GROUPING(counterparty_id) = 1 OR counterparty_id IS NOT NULL
-            """,  # noqa: S608  (a whole line's row, and one per counterparty where it has them)
-            [new.pk, draft.pk],
+            """
+            INSERT INTO plans_yeartotals
+                (version_id, lines, totals, split_lines, split_counterparties, split_totals)
+            SELECT %s,
+                   COALESCE(array_agg(line_id) FILTER (WHERE whole), '{}'),
+                   COALESCE(array_agg(total) FILTER (WHERE whole), '{}'),
+                   COALESCE(array_agg(line_id) FILTER (WHERE NOT whole), '{}'),
+                   COALESCE(array_agg(counterparty_id) FILTER (WHERE NOT whole), '{}'),
+                   COALESCE(array_agg(total) FILTER (WHERE NOT whole), '{}')
+            FROM (
+                SELECT line_id, counterparty_id, SUM(value) AS total,
+                       GROUPING(counterparty_id) = 1 AS whole
+                FROM plans_value WHERE version_id = %s
+                GROUP BY GROUPING SETS ((line_id, counterparty_id), (line_id))
+                HAVING GROUPING(counterparty_id) = 1 OR counterparty_id IS NOT NULL
+            ) AS year
+            """,
+            [new.pk, new.pk],
         )
         cursor.execute(
             f"""

@@ -142,7 +142,7 @@ def _balance_rows(plan):
             pair.commissioner_figure,
             pair.difference,
             pair.percent,
-            "Mismatch" if pair.flagged else "Agreed",
+            pair.status_label,
             pair.agreed_figure,
         ]
 

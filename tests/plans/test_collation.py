@@ -79,9 +79,20 @@ def test_balances_flag_pairs_above_the_threshold():
 
 
 def test_a_pair_planned_on_one_side_only_is_flagged():
+    """X's plan is in but has nothing with the ICB: a real mismatch."""
+    lonely = OrgPlan("ICB", "ICB", "commissioner", {}, {("F510", "X"): D(5000)})
+    x = OrgPlan("X", "X", "acute", {}, {})
+    [pair] = balances([lonely, x], "F100", "F510", measure="income", threshold=D(3000))
+    assert (pair.provider, pair.provider_figure, pair.flagged, pair.status) == (
+        "X", D(0), True, "mismatch")  # fmt: skip
+
+
+def test_a_pair_whose_other_side_has_no_plan_yet_is_awaiting_it_not_a_mismatch():
     lonely = OrgPlan("ICB", "ICB", "commissioner", {}, {("F510", "X"): D(5000)})
     [pair] = balances([lonely], "F100", "F510", measure="income", threshold=D(3000))
-    assert (pair.provider, pair.provider_figure, pair.flagged) == ("X", D(0), True)
+    assert (pair.awaiting, pair.flagged, pair.agreed, pair.agreed_figure) == ("X", False, False,
+                                                                              None)  # fmt: skip
+    assert pair.status_label == "Awaiting X's plan"
 
 
 def test_activity_threshold_in_percent():
@@ -145,5 +156,10 @@ def test_the_system_surplus_is_the_sum_of_each_organisations(plans):
 
 @given(systems(), st.decimals(min_value=0, max_value=10**6, places=0))
 def test_a_pair_is_flagged_exactly_when_its_difference_exceeds_the_threshold(plans, threshold):
+    included = {plan.ods_code for plan in plans}
     for pair in balances(plans, "F100", "F510", measure="income", threshold=threshold):
-        assert pair.flagged == (abs(pair.provider_figure - pair.commissioner_figure) > threshold)
+        both_in = pair.provider in included and pair.commissioner in included
+        assert (pair.awaiting is None) == both_in
+        assert pair.flagged == (
+            both_in and abs(pair.provider_figure - pair.commissioner_figure) > threshold
+        )
