@@ -280,6 +280,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Choice sets that share a field name ("status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "PairStatusEnum": ["agreed", "mismatch", "awaiting"],
+        "SubmissionStatusEnum": "plans.models.Submission.Status",
+    },
 }
 
 LOGGING = {
