@@ -137,7 +137,7 @@ class _Reader:
         if out and sum(out.values(), ZERO) != ONE:
             total = sum(out.values(), ZERO) * HUNDRED
             self.problems.append(
-                f"{label} must add up to 100% (they add up to {total.normalize()}%)."
+                f"{label} must add up to 100% (they add up to {total.normalize():f}%)."
             )
         if not out:
             self.problems.append(f"{label}: give each partner's share.")

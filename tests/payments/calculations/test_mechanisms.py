@@ -93,7 +93,7 @@ def test_every_problem_with_the_parameters_is_listed():
         "The marginal rate must be between 0% and 100%.",
         "The collar must be below the cap.",
     }
-    with pytest.raises(ParameterProblems, match="must add up to 100%"):
+    with pytest.raises(ParameterProblems, match=r"must add up to 100% \(they add up to 90%\)"):
         build("risk_pool", {"budget": "10", "shares": {"P1": "60", "P2": "30"}}, PARTNERS)
 
 
