@@ -12,3 +12,13 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def csv_content(text: str | bytes) -> bytes:
+    """CSV as UTF-8 with a byte-order mark: Excel then reads "£" and "–" as written (without
+    it, it guesses a Windows code page and shows "Â£")."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return data if data.startswith(b"\xef\xbb\xbf") else b"\xef\xbb\xbf" + data

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
+from openbook.exports import CSV_TYPE
+
 
 @method_decorator(
     # Redoc styles itself with inline <style> and runs its search in a blob: worker; this
@@ -68,7 +70,7 @@ def audit_export(request, code, fmt):
     if fmt == "json":
         response = HttpResponse(trail.export_json(system, events), content_type="application/json")
     elif fmt == "csv":
-        response = HttpResponse(trail.export_csv(events), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(trail.export_csv(events), content_type=CSV_TYPE)
     else:
         raise Http404("No such format.")
     response["Content-Disposition"] = f'attachment; filename="audit-{system.code}.{fmt}"'

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openbook.errors import Conflict, ProblemList
+from openbook.exports import CSV_TYPE, csv_content
 from plans import excel, services
 from plans.views.common import plan_context
 from plans.views.submission import _version_for
@@ -36,7 +37,7 @@ def download_csv(request, slug, ods_code):
     ctx = plan_context(request, slug, ods_code)
     version = _version_for(request, ctx)
     response = HttpResponse(
-        excel.version_csv(ctx.round, ctx.organisation, version), content_type="text/csv"
+        csv_content(excel.version_csv(ctx.round, ctx.organisation, version)), content_type=CSV_TYPE
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, version, "csv")}"'
     return response

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import policy
 from accounts.selectors import organisation_get
 from openbook.errors import Conflict, ProblemList
+from openbook.exports import CSV_TYPE
 from plans import monthly_returns, return_files, selectors
 from plans.calculations import MONTHS, derive_from_totals
 from plans.excel import XLSX_TYPE, UploadRejected
@@ -268,7 +269,7 @@ def return_download(request, slug, ods_code, month, fmt):
     )
     name = f"{monthly_return.organisation.ods_code}-{plan_round.slug}-{monthly_return.month_label}"
     if fmt == "csv":
-        response = HttpResponse(return_files.csv_bytes(rows), content_type="text/csv")
+        response = HttpResponse(return_files.csv_bytes(rows), content_type=CSV_TYPE)
     else:
         response = HttpResponse(
             return_files.xlsx_bytes(rows, monthly_return.month, lines.lines),

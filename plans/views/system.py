@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
-from openbook.exports import neutralise
+from openbook.exports import CSV_TYPE, csv_content, neutralise
 from plans import selectors
 from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission
@@ -156,7 +156,7 @@ def _export(rows, fmt: str, filename: str, sheet: str) -> HttpResponse:
         writer = csv.writer(out)
         for row in rows:
             writer.writerow([neutralise("" if v is None else v) for v in row])
-        response = HttpResponse(out.getvalue(), content_type="text/csv")
+        response = HttpResponse(csv_content(out.getvalue()), content_type=CSV_TYPE)
     else:
         wb = Workbook()
         ws = wb.active

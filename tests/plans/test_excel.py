@@ -218,7 +218,7 @@ def test_narratives_come_back_too(member, filled):
 
 def test_csv_download_round_trips(member, filled):
     data = member.get(PLAN + "download.csv").content
-    assert data.startswith(b"round,organisation,line,counterparty,month,value")
+    assert data.startswith(b"\xef\xbb\xbfround,organisation,line,counterparty,month,value")
     revision = Submission.objects.get().versions.get(number=0).revision
     assert upload(member, data, "plan.csv").status_code == 302
     assert Submission.objects.get().versions.get(number=0).revision == revision

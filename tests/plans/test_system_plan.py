@@ -99,7 +99,11 @@ def test_exports_match_the_page_and_neutralise_formulas(client, world, two_plans
     assert rows[0][0] == "Measure"
     alpha = next(r for r in rows if r[1] == "ZA1" and r[0] == "Income and expenditure")
     assert (D(str(alpha[3])), D(str(alpha[4]))) == (D(1200), D(1320))
-    text = client.get("/rounds/2026-27/systems/s1/system-plan.csv").content.decode()
+    response = client.get("/rounds/2026-27/systems/s1/system-plan.csv")
+    # UTF-8 with a byte-order mark, so Excel shows "£000" rather than "Â£000".
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
     f100 = next(r for r in csv.reader(io.StringIO(text)) if r[1] == "F100")
     assert D(f100[-1]) == D(1200)
     assert client.get("/rounds/2026-27/systems/s1/system-plan.pdf").status_code == 404
