@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, System
@@ -125,17 +126,14 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
         .only("organisation_id", "status")  # all a status shows
         .annotate(has_submitted=Exists(versions), late=Exists(versions.filter(late=True)))
     }
+    # Past the final deadline, a plan never submitted is late too (not only one sent late).
+    overdue = timezone.now() > plan_round.final_deadline
     out: dict[int, list[OrgStatus]] = {sid: [] for sid in system_ids}
     for organisation in Organisation.objects.filter(system_id__in=system_ids).order_by("name"):
         submission = submissions.get(organisation.pk)
-        out[organisation.system_id].append(
-            OrgStatus(
-                organisation,
-                submission,
-                bool(submission and submission.late),
-                bool(submission and submission.has_submitted),
-            )
-        )
+        submitted = bool(submission and submission.has_submitted)
+        late = bool(submission and submission.late) or (overdue and not submitted)
+        out[organisation.system_id].append(OrgStatus(organisation, submission, late, submitted))
     return out
 
 

@@ -72,6 +72,22 @@ def test_income_from_a_commissioner_whose_plan_is_not_in_is_not_eliminated(world
     assert plan.flagged == []
 
 
+def test_after_the_final_deadline_a_plan_never_submitted_is_late(world, two_plans):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    def late():
+        plan = system_plan_get(world.people["lead"], two_plans, world.s1)
+        return {s.organisation.ods_code for s in plan.statuses if s.late}
+
+    assert late() == set()
+    two_plans.draft_deadline = timezone.now() - dt.timedelta(days=2)
+    two_plans.final_deadline = timezone.now() - dt.timedelta(days=1)
+    two_plans.save()
+    assert late() == {"ZA2"}  # Beta has not submitted; the others did, on time
+
+
 def test_a_mismatch_over_the_threshold_is_flagged(world, two_plans):
     two_plans.balance_threshold = D(100)
     two_plans.save()
