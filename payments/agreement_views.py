@@ -196,6 +196,11 @@ def agreement_form(request, slug, code, pk=None):
 def agreement_detail(request, slug, code, pk):
     plan_round, system = _context(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    return _detail_page(request, plan_round, system, agreement)
+
+
+def _detail_page(request, plan_round, system, agreement, entry: dict | None = None, status=200):
+    """The agreement's page; `entry` is a settlement entry sent back with its problems."""
     number = request.GET.get("version")
     versions = list(agreement.versions.prefetch_related("partners", "signatures__organisation",
                                                         "signatures__signed_by"))  # fmt: skip
@@ -253,10 +258,13 @@ def agreement_detail(request, slug, code, pk):
             "settlements": agreement.settlements.order_by("-created_at"),
             "in_force": agreed,
             "entry_fields": [
-                (n, m.label, m.follows) for n, m in enumerate(agreed_mechanisms, start=1)
+                (n, m.label, m.follows, (entry or {}).get("measures", {}).get(n, ""))
+                for n, m in enumerate(agreed_mechanisms, start=1)
             ],
             "periods": Settlement.PERIODS,
+            "entry": entry or {"period": "", "outcomes_met": True},
         },
+        status=status,
     )
 
 
@@ -308,21 +316,24 @@ def settlement_enter(request, slug, code, pk):
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     version = services.in_force(agreement)
     count = len(version.mechanisms) if version else 0
+    measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
+    period = request.POST.get("period", "")
+    outcomes_met = request.POST.get("outcomes_met") == "yes"
     try:
         settlement = settlements.settlement_enter(
-            actor=request.user, agreement=agreement, period=request.POST.get("period", ""),
-            measures=[request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)],
-            outcomes_met=request.POST.get("outcomes_met") == "yes",
+            actor=request.user, agreement=agreement, period=period,
+            measures=list(measures.values()), outcomes_met=outcomes_met,
         )  # fmt: skip
-    except ProblemList as exc:
-        messages.error(request, exc.summary + " " + "; ".join(
-            f"{p['cell']}: {p['problem']}" for p in exc.problems))  # fmt: skip
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Entered. The worker is working out the settlement.")
-        return redirect(_settlement_url(settlement))
-    return redirect(_detail_url(agreement))
+    except (ProblemList, ValidationError) as exc:
+        # The page again, with what was typed and what is wrong with it.
+        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures}
+        if isinstance(exc, ProblemList):
+            entry |= {"error": exc.summary, "problems": exc.problems}
+        else:
+            entry["error"] = " ".join(exc.messages)
+        return _detail_page(request, plan_round, system, agreement, entry, status=422)
+    messages.success(request, "Entered. The worker is working out the settlement.")
+    return redirect(_settlement_url(settlement))
 
 
 @login_required

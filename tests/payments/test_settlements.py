@@ -209,3 +209,17 @@ def test_an_absurd_actual_is_refused_not_left_for_the_worker(people, agreed):
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
                              measures=["1e30", ""], outcomes_met=True)  # fmt: skip
     assert "under 100,000,000,000" in exc.value.problems[0]["problem"]
+
+
+def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, plan_round):
+    client = client_for(people["lead"])
+    url = f"/rounds/{plan_round.slug}/systems/s1/agreements/{agreed.pk}/settlements/"
+    response = client.post(url, {"period": "Q2", "measure-1": "lots"})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "Mechanism 1 (Risk/reward pool): the actual spend must be a number" in body
+    assert 'value="lots"' in body and '<option value="Q2" selected>' in body
+    assert 'id="outcomes_met" name="outcomes_met" type="checkbox" value="yes">' in body  # unticked
+    assert not Settlement.objects.exists()
+    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes_met": "yes"})
+    assert response.status_code == 302 and Settlement.objects.get().period == "Q2"
