@@ -20,6 +20,11 @@ urlpatterns = [
         name="api_settlement_propose",
     ),
     path(
+        A + "<int:pk>/settlements/<int:sid>/withdraw/",
+        views.SettlementWithdraw.as_view(),
+        name="api_settlement_withdraw",
+    ),
+    path(
         A + "<int:pk>/settlements/<int:sid>/respond/",
         views.SettlementRespond.as_view(),
         name="api_settlement_respond",

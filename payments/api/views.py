@@ -318,6 +318,18 @@ class SettlementPropose(_SettlementView):
         return Response(SettlementSerializer(settlement).data)
 
 
+class SettlementWithdraw(_SettlementView):
+    """The system lead withdraws a settlement not yet answered by every partner (to enter it
+    again with other actuals)."""
+
+    @extend_schema(request=None, responses=SettlementSerializer)
+    def post(self, request, slug, code, pk, sid):
+        settlement = settlements.settlement_withdraw(
+            actor=request.user, settlement=self.settlement(request, slug, code, pk, sid)
+        )
+        return Response(SettlementSerializer(settlement).data)
+
+
 class SettlementRespond(_SettlementView):
     """A partner's approver accepts, or disputes with a reason (which escalates it)."""
 
