@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
+from payments import selectors as payments_selectors
 from plans import selectors as plans_selectors
 
 
@@ -29,7 +30,9 @@ def home(request):
             "system_memberships": [m for m in memberships if m.system_id],
             "region_memberships": [m for m in memberships if m.region_id],
             "attention": selectors.attention_items(request.user)
-            + plans_selectors.attention_for(request.user),
+            + plans_selectors.attention_for(request.user)
+            + plans_selectors.system_plan_attention(request.user)
+            + payments_selectors.attention_for(request.user),
         },
     )
 

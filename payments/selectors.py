@@ -141,3 +141,129 @@ def settlement_get(user: AnyUser, agreement, pk: int):
     if settlement is None or not policy.can_view_system(user, agreement.system):
         raise Http404("No such settlement.")
     return settlement
+
+
+def attention_for(user: AnyUser) -> list[dict[str, str]]:
+    """What waits on this person in the money workflows, for their home page: transfers and
+    agreements to agree or sign, proposed settlements to answer, and for the region's
+    reviewers, disputed settlements and discretionary releases to decide."""
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from accounts.models import Role
+    from payments.models import (
+        AgreementSignature,
+        AgreementVersion,
+        DiscretionaryRelease,
+        Settlement,
+        SettlementResponse,
+        TransferDecision,
+    )
+
+    approves = policy.member_organisation_ids(user, (Role.ORG_APPROVER,))
+    leads = policy.system_ids_with_role(user, (Role.SYSTEM_LEAD,))
+    regions = policy.reviewed_region_ids(user)
+    if not (approves or leads or regions):
+        return []
+    items: list[dict[str, str]] = []
+
+    def add(title: str, detail: str, url: str) -> None:
+        items.append({"title": title, "detail": detail, "url": url})
+
+    # Transfers: each party this person speaks for that has not decided yet.
+    transfers = (
+        Transfer.objects.filter(status=Transfer.Status.PROPOSED)
+        .filter(Q(lines__organisation_id__in=approves) | Q(system_id__in=leads))
+        .distinct()
+        .select_related("round", "system")
+        .prefetch_related("lines__organisation")
+    )
+    decided = {
+        (d.transfer_id, d.organisation_id)
+        for d in TransferDecision.objects.filter(transfer__in=transfers)
+    }
+    for t in transfers:
+        waiting = [
+            line.organisation.name
+            for line in t.lines.all()
+            if line.organisation_id in approves and (t.pk, line.organisation_id) not in decided
+        ]
+        if t.system_id in leads and (t.pk, None) not in decided:
+            waiting.append("the system lead")
+        if waiting:
+            add(
+                f"{t.system.name}: transfer {t.pk} waiting for your agreement",
+                f"For {', '.join(waiting)}. {t.reason[:120]}",
+                reverse("control_totals", args=[t.round.slug, t.system.code]),
+            )
+    # Agreements: the latest version, a draft, not yet signed for an organisation they approve.
+    drafts = (
+        AgreementVersion.objects.filter(status=AgreementVersion.Status.DRAFT, partners__in=approves)
+        .distinct()
+        .select_related("agreement__round", "agreement__system")
+        .prefetch_related("partners")
+    )
+    signed = {
+        (s.version_id, s.organisation_id)
+        for s in AgreementSignature.objects.filter(version__in=drafts)
+    }
+    for version in drafts:
+        a = version.agreement
+        names = [
+            o.name
+            for o in version.partners.all()
+            if o.pk in approves and (version.pk, o.pk) not in signed
+        ]
+        if names:
+            add(
+                f"{a.name}: version {version.number} waiting for your signature",
+                f"For {', '.join(names)}. Read the terms and the what-if before signing.",
+                reverse("agreement_detail", args=[a.round.slug, a.system.code, a.pk]),
+            )
+    # Settlements: proposed ones to answer; disputed ones for the region to decide.
+    settlements = (
+        Settlement.objects.filter(
+            Q(status=Settlement.Status.PROPOSED, version__partners__in=approves)
+            | Q(status=Settlement.Status.DISPUTED, agreement__system__region_id__in=regions)
+        )
+        .distinct()
+        .select_related("agreement__round", "agreement__system")
+        .prefetch_related("version__partners")
+    )
+    answered = {
+        (r.settlement_id, r.organisation_id)
+        for r in SettlementResponse.objects.filter(settlement__in=settlements)
+    }
+    for s in settlements:
+        a = s.agreement
+        url = reverse("settlement_detail", args=[a.round.slug, a.system.code, a.pk, s.pk])
+        if s.status == Settlement.Status.DISPUTED:
+            add(
+                f"{a.name}: {s.get_period_display()} settlement disputed",
+                f"{a.system.name}. The region decides: uphold it or set it aside, with a reason.",
+                url,
+            )
+            continue
+        names = [
+            o.name
+            for o in s.version.partners.all()
+            if o.pk in approves and (s.pk, o.pk) not in answered
+        ]
+        if names:
+            add(
+                f"{a.name}: {s.get_period_display()} settlement waiting for your answer",
+                f"For {', '.join(names)}. Accept it, or dispute it with a reason.",
+                url,
+            )
+    # Discretionary releases of the fund, for the region's agreement.
+    for release in DiscretionaryRelease.objects.filter(
+        status=DiscretionaryRelease.Status.PROPOSED,
+        organisation__system__region_id__in=regions,
+    ).select_related("fund__round", "organisation__system"):
+        system = release.organisation.system
+        add(
+            f"{system.name}: a fund release for {release.organisation.name} needs the region",
+            f"Quarter {release.quarter}. {release.reason[:120]}",
+            reverse("fund", args=[release.fund.round.slug, system.code]),
+        )
+    return items

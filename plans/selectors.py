@@ -341,3 +341,38 @@ def return_version_shown(
     if version is None:
         raise Http404("No such version.")
     return version
+
+
+def system_plan_attention(user: AnyUser) -> list[dict[str, str]]:
+    """System plans waiting on this person: submitted ones for the region's reviewers to
+    review, returned ones for the system lead to resubmit."""
+    from django.urls import reverse
+
+    from accounts.models import Role
+    from plans.models import SystemSubmission
+
+    leads = policy.system_ids_with_role(user, (Role.SYSTEM_LEAD,))
+    regions = policy.reviewed_region_ids(user)
+    if not (leads or regions):
+        return []
+    S = SystemSubmission.Status
+    items = []
+    for submission in SystemSubmission.objects.filter(
+        Q(status=S.SUBMITTED, system__region_id__in=regions)
+        | Q(status=S.RETURNED, system_id__in=leads)
+    ).select_related("round", "system"):
+        returned = submission.status == S.RETURNED
+        items.append(
+            {
+                "title": f"{submission.system.name}: system plan "
+                + ("returned by the region" if returned else "waiting for your review"),
+                "detail": f"{submission.round.name}. "
+                + (
+                    "Read the reasons, then resubmit."
+                    if returned
+                    else "Approve it or return it with reasons."
+                ),
+                "url": reverse("system_plan", args=[submission.round.slug, submission.system.code]),
+            }
+        )
+    return items
