@@ -8,6 +8,11 @@ urlpatterns = [
     path("rounds/<slug:slug>/", rounds.round_detail, name="round_detail"),
     path("rounds/<slug:slug>/systems/<slug:code>/", system.system_plan, name="system_plan"),
     path(
+        "rounds/<slug:slug>/systems/<slug:code>/versions/<int:number>/",
+        system.system_version,
+        name="system_version",
+    ),
+    path(
         "rounds/<slug:slug>/systems/<slug:code>/balances/",
         system.system_balances,
         name="system_balances",

@@ -450,6 +450,8 @@ ROUTES += [
     Route("system_comment", "POST", lambda w: _sys(w, "comments/"),
           {**_sys_lead, "reviewer": 302, "lead": 302}, 403,
           data=lambda w: {"body": "A question"}, setup=_system_submitted),
+    Route("system_version", "GET", lambda w: _sys(w, "versions/1/"), _system_page, 200,
+          setup=_system_submitted),
     Route("region_systems", "GET", lambda w: f"/rounds/{ROUND}/regions/{w.r1.code}/",
           {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404}, 200, setup=_plans_submitted),
 ]  # fmt: skip

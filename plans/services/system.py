@@ -60,9 +60,50 @@ def snapshot(plan: SystemPlan) -> dict[str, Any]:
     }
 
 
+def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between a snapshot sent to the region and the plan as it is now, in
+    words: the system and each partner's surplus, where each plan stands, the mismatches."""
+    changes = []
+
+    def money(value: str | None) -> str:
+        return "none" if value is None else f"{Decimal(value):,.0f}"
+
+    if sent.get("system_surplus") != now.get("system_surplus"):
+        changes.append(
+            f"System surplus/(deficit): {money(sent.get('system_surplus'))} then, "
+            f"{money(now.get('system_surplus'))} now (£000)."
+        )
+    then_by, now_by = (
+        sent.get("surplus_by_organisation", {}),
+        now.get("surplus_by_organisation", {}),
+    )
+    names = {o["ods_code"]: o["name"] for o in sent.get("organisations", []) + now.get(
+        "organisations", [])}  # fmt: skip
+    for ods in sorted(set(then_by) | set(now_by)):
+        if then_by.get(ods) != now_by.get(ods):
+            changes.append(
+                f"{names.get(ods, ods)}: {money(then_by.get(ods))} then, "
+                f"{money(now_by.get(ods))} now (£000)."
+            )
+    then_state = {o["ods_code"]: o["state"] for o in sent.get("organisations", [])}
+    for o in now.get("organisations", []):
+        before = then_state.get(o["ods_code"])
+        if before is not None and before != o["state"]:
+            changes.append(f"{o['name']}'s plan: {before} then, {o['state']} now.")
+    then_mismatches, now_mismatches = (
+        len(sent.get("mismatches", [])),
+        len(now.get("mismatches", [])),
+    )
+    if then_mismatches != now_mismatches:
+        changes.append(f"Mismatches: {then_mismatches} then, {now_mismatches} now.")
+    return changes
+
+
 @transaction.atomic
 def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> SystemVersion:
-    """The system lead sends the collated plan to the region, as a new immutable version."""
+    """The system lead sends the collated plan to the region, as a new immutable version: the
+    first time, after the region returns it, or after it was approved if the figures have
+    changed since (the region then reviews it again)."""
     system, plan_round = plan.system, plan.round
     if not policy.can_submit_system_plan(actor, system):
         raise PermissionDenied("Only the system lead can submit the system plan.")
@@ -74,7 +115,16 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     submission = (
         SystemSubmission.objects.select_for_update().filter(round=plan_round, system=system).first()
     )
-    if submission is not None and submission.status != SystemSubmission.Status.RETURNED:
+    data = snapshot(plan)
+    replaces = None
+    if submission is not None and submission.status == SystemSubmission.Status.APPROVED:
+        replaces = submission.versions.order_by("-number").first()
+        if replaces is not None and not snapshot_changes(replaces.snapshot, data):
+            raise ValidationError(
+                f"The region approved version {replaces.number} and nothing has changed since: "
+                "there is nothing new to send."
+            )
+    elif submission is not None and submission.status != SystemSubmission.Status.RETURNED:
         raise ValidationError(
             f"The system plan is already {submission.get_status_display().lower()}; "
             "it can be submitted again once the region returns it."
@@ -93,7 +143,6 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     number = (
         submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
-    data = snapshot(plan)
     version = SystemVersion.objects.create(
         submission=submission, number=number, narrative=narrative, snapshot=data, created_by=actor
     )
@@ -109,6 +158,11 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
             "system_surplus": data["system_surplus"],
             "mismatches": len(data["mismatches"]),
         },
+        reason=(
+            f"replaces version {replaces.number}, approved: the figures changed since"
+            if replaces is not None
+            else ""
+        ),
     )
     return version
 

@@ -48,7 +48,7 @@ def _back(plan_round, system):
     return redirect(reverse("system_plan", args=[plan_round.slug, system.code]) + "#region")
 
 
-def _form_page(request, plan_round, system, form, template, act):
+def _form_page(request, plan_round, system, form, template, act, extra=None):
     """A form whose valid submission calls one service: `act(cleaned_data)` returns the
     success message, or raises ValidationError, shown on the form."""
     if request.method == "POST" and form.is_valid():
@@ -62,7 +62,7 @@ def _form_page(request, plan_round, system, form, template, act):
     return render(
         request,
         template,
-        {"round": plan_round, "system": system, "form": form},
+        {"round": plan_round, "system": system, "form": form, **(extra or {})},
         status=422 if request.method == "POST" else 200,
     )
 
@@ -82,7 +82,36 @@ def system_submit(request, slug, code):
         return f"System plan version {version.number} sent to the region."
 
     form = NarrativeForm(request.POST or None)
-    return _form_page(request, plan_round, system, form, "plans/system_submit.html", act)
+    return _form_page(
+        request, plan_round, system, form, "plans/system_submit.html", act,
+        _what_is_sent(request.user, plan_round, system),
+    )  # fmt: skip
+
+
+def _what_is_sent(user, plan_round, system) -> dict:
+    """What the lead is about to freeze: where each plan stands, the mismatches, and after an
+    approval what has changed since."""
+    from plans.models import SystemSubmission
+    from plans.services.system import snapshot, snapshot_changes
+
+    plan = system_plan_get(user, plan_round, system)
+    states = [s.state for s in plan.statuses]
+    submission = SystemSubmission.objects.filter(round=plan_round, system=system).first()
+    latest = submission.versions.order_by("-number").first() if submission else None
+    return {
+        "summary": {
+            "organisations": len(states),
+            "accepted": states.count("accepted"),
+            "awaiting_lead": states.count("submitted"),
+            "not_in": sum(1 for s in states if s not in ("accepted", "submitted")),
+            "late": sum(1 for s in plan.statuses if s.late),
+            "mismatches": len(plan.flagged),
+            "awaiting_pairs": len(plan.awaiting),
+            "surplus": sum(plan.surplus_by_organisation.values()),
+        },
+        "latest": latest,
+        "changes": snapshot_changes(latest.snapshot, snapshot(plan)) if latest else [],
+    }
 
 
 @login_required

@@ -18,7 +18,8 @@ from accounts.selectors import system_get
 from openbook.exports import CSV_TYPE, csv_content, neutralise
 from plans import selectors
 from plans.calculations import MONTHS, row_total
-from plans.models import MONTH_LABELS, SystemSubmission
+from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
+from plans.services.system import snapshot, snapshot_changes
 from plans.system_plan import system_plan_get
 
 
@@ -43,6 +44,11 @@ def system_plan(request, slug, code):
     system_submission = SystemSubmission.objects.filter(
         round=plan.round, system=plan.system
     ).first()
+    versions = (
+        list(system_submission.versions.select_related("created_by")) if system_submission else []
+    )
+    latest = max(versions, key=lambda v: v.number, default=None)
+    changes = snapshot_changes(latest.snapshot, snapshot(plan)) if latest else []
     return render(
         request,
         "plans/system_plan.html",
@@ -69,9 +75,9 @@ def system_plan(request, slug, code):
                 ("Surplus / (deficit)", [consolidated.surplus_after[m] for m in MONTHS]),
             ],
             "system_submission": system_submission,
-            "system_versions": system_submission.versions.select_related("created_by")
-            if system_submission
-            else [],
+            "system_versions": versions,
+            "latest_version": latest,
+            "changes": changes,
             "system_comments": system_submission.comments.select_related("author")
             if system_submission
             else [],
@@ -82,6 +88,46 @@ def system_plan(request, slug, code):
                 "months": list(MONTH_LABELS),
                 "surplus": [str(consolidated.surplus_after[m]) for m in MONTHS],
             },
+        },
+    )
+
+
+@login_required
+def system_version(request, slug, code, number):
+    """A version sent to the region, as it was frozen: what the region was asked to approve,
+    with its full narrative, and what has changed in the live plan since."""
+    plan = _plan(request, slug, code)
+    version = (
+        SystemVersion.objects.filter(
+            submission__round=plan.round, submission__system=plan.system, number=number
+        )
+        .select_related("created_by", "submission")
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version of the system plan.")
+    data = version.snapshot
+    consolidated = data.get("consolidated", {})
+    return render(
+        request,
+        "plans/system_version.html",
+        {
+            "round": plan.round,
+            "system": plan.system,
+            "version": version,
+            "data": data,
+            "names": {o["ods_code"]: o["name"] for o in data.get("organisations", [])},
+            "consolidated": [
+                (label, [consolidated.get(str(m), {}).get(key) for m in MONTHS])
+                for label, key in (
+                    ("Income (after eliminations)", "income"),
+                    ("Expenditure (after eliminations)", "expenditure"),
+                    ("Eliminated (partners' payments to each other)", "eliminated"),
+                    ("Surplus / (deficit)", "surplus"),
+                )
+            ],
+            "months": MONTH_LABELS,
+            "changes": snapshot_changes(data, snapshot(plan)),
         },
     )
 

@@ -108,3 +108,52 @@ def test_pages_for_submit_and_return(world, collated, client):
     assert client.post("/rounds/2026-27/systems/s1/return/", {"reason": "Fix"}).status_code == 302
     page = client.get("/rounds/2026-27/systems/s1/").content.decode()
     assert "Returned by the region" in page and "Fix" in page
+
+
+def test_an_approved_plan_is_sent_again_only_when_it_has_changed(world, collated):
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    lead = world.people["lead"]
+    system_plan_submit(actor=lead, plan=collated, narrative="Balanced overall.")
+    system_plan_approve(actor=world.people["reviewer"], plan_round=collated.round,
+                        system=world.s1, note="Good")  # fmt: skip
+    with pytest.raises(ValidationError, match="nothing has changed since"):
+        system_plan_submit(actor=lead, plan=collated, narrative="Again")
+    # Alpha's plan goes back to it: the collated plan is no longer what the region approved.
+    submission_return(actor=lead, submission=Submission.objects.get(), reason="Fix the pay bill")
+    changed = system_plan_get(lead, collated.round, world.s1)
+    version = system_plan_submit(actor=lead, plan=changed, narrative="Alpha's plan is back with it")
+    assert (version.number, SystemSubmission.objects.get().status) == (2, "submitted")
+    event = AuditEvent.objects.filter(action="system_plan.submitted").order_by("-id").first()
+    assert event.reason == "replaces version 1, approved: the figures changed since"
+
+
+def test_the_version_page_shows_what_was_sent_and_what_changed(world, collated, client_for):
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    lead = world.people["lead"]
+    narrative = "Balanced overall. " * 60  # longer than the system page's summary shows
+    system_plan_submit(actor=lead, plan=collated, narrative=narrative)
+    url = f"/rounds/{collated.round.slug}/systems/s1/"
+    reviewer = client_for(world.people["reviewer"])
+    page = reviewer.get(url + "versions/1/").content.decode()
+    assert narrative.strip() in page and "The live plan is the same as this version." in page
+    assert "changed since" not in reviewer.get(url).content.decode()
+    submission_return(actor=lead, submission=Submission.objects.get(), reason="Fix the pay bill")
+    page = reviewer.get(url + "versions/1/").content.decode()
+    assert "Alpha Hospitals NHS Trust&#x27;s plan: submitted then, returned now." in page
+    assert "The plan has changed since version 1 was sent" in reviewer.get(url).content.decode()
+    assert reviewer.get(url + "versions/2/").status_code == 404
+
+
+def test_the_submit_page_says_what_is_being_sent(world, collated, client_for):
+    page = (
+        client_for(world.people["lead"])
+        .get(f"/rounds/{collated.round.slug}/systems/s1/submit/")
+        .content.decode()
+    )
+    assert "What you are sending" in page
+    assert "Submitted, not yet accepted by you" in page
+    assert "Not every partner's plan is in and accepted" in page
