@@ -178,13 +178,19 @@ def derive_rows(
     return derived
 
 
-def row_total(unit: str, by_month: Mapping[int, Decimal]) -> Decimal | None:
-    """A row's year figure: money and counts add up; WTE is the year-end (M12) position;
-    percentages have no meaningful total."""
+# Sections whose figures are positions at the end of each month, as the template's guidance
+# says ("planned performance at the end of each month"): a count there is a stock, such as
+# the patients waiting 52 weeks or more, not a flow to add up over the year.
+MONTH_END_SECTIONS = frozenset({"performance"})
+
+
+def row_total(unit: str, by_month: Mapping[int, Decimal], section: str = "") -> Decimal | None:
+    """A row's year figure: money and counts add up; WTE, and any count in a month-end
+    section, is the year-end (M12) position; percentages have no meaningful total."""
+    if unit == "wte" or (unit == "count" and section in MONTH_END_SECTIONS):
+        return by_month.get(12)
     if unit in ("gbp000", "count"):
         return sum(by_month.values(), ZERO)
-    if unit == "wte":
-        return by_month.get(12)
     return None
 
 

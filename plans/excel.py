@@ -27,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts.models import Organisation
 from openbook.exports import neutralise
 from plans import selectors
-from plans.calculations import MONTHS
+from plans.calculations import MONTH_END_SECTIONS, MONTHS
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
 from plans.services import CellInput
 
@@ -184,6 +184,8 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
                 validation.add(cell)
         total = {"gbp000": f"=SUM({first}{r}:{last}{r})", "count": f"=SUM({first}{r}:{last}{r})",
                  "wte": f"={last}{r}"}.get(line.unit)  # fmt: skip
+        if line.unit == "count" and section.code in MONTH_END_SECTIONS:
+            total = f"={last}{r}"  # a stock: the year's figure is March's position
         if total:
             ws.cell(row=r, column=FIRST_MONTH_COL + 12, value=total).font = Font(bold=True)
     ws.column_dimensions["A"].width = 9

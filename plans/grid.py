@@ -90,7 +90,7 @@ def build_grid(section: Section, organisation: Organisation, version: Version | 
                         Cell(f"derived-{line.code}-{m}", m, by_month[m])
                         for m in calculations.MONTHS
                     ],
-                    total=calculations.row_total(line.unit, by_month),
+                    total=calculations.row_total(line.unit, by_month, line.section.code),
                     derived=True,
                 )
             )
@@ -118,7 +118,9 @@ def build_grid(section: Section, organisation: Organisation, version: Version | 
                     cells=[
                         Cell(f"cell-{key}-{m}", m, by_month.get(m)) for m in calculations.MONTHS
                     ],
-                    total=calculations.row_total(line.unit, by_month) if by_month else None,
+                    total=calculations.row_total(line.unit, by_month, line.section.code)
+                    if by_month
+                    else None,
                 )
             )
     inputs = [line for line in lines if not line.is_derived]

@@ -96,6 +96,8 @@ def test_row_totals_by_unit():
     assert row_total("count", months) == D(78)
     assert row_total("wte", months) == D(12)  # the year-end position
     assert row_total("percent", months) is None
+    # A count of a stock at each month end (a waiting list) is its March position.
+    assert row_total("count", months, "performance") == D(12)
 
 
 def test_diff_and_change_totals():

@@ -78,6 +78,10 @@ def test_the_workbook_is_marked_protected_and_validated(member, filled):
     assert finance["B5"].protection.locked is not False
     surplus_row = next(r for r in range(5, 60) if finance[f"A{r}"].value == "F900")
     assert str(finance[f"E{surplus_row}"].value).startswith("=")
+    # The year of a month-end stock (the 52-week waiters) is March's, not the months added up.
+    performance = next(wb[name] for name in wb.sheetnames if name.startswith("Performance"))
+    waiters = next(r for r in range(5, 20) if performance[f"A{r}"].value == "P110")
+    assert performance[f"Q{waiters}"].value == f"=P{waiters}"
     assert finance.data_validations.dataValidation
     assert wb[excel.META_SHEET].sheet_state == "veryHidden"
 
