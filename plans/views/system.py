@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -167,11 +168,43 @@ def _collated_rows(plan):
             yield [section.name, line.code, line.label, unit, *row["months"], row["year"]]
 
 
-def _balance_rows(plan):
+def _status_rows(plan):
+    yield ["Organisation", "ODS code", "Kind", "Plan", "Late", "Surplus / (deficit), £000"]
+    by_org = plan.surplus_by_organisation
+    for s in plan.statuses:
+        o = s.organisation
+        yield [o.name, o.ods_code, o.get_kind_display(), s.state, "yes" if s.late else "",
+               by_org.get(o.ods_code)]  # fmt: skip
+    yield ["System", "", "", "", "", sum(by_org.values(), Decimal(0))]
+
+
+def _kind_rows(plan):
+    yield ["Kind of organisation", "Surplus / (deficit), £000"]
+    for kind, value in sorted(plan.surplus_by_kind.items()):
+        yield [Organisation.Kind(kind).label, value]
+
+
+def _consolidated_rows(plan):
+    c = plan.consolidated
+    yield ["£000", *MONTH_LABELS, "Year"]
+    for label, by_month in (
+        ("Income (after eliminations)", c.income),
+        ("Expenditure (after eliminations)", c.expenditure),
+        ("Eliminated (partners' payments to each other)", c.eliminated),
+        ("Surplus / (deficit) before eliminations", c.surplus_before),
+        ("Surplus / (deficit)", c.surplus_after),
+    ):
+        months = [by_month[m] for m in MONTHS]
+        yield [label, *months, sum(months, Decimal(0))]
+
+
+def _balance_rows(plan, names):
     yield [
         "Measure",
         "Provider",
+        "Provider ODS code",
         "Commissioner",
+        "Commissioner ODS code",
         "Provider plans",
         "Commissioner plans",
         "Difference",
@@ -182,7 +215,9 @@ def _balance_rows(plan):
     for pair in plan.income_balances + plan.activity_balances:
         yield [
             pair.measure,
+            names.get(pair.provider, pair.provider),
             pair.provider,
+            names.get(pair.commissioner, pair.commissioner),
             pair.commissioner,
             pair.provider_figure,
             pair.commissioner_figure,
@@ -193,24 +228,40 @@ def _balance_rows(plan):
         ]
 
 
-def _export(rows, fmt: str, filename: str, sheet: str) -> HttpResponse:
-    """An export as CSV or xlsx; every text cell neutralised against formula injection."""
+def _pay_rows(plan, names):
+    yield ["Organisation", "ODS code", "Staff group", "Pay, £000", "Average WTE",
+           "Pay per WTE, £000", "Check"]  # fmt: skip
+    for c in plan.pay_checks:
+        yield [names.get(c.ods_code, c.ods_code), c.ods_code, c.group, c.pay, c.wte, c.per_wte,
+               "Check" if c.flagged else "In range"]  # fmt: skip
+
+
+def _export(blocks, fmt: str, filename: str) -> HttpResponse:
+    """An export as CSV or xlsx of the page's tables, `blocks` of (title, rows): a sheet each in
+    Excel, one after another under their titles in CSV. Every text cell is neutralised against
+    formula injection."""
     if fmt not in ("csv", "xlsx"):
         raise Http404("Exports are .xlsx or .csv.")
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        for row in rows:
-            writer.writerow([neutralise("" if v is None else v) for v in row])
+        for n, (title, rows) in enumerate(blocks):
+            if len(blocks) > 1:
+                if n:
+                    writer.writerow([])
+                writer.writerow([neutralise(title)])
+            for row in rows:
+                writer.writerow([neutralise("" if v is None else v) for v in row])
         response = HttpResponse(csv_content(out.getvalue()), content_type=CSV_TYPE)
     else:
         wb = Workbook()
-        ws = wb.active
-        ws.title = sheet
-        for row in rows:
-            ws.append([neutralise(v) for v in row])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        wb.remove(wb.active)
+        for title, rows in blocks:
+            ws = wb.create_sheet(title[:31])
+            for row in rows:
+                ws.append([neutralise(v) for v in row])
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
         out = io.BytesIO()
         wb.save(out)
         from plans.excel import XLSX_TYPE
@@ -223,17 +274,21 @@ def _export(rows, fmt: str, filename: str, sheet: str) -> HttpResponse:
 @login_required
 def system_plan_export(request, slug, code, fmt):
     plan = _plan(request, slug, code)
-    return _export(
-        _collated_rows(plan),
-        fmt,
-        f"{plan.system.code}-{plan.round.slug}-system-plan",
-        "System plan",
-    )
+    blocks = [
+        ("System plan", list(_collated_rows(plan))),
+        ("Where each plan stands", list(_status_rows(plan))),
+        ("By kind", list(_kind_rows(plan))),
+        ("Consolidated I&E", list(_consolidated_rows(plan))),
+    ]
+    return _export(blocks, fmt, f"{plan.system.code}-{plan.round.slug}-system-plan")
 
 
 @login_required
 def system_balances_export(request, slug, code, fmt):
     plan = _plan(request, slug, code)
-    return _export(
-        _balance_rows(plan), fmt, f"{plan.system.code}-{plan.round.slug}-balances", "Balances"
-    )
+    names = {o.organisation.ods_code: o.organisation.name for o in plan.statuses}
+    blocks = [
+        ("Balances", list(_balance_rows(plan, names))),
+        ("Pay per WTE", list(_pay_rows(plan, names))),
+    ]
+    return _export(blocks, fmt, f"{plan.system.code}-{plan.round.slug}-balances")

@@ -109,19 +109,36 @@ def test_the_pages_show_the_system_plan_and_the_mismatches(client, world, two_pl
 
 def test_exports_match_the_page_and_neutralise_formulas(client, world, two_plans):
     client.force_login(world.people["reviewer"])
+    plan = system_plan_get(world.people["reviewer"], two_plans, world.s1)
     data = client.get("/rounds/2026-27/systems/s1/balances.xlsx").content
-    ws = load_workbook(io.BytesIO(data)).active
-    rows = list(ws.iter_rows(values_only=True))
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Balances", "Pay per WTE"]  # every table on the page
+    rows = list(wb["Balances"].iter_rows(values_only=True))
     assert rows[0][0] == "Measure"
-    alpha = next(r for r in rows if r[1] == "ZA1" and r[0] == "Income and expenditure")
-    assert (D(str(alpha[3])), D(str(alpha[4]))) == (D(1200), D(1320))
+    alpha = next(r for r in rows if r[2] == "ZA1" and r[0] == "Income and expenditure")
+    assert alpha[1] == "Alpha Hospitals NHS Trust"  # named as on the page
+    assert (D(str(alpha[5])), D(str(alpha[6]))) == (D(1200), D(1320))
+    pay = list(wb["Pay per WTE"].iter_rows(values_only=True))
+    assert len(pay) == 1 + len(plan.pay_checks)
     response = client.get("/rounds/2026-27/systems/s1/system-plan.csv")
     # UTF-8 with a byte-order mark, so Excel shows "£000" rather than "Â£000".
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
-    f100 = next(r for r in csv.reader(io.StringIO(text)) if r[1] == "F100")
+    rows = list(csv.reader(io.StringIO(text)))
+    f100 = next(r for r in rows if len(r) > 1 and r[1] == "F100")
     assert D(f100[-1]) == D(1200)
+    # The page's other tables follow, each under its title, with the page's numbers.
+    titles = [r[0] for r in rows if len(r) == 1]
+    assert titles == ["System plan", "Where each plan stands", "By kind", "Consolidated I&E"]
+    icb = next(r for r in rows if len(r) > 1 and r[1] == "ZA3")
+    assert D(icb[-1]) == plan.surplus_by_organisation["ZA3"]
+    eliminated = next(r for r in rows if r and r[0].startswith("Eliminated"))
+    assert D(eliminated[-1]) == sum(plan.consolidated.eliminated.values())
+    xlsx = load_workbook(
+        io.BytesIO(client.get("/rounds/2026-27/systems/s1/system-plan.xlsx").content)
+    )
+    assert xlsx.sheetnames == titles
     assert client.get("/rounds/2026-27/systems/s1/system-plan.pdf").status_code == 404
 
 
