@@ -117,8 +117,14 @@ def action_label(action: str) -> str:
 
 def _where(object_type: str, ids: list[int]) -> dict[int, str]:
     """Page addresses for objects of one kind, in one query."""
-    from payments.models import Agreement, Settlement, Transfer
-    from plans.models import MonthlyReturn, Submission
+    from payments.models import (
+        Agreement,
+        ControlTotal,
+        DiscretionaryRelease,
+        Settlement,
+        Transfer,
+    )
+    from plans.models import MonthlyReturn, Submission, SystemComment, SystemSubmission
 
     if object_type == "payments.agreement":
         rows = Agreement.objects.select_related("round", "system").in_bulk(ids)
@@ -138,6 +144,22 @@ def _where(object_type: str, ids: list[int]) -> dict[int, str]:
         rows = Submission.objects.select_related("round", "organisation").in_bulk(ids)
         return {pk: reverse("plan_detail", args=[s.round.slug, s.organisation.ods_code])
                 for pk, s in rows.items()}  # fmt: skip
+    if object_type in ("plans.systemsubmission", "plans.systemcomment"):
+        model = SystemSubmission if object_type == "plans.systemsubmission" else SystemComment
+        via = "" if model is SystemSubmission else "submission__"
+        rows = model.objects.select_related(f"{via}round", f"{via}system").in_bulk(ids)
+        subs = {pk: (o if model is SystemSubmission else o.submission) for pk, o in rows.items()}
+        return {pk: reverse("system_plan", args=[s.round.slug, s.system.code]) + "#region"
+                for pk, s in subs.items()}  # fmt: skip
+    if object_type == "payments.controltotal":
+        rows = ControlTotal.objects.select_related("round", "organisation__system").in_bulk(ids)
+        return {pk: reverse("control_totals", args=[c.round.slug, c.organisation.system.code])
+                for pk, c in rows.items()}  # fmt: skip
+    if object_type == "payments.discretionaryrelease":
+        rows = DiscretionaryRelease.objects.select_related(
+            "fund__round", "organisation__system").in_bulk(ids)  # fmt: skip
+        return {pk: reverse("fund", args=[r.fund.round.slug, r.organisation.system.code])
+                for pk, r in rows.items()}  # fmt: skip
     if object_type == "plans.monthlyreturn":
         rows = MonthlyReturn.objects.select_related("round", "organisation").in_bulk(ids)
         return {pk: reverse("return_detail", args=[r.round.slug, r.organisation.ods_code,
@@ -154,11 +176,31 @@ def object_urls(events) -> dict[int, str]:
         if event.object_id.isdigit():
             wanted.setdefault(event.object_type, set()).add(int(event.object_id))
     found = {kind: _where(kind, sorted(ids)) for kind, ids in wanted.items()}
-    return {
+    urls = {
         event.pk: found[event.object_type][int(event.object_id)]
         for event in events
         if event.object_id.isdigit() and int(event.object_id) in found[event.object_type]
     }
+    # A fund is a round's, not a system's: its events link to the fund page of the system
+    # the event was recorded in.
+    fund_events = [e for e in events if e.object_type == "payments.fund" and e.system_id]
+    if fund_events:
+        from accounts.models import System
+        from payments.models import Fund
+
+        funds = Fund.objects.select_related("round").in_bulk(
+            {int(e.object_id) for e in fund_events if e.object_id.isdigit()}
+        )
+        codes = dict(
+            System.objects.filter(pk__in={e.system_id for e in fund_events}).values_list(
+                "pk", "code"
+            )
+        )
+        for e in fund_events:
+            fund = funds.get(int(e.object_id)) if e.object_id.isdigit() else None
+            if fund is not None and e.system_id in codes:
+                urls[e.pk] = reverse("fund", args=[fund.round.slug, codes[e.system_id]])
+    return urls
 
 
 def export_rows_list(events) -> list[dict[str, Any]]:

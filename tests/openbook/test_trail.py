@@ -130,3 +130,34 @@ def test_each_event_links_to_its_object(world, client_for):
                                  mechanisms=[pool])  # fmt: skip
     page = client_for(world.people["partner"]).get("/systems/s1/audit/").content.decode()
     assert f'href="/rounds/2026-27/systems/s1/agreements/{agreement.pk}/"' in page
+
+
+def test_system_plan_control_total_and_fund_events_link_to_their_pages(world, client_for):
+    """Approvals and returns of the system plan, control totals, the fund and its releases:
+    each event on the timeline opens the page its object is on."""
+    from openbook import trail
+    from payments.models import ControlTotal
+    from plans.models import PlanningRound, SystemSubmission
+    from plans.services.system import system_plan_approve, system_plan_submit
+    from plans.system_plan import system_plan_get
+    from tests import isolation
+
+    isolation._with_fund(world)  # plans in, control totals, the fund and a release
+    plan_round = PlanningRound.objects.get()
+    lead = world.people["lead"]
+    system_plan_submit(actor=lead, plan=system_plan_get(lead, plan_round, world.s1),
+                       narrative="Our plan")  # fmt: skip
+    system_plan_approve(actor=world.people["reviewer"], plan_round=plan_round, system=world.s1,
+                        note="Good")  # fmt: skip
+
+    events = list(AuditEvent.objects.filter(system=world.s1))
+    urls = trail.object_urls(events)
+    by_action = {e.action: urls.get(e.pk) for e in events}
+    slug = plan_round.slug
+    assert by_action["system_plan.approved"] == f"/rounds/{slug}/systems/s1/#region"
+    assert SystemSubmission.objects.exists() and ControlTotal.objects.exists()
+    fund_actions = [a for a in by_action if a.startswith(("release.", "fund."))]
+    assert fund_actions and all(by_action[a] == f"/rounds/{slug}/systems/s1/fund/"
+                                for a in fund_actions), by_action  # fmt: skip
+    page = client_for(world.people["lead"]).get("/systems/s1/audit/").content.decode()
+    assert f'href="/rounds/{slug}/systems/s1/#region"' in page
