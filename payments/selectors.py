@@ -143,6 +143,11 @@ def settlement_get(user: AnyUser, agreement, pk: int):
     return settlement
 
 
+def _still_to_act(partners, approves: set[int], done: set[tuple], key: int) -> list[str]:
+    """The names of the partners this person approves for that have not acted on `key` yet."""
+    return [o.name for o in partners if o.pk in approves and (key, o.pk) not in done]
+
+
 def attention_for(user: AnyUser) -> list[dict[str, str]]:
     """What waits on this person in the money workflows, for their home page: transfers and
     agreements to agree or sign, proposed settlements to answer, and for the region's
@@ -209,11 +214,7 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     }
     for version in drafts:
         a = version.agreement
-        names = [
-            o.name
-            for o in version.partners.all()
-            if o.pk in approves and (version.pk, o.pk) not in signed
-        ]
+        names = _still_to_act(version.partners.all(), approves, signed, version.pk)
         if names:
             add(
                 f"{a.name}: version {version.number} waiting for your signature",
@@ -244,11 +245,7 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
                 url,
             )
             continue
-        names = [
-            o.name
-            for o in s.version.partners.all()
-            if o.pk in approves and (s.pk, o.pk) not in answered
-        ]
+        names = _still_to_act(s.version.partners.all(), approves, answered, s.pk)
         if names:
             add(
                 f"{a.name}: {s.get_period_display()} settlement waiting for your answer",
