@@ -219,10 +219,11 @@ def _balance_rows(plan, names):
             pair.provider,
             names.get(pair.commissioner, pair.commissioner),
             pair.commissioner,
-            pair.provider_figure,
-            pair.commissioner_figure,
-            pair.difference,
-            pair.percent,
+            # A side whose plan is not in has no figure yet, so there is no difference either.
+            None if pair.awaiting == pair.provider else pair.provider_figure,
+            None if pair.awaiting == pair.commissioner else pair.commissioner_figure,
+            None if pair.awaiting else pair.difference,
+            None if pair.awaiting else pair.percent,
             pair.status_label,
             pair.agreed_figure,
         ]

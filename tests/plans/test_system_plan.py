@@ -72,6 +72,16 @@ def test_income_from_a_commissioner_whose_plan_is_not_in_is_not_eliminated(world
     assert plan.flagged == []
 
 
+def test_a_pair_awaiting_a_plan_shows_no_difference(client, world, plan_round):
+    submit(world, world.org_a, monthly("F100", "100", "ZA3") + monthly("F2MEDS", "90"))
+    client.force_login(world.people["lead"])
+    page = client.get("/rounds/2026-27/systems/s1/balances/").content.decode()
+    assert "Awaiting NHS One ICB's plan" in page and "-1,200" not in page
+    text = client.get("/rounds/2026-27/systems/s1/balances.csv").content.decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(text)) if len(r) > 2 and r[2] == "ZA1")
+    assert row[5:10] == ["1200.000", "", "", "", "Awaiting ZA3's plan"]
+
+
 def test_after_the_final_deadline_a_plan_never_submitted_is_late(world, two_plans):
     import datetime as dt
 
