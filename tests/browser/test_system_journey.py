@@ -71,12 +71,19 @@ def test_lead_returns_a_mismatched_plan_and_the_region_approves(page, live_serve
 
     # The regional reviewer compares the region's systems and approves System One's plan.
     sign_in(page, "reviewer@example.nhs.uk")
+    page.goto("/")
+    expect(page.locator("main")).to_contain_text("System One: system plan waiting for your review")
     page.goto("/rounds/2026-27/regions/r1/")
     table = page.locator("#region-systems")
     expect(table).to_contain_text("System One")
     expect(table).to_contain_text("System Two")
     expect(table.locator("tr", has_text="System One")).to_contain_text("Awaiting review")
     table.get_by_role("link", name="System One").click()
+    # The reviewer reads what was sent: the frozen figures and the whole narrative.
+    page.get_by_role("link", name="Version 1").click()
+    expect(page.locator("#narrative")).to_contain_text("one mismatch being resolved")
+    expect(page.locator("#unchanged")).to_be_visible()
+    page.go_back()
     page.get_by_role("button", name="Approve the system plan").click()
     expect(page.get_by_role("status")).to_contain_text("approved")
     page.goto("/rounds/2026-27/regions/r1/")
