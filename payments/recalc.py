@@ -73,7 +73,10 @@ def waiting_time(round_id: int, system_id: int) -> float:
     """How much longer the queued run for this system should wait (0: start now)."""
     pending, latest = _pending_key(round_id, system_id), _latest_key(round_id, system_id)
     found = cache.get_many([pending, latest])
-    return start_delay(found.get(pending), found.get(latest), time.time())
+    first, last = found.get(pending), found.get(latest)
+    if not isinstance(first, float) or not isinstance(last, float):
+        return 0.0  # no times noted (or a flag from before times were): start now
+    return start_delay(first, last, time.time())
 
 
 def is_pending(round_id: int, system_id: int) -> bool:
