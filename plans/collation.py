@@ -182,6 +182,24 @@ class PairBalance:
     def agreed(self) -> bool:
         return not self.flagged and self.awaiting is None
 
+    # What can be said while a side's plan is not in: no figure for that side, and so no
+    # difference (None); the figures as they are otherwise.
+    @property
+    def known_provider_figure(self) -> Decimal | None:
+        return None if self.awaiting == self.provider else self.provider_figure
+
+    @property
+    def known_commissioner_figure(self) -> Decimal | None:
+        return None if self.awaiting == self.commissioner else self.commissioner_figure
+
+    @property
+    def known_difference(self) -> Decimal | None:
+        return None if self.awaiting else self.difference
+
+    @property
+    def known_percent(self) -> Decimal | None:
+        return None if self.awaiting else self.percent
+
     @property
     def status(self) -> str:
         return "awaiting" if self.awaiting else "mismatch" if self.flagged else "agreed"

@@ -74,7 +74,9 @@ AGGREGATES_SQL = (
     FROM latest
     JOIN plans_value v
       ON v.version_id = latest.version_id AND v.line_id = %(partner_income)s
-    JOIN latest AS commissioner ON commissioner.organisation_id = v.counterparty_id
+    JOIN latest AS commissioner
+      ON commissioner.organisation_id = v.counterparty_id
+     AND commissioner.system_id = latest.system_id
     GROUP BY latest.system_id
 """
 ).replace("MONTH_SUMS", _MONTH_SUMS)
@@ -132,7 +134,9 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
     for organisation in Organisation.objects.filter(system_id__in=system_ids).order_by("name"):
         submission = submissions.get(organisation.pk)
         submitted = bool(submission and submission.has_submitted)
-        late = bool(submission and submission.late) or (overdue and not submitted)
+        # Sent late, or not in (never sent, or recalled or returned) once the deadline passed.
+        included = submission is not None and submission.status in INCLUDED
+        late = bool(submission and submission.late) or (overdue and not included)
         out[organisation.system_id].append(OrgStatus(organisation, submission, late, submitted))
     return out
 

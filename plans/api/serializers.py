@@ -191,10 +191,19 @@ class PairBalanceSerializer(serializers.Serializer):
     measure = serializers.CharField()
     provider = serializers.CharField()
     commissioner = serializers.CharField()
-    provider_figure = serializers.DecimalField(max_digits=20, decimal_places=3)
-    commissioner_figure = serializers.DecimalField(max_digits=20, decimal_places=3)
-    difference = serializers.DecimalField(max_digits=20, decimal_places=3)
-    percent = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    # Null for a side whose plan is not in yet (status "awaiting"), and then no difference.
+    provider_figure = serializers.DecimalField(
+        max_digits=20, decimal_places=3, allow_null=True, source="known_provider_figure"
+    )
+    commissioner_figure = serializers.DecimalField(
+        max_digits=20, decimal_places=3, allow_null=True, source="known_commissioner_figure"
+    )
+    difference = serializers.DecimalField(
+        max_digits=20, decimal_places=3, allow_null=True, source="known_difference"
+    )
+    percent = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, source="known_percent"
+    )
     flagged = serializers.BooleanField()
     status = serializers.ChoiceField(
         choices=["agreed", "mismatch", "awaiting"],

@@ -219,11 +219,10 @@ def _balance_rows(plan, names):
             pair.provider,
             names.get(pair.commissioner, pair.commissioner),
             pair.commissioner,
-            # A side whose plan is not in has no figure yet, so there is no difference either.
-            None if pair.awaiting == pair.provider else pair.provider_figure,
-            None if pair.awaiting == pair.commissioner else pair.commissioner_figure,
-            None if pair.awaiting else pair.difference,
-            None if pair.awaiting else pair.percent,
+            pair.known_provider_figure,
+            pair.known_commissioner_figure,
+            pair.known_difference,
+            pair.known_percent,
             pair.status_label,
             pair.agreed_figure,
         ]

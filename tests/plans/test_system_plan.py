@@ -80,6 +80,10 @@ def test_a_pair_awaiting_a_plan_shows_no_difference(client, world, plan_round):
     text = client.get("/rounds/2026-27/systems/s1/balances.csv").content.decode("utf-8-sig")
     row = next(r for r in csv.reader(io.StringIO(text)) if len(r) > 2 and r[2] == "ZA1")
     assert row[5:10] == ["1200.000", "", "", "", "Awaiting ZA3's plan"]
+    [pair] = client.get("/api/v1/rounds/2026-27/systems/s1/balances/").json()["pairs"]
+    assert (pair["status"], pair["awaiting"], pair["provider_figure"]) == ("awaiting", "ZA3",
+                                                                          "1200.000")  # fmt: skip
+    assert (pair["commissioner_figure"], pair["difference"], pair["percent"]) == (None,) * 3
 
 
 def test_after_the_final_deadline_a_plan_never_submitted_is_late(world, two_plans):
@@ -92,10 +96,17 @@ def test_after_the_final_deadline_a_plan_never_submitted_is_late(world, two_plan
         return {s.organisation.ods_code for s in plan.statuses if s.late}
 
     assert late() == set()
+    # Alpha's plan goes back to it before the deadline and is not sent again.
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_return(actor=world.people["lead"], submission=alpha, reason="Fix the pay bill")
     two_plans.draft_deadline = timezone.now() - dt.timedelta(days=2)
     two_plans.final_deadline = timezone.now() - dt.timedelta(days=1)
     two_plans.save()
-    assert late() == {"ZA2"}  # Beta has not submitted; the others did, on time
+    # Beta never submitted; Alpha's plan is not in; the ICB's went in on time.
+    assert late() == {"ZA1", "ZA2"}
 
 
 def test_a_mismatch_over_the_threshold_is_flagged(world, two_plans):
