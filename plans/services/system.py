@@ -3,6 +3,8 @@ region's reviewer approves it or returns it with reasons; both can comment."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +26,33 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+SNAPSHOT_FORMAT = 2  # 2: money lines' years and each partner's figures' digest; awaiting pairs
+
+
+def _partner_digest(plan: Any) -> str:
+    """A fingerprint of everything one partner planned for the year (by line and counterparty):
+    it changes when any of its figures does, even where its surplus does not."""
+    figures = {
+        "annual": {code: str(value) for code, value in sorted(plan.annual.items())},
+        "by_counterparty": sorted(
+            [code, cp, str(value)] for (code, cp), value in plan.by_counterparty.items()
+        ),
+    }
+    return hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()
+
+
 def snapshot(plan: SystemPlan) -> dict[str, Any]:
     """The collated plan as plain JSON: what the region is asked to approve."""
     c = plan.consolidated
+    money = [line for _, lines in plan.sections for line in lines if line.unit == "gbp000"]
     return {
+        "format": SNAPSHOT_FORMAT,
+        "lines": {
+            line.code: [line.label, _money(plan.year(line.code))]
+            for line in money
+            if line.code in plan.rows
+        },
+        "partners": {p.ods_code: _partner_digest(p) for p in plan.plans},
         "organisations": [
             {
                 "ods_code": s.organisation.ods_code,
@@ -90,12 +115,25 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
         before = then_state.get(o["ods_code"])
         if before is not None and before != o["state"]:
             changes.append(f"{o['name']}'s plan: {before} then, {o['state']} now.")
-    then_mismatches, now_mismatches = (
-        len(sent.get("mismatches", [])),
-        len(now.get("mismatches", [])),
-    )
-    if then_mismatches != now_mismatches:
-        changes.append(f"Mismatches: {then_mismatches} then, {now_mismatches} now.")
+    then_lines, now_lines = sent.get("lines"), now.get("lines")
+    if then_lines is not None and now_lines is not None:
+        for code in sorted(set(then_lines) | set(now_lines)):
+            before, after = then_lines.get(code, [None, None]), now_lines.get(code, [None, None])
+            if before[1] != after[1]:
+                changes.append(
+                    f"{after[0] or before[0]} ({code}): {money(before[1])} then, "
+                    f"{money(after[1])} now (£000, the system's year)."
+                )
+    then_partners, now_partners = sent.get("partners"), now.get("partners")
+    if then_partners is not None and now_partners is not None:
+        for ods in sorted(set(then_partners) & set(now_partners)):
+            if then_partners[ods] != now_partners[ods]:
+                changes.append(f"{names.get(ods, ods)}: its plan's figures have changed.")
+    # Snapshots before format 2 counted a pair awaiting a plan as a mismatch: not comparable.
+    if sent.get("format", 1) == now.get("format", 1):
+        then_n, now_n = len(sent.get("mismatches", [])), len(now.get("mismatches", []))
+        if then_n != now_n:
+            changes.append(f"Mismatches: {then_n} then, {now_n} now.")
     return changes
 
 

@@ -157,3 +157,38 @@ def test_the_submit_page_says_what_is_being_sent(world, collated, client_for):
     assert "What you are sending" in page
     assert "Submitted, not yet accepted by you" in page
     assert "Not every partner's plan is in and accepted" in page
+
+
+def test_a_change_that_leaves_every_surplus_alone_still_counts(world, collated):
+    """Alpha's income and its pay bill both rise by £7k: no surplus moves, but the region
+    approved other figures, so the plan can and should go again."""
+    import datetime as dt
+
+    from plans.models import Submission
+    from plans.services import draft_save, submission_recall, submission_submit
+    from plans.services.system import snapshot, snapshot_changes
+    from plans.synthetic import plan_cells
+
+    lead, approver = world.people["lead"], world.people["approver"]
+    system_plan_submit(actor=lead, plan=collated, narrative="Balanced overall.")
+    system_plan_approve(actor=world.people["reviewer"], plan_round=collated.round,
+                        system=world.s1, note="Good")  # fmt: skip
+    submission = Submission.objects.get()
+    submission_recall(actor=approver, submission=submission)
+    cells = plan_cells(collated.round, world.org_a)
+    for i, cell in enumerate(cells):
+        if cell.month == 1 and cell.line in ("F100", "F2MEDS"):
+            cells[i] = type(cell)(cell.line, 1, cell.value + 7, cell.counterparty)
+    draft_save(actor=approver, submission=submission, cells=cells)
+    submission_submit(actor=approver, submission=submission, board_approval_date=dt.date.today(),
+                      confirmed=True)  # fmt: skip
+    changed = system_plan_get(lead, collated.round, world.s1)
+    sent = SystemSubmission.objects.get().versions.get(number=1).snapshot
+    assert sent["system_surplus"] == snapshot(changed)["system_surplus"]
+    changes = snapshot_changes(sent, snapshot(changed))
+    assert "Alpha Hospitals NHS Trust: its plan's figures have changed." in changes
+    assert any(
+        c.startswith("Patient care income from commissioners in the system (F100):")
+        for c in changes
+    ), changes
+    assert system_plan_submit(actor=lead, plan=changed, narrative="Pay award funded").number == 2
