@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -66,6 +66,11 @@ def settlement_enter(
         raise ValidationError("The agreement is not agreed yet: every partner must sign first.")
     if period not in PERIOD_FRACTIONS:
         raise ValidationError("Choose a quarter or the year.")
+    if period_fraction(version, period) == 0:
+        raise ValidationError(
+            f"The agreement's phasing gives {period} none of the year: there is nothing to "
+            "settle for that quarter."
+        )
     mechanisms = built_mechanisms(version)
     if len(measures) != len(mechanisms):
         raise ValidationError(
@@ -133,14 +138,21 @@ def compute(settlement_id: int) -> Settlement:
         mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
-        flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
-        data = {
-            "flows": {k: str(v) for k, v in sorted(flows.items())},
-            "workings": [
-                {"mechanism": m.label, "steps": steps}
-                for m, steps in zip(mechanisms, workings, strict=True)
-            ],
-        }
+        data: dict[str, Any]
+        try:
+            flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
+        except (ValueError, ArithmeticError) as exc:
+            # Inputs the rules cannot settle: recorded and shown, not retried for ever.
+            data = {"flows": None, "workings": [{"mechanism": "Could not be worked out",
+                                                 "steps": [str(exc)]}]}  # fmt: skip
+        else:
+            data = {
+                "flows": {k: str(v) for k, v in sorted(flows.items())},
+                "workings": [
+                    {"mechanism": m.label, "steps": steps}
+                    for m, steps in zip(mechanisms, workings, strict=True)
+                ],
+            }
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         if settlement.inputs_hash != digest:
             settlement.flows, settlement.workings = data["flows"], data["workings"]
@@ -159,6 +171,11 @@ def settlement_propose(*, actor: User, settlement: Settlement) -> Settlement:
         raise _not_now(settlement, "proposed")
     if settlement.computed_at is None:
         raise ValidationError("The settlement is still being worked out: try again in a moment.")
+    if settlement.flows is None:
+        raise ValidationError(
+            "The settlement could not be worked out from these actuals: withdraw it and enter "
+            "it again."
+        )
     settlement.status = S.PROPOSED
     settlement.save(update_fields=["status"])
     _audit("settlement.proposed", actor, settlement, after={"flows": settlement.flows})

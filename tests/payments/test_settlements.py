@@ -223,3 +223,29 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert not Settlement.objects.exists()
     response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes_met": "yes"})
     assert response.status_code == 302 and Settlement.objects.get().period == "Q2"
+
+
+def test_a_quarter_the_phasing_gives_nothing_is_not_settled(world, plan_round, people):
+    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
+                                 phasing=["40", "30", "30", "0"])  # fmt: skip
+    for actor, organisation in (
+        (people["approver"], world.org_a),
+        (people["partner"], world.org_b),
+    ):
+        agreement_sign(actor=actor, agreement=agreement, organisation=organisation,
+                       version_number=1)  # fmt: skip
+    with pytest.raises(ValidationError, match="gives Q4 none of the year"):
+        svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q4",
+                             measures=["10"], outcomes_met=True)  # fmt: skip
+
+
+def test_inputs_the_rules_cannot_settle_are_shown_not_retried(people, agreed):
+    settlement = svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
+                                      measures=["1100", ""], outcomes_met=True)  # fmt: skip
+    Settlement.objects.filter(pk=settlement.pk).update(measures=[None, None])  # no actual spend
+    settlement = svc.compute(settlement.pk)
+    assert settlement.flows is None and settlement.computed_at is not None
+    assert "needs the actual spend" in settlement.workings[0]["steps"][0]
+    with pytest.raises(ValidationError, match="could not be worked out"):
+        svc.settlement_propose(actor=people["lead"], settlement=settlement)
