@@ -31,7 +31,7 @@ def transfers_for(user: AnyUser, plan_round: PlanningRound, system: System) -> Q
         raise Http404("No such system.")
     return (
         Transfer.objects.filter(round=plan_round, system=system)
-        .select_related("proposed_by")
+        .select_related("proposed_by", "round")
         .prefetch_related("lines__organisation", "decisions__organisation", "decisions__decided_by")
     )
 
@@ -154,6 +154,7 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     reviewers, disputed settlements and discretionary releases to decide."""
     from django.db.models import Q
     from django.urls import reverse
+    from django.utils.timezone import now
 
     from accounts.models import Role
     from payments.models import (
@@ -177,7 +178,7 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
 
     # Transfers: each party this person speaks for that has not decided yet.
     transfers = (
-        Transfer.objects.filter(status=Transfer.Status.PROPOSED)
+        Transfer.objects.filter(status=Transfer.Status.PROPOSED, round__final_deadline__gt=now())
         .filter(Q(lines__organisation_id__in=approves) | Q(system_id__in=leads))
         .distinct()
         .select_related("round", "system")

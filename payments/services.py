@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Organisation, System
+from accounts.models import Organisation, Role, System
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.calculations.control_totals import (
@@ -148,13 +148,14 @@ def _open(plan_round: PlanningRound, now: dt.datetime | None) -> None:
 
 def _parties_of(actor: User, transfer: Transfer) -> list[Organisation | None]:
     """Every party this person decides for: each involved organisation they approve for, and
-    the system lead (None) if they lead the system. One person can hold several."""
+    the system lead (None) if they lead the system. One person can hold several. (Reads the
+    lines as fetched, so a page listing transfers can prefetch them.)"""
     parties: list[Organisation | None] = [
         line.organisation
-        for line in transfer.lines.select_related("organisation")
+        for line in transfer.lines.all()
         if policy.can_approve(actor, line.organisation)
     ]
-    if policy.is_system_lead(actor, transfer.system):
+    if transfer.system_id in policy.system_ids_with_role(actor, (Role.SYSTEM_LEAD,)):
         parties.append(None)
     return parties
 
@@ -179,8 +180,11 @@ def _party_for(
 
 
 def undecided_parties_for(actor: User, transfer: Transfer) -> list[Organisation | None]:
-    """The parties this person may still agree or refuse for (None: as the system lead)."""
+    """The parties this person may still agree or refuse for (None: as the system lead);
+    none once the round's final deadline has passed, when transfers close."""
     if transfer.status != Transfer.Status.PROPOSED:
+        return []
+    if timezone.now() > transfer.round.final_deadline:
         return []
     decided = {d.organisation_id for d in transfer.decisions.all()}
     return [p for p in _parties_of(actor, transfer) if (p.pk if p else None) not in decided]

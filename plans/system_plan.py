@@ -351,6 +351,11 @@ class SystemRow:
         return len(self.plan.flagged)
 
     @property
+    def awaiting_count(self) -> int:
+        """Pairs not yet comparable: one side's plan is not in."""
+        return len(self.plan.awaiting)
+
+    @property
     def mismatch_size(self) -> Decimal:
         """The income and expenditure mismatches added up, £000 (activity is counted only)."""
         return sum(

@@ -80,3 +80,54 @@ def test_only_a_party_still_to_decide_is_offered_agree_and_refuse(client, world,
     for who, offered in (("approver", True), ("reviewer", False), ("viewer", False)):
         client.force_login(world.people[who])
         assert (buttons in client.get(PAGE).content.decode()) is offered, who
+
+
+def test_the_page_costs_the_same_queries_however_many_transfers_are_open(world, plan_round):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from payments.services import control_total_set, transfer_propose
+
+    for organisation, amount in ((world.org_a, 2), (world.org_b, -10)):
+        control_total_set(actor=None, plan_round=plan_round, organisation=organisation,
+                          amount=Decimal(amount))  # fmt: skip
+    client = Client()
+    client.force_login(world.people["approver"])
+
+    def propose():
+        transfer_propose(actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                         moves=[("ZA1", Decimal(1)), ("ZA2", Decimal(-1))], reason="x")  # fmt: skip
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(PAGE).status_code == 200
+        return len(captured)
+
+    propose()
+    one = queries()
+    for _ in range(4):
+        propose()
+    assert queries() == one
+
+
+def test_after_the_final_deadline_open_transfers_are_not_offered(client, world, plan_round):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from payments.services import control_total_set, transfer_propose
+
+    for organisation, amount in ((world.org_a, 2), (world.org_b, -10)):
+        control_total_set(actor=None, plan_round=plan_round, organisation=organisation,
+                          amount=Decimal(amount))  # fmt: skip
+    transfer_propose(actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                     moves=[("ZA1", Decimal(1)), ("ZA2", Decimal(-1))], reason="x")  # fmt: skip
+    client.force_login(world.people["approver"])
+    assert 'value="agree"' in client.get(PAGE).content.decode()
+    assert "waiting for your agreement" in client.get("/").content.decode()
+    plan_round.draft_deadline = timezone.now() - dt.timedelta(days=2)
+    plan_round.final_deadline = timezone.now() - dt.timedelta(days=1)
+    plan_round.save()
+    assert 'value="agree"' not in client.get(PAGE).content.decode()
+    assert "waiting for your agreement" not in client.get("/").content.decode()
