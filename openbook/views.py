@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
-from openbook.exports import CSV_TYPE
+from openbook.exports import CSV_TYPE, csv_content
 
 
 @method_decorator(
@@ -70,7 +70,7 @@ def audit_export(request, code, fmt):
     if fmt == "json":
         response = HttpResponse(trail.export_json(system, events), content_type="application/json")
     elif fmt == "csv":
-        response = HttpResponse(trail.export_csv(events), content_type=CSV_TYPE)
+        response = HttpResponse(csv_content(trail.export_csv(events)), content_type=CSV_TYPE)
     else:
         raise Http404("No such format.")
     response["Content-Disposition"] = f'attachment; filename="audit-{system.code}.{fmt}"'

@@ -50,7 +50,8 @@ def _back(plan_round, system):
 
 def _form_page(request, plan_round, system, form, template, act, extra=None):
     """A form whose valid submission calls one service: `act(cleaned_data)` returns the
-    success message, or raises ValidationError, shown on the form."""
+    success message, or raises ValidationError, shown on the form. `extra()` adds to the
+    page's context, worked out only when the page is shown."""
     if request.method == "POST" and form.is_valid():
         try:
             message = act(form.cleaned_data)
@@ -62,7 +63,7 @@ def _form_page(request, plan_round, system, form, template, act, extra=None):
     return render(
         request,
         template,
-        {"round": plan_round, "system": system, "form": form, **(extra or {})},
+        {"round": plan_round, "system": system, "form": form, **(extra() if extra else {})},
         status=422 if request.method == "POST" else 200,
     )
 
@@ -84,7 +85,7 @@ def system_submit(request, slug, code):
     form = NarrativeForm(request.POST or None)
     return _form_page(
         request, plan_round, system, form, "plans/system_submit.html", act,
-        _what_is_sent(request.user, plan_round, system),
+        lambda: _what_is_sent(request.user, plan_round, system),
     )  # fmt: skip
 
 

@@ -50,7 +50,9 @@ def test_the_json_export_checks_out_independently(world, events, client_for):
 
 
 def test_the_csv_export_has_the_same_hashes_and_no_live_formulas(world, events, client_for):
-    text = client_for(world.people["partner"]).get("/systems/s1/audit.csv").content.decode()
+    data = client_for(world.people["partner"]).get("/systems/s1/audit.csv").content
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 that Excel reads as such
+    text = data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["hash"] for r in rows] == list(
         AuditEvent.objects.filter(system=world.s1).order_by("seq").values_list("hash", flat=True)
