@@ -42,9 +42,9 @@ _MONTH_SUMS = (
     "ARRAY[" + ", ".join(f"SUM(v.value) FILTER (WHERE v.month = {m})" for m in range(1, 13)) + "]"
 )
 
-# A constant (no value is formatted into it). One statement, so one snapshot; a row per
-# system and a row per organisation, each carrying its figures as arrays (far fewer rows to
-# hand over than one per figure):
+# Built from constants only (no value is formatted into it). One statement, so one snapshot;
+# a row per system and a row per organisation, each carrying its figures as arrays (far fewer
+# rows to hand over than one per figure):
 # - level 0, a system: each input line's twelve months (null where nobody planned one),
 #   added up from the figures, a column per month;
 # - level 1, an organisation: its year per line, and apart from that per line and
@@ -128,7 +128,6 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
         .only("organisation_id", "status")  # all a status shows
         .annotate(has_submitted=Exists(versions), late=Exists(versions.filter(late=True)))
     }
-    # Past the final deadline, a plan never submitted is late too (not only one sent late).
     overdue = timezone.now() > plan_round.final_deadline
     out: dict[int, list[OrgStatus]] = {sid: [] for sid in system_ids}
     for organisation in Organisation.objects.filter(system_id__in=system_ids).order_by("name"):
