@@ -56,18 +56,24 @@ def test_the_worker_works_out_each_partner_with_workings(people, agreed):
     assert Decimal(quarter.flows["ZA1"]) == Decimal(-15)
 
 
-def test_a_quarter_is_settled_by_the_agreements_phasing(world, plan_round, people):
-    """Winter-heavy phasing: Q3 carries 30% of the year, so its share of the £1,000k budget is
-    300; spend of 330 is 30 over, ZA1 bears 60% of it."""
+def _agreed_pool(world, plan_round, people, phasing):
+    """The pool alone, phased as given, signed by both partners."""
     agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
-                                 name="Winter pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
-                                 phasing=["20", "20", "30", "30"])  # fmt: skip
+                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
+                                 phasing=phasing)  # fmt: skip
     for actor, organisation in (
         (people["approver"], world.org_a),
         (people["partner"], world.org_b),
     ):
         agreement_sign(actor=actor, agreement=agreement, organisation=organisation,
                        version_number=1)  # fmt: skip
+    return agreement
+
+
+def test_a_quarter_is_settled_by_the_agreements_phasing(world, plan_round, people):
+    """Winter-heavy phasing: Q3 carries 30% of the year, so its share of the £1,000k budget is
+    300; spend of 330 is 30 over, ZA1 bears 60% of it."""
+    agreement = _agreed_pool(world, plan_round, people, ["20", "20", "30", "30"])
     settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q3",
                                       measures=["330"], outcomes_met=True)  # fmt: skip
     settlement = svc.compute(settlement.pk)
@@ -226,15 +232,7 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
 
 
 def test_a_quarter_the_phasing_gives_nothing_is_not_settled(world, plan_round, people):
-    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
-                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL],
-                                 phasing=["40", "30", "30", "0"])  # fmt: skip
-    for actor, organisation in (
-        (people["approver"], world.org_a),
-        (people["partner"], world.org_b),
-    ):
-        agreement_sign(actor=actor, agreement=agreement, organisation=organisation,
-                       version_number=1)  # fmt: skip
+    agreement = _agreed_pool(world, plan_round, people, ["40", "30", "30", "0"])
     with pytest.raises(ValidationError, match="gives Q4 none of the year"):
         svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q4",
                              measures=["10"], outcomes_met=True)  # fmt: skip
