@@ -56,7 +56,9 @@ def enqueue(*, round_id: int, system_id: int, trigger: str) -> bool:
     cache.set(_latest_key(round_id, system_id), now, timeout=PENDING_TTL)
     if not cache.add(_pending_key(round_id, system_id), now, timeout=PENDING_TTL):
         return False
-    recalculate_system.apply_async(args=[system_id, round_id, trigger], countdown=COALESCE_SECONDS)
+    recalculate_system.apply_async(
+        args=[system_id, round_id, trigger], kwargs={"coalesce": True}, countdown=COALESCE_SECONDS
+    )
     return True
 
 

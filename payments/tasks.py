@@ -7,6 +7,7 @@ from payments import recalc
 
 
 @shared_task(
+    bind=True,
     name="payments.recalculate_system",
     acks_late=True,
     reject_on_worker_lost=True,
@@ -16,13 +17,22 @@ from payments import recalc
     soft_time_limit=120,
     time_limit=180,
 )
-def recalculate_system(system_id: int, round_id: int, trigger: str) -> str:
+def recalculate_system(
+    self, system_id: int, round_id: int, trigger: str, coalesce: bool = False
+) -> str:
     """Recalculate one system for one round (ids only; everything is re-read). Idempotent:
-    a run on unchanged inputs stores nothing new. While changes keep arriving the run puts
-    itself back a little, so a burst is recalculated once, after its last change."""
-    wait = recalc.waiting_time(round_id, system_id)
+    a run on unchanged inputs stores nothing new. A run queued to coalesce changes
+    (`coalesce`) puts itself back while they keep arriving, on the queue it came from, so a
+    burst is recalculated once, after its last change; a run asked for directly runs now."""
+    wait = recalc.waiting_time(round_id, system_id) if coalesce else 0.0
     if wait > 0.05:
-        recalculate_system.apply_async(args=[system_id, round_id, trigger], countdown=wait)
+        queue = (self.request.delivery_info or {}).get("routing_key")
+        recalculate_system.apply_async(
+            args=[system_id, round_id, trigger],
+            kwargs={"coalesce": True},
+            countdown=wait,
+            **({"queue": queue} if queue else {}),
+        )
         return "deferred"
     return recalc.recalculate(system_id=system_id, round_id=round_id, trigger=trigger).status
 

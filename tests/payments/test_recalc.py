@@ -45,7 +45,8 @@ def test_results_follow_the_inputs(world, plan_round):
 def test_requests_coalesce_while_one_is_waiting(world, plan_round, monkeypatch):
     queued = []
     monkeypatch.setattr(
-        "payments.tasks.recalculate_system.apply_async", lambda args, countdown: queued.append(args)
+        "payments.tasks.recalculate_system.apply_async",
+        lambda args, countdown, **options: queued.append(args),
     )
     cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
     assert recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
@@ -67,18 +68,20 @@ def test_a_queued_run_waits_for_the_changes_to_stop_but_not_for_ever():
 
 
 @pytest.mark.django_db
-def test_a_run_asked_for_mid_burst_puts_itself_back(world, plan_round, monkeypatch):
+def test_a_run_queued_mid_burst_puts_itself_back(world, plan_round, monkeypatch):
     queued = []
     monkeypatch.setattr(
         "payments.tasks.recalculate_system.apply_async",
-        lambda args, countdown: queued.append(countdown),
+        lambda args, countdown, **options: queued.append(countdown),
     )
     cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
     recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
-    assert recalculate_system(world.s1.pk, plan_round.pk, "a") == "deferred"
+    assert recalculate_system(world.s1.pk, plan_round.pk, "a", coalesce=True) == "deferred"
     assert 0 < queued[-1] <= recalc.COALESCE_SECONDS
     assert not RecalculationRun.objects.exists()
     assert recalc.is_pending(plan_round.pk, world.s1.pk)
+    # A run asked for directly (a command, a test) does not wait for the burst.
+    assert recalculate_system(world.s1.pk, plan_round.pk, "now") == "changed"
 
 
 @pytest.mark.slow
