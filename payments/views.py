@@ -151,7 +151,7 @@ def transfer_propose(request, slug, code):
         raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
     typed = list(
         zip(request.POST.getlist("organisation"), request.POST.getlist("amount"), strict=False)
-    )[:3]
+    )
     reason = request.POST.get("reason", "")
     moves = []
     try:

@@ -213,11 +213,12 @@ class SystemPlan:
     activity_balances: list[collation.PairBalance]
     pay_checks: list[collation.PayCheck]
 
-    @property
+    # Worked out once per plan: a page, its snapshot and its comparison all read them.
+    @cached_property
     def surplus_by_organisation(self) -> dict[str, Decimal]:
         return collation.totals_by(self.plans, "F900", self.specs, "ods_code")
 
-    @property
+    @cached_property
     def surplus_by_kind(self) -> dict[str, Decimal]:
         return collation.totals_by(self.plans, "F900", self.specs, "kind")
 

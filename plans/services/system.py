@@ -87,7 +87,9 @@ def snapshot(plan: SystemPlan) -> dict[str, Any]:
 
 def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """What differs between a snapshot sent to the region and the plan as it is now, in
-    words: the system and each partner's surplus, where each plan stands, the mismatches."""
+    words: the system and each partner's surplus, where each plan stands, each money line's
+    year, any partner whose figures moved without its surplus or standing changing, and the
+    number of mismatches."""
     changes = []
 
     def money(value: str | None) -> str:
@@ -110,11 +112,13 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
                 f"{names.get(ods, ods)}: {money(then_by.get(ods))} then, "
                 f"{money(now_by.get(ods))} now (£000)."
             )
+    told = {ods for ods in set(then_by) | set(now_by) if then_by.get(ods) != now_by.get(ods)}
     then_state = {o["ods_code"]: o["state"] for o in sent.get("organisations", [])}
     for o in now.get("organisations", []):
         before = then_state.get(o["ods_code"])
         if before is not None and before != o["state"]:
             changes.append(f"{o['name']}'s plan: {before} then, {o['state']} now.")
+            told.add(o["ods_code"])
     then_lines, now_lines = sent.get("lines"), now.get("lines")
     if then_lines is not None and now_lines is not None:
         for code in sorted(set(then_lines) | set(now_lines)):
@@ -126,7 +130,7 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
                 )
     then_partners, now_partners = sent.get("partners"), now.get("partners")
     if then_partners is not None and now_partners is not None:
-        for ods in sorted(set(then_partners) & set(now_partners)):
+        for ods in sorted((set(then_partners) & set(now_partners)) - told):
             if then_partners[ods] != now_partners[ods]:
                 changes.append(f"{names.get(ods, ods)}: its plan's figures have changed.")
     # Snapshots before format 2 counted a pair awaiting a plan as a mismatch: not comparable.
@@ -135,6 +139,16 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
         if then_n != now_n:
             changes.append(f"Mismatches: {then_n} then, {now_n} now.")
     return changes
+
+
+def changes_since_sent(plan: SystemPlan) -> tuple[SystemVersion | None, list[str]]:
+    """The last version sent to the region, and what has changed in the plan since."""
+    latest = (
+        SystemVersion.objects.filter(submission__round=plan.round, submission__system=plan.system)
+        .order_by("-number")
+        .first()
+    )
+    return latest, snapshot_changes(latest.snapshot, snapshot(plan)) if latest else []
 
 
 @transaction.atomic
@@ -153,11 +167,10 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     submission = (
         SystemSubmission.objects.select_for_update().filter(round=plan_round, system=system).first()
     )
-    data = snapshot(plan)
     replaces = None
     if submission is not None and submission.status == SystemSubmission.Status.APPROVED:
-        replaces = submission.versions.order_by("-number").first()
-        if replaces is not None and not snapshot_changes(replaces.snapshot, data):
+        replaces, changes = changes_since_sent(plan)
+        if replaces is not None and not changes:
             raise ValidationError(
                 f"The region approved version {replaces.number} and nothing has changed since: "
                 "there is nothing new to send."
@@ -181,6 +194,7 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     number = (
         submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
+    data = snapshot(plan)
     version = SystemVersion.objects.create(
         submission=submission, number=number, narrative=narrative, snapshot=data, created_by=actor
     )

@@ -92,13 +92,11 @@ def system_submit(request, slug, code):
 def _what_is_sent(user, plan_round, system) -> dict:
     """What the lead is about to freeze: where each plan stands, the mismatches, and after an
     approval what has changed since."""
-    from plans.models import SystemSubmission
-    from plans.services.system import snapshot, snapshot_changes
+    from plans.services.system import changes_since_sent
 
     plan = system_plan_get(user, plan_round, system)
     states = [s.state for s in plan.statuses]
-    submission = SystemSubmission.objects.filter(round=plan_round, system=system).first()
-    latest = submission.versions.order_by("-number").first() if submission else None
+    latest, changes = changes_since_sent(plan)
     return {
         "summary": {
             "organisations": len(states),
@@ -111,7 +109,7 @@ def _what_is_sent(user, plan_round, system) -> dict:
             "surplus": sum(plan.surplus_by_organisation.values()),
         },
         "latest": latest,
-        "changes": snapshot_changes(latest.snapshot, snapshot(plan)) if latest else [],
+        "changes": changes,
     }
 
 

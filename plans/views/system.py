@@ -20,7 +20,7 @@ from openbook.exports import CSV_TYPE, csv_content, neutralise
 from plans import selectors
 from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
-from plans.services.system import snapshot, snapshot_changes
+from plans.services.system import changes_since_sent, snapshot, snapshot_changes
 from plans.system_plan import system_plan_get
 
 
@@ -45,11 +45,7 @@ def system_plan(request, slug, code):
     system_submission = SystemSubmission.objects.filter(
         round=plan.round, system=plan.system
     ).first()
-    versions = (
-        list(system_submission.versions.select_related("created_by")) if system_submission else []
-    )
-    latest = max(versions, key=lambda v: v.number, default=None)
-    changes = snapshot_changes(latest.snapshot, snapshot(plan)) if latest else []
+    latest, changes = changes_since_sent(plan)
     return render(
         request,
         "plans/system_plan.html",
@@ -76,7 +72,9 @@ def system_plan(request, slug, code):
                 ("Surplus / (deficit)", [consolidated.surplus_after[m] for m in MONTHS]),
             ],
             "system_submission": system_submission,
-            "system_versions": versions,
+            "system_versions": system_submission.versions.select_related("created_by")
+            if system_submission
+            else [],
             "latest_version": latest,
             "changes": changes,
             "system_comments": system_submission.comments.select_related("author")
