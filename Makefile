@@ -40,7 +40,7 @@ $(STATIC_OUT)/.built: $(NPM_STAMP) $(wildcard openbook/static_src/*) Makefile
 	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
 		--load-path=node_modules openbook/static_src/openbook.scss $(STATIC_OUT)/openbook.css
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_OUT)/
-	cp openbook/static_src/openbook.mjs openbook/static_src/charts.mjs $(STATIC_OUT)/
+	cp openbook/static_src/openbook.mjs openbook/static_src/charts.mjs openbook/static_src/grid.mjs $(STATIC_OUT)/
 	# The source map too: the script names it, and the production static storage refuses a
 	# file that points at one missing.
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(STATIC_OUT)/

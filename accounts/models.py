@@ -53,6 +53,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May sign in to the platform administration pages."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    more_places = models.BooleanField(
+        "show figures to more decimal places",
+        default=False,
+        help_text="Tables show every place a figure is kept to (£000 to the pound) rather than "
+        "the usual places for its unit.",
+    )
 
     objects = UserManager()
 

@@ -181,3 +181,11 @@ def admin_change_record(
         before={field: before.get(field) for field in changed},
         after={field: getattr(obj, field, None) for field in changed},
     )
+
+
+def user_set_more_places(*, actor: User, more: bool) -> None:
+    """A person's own display choice: figures to every place kept, or to the unit's usual
+    places. Only ever their own, and not audited (it changes nothing anyone else sees)."""
+    if actor.more_places != more:
+        actor.more_places = more
+        actor.save(update_fields=["more_places"])

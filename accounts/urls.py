@@ -37,6 +37,7 @@ urlpatterns = [
     path("organisations/<str:ods_code>/", views.organisation_detail, name="organisation_detail"),
     path("systems/<slug:code>/", views.system_detail, name="system_detail"),
     path("regions/<slug:code>/", views.region_detail, name="region_detail"),
+    path("account/places/", views.places_set, name="places_set"),
     path("account/tokens/", views.token_list, name="token_list"),
     path("account/tokens/<str:token_key>/revoke/", views.token_revoke, name="token_revoke"),
 ]

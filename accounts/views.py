@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -111,3 +113,16 @@ def token_revoke(request, token_key):
     services.token_revoke(actor=request.user, token=token)
     messages.success(request, f"The token “{token.name}” has been revoked. It no longer works.")
     return redirect("token_list")
+
+
+@login_required
+@require_POST
+def places_set(request):
+    """Show figures to more places, or back to the usual ones; back to the page it came from."""
+    services.user_set_more_places(actor=request.user, more=request.POST.get("more") == "1")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("home")
+    return redirect(back)

@@ -23,3 +23,18 @@ class RequestIdMiddleware:
             reset_request_id(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class FigurePlacesMiddleware:
+    """Figures on this request's pages show every place kept, for a person who chose that."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from openbook import numbers
+
+        user = getattr(request, "user", None)
+        on = bool(user is not None and user.is_authenticated and user.more_places)
+        with numbers.more_places(on):
+            return self.get_response(request)

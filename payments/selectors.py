@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts import policy
-from accounts.models import System
-from payments.models import Transfer
+from accounts.models import Organisation, System
+from payments.models import ControlTotal, Transfer
 from payments.services import current_control_totals
 from plans.models import PlanningRound
 
@@ -24,6 +24,19 @@ def control_totals_for(
     if not policy.can_view_system(user, system):
         raise Http404("No such system.")
     return current_control_totals(plan_round, system)
+
+
+def control_total_of(
+    user: AnyUser, plan_round: PlanningRound, organisation: Organisation
+) -> Decimal | None:
+    """The organisation's control total for the round (£000), None where it has none."""
+    if not policy.can_view_organisation(user, organisation):
+        raise Http404("No such organisation.")
+    return (
+        ControlTotal.objects.filter(round=plan_round, organisation=organisation)
+        .values_list("amount", flat=True)
+        .first()
+    )
 
 
 def transfers_for(user: AnyUser, plan_round: PlanningRound, system: System) -> QuerySet[Transfer]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 
+from openbook import numbers
+
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal("0")
 # Figures are kept to three decimal places (£ thousands to the pound; WTE to a thousandth).
@@ -71,7 +73,7 @@ def parse_value(raw: object) -> Decimal | None:
 
 
 def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    return numbers.exact(value)
 
 
 def check_value(line: LineSpec, value: Decimal) -> str | None:
@@ -192,6 +194,22 @@ def row_total(unit: str, by_month: Mapping[int, Decimal], section: str = "") -> 
     if unit in ("gbp000", "count"):
         return sum(by_month.values(), ZERO)
     return None
+
+
+def spread(total: Decimal, profile: Sequence[Decimal] | None = None) -> list[Decimal]:
+    """A year's total across the twelve months, evenly or in proportion to a profile (twelve
+    figures, such as the same line in the last submitted version), each to the thousandth and
+    adding up to exactly the total (largest remainder)."""
+    from payments.calculations.apportion import apportion
+
+    weights = list(profile) if profile is not None else [Decimal(1)] * len(MONTHS)
+    if len(weights) != len(MONTHS):
+        raise ValueProblem("a profile needs a figure for each of the 12 months")
+    if sum(weights, ZERO) == ZERO:
+        raise ValueProblem("the profile adds up to zero, so there is nothing to spread it by")
+    if total != total.quantize(QUANTUM):
+        raise ValueProblem("has more than three decimal places")
+    return apportion(total, weights, QUANTUM)
 
 
 def column_totals(cells: Mapping[CellKey, Decimal], codes: Iterable[str]) -> dict[int, Decimal]:

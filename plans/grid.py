@@ -1,4 +1,5 @@
-"""The grid a section is shown and edited in: rows (lines × counterparties), months, totals."""
+"""The grid a section is shown and edited in: rows (lines × counterparties), months, totals, and
+beside them the last submitted version's year and the change against it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import Organisation
+from openbook import numbers
 from plans import calculations, selectors
 from plans.models import MONTH_LABELS, Line, Section, Version
 
@@ -20,6 +22,7 @@ class Cell:
     problem: str = ""
     conflict_theirs: Decimal | None = None
     typed: str | None = None  # what the person typed, kept when it was refused
+    changed: bool = False  # differs from the version compared with
 
     @property
     def month_label(self) -> str:
@@ -27,9 +30,18 @@ class Cell:
 
     @property
     def shown(self) -> str:
+        """What the input shows: what was typed if it was refused, else exactly what is
+        stored."""
         if self.typed is not None:
             return self.typed
-        return "" if self.value is None else format_value(self.value)
+        return numbers.exact(self.value)
+
+    @property
+    def started(self) -> str:
+        """The value the editor starts from, sent back so a save never overwrites someone
+        else's change (after a conflict: theirs, so saving again keeps yours)."""
+        value = self.conflict_theirs if self.conflict_theirs is not None else self.value
+        return "" if value is None else f"{value.normalize():f}"
 
 
 @dataclass
@@ -39,6 +51,7 @@ class Row:
     cells: list[Cell]
     total: Decimal | None
     derived: bool = False
+    previous_total: Decimal | None = None  # the same row's year in the version compared with
 
     @property
     def key(self) -> str:
@@ -50,6 +63,14 @@ class Row:
             return f"{self.line.label}: {self.counterparty.name}"
         return self.line.label
 
+    @property
+    def change(self) -> Decimal | None:
+        if self.total is None and self.previous_total is None:
+            return None
+        if self.line.unit == "percent":
+            return None
+        return (self.total or calculations.ZERO) - (self.previous_total or calculations.ZERO)
+
 
 @dataclass
 class Grid:
@@ -58,78 +79,104 @@ class Grid:
     months: list[tuple[int, str]]
     column_totals: list[Decimal] | None
     column_total_unit: str = ""
+    unit: str = ""  # the unit every line shares, if they do
+    compared_with: Version | None = None
     problems: list[str] = field(default_factory=list)
 
-
-def format_value(value: Decimal) -> str:
-    """Figures as people write them: no trailing zeros, thousands not separated in inputs."""
-    normal = value.normalize()
-    text = f"{normal:f}"
-    return text
+    def row(self, key: str) -> Row | None:
+        return next((row for row in self.rows if row.key == key), None)
 
 
-def build_grid(section: Section, organisation: Organisation, version: Version | None) -> Grid:
-    """The section's rows for this organisation, with the version's figures and totals."""
+def _line_rows(
+    line: Line,
+    cells: dict,
+    derived: dict,
+    partners: list[Organisation | None],
+) -> list[tuple[Organisation | None, dict[int, Decimal]]]:
+    """Each row of a line (one per counterparty, or one) with its figures by month."""
+    if line.is_derived:
+        return [
+            (None, {m: derived.get((line.code, m), calculations.ZERO) for m in calculations.MONTHS})
+        ]
+    rows = []
+    for partner in partners:
+        cp_id = partner.pk if partner else None
+        rows.append(
+            (
+                partner,
+                {
+                    m: cells[(line.code, cp_id, m)]
+                    for m in calculations.MONTHS
+                    if (line.code, cp_id, m) in cells
+                },
+            )
+        )
+    return rows
+
+
+def build_grid(
+    section: Section,
+    organisation: Organisation,
+    version: Version | None,
+    compare: Version | None = None,
+) -> Grid:
+    """The section's rows for this organisation, with the version's figures and totals, and
+    (given `compare`) that version's year for each row and which cells differ from it."""
     all_lines = list(selectors.lines_for(section.template_version_id, organisation.kind))
     lines = [line for line in all_lines if line.section_id == section.pk]
-    cells = selectors.version_cells(version) if version else {}
     specs = [selectors.line_spec(line) for line in all_lines]
+    cells = selectors.version_cells(version) if version else {}
     derived = calculations.derive(specs, cells)
-    partners: dict[str, list[Organisation]] = {}
+    before: dict = {}
+    before_derived: dict = {}
+    if compare is not None:
+        before = selectors.version_cells(compare)
+        before_derived = calculations.derive(specs, before)
+    partners: dict[str, list[Organisation | None]] = {}
     rows: list[Row] = []
     for line in lines:
-        if line.is_derived:
-            by_month = {
-                m: derived.get((line.code, m), calculations.ZERO) for m in calculations.MONTHS
-            }
-            rows.append(
-                Row(
-                    line=line,
-                    counterparty=None,
-                    cells=[
-                        Cell(f"derived-{line.code}-{m}", m, by_month[m])
-                        for m in calculations.MONTHS
-                    ],
-                    total=calculations.row_total(line.unit, by_month, line.section.code),
-                    derived=True,
-                )
-            )
-            continue
-        if line.counterparty:
+        if line.counterparty and not line.is_derived:
             if line.counterparty not in partners:
-                partners[line.counterparty] = selectors.counterparties_for(
-                    organisation, line.counterparty
+                partners[line.counterparty] = list(
+                    selectors.counterparties_for(organisation, line.counterparty)
                 )
-            targets: list[Organisation | None] = list(partners[line.counterparty])
+            targets = partners[line.counterparty]
         else:
             targets = [None]
-        for partner in targets:
-            cp_id = partner.pk if partner else None
-            by_month = {
-                m: cells[(line.code, cp_id, m)]
-                for m in calculations.MONTHS
-                if (line.code, cp_id, m) in cells
-            }
+        previous = dict(_line_rows(line, before, before_derived, targets)) if compare else {}
+        for partner, by_month in _line_rows(line, cells, derived, targets):
             key = f"{line.code}-{partner.ods_code if partner else 'x'}"
+            prefix = f"derived-{line.code}-" if line.is_derived else f"cell-{key}-"
+            was = previous.get(partner, {})
             rows.append(
                 Row(
                     line=line,
                     counterparty=partner,
                     cells=[
-                        Cell(f"cell-{key}-{m}", m, by_month.get(m)) for m in calculations.MONTHS
+                        Cell(
+                            f"{prefix}{m}",
+                            m,
+                            by_month.get(m),
+                            changed=compare is not None and by_month.get(m) != was.get(m),
+                        )
+                        for m in calculations.MONTHS
                     ],
-                    total=calculations.row_total(line.unit, by_month, line.section.code)
+                    total=calculations.row_total(line.unit, by_month, section.code)
                     if by_month
+                    else None,
+                    derived=line.is_derived,
+                    previous_total=calculations.row_total(line.unit, was, section.code)
+                    if was
                     else None,
                 )
             )
     inputs = [line for line in lines if not line.is_derived]
-    units = {line.unit for line in inputs}
+    units = {line.unit for line in lines}
     column_totals = None
-    unit = ""
+    total_unit = ""
     if inputs and len(units) == 1 and not any(line.is_derived for line in lines):
-        unit = units.pop()
-        if unit in ADDITIVE:
+        total_unit = next(iter(units))
+        if total_unit in ADDITIVE and section.code not in calculations.MONTH_END_SECTIONS:
             totals = calculations.column_totals(cells, [line.code for line in inputs])
             column_totals = [totals[m] for m in calculations.MONTHS]
     return Grid(
@@ -137,5 +184,7 @@ def build_grid(section: Section, organisation: Organisation, version: Version | 
         rows=rows,
         months=list(zip(calculations.MONTHS, MONTH_LABELS, strict=True)),
         column_totals=column_totals,
-        column_total_unit=unit,
+        column_total_unit=total_unit,
+        unit=next(iter(units)) if len(units) == 1 else "",
+        compared_with=compare,
     )

@@ -104,6 +104,9 @@ class Line(models.Model):
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="lines")
     code = models.CharField(max_length=20)
     label = models.CharField(max_length=200)
+    # What belongs in the line, shown beside the grid. Guidance, not structure: improving its
+    # wording does not need a new template version.
+    help = models.TextField(blank=True)
     unit = models.CharField(max_length=10, choices=Unit.choices)
     sign = models.CharField(max_length=10, choices=Sign.choices, default=Sign.POSITIVE)
     kinds = models.JSONField(help_text="Organisation kinds that complete this line.")
@@ -279,6 +282,77 @@ class Value(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}/{self.counterparty_id or '-'}/M{self.month} = {self.value}"
+
+
+class DraftEdit(models.Model):
+    """One change to a working draft: the revision it made, who made it, when and how. With its
+    cell changes it is the draft's history (who last changed a figure, and what it was), and it
+    points at the audit event that records the same change in the organisation's chain."""
+
+    class Source(models.TextChoices):
+        GRID = "grid", "typed in the grid"
+        PASTE = "paste", "pasted into the grid"
+        FILL = "fill", "filled across the year"
+        SPREAD = "spread", "spread from a year total"
+        UNDO = "undo", "undone"
+        XLSX = "xlsx", "uploaded in a workbook"
+        CSV = "csv", "uploaded in a CSV file"
+        API = "api", "sent through the API"
+        NARRATIVE = "narrative", "narrative edited"
+        SEED = "seed", "loaded as demo or sample data"
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="edits")
+    revision = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # No database constraint: the audit table is append-only and guards itself, and a foreign
+    # key into it would change how the database answers an attempt to truncate it.
+    audit_event = models.ForeignKey(
+        "openbook.AuditEvent",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["version", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "revision"], name="draft_edit_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.revision} of {self.version_id}"
+
+
+class CellChange(models.Model):
+    """One figure changed by a draft edit: from what, to what (None: blank)."""
+
+    edit = models.ForeignKey(DraftEdit, on_delete=models.CASCADE, related_name="cells")
+    # The draft, again, so a cell's history is one index scan.
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="+")
+    counterparty = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.PositiveSmallIntegerField()
+    before = models.DecimalField(max_digits=18, decimal_places=3, null=True)
+    after = models.DecimalField(max_digits=18, decimal_places=3, null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["version", "line", "counterparty", "month", "-edit"],
+                name="cell_change_history",
+            )
+        ]
+
+    def __str__(self) -> str:
+        cell = f"{self.line_id}/{self.counterparty_id or '-'}/M{self.month}"
+        return f"{cell}: {self.before} → {self.after}"
 
 
 class YearTotals(models.Model):

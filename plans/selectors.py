@@ -13,12 +13,14 @@ from accounts.models import Organisation
 from accounts.selectors import organisation_get
 from plans.calculations import CellKey, LineSpec
 from plans.models import (
+    CellChange,
     Comment,
     Line,
     MonthlyReturn,
     Narrative,
     PlanningRound,
     ReturnVersion,
+    Section,
     Submission,
     Value,
     Version,
@@ -205,7 +207,6 @@ def version_rows(version: Version) -> list[dict]:
 def sections_for(template_version_id: int, kind: str) -> list:
     """The sections an organisation of this kind completes: grids with at least one of its
     lines, and narratives meant for it."""
-    from plans.models import Section
 
     with_lines = set(
         Line.objects.filter(
@@ -376,3 +377,31 @@ def system_plan_attention(user: AnyUser) -> list[dict[str, str]]:
             }
         )
     return items
+
+
+def draft_changes(
+    user: AnyUser, submission: Submission, section: Section | None = None
+) -> QuerySet[CellChange]:
+    """Changes to the working draft's figures, newest first (its private history: only the
+    organisation's own people see it)."""
+    if not policy.can_view_drafts(user, submission.organisation):
+        raise Http404("No such plan.")
+    changes = CellChange.objects.filter(
+        version__submission=submission, version__number=0
+    ).select_related("edit__actor", "line", "counterparty")
+    if section is not None:
+        changes = changes.filter(line__section=section)
+    return changes.order_by("-edit__revision", "line__position", "counterparty__name", "month")
+
+
+def cell_history(
+    user: AnyUser,
+    submission: Submission,
+    line: Line,
+    counterparty_id: int | None,
+    month: int,
+) -> QuerySet[CellChange]:
+    """One figure's changes in the working draft, newest first."""
+    return draft_changes(user, submission).filter(
+        line=line, counterparty_id=counterparty_id, month=month
+    )

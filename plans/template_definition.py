@@ -105,6 +105,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                     "min": None if minimum is None else str(minimum),
                     "max": None if maximum is None else str(maximum),
                     "required": bool(line.get("required", False)),
+                    "help": str(line.get("help", "") or "").strip(),
                 }
             )
         sections.append(out)
@@ -122,6 +123,31 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def checksum(definition: dict[str, Any]) -> str:
+    """What a loaded version is frozen to: everything but the lines' help text, which is
+    guidance and may be reworded without a new version (and versions loaded before lines had
+    help keep their checksums)."""
+    frozen = {
+        **definition,
+        "sections": [
+            {
+                **section,
+                "lines": [
+                    {key: value for key, value in line.items() if key != "help"}
+                    for line in section["lines"]
+                ],
+            }
+            for section in definition["sections"]
+        ],
+    }
     return hashlib.sha256(
-        json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()
+        json.dumps(frozen, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
+
+
+def line_help(definition: dict[str, Any]) -> dict[str, str]:
+    """Each line's help text, by code."""
+    return {
+        line["code"]: line.get("help", "")
+        for section in definition["sections"]
+        for line in section["lines"]
+    }

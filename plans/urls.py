@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import excel, region, returns, rounds, submission, system, workflow
+from plans.views import excel, grid, region, returns, rounds, submission, system, workflow
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
@@ -46,7 +46,17 @@ urlpatterns = [
     path("rounds/<slug:slug>/regions/<slug:code>/", region.region_systems, name="region_systems"),
     path(P, submission.submission_detail, name="plan_detail"),
     path(P + "start/", submission.submission_start, name="plan_start"),
-    path(P + "sections/<slug:section_code>/", submission.section_grid, name="plan_section"),
+    path(P + "sections/<slug:section_code>/", grid.section_grid, name="plan_section"),
+    path(P + "sections/<slug:section_code>/cells/", grid.section_cells, name="plan_section_cells"),
+    path(P + "sections/<slug:section_code>/cell/", grid.section_cell, name="plan_section_cell"),
+    path(
+        P + "sections/<slug:section_code>/history/",
+        grid.section_history,
+        name="plan_section_history",
+    ),
+    path(
+        P + "sections/<slug:section_code>/spread/", grid.section_spread, name="plan_section_spread"
+    ),
     path(P + "narratives/<slug:section_code>/", submission.narrative, name="plan_narrative"),
     path(P + "compare/", submission.compare, name="plan_compare"),
     path(P + "comments/", submission.comment_add, name="plan_comment"),

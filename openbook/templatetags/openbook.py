@@ -1,5 +1,8 @@
+from decimal import Decimal
+
 from django import template
 
+from openbook import numbers
 from openbook.forms import nhsuk_widgets
 
 register = template.Library()
@@ -17,35 +20,50 @@ def error_summary(form):
 
 
 @register.filter
-def figure(value):
-    """A plan figure as people read it: thousands separated, no trailing zeros (1,250.5)."""
+def figure(value, unit=None):
+    """A figure in a table cell: `{{ v|figure }}` (£000), `{{ v|figure:"wte" }}`,
+    `{{ v|figure:row.line.unit }}`. Separators, brackets, the unit's places."""
+    return numbers.figure(value, unit)
+
+
+@register.filter
+def amount(value, unit=None):
+    """A figure in a sentence, with its unit: `{{ v|amount }}` → £1,235k."""
+    return numbers.amount(value, unit)
+
+
+@register.filter
+def exact(value):
+    """An input's value: exactly what is stored, separators, brackets for negatives."""
+    return numbers.exact(value)
+
+
+@register.filter
+def share(value):
+    """A fraction shown as a percentage: 0.5 → 50.0%."""
     if value is None or value == "":
         return ""
-    from decimal import Decimal
+    return numbers.figure(Decimal(value) * 100, numbers.PERCENT)
 
-    number = Decimal(value).normalize()
-    if number == number.to_integral_value():
-        number = number.quantize(Decimal(1))
-    return f"{number:,f}"
+
+@register.filter
+def share_exact(value):
+    """A fraction as the percentage an input holds, every place kept: 0.5 → 50, 0.125 → 12.5."""
+    if value is None or value == "":
+        return ""
+    return numbers.exact(Decimal(value) * 100)
+
+
+@register.filter
+def unit_label(unit):
+    """How a heading states a unit: gbp000 → £000."""
+    return numbers.unit_for(unit).label
 
 
 @register.filter
 def get_item(mapping, key):
     """mapping[key] in a template (None when absent)."""
     return mapping.get(key) if mapping else None
-
-
-@register.filter
-def percent(value):
-    """A share as a percentage without trailing zeros: 0.5 → 50, 0.3333 → 33.33."""
-    if value is None or value == "":
-        return ""
-    from decimal import Decimal
-
-    number = (Decimal(value) * 100).normalize()
-    if number == number.to_integral_value():
-        number = number.quantize(Decimal(1))
-    return f"{number:f}"
 
 
 @register.filter

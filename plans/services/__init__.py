@@ -7,6 +7,7 @@ from plans.services.drafts import (
     cells_from_rows,
     draft_save,
     narrative_save,
+    spread_cells,
     submission_start,
 )
 from plans.services.templates import BUILTIN_TEMPLATE, round_save, template_load
@@ -30,6 +31,7 @@ __all__ = [
     "narrative_save",
     "plan_upload",
     "round_save",
+    "spread_cells",
     "submission_accept",
     "submission_recall",
     "submission_return",

@@ -18,6 +18,8 @@ from openbook.errors import Conflict, ProblemList
 from plans import calculations, selectors
 from plans.models import (
     MONTH_LABELS,
+    CellChange,
+    DraftEdit,
     Line,
     Narrative,
     PlanningRound,
@@ -250,6 +252,7 @@ def draft_save(
     deletes: list[int] = []
     changes: dict[calculations.CellKey, Decimal | None] = {}
     before_after = []
+    history: list[CellChange] = []
     for cell, line, counterparty_id, value, expected in resolved:
         pk, now = current.get((line.pk, counterparty_id, cell.month), (None, None))
         if now == value:
@@ -264,6 +267,16 @@ def draft_save(
             )
             continue
         changes[(line.code, counterparty_id, cell.month)] = value
+        history.append(
+            CellChange(
+                version=draft,
+                line=line,
+                counterparty_id=counterparty_id,
+                month=cell.month,
+                before=now,
+                after=value,
+            )
+        )
         before_after.append(
             [cell.name(), None if now is None else str(now), None if value is None else str(value)]
         )
@@ -286,7 +299,7 @@ def draft_save(
         _upsert(draft, upserts)
     draft.revision += 1
     draft.save(update_fields=["revision"])
-    audit_record(
+    event = audit_record(
         action="draft.saved",
         actor=actor,
         organisation=submission.organisation,
@@ -300,7 +313,22 @@ def draft_save(
         },
         private=True,  # draft figures: the organisation's own chain, not its partners'
     )
+    edit = _edit_record(draft, actor, source, event)
+    for change in history:
+        change.edit = edit
+    CellChange.objects.bulk_create(history, batch_size=2000)
     return SaveResult(changed=len(changes), revision=draft.revision, cells=changes)
+
+
+def _edit_record(draft: Version, actor: User, source: str, event: Any) -> DraftEdit:
+    return DraftEdit.objects.create(
+        version=draft,
+        revision=draft.revision,
+        actor=actor,
+        at=event.occurred_at,
+        source=source if source in DraftEdit.Source.values else DraftEdit.Source.SEED,
+        audit_event=event,
+    )
 
 
 @transaction.atomic
@@ -331,13 +359,14 @@ def narrative_save(*, actor: User, submission: Submission, section_code: str, te
         Narrative.objects.create(version=draft, section=section, text=text)
     draft.revision += 1
     draft.save(update_fields=["revision"])
-    audit_record(
+    event = audit_record(
         action="draft.narrative_saved",
         actor=actor,
         organisation=submission.organisation,
         obj=submission,
-        payload={"section": section.code, "characters": len(text)},
+        payload={"section": section.code, "characters": len(text), "revision": draft.revision},
     )
+    _edit_record(draft, actor, DraftEdit.Source.NARRATIVE, event)
     return True
 
 
@@ -352,4 +381,69 @@ def cells_from_rows(rows: Iterable[dict[str, Any]]) -> list[CellInput]:
             expected=row.get("expected", UNSET),
         )
         for row in rows
+    ]
+
+
+def spread_cells(
+    *,
+    submission: Submission,
+    line_code: str,
+    counterparty: str | None,
+    total: object,
+    profile: Version | None = None,
+    expected: dict[int, object] | None = None,
+) -> list[CellInput]:
+    """The twelve cells that spread a year's total across a line's months: evenly, or in the
+    profile of another version of the plan (its figures for the same line). Each cell is still
+    checked when it is saved, like any other."""
+    where = f"{line_code}{f' ({counterparty})' if counterparty else ''}, year total"
+
+    def refused(message: str) -> ProblemList:
+        return ProblemList(
+            "The total could not be spread, so nothing was saved.",
+            [{"cell": where, "value": "" if total is None else str(total), "problem": message}],
+        )
+
+    line = _line_index(submission).get(line_code)
+    if line is None or line.is_derived:
+        raise refused("is not a line figures can be entered in")
+    try:
+        amount = calculations.parse_value(total)
+    except calculations.ValueProblem as exc:
+        raise refused(str(exc)) from None
+    if amount is None:
+        raise refused("enter the total for the year")
+    weights = None
+    if profile is not None:
+        counterparty_id = None
+        if line.counterparty:
+            counterparty_id = next(
+                (
+                    o.pk
+                    for o in selectors.counterparties_for(
+                        submission.organisation, line.counterparty
+                    )
+                    if o.ods_code == (counterparty or "").upper()
+                ),
+                None,
+            )
+        cells = selectors.version_cells(profile)
+        weights = [
+            cells.get((line.code, counterparty_id, m), calculations.ZERO)
+            for m in calculations.MONTHS
+        ]
+    try:
+        months = calculations.spread(amount, weights)
+    except calculations.ValueProblem as exc:
+        raise refused(str(exc)) from None
+    expected = expected or {}
+    return [
+        CellInput(
+            line=line.code,
+            month=m,
+            value=value,
+            counterparty=counterparty or None,
+            expected=expected.get(m, UNSET),
+        )
+        for m, value in zip(calculations.MONTHS, months, strict=True)
     ]

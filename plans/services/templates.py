@@ -19,7 +19,7 @@ from plans.models import (
     Template,
     TemplateVersion,
 )
-from plans.template_definition import DefinitionError, checksum, normalise
+from plans.template_definition import DefinitionError, checksum, line_help, normalise
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -56,6 +56,7 @@ def template_load(
                 f"{template.code} version {existing.number} is already loaded with different "
                 "contents. Give the changed template a new version number."
             )
+        _refresh_help(existing, definition)
         return existing, False
     version = TemplateVersion.objects.create(
         template=template, number=definition["version"], definition=definition, checksum=digest
@@ -84,6 +85,7 @@ def template_load(
                 minimum=None if line["min"] is None else Decimal(line["min"]),
                 maximum=None if line["max"] is None else Decimal(line["max"]),
                 required=line["required"],
+                help=line["help"],
                 position=l_pos,
             )
             for l_pos, line in enumerate(section["lines"], start=1)
@@ -96,6 +98,24 @@ def template_load(
         after={"template": template.code, "version": version.number, "checksum": digest},
     )
     return version, True
+
+
+def _refresh_help(version: TemplateVersion, definition: dict) -> None:
+    """Bring a loaded version's help text up to date with its file: the one thing that may
+    change in a loaded version, since it explains lines rather than defining them."""
+    wanted = line_help(definition)
+    changed = []
+    for line in Line.objects.filter(section__template_version=version):
+        text = wanted.get(line.code, "")
+        if line.help != text:
+            line.help = text
+            changed.append(line)
+    if changed:
+        Line.objects.bulk_update(changed, ["help"])
+        stored = dict(version.definition)
+        stored["sections"] = definition["sections"]
+        version.definition = stored
+        version.save(update_fields=["definition"])
 
 
 @transaction.atomic

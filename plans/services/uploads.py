@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from openbook.errors import Conflict, ProblemList
-from plans.models import Section, Submission, Version
+from plans.models import DraftEdit, Section, Submission, Version
 from plans.services.drafts import (
     SaveResult,
     _locked_editable,
@@ -67,11 +67,13 @@ def plan_upload(
         parsed.revision is not None
         and parsed.revision != draft.revision
         and not replace_newer_draft
+        and _changed_by_others(draft, since=parsed.revision, actor=actor)
     ):
         raise Conflict(
-            f"The draft has changed since this workbook was downloaded (it was at revision "
-            f"{parsed.revision}, it is now at {draft.revision}). Uploading it would replace those "
-            "changes. Download the plan again, or confirm that the file should replace them."
+            f"Someone else has changed the draft since this workbook was downloaded (it was at "
+            f"revision {parsed.revision}, it is now at {draft.revision}). Uploading it would "
+            "replace their changes. Download the plan again, or confirm that the file should "
+            "replace them."
         )
     result = draft_save(
         actor=actor, submission=submission, cells=parsed.cells, source=source, resolved=resolved
@@ -81,3 +83,15 @@ def plan_upload(
             result.changed += 1
     result.revision = Version.objects.get(pk=draft.pk).revision
     return result
+
+
+def _changed_by_others(draft: Version, *, since: int, actor: User) -> bool:
+    """Whether anyone but `actor` has changed the draft after revision `since`. A person who
+    uploads a workbook, then fixes it and uploads it again, is not told their own upload made
+    the file stale. A draft changed before its edits were recorded counts as changed."""
+    if since > draft.revision:
+        return True  # not a revision this draft has been at: treat it as someone else's
+    edits = DraftEdit.objects.filter(version=draft, revision__gt=since)
+    if edits.count() < draft.revision - since:
+        return True
+    return edits.exclude(actor=actor).exists()

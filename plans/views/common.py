@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import Http404
+
 from accounts import policy
 from accounts.models import Organisation
 from plans import selectors
@@ -54,3 +56,21 @@ def plan_context(request, slug: str, ods_code: str) -> PlanContext:
         can_comment=policy.can_comment(user, organisation),
         is_own=policy.can_view_drafts(user, organisation),
     )
+
+
+def version_for(request, ctx: PlanContext):
+    """The version a page shows: ?version=N, else the draft (own) or the latest submitted."""
+    if ctx.submission is None:
+        if ctx.is_own:
+            return None
+        raise Http404("No submitted plan.")
+    number = request.GET.get("version")
+    if number is not None:
+        try:
+            return selectors.version_get(request.user, ctx.submission, int(number))
+        except ValueError:
+            raise Http404("No such version.") from None
+    version = selectors.default_version(request.user, ctx.submission)
+    if version is None:
+        raise Http404("No submitted plan.")
+    return version

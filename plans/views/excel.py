@@ -13,8 +13,7 @@ from django.views.decorators.http import require_http_methods
 from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE, csv_content
 from plans import excel, services
-from plans.views.common import plan_context
-from plans.views.submission import _version_for
+from plans.views.common import plan_context, version_for
 
 
 def _filename(ctx, version, ext: str) -> str:
@@ -25,7 +24,7 @@ def _filename(ctx, version, ext: str) -> str:
 @login_required
 def download_xlsx(request, slug, ods_code):
     ctx = plan_context(request, slug, ods_code)
-    version = _version_for(request, ctx)
+    version = version_for(request, ctx)
     data = excel.workbook_bytes(excel.build_workbook(ctx.round, ctx.organisation, version))
     response = HttpResponse(data, content_type=excel.XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, version, "xlsx")}"'
@@ -35,7 +34,7 @@ def download_xlsx(request, slug, ods_code):
 @login_required
 def download_csv(request, slug, ods_code):
     ctx = plan_context(request, slug, ods_code)
-    version = _version_for(request, ctx)
+    version = version_for(request, ctx)
     response = HttpResponse(
         csv_content(excel.version_csv(ctx.round, ctx.organisation, version)), content_type=CSV_TYPE
     )

@@ -51,7 +51,7 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     expect(page.get_by_role("status")).to_contain_text("Agreement drafted")
     # Spend 10% over the 2,000 budget: a loss of 200, 140 for Alpha and 60 for Beta.
     what_if = page.locator("#what-if")
-    expect(what_if.locator("tr", has_text="+10%")).to_contain_text("-140")
+    expect(what_if.locator("tr", has_text="+10%")).to_contain_text("(140)")
     expect(page.locator("#whatif-chart")).to_be_visible()
     sign_out(page)
 
@@ -73,7 +73,7 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     page.get_by_label("1. Risk/reward pool: actual spend, £000").fill("2300")
     page.get_by_role("button", name="Work out the settlement").click()
     flows = page.locator("#settlement-flows")
-    expect(flows.locator("tr", has_text="ZA1")).to_contain_text("-210", timeout=20000)
+    expect(flows.locator("tr", has_text="ZA1")).to_contain_text("(210)", timeout=20000)
     page.get_by_role("button", name="Propose to the partners").click()
     expect(page.locator("#settlement-status")).to_contain_text("Proposed")
     settlement_url = page.url

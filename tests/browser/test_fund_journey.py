@@ -55,7 +55,7 @@ def test_approver_sees_fund_earned_by_quarter_with_workings(
     sign_in(page, "approver-b@example.nhs.uk")
     page.goto("/rounds/2026-27/ZA2/returns/")
     page.get_by_role("link", name="Jun").click()
-    expect(page.locator("#return-position")).to_contain_text("-2,400")
+    expect(page.locator("#return-position")).to_contain_text("(2,400)")
     page.get_by_role("button", name="Submit the Jun return").click()
     expect(page.get_by_role("status")).to_contain_text("Submitted the Jun return as version 1")
     assert MonthlyReturn.objects.get(organisation=world.org_b).status == "submitted"

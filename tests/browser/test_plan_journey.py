@@ -31,13 +31,13 @@ def test_preparer_approver_partner_outsider(page, live_server, tmp_path):
     page.goto("/rounds/2026-27/ZA1/")
     page.get_by_role("button", name="Start the plan").click()
     page.get_by_role("link", name=FINANCE).click()
-    cell = page.get_by_label("Other patient care income, Apr")
+    cell = page.get_by_role("textbox", name="Other patient care income Apr")
     cell.fill("1,000")
     cell.press("Tab")
     expect(page.locator("#derived-F900-1")).to_have_text("1,000")
     # A value out of bounds is refused in place, with the reason.
-    page.get_by_label("Other patient care income, May").fill("-5")
-    page.get_by_label("Other patient care income, May").press("Tab")
+    page.get_by_role("textbox", name="Other patient care income May").fill("-5")
+    page.get_by_role("textbox", name="Other patient care income May").press("Tab")
     expect(page.locator("#err-cell-F110-x-2")).to_contain_text("must be zero or more")
 
     # Download the workbook, fill it in with one mistake, upload it.

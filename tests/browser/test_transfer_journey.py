@@ -36,7 +36,7 @@ def test_transfer_agreed_and_dashboard_updates(page, live_server, celery_worker_
     sign_in(page, "lead@example.nhs.uk")
     page.goto("/rounds/2026-27/systems/s1/control-totals/")
     # The worker has worked out the system control total from the control totals set above.
-    expect(page.locator("#result-sct")).to_have_text("-8", timeout=20000)
+    expect(page.locator("#result-sct")).to_have_text("(8)", timeout=20000)
     page.get_by_label("Organisation 1").select_option("ZA1")
     page.get_by_label("Amount 1").fill("2")
     page.get_by_label("Organisation 2").select_option("ZA2")
@@ -62,6 +62,6 @@ def test_transfer_agreed_and_dashboard_updates(page, live_server, celery_worker_
         "4", timeout=20000
     )
     expect(positions.locator("tr", has_text="ZA2").locator("td").nth(1)).to_have_text(
-        "-12", timeout=20000
+        "(12)", timeout=20000
     )
-    expect(page.locator("#result-sct")).to_have_text("-8")
+    expect(page.locator("#result-sct")).to_have_text("(8)")

@@ -85,7 +85,7 @@ def test_the_page_shows_the_what_if_and_lets_an_approver_sign(world, agreement, 
     assert "Sign version 1 for Alpha Hospitals NHS Trust" in body
     # Spend 20% over the 1,000 budget: a loss of 200, half each.
     row = '<th scope="row" class="nhsuk-table__cell">+20%</th>'
-    assert row + '<td class="nhsuk-table__cell ob-num">-100</td>' in body
+    assert row + '<td class="nhsuk-table__cell ob-num">(100)</td>' in body
     response = client.post(url + "sign/", {"organisation": "ZA1", "version": "1"})
     assert response.status_code == 302
     assert "Sign version" not in client.get(url).content.decode()

@@ -17,7 +17,7 @@ def test_set_control_totals_and_see_the_system_control_total(client, world, plan
     response = client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10", "ct:ZA3": "0"})
     assert response.status_code == 302
     page = client.get(PAGE).content.decode()
-    assert 'id="sct">-8<' in page
+    assert 'id="sct">(8)<' in page
 
 
 def test_a_bad_amount_saves_nothing(client, world, plan_round):
@@ -50,7 +50,7 @@ def test_propose_and_agree_through_the_page(client, world, plan_round):
     assert current_control_totals(plan_round, world.s1)["ZA1"] == Decimal(4)
     client.force_login(world.people["reviewer"])
     region = client.get("/rounds/2026-27/regions/r1/").content.decode()
-    assert "SCT -8" in region
+    assert "SCT (8)" in region
 
 
 def test_an_unbalanced_proposal_is_explained(client, world, plan_round):

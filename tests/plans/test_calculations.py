@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from plans import calculations
 from plans.calculations import (
     LineSpec,
     ValueProblem,
@@ -138,3 +139,35 @@ def test_diff_applied_to_before_gives_after(before, after):
         else:
             rebuilt[change.key] = change.after
     assert rebuilt == after
+
+
+def test_spreading_a_total_evenly():
+    months = calculations.spread(Decimal("1000"))
+    assert sum(months) == Decimal("1000")
+    assert months.count(Decimal("83.334")) == 4 and months.count(Decimal("83.333")) == 8
+
+
+def test_spreading_in_a_profile():
+    profile = [Decimal(m) for m in range(1, 13)]  # 1..12, adding up to 78
+    months = calculations.spread(Decimal("78"), profile)
+    assert months == [Decimal(m).quantize(Decimal("0.001")) for m in range(1, 13)]
+
+
+def test_a_profile_of_nothing_cannot_be_spread_by():
+    with pytest.raises(calculations.ValueProblem, match="adds up to zero"):
+        calculations.spread(Decimal("10"), [Decimal(0)] * 12)
+
+
+@given(
+    st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=3),
+    st.lists(
+        st.decimals(min_value=0, max_value=Decimal("1e6"), places=3), min_size=12, max_size=12
+    ),
+)
+def test_a_spread_always_adds_up_to_exactly_the_total(total, profile):
+    if sum(profile) == 0:
+        profile = None
+    months = calculations.spread(total, profile)
+    assert len(months) == 12
+    assert sum(months) == total
+    assert all(m == m.quantize(Decimal("0.001")) for m in months)

@@ -205,9 +205,27 @@ def test_a_workbook_from_before_someone_elses_change_needs_confirmation(member, 
     draft_save(actor=world.people["approver"], submission=filled, cells=[CellInput("F120", 1, "5")])
     response = upload(member, data)
     assert response.status_code == 422
-    assert "has changed since this workbook was downloaded" in problems_of(response)
+    assert "Someone else has changed the draft since this workbook" in problems_of(response)
     assert Value.objects.get(version__number=0, line__code="F120", month=1).value == 5
     assert upload(member, data, replace="yes").status_code == 302
+
+
+def test_the_same_person_can_fix_and_upload_a_workbook_again(member, world, filled):
+    """Uploaded, then fixed and uploaded again by the same person: not stale, as nobody else
+    changed the draft in between; once someone else does, it is."""
+    data = download(member)
+    assert (
+        upload(member, edit(data, {("Finance – income & expenditure", "E6"): 11})).status_code
+        == 302
+    )
+    fixed = edit(data, {("Finance – income & expenditure", "E6"): 12})
+    assert upload(member, fixed).status_code == 302
+    assert Value.objects.get(version__number=0, line__code="F110", month=1).value == 12
+    draft_save(actor=world.people["approver"], submission=filled, cells=[CellInput("F120", 1, "5")])
+    response = upload(member, edit(data, {("Finance – income & expenditure", "E6"): 13}))
+    assert response.status_code == 422
+    assert "Someone else has changed the draft" in problems_of(response)
+    assert Value.objects.get(version__number=0, line__code="F110", month=1).value == 12
 
 
 def test_narratives_come_back_too(member, filled):

@@ -62,7 +62,7 @@ def test_every_bad_cell_is_named():
                          ["C", "Costs", -1], ["C", "Again"]))  # fmt: skip
     assert {(p["cell"], p["problem"]) for p in parsed.problems} == {
         ("R3C3", "is not a number"),
-        ("R3C14", "must be at most 1000"),
+        ("R3C14", "must be at most 1,000"),
         ("R4C1", "is not a line of this return"),
         ("R5C3", "must be zero or more"),
         ("R6C1", "C appears twice (first in row 5)"),

@@ -1,5 +1,7 @@
-"""The planning pages: the grid (as a form and cell by cell with htmx), narratives,
+"""The planning pages: the grid (as a form, and edited in place by the grid script), narratives,
 workflow pages and what each person sees."""
+
+from decimal import Decimal
 
 import pytest
 
@@ -8,6 +10,7 @@ from plans.services import CellInput, draft_save, submission_start
 
 pytestmark = pytest.mark.django_db
 GRID = "/rounds/2026-27/ZA1/sections/finance/"
+CELLS = GRID + "cells/"
 
 
 @pytest.fixture
@@ -33,7 +36,10 @@ def test_saving_the_grid_as_a_form(member_client, world):
     assert Value.objects.get(line__code="F110", month=1).value == 1250.5
     page = member_client.get(GRID).content.decode()
     assert "Saved 1 figure." in page
-    assert 'id="derived-F900-1">-1,250.5<' not in page and 'id="derived-F900-1">1,250.5<' in page
+    # £000 are shown to the nearest thousand, negatives in brackets; the input holds exactly
+    # what is stored.
+    assert 'id="derived-F900-1">1,251<' in page and "(1,251)" not in page
+    assert 'name="v:F110::1" value="1,250.5"' in page
 
 
 def test_a_bad_value_is_named_and_nothing_is_saved(member_client, world):
@@ -56,7 +62,7 @@ def test_a_conflicting_save_shows_both_values(member_client, world):
     response = member_client.post(GRID, {"v:F110::1": "9", "e:F110::1": ""})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "someone else changed this to 7.000 after you started; yours was 9.000" in html
+    assert "someone else changed this to 7 after you started; yours was 9" in html
     assert Value.objects.get().value == 7
     # The page now carries their value as the starting point: saving again keeps yours.
     assert 'name="e:F110::1" value="7"' in html
@@ -64,25 +70,107 @@ def test_a_conflicting_save_shows_both_values(member_client, world):
     assert Value.objects.get().value == 9
 
 
-def test_htmx_cell_save_returns_the_cell_and_updated_totals(member_client, world):
-    response = member_client.post(
-        GRID,
-        {"v:F110::1": "100", "e:F110::1": "", "cell": "cell-F110-x-1"},
-        HTTP_HX_REQUEST="true",
-    )
+def test_an_edit_in_place_returns_the_cell_and_updated_totals(member_client, world):
+    response = member_client.post(CELLS, {"source": "grid", "v:F110::1": "100", "e:F110::1": ""})
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<td class="nhsuk-table__cell ob-num" id="cell-F110-x-1">')
-    assert 'id="derived-F900-1" hx-swap-oob="true">100<' in html
-    assert 'id="total-F110-x" hx-swap-oob="true">100<' in html
+    assert html.lstrip().startswith('<td class="ob-num ob-in" id="cell-F110-x-1">')
+    assert 'id="derived-F900-1">100<' in html
+    assert 'id="total-F110-x">100<' in html
+    assert 'id="grid-status" class="ob-grid-status">Saved 1 figure.<' in html
 
 
-def test_htmx_cell_with_a_problem_answers_422_with_the_message(member_client, world):
-    response = member_client.post(
-        GRID, {"v:F110::1": "-3", "e:F110::1": "", "cell": "cell-F110-x-1"}, HTTP_HX_REQUEST="true"
-    )
+def test_an_edit_in_place_with_a_problem_answers_422_with_the_message(member_client, world):
+    response = member_client.post(CELLS, {"v:F110::1": "-3", "e:F110::1": ""})
     assert response.status_code == 422
-    assert "must be zero or more" in response.content.decode()
+    html = response.content.decode()
+    assert "must be zero or more" in html
+    assert "Nothing was saved: 1 cell could not be accepted. F110, Apr: “-3” must be zero" in html
+    assert not Value.objects.exists()
+
+
+def test_a_pasted_block_is_stored_whole_or_not_at_all(member_client, world):
+    block = {f"v:{line}::{m}": str(10 * m) for line in ("F110", "F120") for m in (1, 2, 3)}
+    block |= {k.replace("v:", "e:"): "" for k in block}
+    bad = block | {"v:F120::2": "1O0"}
+    response = member_client.post(CELLS, {"source": "paste", **bad})
+    assert response.status_code == 422
+    assert "F120, May: “1O0” is not a number" in response.content.decode()
+    assert not Value.objects.exists()
+    response = member_client.post(CELLS, {"source": "paste", **block})
+    assert response.status_code == 200
+    assert Value.objects.count() == 6
+    assert "Pasted 6 figures." in response.content.decode()
+
+
+def test_a_derived_line_in_a_pasted_block_is_refused(member_client, world):
+    response = member_client.post(CELLS, {"source": "paste", "v:F900::1": "5", "e:F900::1": ""})
+    assert response.status_code == 422
+    assert "is worked out from other lines and cannot be entered" in response.content.decode()
+
+
+def test_spreading_a_year_total_evenly_adds_up_exactly(member_client, world):
+    response = member_client.post(
+        CELLS, {"source": "spread", "line": "F110", "total": "1,000", "method": "even"}
+    )
+    assert response.status_code == 200
+    values = sorted(Value.objects.values_list("value", flat=True))
+    assert sum(values) == 1000 and len(values) == 12
+    assert values[0] == Decimal("83.333") and values[-1] == Decimal("83.334")
+
+
+def test_spreading_in_the_profile_of_the_last_submitted_version(client, world, plan_round):
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    submission = Submission.objects.get(organisation=world.org_a)
+    version = submission.versions.get(number=1)
+    before = {v.month: v.value for v in Value.objects.filter(version=version, line__code="F110")}
+    client.force_login(world.people["member"])
+    from plans.services import submission_recall
+
+    submission_recall(actor=world.people["approver"], submission=submission)
+    total = sum(before.values())
+    response = client.post(
+        CELLS, {"source": "spread", "line": "F110", "total": str(total * 2), "method": "profile"}
+    )
+    assert response.status_code == 200, response.content.decode()[-500:]
+    after = {
+        v.month: v.value
+        for v in Value.objects.filter(version__number=0, version__submission=submission,
+                                      line__code="F110")
+    }  # fmt: skip
+    assert sum(after.values()) == total * 2
+    assert all(abs(after[m] - 2 * before[m]) <= Decimal("0.001") for m in before)
+
+
+def test_undo_puts_back_what_a_change_replaced_unless_someone_changed_it(member_client, world):
+    member_client.post(CELLS, {"source": "paste", "v:F110::1": "5", "e:F110::1": ""})
+    response = member_client.post(CELLS, {"source": "undo", "v:F110::1": "", "e:F110::1": "5"})
+    assert response.status_code == 200
+    assert not Value.objects.exists()
+    member_client.post(CELLS, {"source": "paste", "v:F110::1": "5", "e:F110::1": ""})
+    draft_save(
+        actor=world.people["approver"],
+        submission=Submission.objects.get(),
+        cells=[CellInput("F110", 1, "6")],
+    )
+    response = member_client.post(CELLS, {"source": "undo", "v:F110::1": "", "e:F110::1": "5"})
+    assert response.status_code == 409
+    assert "someone else changed F110, Apr to 6" in response.content.decode()
+    assert Value.objects.get().value == 6
+
+
+def test_a_cells_history_names_who_changed_it(member_client, world):
+    member_client.post(CELLS, {"source": "grid", "v:F110::1": "5", "e:F110::1": ""})
+    member_client.post(CELLS, {"source": "fill", "v:F110::1": "7", "e:F110::1": "5"})
+    html = member_client.get(GRID + "cell/?line=F110&month=1").content.decode()
+    assert "Last changed by Member" in html and "filled across the year" in html
+    assert "5 → 7" in html and "blank → 5" in html
+    assert "Income not from patient care" in html or "F110" in html
+    page = member_client.get(GRID + "history/").content.decode()
+    assert page.count('<tr class="nhsuk-table__row">') == 2
 
 
 def test_partners_see_submitted_figures_read_only(client, world, plan_round):
