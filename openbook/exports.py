@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openbook import numbers
+
 # A spreadsheet treats a cell starting with one of these as a formula (or a command, via DDE).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,3 +27,34 @@ def csv_content(text: str | bytes) -> bytes:
     it, it guesses a Windows code page and shows "Â£")."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     return data if data.startswith(b"\xef\xbb\xbf") else b"\xef\xbb\xbf" + data
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number in an export with its unit: raw in a CSV (machine-readable), and in a
+    workbook the number itself with the unit's number format, so Excel shows it the way the
+    pages do and still adds it up."""
+
+    value: Decimal | int | None
+    unit: str = "gbp000"
+
+    def __str__(self) -> str:
+        return "" if self.value is None else f"{self.value}"
+
+
+def raw(value: object) -> object:
+    """What a CSV cell holds: the figure as it is, text neutralised, nothing for none."""
+    if isinstance(value, Figure):
+        value = value.value
+    if value is None:
+        return ""
+    return neutralise(value)
+
+
+def put_row(ws, row: list[object]) -> None:
+    """Append a row to a worksheet: figures as numbers with their unit's number format, text
+    neutralised."""
+    ws.append([v.value if isinstance(v, Figure) else neutralise(v) for v in row])
+    for cell, value in zip(ws[ws.max_row], row, strict=False):
+        if isinstance(value, Figure) and value.value is not None:
+            cell.number_format = numbers.excel_format(value.unit)

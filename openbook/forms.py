@@ -30,3 +30,57 @@ def nhsuk_widgets(form: forms.BaseForm) -> forms.BaseForm:
         if described:
             field.widget.attrs["aria-describedby"] = " ".join(described)
     return form
+
+
+class DateInputWidget(forms.MultiWidget):
+    """The NHS.UK date input: day, month and year in three boxes (rendered by fields.html)."""
+
+    nhs_date = True
+
+    def __init__(self, attrs=None):
+        widgets = [
+            forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+            forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+            forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
+        ]
+        super().__init__(widgets, attrs)
+
+    def id_for_label(self, id_):
+        # The error summary links to the day box (Django gives a multi-widget no label id).
+        return f"{id_}_0" if id_ else ""
+
+    def decompress(self, value):
+        if value:
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class DateInputField(forms.MultiValueField):
+    """A date typed as day, month and year, with the design system's error messages: what is
+    missing, or that it is not a real date."""
+
+    widget = DateInputWidget
+
+    def __init__(self, *, label: str, **kwargs):
+        self.what = label[0].lower() + label[1:]
+        # The parts are checked together in compress(), to say which is missing.
+        fields = tuple(forms.CharField(required=False) for _ in range(3))
+        kwargs.setdefault("error_messages", {"required": f"Enter the {self.what}"})
+        super().__init__(fields, label=label, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list):
+        import datetime as dt
+
+        if not data_list or not any(data_list):
+            return None
+        day, month, year = (str(part or "").strip() for part in data_list)
+        missing = [name for name, part in (("day", day), ("month", month), ("year", year))
+                   if not part]  # fmt: skip
+        if missing:
+            raise forms.ValidationError(f"The {self.what} must include a {' and a '.join(missing)}")
+        try:
+            if len(year) != 4:
+                raise ValueError
+            return dt.date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError(f"The {self.what} must be a real date") from None

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import System
+from openbook import numbers
 from payments.calculations.positions import positions
 from payments.models import RecalculationRun, SystemResult
 from plans.models import PlanningRound
@@ -317,6 +318,11 @@ def gather(plan_round: PlanningRound, system: System) -> dict[str, Any]:
     return gather_many(plan_round, [system])[system.pk]
 
 
+# Workings state £000 figures in pounds: exact (figures are kept to the pound) and with the
+# unit, in the one number format.
+gbp = numbers.pounds
+
+
 def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
     from payments.calculations.funds import FundRules
     from payments.calculations.system_fund import QUARTER_ENDS, phased_target, system_fund
@@ -344,7 +350,8 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
         quarters = []
         for q, month in zip(org.quarters, QUARTER_ENDS, strict=True):
             target = (
-                f"Year-to-date control total: {ct} × {month}/12 = {phased_target(ct, month)}"
+                f"Year-to-date control total: {gbp(ct)} × {month}/12 = "
+                f"{gbp(phased_target(ct, month))}"
                 if ct is not None
                 else "No control total: there is nothing to measure its own performance against."
             )
@@ -402,18 +409,19 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
         target = None if ct is None else phased_target(ct, month)
         label = MONTH_LABELS[month - 1]
         steps = [
-            f"Surplus (deficit) April to {label}, actual, from the latest {label} return: {actual}",
-            f"Control total to date: {ct} × {month}/12 = {target}"
+            f"Surplus (deficit) April to {label}, actual, from the latest {label} return: "
+            f"{gbp(actual)}",
+            f"Control total to date: {gbp(ct)} × {month}/12 = {gbp(target)}"
             if ct is not None
             else "No control total: nothing to measure against",
         ]
         if target is not None:
             steps.append(
-                f"Variance {actual} − {target} = {actual - target}: "
+                f"Variance {gbp(actual)} − {gbp(target)} = {gbp(actual - target)}: "
                 + ("on or ahead of the control total" if actual >= target else "behind it")
             )
         steps.append(
-            f"Forecast outturn (actuals plus forecast for the year): {reported['outturn']}"
+            f"Forecast outturn (actuals plus forecast for the year): {gbp(reported['outturn'])}"
         )
         return {
             "month": month,
@@ -428,11 +436,14 @@ def compute(inputs: dict[str, Any]) -> dict[str, Any]:
         if p.planned is None:
             return ["No submitted plan yet"]
         if p.control_total is None:
-            return [f"Planned surplus (deficit) for the year: {p.planned}", "No control total"]
+            return [
+                f"Planned surplus (deficit) for the year: {gbp(p.planned)}",
+                "No control total",
+            ]
         return [
-            f"Planned surplus (deficit) for the year, from the submitted plan: {p.planned}",
-            f"Control total (after agreed transfers): {p.control_total}",
-            f"Variance {p.planned} − {p.control_total} = {p.variance}: "
+            f"Planned surplus (deficit) for the year, from the submitted plan: {gbp(p.planned)}",
+            f"Control total (after agreed transfers): {gbp(p.control_total)}",
+            f"Variance {gbp(p.planned)} − {gbp(p.control_total)} = {gbp(p.variance)}: "
             + ("meets it" if p.met else "misses it"),
         ]
 

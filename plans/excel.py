@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Organisation
+from openbook import numbers
 from openbook.exports import neutralise
 from plans import selectors
 from plans.calculations import MONTH_END_SECTIONS, MONTHS
@@ -136,6 +137,7 @@ def _instructions(ws, plan_round, organisation, version) -> None:
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 80
     ws.protection.sheet = True
+    set_up_printing(ws, f"A1:B{ws.max_row}", landscape=False)
 
 
 def _grid_sheet(ws, section: Section, rows, cells) -> None:
@@ -146,11 +148,14 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
     for col, header in enumerate(headers, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=header)
         cell.font = Font(bold=True)
+        if col >= FIRST_MONTH_COL:
+            cell.alignment = Alignment(horizontal="right")  # over figures, which are
     row_of: dict[str, list[int]] = {}
     for index, (line, _partner) in enumerate(rows):
         row_of.setdefault(line.code, []).append(FIRST_ROW + index)
     for index, (line, partner) in enumerate(rows):
         r = FIRST_ROW + index
+        number_format = numbers.excel_format(line.unit)
         ws.cell(row=r, column=1, value=line.code)
         ws.cell(row=r, column=2, value=neutralise(line.label))
         ws.cell(row=r, column=3, value=partner.ods_code if partner else None)
@@ -168,6 +173,7 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
                     row=r, column=FIRST_MONTH_COL + m - 1, value="=" + ("".join(terms) or "0")
                 )
                 cell.fill = DERIVED_FILL
+                cell.number_format = number_format
             for c in range(1, 18):
                 ws.cell(row=r, column=c).font = Font(bold=True)
         else:
@@ -180,14 +186,16 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
                 )
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
-                cell.number_format = "#,##0.0##"
+                cell.number_format = number_format
                 validation.add(cell)
         total = {"gbp000": f"=SUM({first}{r}:{last}{r})", "count": f"=SUM({first}{r}:{last}{r})",
                  "wte": f"={last}{r}"}.get(line.unit)  # fmt: skip
         if line.unit == "count" and section.code in MONTH_END_SECTIONS:
             total = f"={last}{r}"  # a stock: the year's figure is March's position
         if total:
-            ws.cell(row=r, column=FIRST_MONTH_COL + 12, value=total).font = Font(bold=True)
+            year = ws.cell(row=r, column=FIRST_MONTH_COL + 12, value=total)
+            year.font = Font(bold=True)
+            year.number_format = number_format
     ws.column_dimensions["A"].width = 9
     ws.column_dimensions["B"].width = 48
     ws.column_dimensions["C"].width = 13
@@ -197,6 +205,27 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=FIRST_MONTH_COL)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
+    last = get_column_letter(FIRST_MONTH_COL + 12)
+    set_up_printing(ws, f"A1:{last}{max(FIRST_ROW, FIRST_ROW + len(rows) - 1)}", HEADER_ROW)
+
+
+def set_up_printing(ws, area: str, title_row: int | None = None, landscape: bool = True) -> None:
+    """Print a sheet the way a finance team files it: A4, landscape for figures, every column
+    on one page wide (as many pages down as it takes), the heading row repeated on each page,
+    the sheet's name and page numbers in the footer."""
+    ws.print_area = area
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_row is not None:
+        ws.print_title_rows = f"{title_row}:{title_row}"
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
 
 
 def _validation(line: Line) -> DataValidation:
@@ -249,6 +278,7 @@ def _narrative_sheet(wb, plan_round, organisation, narratives) -> None:
     ws.column_dimensions["B"].width = 28
     ws.column_dimensions["C"].width = 100
     ws.protection.sheet = True
+    set_up_printing(ws, f"A1:C{ws.max_row}", title_row=1)
 
 
 def workbook_bytes(wb: Workbook) -> bytes:

@@ -25,6 +25,21 @@ class Cell:
     changed: bool = False  # differs from the version compared with
 
     @property
+    def css(self) -> str:
+        """The cell's classes: refused, typed but not saved, or changed since the version
+        compared with."""
+        classes = [
+            name
+            for name, on in (
+                ("ob-cell--error", bool(self.problem)),
+                ("ob-unsaved", self.typed is not None and not self.problem),
+                ("ob-changed", self.changed),
+            )
+            if on
+        ]
+        return " ".join(classes)
+
+    @property
     def month_label(self) -> str:
         return MONTH_LABELS[self.month - 1]
 

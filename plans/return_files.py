@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
+from openbook import numbers
 from openbook.exports import neutralise
 from plans import excel, monthly_returns
 from plans.calculations import MONTHS
@@ -73,13 +74,14 @@ def xlsx_bytes(rows: Rows, month: int, lines: Sequence[Line] = ()) -> bytes:
             cell = ws.cell(row=r, column=2 + m)
             cell.fill = ACTUAL_FILL if m <= month else INPUT_FILL
             cell.protection = Protection(locked=False)
-            cell.number_format = "#,##0.0##"
+            cell.number_format = numbers.excel_format(line.unit if line else "gbp000")
             if validation is not None:
                 validation.add(cell)
     ws.column_dimensions["B"].width = 48
     ws.freeze_panes = "C3"
     ws.protection.sheet = True
     ws.protection.formatColumns = False
+    excel.set_up_printing(ws, f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", 2)
     return excel.workbook_bytes(wb)
 
 

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from plans.views import excel, grid, region, returns, rounds, submission, system, workflow
+from plans.views import (
+    board_pack,
+    excel,
+    grid,
+    region,
+    returns,
+    rounds,
+    submission,
+    system,
+    workflow,
+)
 
 P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
@@ -59,6 +69,7 @@ urlpatterns = [
     ),
     path(P + "narratives/<slug:section_code>/", submission.narrative, name="plan_narrative"),
     path(P + "compare/", submission.compare, name="plan_compare"),
+    path(P + "board-pack/", board_pack.board_pack, name="plan_board_pack"),
     path(P + "comments/", submission.comment_add, name="plan_comment"),
     path(P + "download.xlsx", excel.download_xlsx, name="plan_download_xlsx"),
     path(P + "download.csv", excel.download_csv, name="plan_download_csv"),

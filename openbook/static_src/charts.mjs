@@ -3,6 +3,17 @@
 // beside or below it for people who cannot see it.
 /* global Chart */
 const data = JSON.parse(document.getElementById("chart-data").textContent);
+
+// The pages' number format on the charts' own axes and tooltips (the tables beside them are
+// the server's): whole £000, thousands separated, negatives in brackets. Intl rounds halves
+// away from zero, as the server does.
+const whole = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
+function figure(value) {
+  const number = Number(value);
+  const text = whole.format(Math.abs(number));
+  return number < 0 && text !== "0" ? `(${text})` : text;
+}
+const axis = (title) => ({ title: { display: true, text: title }, ticks: { callback: figure } });
 const blue = "#005eb8";
 const red = "#d5281b";
 const green = "#007f3b";
@@ -29,8 +40,14 @@ function bridge(canvas, items) {
     },
     options: {
       animation: false,
-      plugins: { legend: { display: false } },
-      scales: { y: { title: { display: true, text: "£000" } } },
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          // A floating bar is [from, to]: its figure is the step, the last bar the total.
+          callbacks: { label: (ctx) => `£000: ${figure(ctx.raw[1] - ctx.raw[0])}` },
+        },
+      },
+      scales: { y: axis("£000") },
     },
   });
 }
@@ -42,7 +59,13 @@ function profile(canvas, months, values) {
       labels: months,
       datasets: [{ label: "Surplus / (deficit), £000", data: values.map(Number), borderColor: blue }],
     },
-    options: { animation: false, scales: { y: { title: { display: true, text: "£000" } } } },
+    options: {
+      animation: false,
+      plugins: {
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${figure(ctx.parsed.y)}` } },
+      },
+      scales: { y: axis("£000") },
+    },
   });
 }
 
@@ -66,9 +89,12 @@ function whatif(canvas, chart) {
     },
     options: {
       animation: false,
+      plugins: {
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${figure(ctx.parsed.y)}` } },
+      },
       scales: {
         x: { title: { display: true, text: "Activity or spend against plan" } },
-        y: { title: { display: true, text: "£000" } },
+        y: axis("£000"),
       },
     },
   });

@@ -28,6 +28,8 @@ function start(form) {
 
   tools.hidden = false;
   bar.hidden = false;
+  // A number pad on touch screens (set here rather than repeated in the page for every cell).
+  for (const input of form.querySelectorAll('input[name^="v:"]')) input.inputMode = "decimal";
   for (const el of document.querySelectorAll(".ob-js-hide")) el.hidden = true;
 
   // --- where things are ------------------------------------------------------------------
@@ -302,11 +304,12 @@ function start(form) {
         continue;
       }
       old.replaceWith(fresh);
+      const input = inputIn(fresh);
+      if (input) input.inputMode = "decimal";
       if (typing) {
-        const again = inputIn(fresh);
-        if (again) {
-          again.focus();
-          again.select();
+        if (input) {
+          input.focus();
+          input.select();
         }
       }
     }
@@ -367,4 +370,6 @@ function start(form) {
   function busy(on) {
     form.setAttribute("aria-busy", on ? "true" : "false");
   }
+
+  performance.mark("ob-grid-ready"); // the grid answers keys and paste from here
 }

@@ -34,7 +34,10 @@ def amount(value, unit=None):
 
 @register.filter
 def exact(value):
-    """An input's value: exactly what is stored, separators, brackets for negatives."""
+    """An input's value: exactly what is stored, separators, brackets for negatives. What
+    someone typed (text, refused) comes back exactly as they typed it, to be corrected."""
+    if isinstance(value, str):
+        return value
     return numbers.exact(value)
 
 
@@ -55,9 +58,27 @@ def share_exact(value):
 
 
 @register.filter
+def in_pounds(value):
+    """A £000 figure restated in pounds, for a table headed "£": 65.432 → 65,432."""
+    if value is None or value == "":
+        return ""
+    return numbers.figure(Decimal(value) * 1000, numbers.POUNDS)
+
+
+@register.filter
 def unit_label(unit):
     """How a heading states a unit: gbp000 → £000."""
     return numbers.unit_for(unit).label
+
+
+@register.filter
+def date_parts(field):
+    """A date input's three boxes: (what is in it, its label, its width)."""
+    value = field.value()
+    if not isinstance(value, list | tuple):
+        value = field.field.widget.decompress(value)
+    parts = list(value) + [None] * (3 - len(value))
+    return list(zip(parts[:3], ("Day", "Month", "Year"), (2, 2, 4), strict=True))
 
 
 @register.filter

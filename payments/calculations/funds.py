@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from openbook import numbers
 from payments.calculations.apportion import PENNY, apportion
 
 ZERO = Decimal(0)
@@ -83,6 +84,11 @@ def _pay(part: Decimal, f: Decimal) -> Decimal:
     return (part * f).quantize(PENNY, rounding="ROUND_FLOOR")
 
 
+def _share(fraction: Decimal) -> str:
+    """A taper factor as a percentage, to two places: 0.75 → 75.00%."""
+    return numbers.figure(fraction * 100, numbers.PERCENT, places=2)
+
+
 def _split(amount: Decimal, rules: FundRules) -> tuple[Decimal, Decimal]:
     """A quarter's allocation into its own-performance and system-tied parts, exactly."""
     if amount == ZERO:
@@ -100,9 +106,10 @@ def _quarter(
     released: bool,
 ) -> QuarterEarning:
     own_part, system_part = _split(amount, rules)
+    gbp = numbers.pounds  # workings in pounds: exact, as the fund is paid to the pound
     steps = [
-        f"Q{q}: allocation {amount} (£000), of which own performance {own_part} "
-        f"and tied to the system {system_part}",
+        f"Q{q}: allocation {gbp(amount)}, of which own performance {gbp(own_part)} "
+        f"and tied to the system {gbp(system_part)}",
     ]
     if own is None or system is None:
         steps.append("Not yet reported: nothing earned yet.")
@@ -110,8 +117,8 @@ def _quarter(
     own_factor = factor(own.shortfall, rules)
     own_earned = _pay(own_part, own_factor)
     steps.append(
-        f"Own: {own.actual} against {own.target} year to date, shortfall {own.shortfall}; "
-        f"paid {own_factor:.4f} of {own_part} = {own_earned}"
+        f"Own: {gbp(own.actual)} against {gbp(own.target)} year to date, shortfall "
+        f"{gbp(own.shortfall)}; paid {_share(own_factor)} of {gbp(own_part)} = {gbp(own_earned)}"
     )
     system_factor = factor(system.shortfall, rules)
     if own.shortfall == ZERO:
@@ -122,8 +129,9 @@ def _quarter(
         why, eligible = "it missed its own control total, so this part is withheld", False
     system_earned = _pay(system_part, system_factor) if eligible else ZERO
     steps.append(
-        f"System: {system.actual} against {system.target} year to date, shortfall "
-        f"{system.shortfall}, factor {system_factor:.4f}; {why}; earned {system_earned}"
+        f"System: {gbp(system.actual)} against {gbp(system.target)} year to date, shortfall "
+        f"{gbp(system.shortfall)}, paid at {_share(system_factor)}; {why}; "
+        f"earned {gbp(system_earned)}"
     )
     return QuarterEarning(q, amount, own_part, system_part, own_earned, system_earned, tuple(steps))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from openbook import numbers
 from payments.calculations.apportion import apportion
 
 ZERO = Decimal(0)
@@ -45,6 +46,21 @@ class Settlement:
 
 def _pence(value: Decimal) -> Decimal:
     return value.quantize(PENCE)
+
+
+# Workings state every amount in the one number format, exactly: money (kept in £000 to the
+# penny) in pounds and pence, activity in units with every place a phased volume has, rates
+# as percentages.
+def _gbp(value: Decimal) -> str:
+    return numbers.amount(value * 1000, numbers.GBP)
+
+
+def _units(value: Decimal) -> str:
+    return numbers.exact(value)
+
+
+def _rate(fraction: Decimal, places: int = 0) -> str:
+    return numbers.figure(fraction * HUNDRED, numbers.PERCENT, places=places)
 
 
 def _split(total: Decimal, shares: Mapping[str, Decimal]) -> dict[str, Decimal]:
@@ -224,12 +240,12 @@ class MarginalRate(Mechanism):
         return Settlement(
             {self.provider: paid, self.commissioner: -paid},
             (
-                f"Activity {outcome.measure} against a baseline of {self.baseline}",
-                f"Above the baseline: {above} × price {self.price} × {self.rate:.0%} = "
-                f"{_pence(above * self.price * self.rate)}",
-                f"Below the baseline: {below} × price {self.price} (full price) = "
-                f"{_pence(below * self.price)}",
-                f"{self.commissioner} pays {self.provider} {paid} more than the plan",
+                f"Activity {_units(outcome.measure)} against a baseline of {_units(self.baseline)}",
+                f"Above the baseline: {_units(above)} × price {_gbp(self.price)} × "
+                f"{_rate(self.rate)} = {_gbp(_pence(above * self.price * self.rate))}",
+                f"Below the baseline: {_units(below)} × price {_gbp(self.price)} (full price) = "
+                f"{_gbp(_pence(below * self.price))}",
+                f"{self.commissioner} pays {self.provider} {_gbp(paid)} more than the plan",
             ),
         )
 
@@ -263,12 +279,12 @@ class BlendedPayment(Mechanism):
         return Settlement(
             {self.provider: paid, self.commissioner: -paid},
             (
-                f"Fixed payment {self.fixed}, as planned",
-                f"Variable: ({outcome.measure} − plan {self.plan}) × price {self.price} × "
-                f"{self.variable_rate:.0%} = {variable}",
-                f"Outcome element {self.outcome_amount}: "
-                + ("earned, as planned" if outcome.met else f"not earned, {withheld}"),
-                f"Against the plan: {paid}",
+                f"Fixed payment {_gbp(self.fixed)}, as planned",
+                f"Variable: ({_units(outcome.measure)} − plan {_units(self.plan)}) × price "
+                f"{_gbp(self.price)} × {_rate(self.variable_rate)} = {_gbp(variable)}",
+                f"Outcome element {_gbp(self.outcome_amount)}: "
+                + ("earned, as planned" if outcome.met else f"not earned, {_gbp(withheld)}"),
+                f"Against the plan: {_gbp(paid)}",
             ),
         )
 
@@ -301,10 +317,11 @@ class CapAndCollar(Mechanism):
         return Settlement(
             {self.provider: paid, self.commissioner: -paid},
             (
-                f"Core payment {self.core}, as planned",
-                f"Activity {outcome.measure}, counted within the collar {self.collar} and cap "
-                f"{self.cap}: {counted}",
-                f"({counted} − plan {self.plan}) × price {self.price} × {self.rate:.0%} = {paid}",
+                f"Core payment {_gbp(self.core)}, as planned",
+                f"Activity {_units(outcome.measure)}, counted within the collar "
+                f"{_units(self.collar)} and cap {_units(self.cap)}: {_units(counted)}",
+                f"({_units(counted)} − plan {_units(self.plan)}) × price {_gbp(self.price)} × "
+                f"{_rate(self.rate)} = {_gbp(paid)}",
             ),
         )
 
@@ -328,7 +345,10 @@ class RiskPool(Mechanism):
 
     def settle(self, outcome: Outcome) -> Settlement:
         result = _pence(self.budget - outcome.measure)
-        steps = [f"Pool result: budget {self.budget} − spend {outcome.measure} = {result}"]
+        steps = [
+            f"Pool result: budget {_gbp(self.budget)} − spend {_gbp(outcome.measure)} = "
+            f"{_gbp(result)}"
+        ]
         flows = dict.fromkeys(self.shares, ZERO)
         open_shares = {p: s for p, s in self.shares.items() if s > 0}
         left = result
@@ -343,12 +363,12 @@ class RiskPool(Mechanism):
                     left += amount - take
                     flows[partner] += take
                     open_shares.pop(partner)
-                    steps.append(f"{partner} reaches its cap of {cap}")
+                    steps.append(f"{partner} reaches its cap of {_gbp(cap)}")
                 else:
                     flows[partner] += amount
-        steps += [f"{p}: {self.shares[p]:.2%} → {v}" for p, v in flows.items()]
+        steps += [f"{p}: {_rate(self.shares[p], 2)} → {_gbp(v)}" for p, v in flows.items()]
         if left:
-            steps.append(f"Beyond every partner's cap, not shared: {left}")
+            steps.append(f"Beyond every partner's cap, not shared: {_gbp(left)}")
         return Settlement(flows, tuple(steps))
 
 
@@ -370,7 +390,8 @@ class AllOrNothing(Mechanism):
             p: ZERO if outcome.met else -_pence(v * self.percent)
             for p, v in self.contract_values.items()
         }
-        steps = [f"{p}: {self.percent:.2%} of contract value {v} = {_pence(v * self.percent)}"
+        steps = [f"{p}: {_rate(self.percent, 2)} of contract value {_gbp(v)} = "
+                 f"{_gbp(_pence(v * self.percent))}"
                  for p, v in self.contract_values.items()]  # fmt: skip
         steps.append("Outcome measures met: paid to every partner, as planned" if outcome.met
                      else "Outcome measures missed: paid to none")  # fmt: skip
@@ -409,11 +430,11 @@ class GainShare(Mechanism):
                 self.commissioner: commissioner - plan_commissioner,
             },  # fmt: skip
             (
-                f"Saving: baseline {self.baseline} − spend {outcome.measure} = {saving} "
-                "(none if spend is above the baseline)",
-                f"{self.provider}: {self.provider_share:.0%} = {provider}; {self.commissioner}: "
-                f"{commissioner}",
-                f"Against the planned saving ({plan_provider} and {plan_commissioner})",
+                f"Saving: baseline {_gbp(self.baseline)} − spend {_gbp(outcome.measure)} = "
+                f"{_gbp(saving)} (none if spend is above the baseline)",
+                f"{self.provider}: {_rate(self.provider_share)} = {_gbp(provider)}; "
+                f"{self.commissioner}: {_gbp(commissioner)}",
+                f"Against the planned saving ({_gbp(plan_provider)} and {_gbp(plan_commissioner)})",
             ),
         )
 
@@ -457,13 +478,17 @@ class Capitation(Mechanism):
     def settle(self, outcome: Outcome) -> Settlement:
         over = _pence(self.plan_measure - outcome.measure)
         steps = [
-            f"Budget: {self.baseline} × (1 + {self.inflation:.2%}) × (1 + {self.growth:.2%}) × "
-            f"(1 − {self.efficiency:.2%}) + shifts {self.shifts} = {self.budget}",
-            f"Spend {outcome.measure} against the planned {self.plan_measure}: the provider "
-            f"{'keeps' if over >= 0 else 'bears'} {abs(over)}",
+            f"Budget: {_gbp(self.baseline)} × (1 + {_rate(self.inflation, 2)}) × "
+            f"(1 + {_rate(self.growth, 2)}) × (1 − {_rate(self.efficiency, 2)}) + shifts "
+            f"{_gbp(self.shifts)} = {_gbp(self.budget)}",
+            f"Spend {_gbp(outcome.measure)} against the planned {_gbp(self.plan_measure)}: "
+            f"the provider {'keeps' if over >= 0 else 'bears'} {_gbp(abs(over))}",
         ]
-        if self.distance_from_target is not None:
-            steps.append(f"Distance from target {self.target}: {self.distance_from_target}%")
+        if self.distance_from_target is not None and self.target is not None:
+            steps.append(
+                f"Distance from target {_gbp(self.target)}: "
+                + numbers.figure(self.distance_from_target, numbers.PERCENT, places=2)
+            )
         return Settlement({self.provider: over, self.commissioner: ZERO}, tuple(steps))
 
 
@@ -487,18 +512,20 @@ class PooledBudget(Mechanism):
     def settle(self, outcome: Outcome) -> Settlement:
         result = _pence(self.plan_measure - outcome.measure)  # + underspend, − overspend
         flows = _split(result, dict(self.contributions))
-        steps = [f"Pool {self.plan_measure} − spend {outcome.measure} = {result}"]
+        steps = [f"Pool {_gbp(self.plan_measure)} − spend {_gbp(outcome.measure)} = {_gbp(result)}"]
         host_extra = ZERO
         for partner, amount in list(flows.items()):
             limit = self.contributions[partner]
             if amount < -limit:
                 host_extra += amount + limit
                 flows[partner] = -limit
-                steps.append(f"{partner}'s share capped at its contribution {limit}")
+                steps.append(f"{partner}'s share capped at its contribution {_gbp(limit)}")
         if host_extra:
             flows[self.host] = flows.get(self.host, ZERO) + host_extra
-            steps.append(f"{self.host}, the host, carries what is beyond the caps: {host_extra}")
-        steps += [f"{p}: {v}" for p, v in flows.items()]
+            steps.append(
+                f"{self.host}, the host, carries what is beyond the caps: {_gbp(host_extra)}"
+            )
+        steps += [f"{p}: {_gbp(v)}" for p, v in flows.items()]
         return Settlement(flows, tuple(steps))
 
 
@@ -740,7 +767,11 @@ def settle_all(
     workings: list[list[str]] = []
     for mechanism, measure in zip(mechanisms, measures, strict=True):
         period = mechanism.for_period(fraction)
-        steps = [] if fraction == ONE else [f"For the period: amounts and volumes × {fraction}"]
+        steps = (
+            []
+            if fraction == ONE
+            else [f"For the period: amounts and volumes × {_rate(fraction, 2)} of the year"]
+        )
         if measure is None and period.follows != "outcomes":
             raise ValueError(f"{period.label} needs the actual {period.follows}.")
         result = period.settle(Outcome(measure if measure is not None else ZERO, met))

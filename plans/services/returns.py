@@ -168,6 +168,33 @@ def _locked(actor: User, monthly_return: MonthlyReturn, expected_revision: int) 
     return locked
 
 
+def revision_for_upload(
+    *, actor: User, monthly_return: MonthlyReturn, file_revision: int | None
+) -> int:
+    """The revision an uploaded file counts as read at. A file downloaded before saves that were
+    all the uploader's own (they uploaded it, fixed it and upload it again) counts as current;
+    one downloaded before anyone else's save keeps its revision, so the save is refused as
+    stale; a file that carries no revision is stale (-1). The saves are read from the audit
+    trail, where each records the revision it made and who made it."""
+    from openbook.models import AuditEvent
+
+    current = monthly_return.revision
+    if file_revision is None:
+        return -1
+    if file_revision >= current:
+        return file_revision
+    saves = AuditEvent.objects.filter(
+        action="return.saved",
+        object_type=MonthlyReturn._meta.label_lower,
+        object_id=str(monthly_return.pk),
+        payload__revision__gt=file_revision,
+    ).values_list("actor_id", flat=True)
+    actors = list(saves)
+    if len(actors) == current - file_revision and set(actors) == {actor.pk}:
+        return current
+    return file_revision
+
+
 @transaction.atomic
 def return_save(
     *,

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import policy
 from accounts.models import System
+from openbook import numbers
 from openbook.audit import audit_record
 from plans.calculations import MONTHS
 from plans.models import PlanningRound, SystemComment, SystemSubmission, SystemVersion
@@ -93,12 +94,12 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
     changes = []
 
     def money(value: str | None) -> str:
-        return "none" if value is None else f"{Decimal(value):,.0f}"
+        return "none" if value is None else numbers.amount(value)
 
     if sent.get("system_surplus") != now.get("system_surplus"):
         changes.append(
             f"System surplus/(deficit): {money(sent.get('system_surplus'))} then, "
-            f"{money(now.get('system_surplus'))} now (£000)."
+            f"{money(now.get('system_surplus'))} now."
         )
     then_by, now_by = (
         sent.get("surplus_by_organisation", {}),
@@ -110,7 +111,7 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
         if then_by.get(ods) != now_by.get(ods):
             changes.append(
                 f"{names.get(ods, ods)}: {money(then_by.get(ods))} then, "
-                f"{money(now_by.get(ods))} now (£000)."
+                f"{money(now_by.get(ods))} now."
             )
     told = {ods for ods in set(then_by) | set(now_by) if then_by.get(ods) != now_by.get(ods)}
     then_state = {o["ods_code"]: o["state"] for o in sent.get("organisations", [])}
@@ -126,7 +127,7 @@ def snapshot_changes(sent: dict[str, Any], now: dict[str, Any]) -> list[str]:
             if before[1] != after[1]:
                 changes.append(
                     f"{after[0] or before[0]} ({code}): {money(before[1])} then, "
-                    f"{money(after[1])} now (£000, the system's year)."
+                    f"{money(after[1])} now (the system's year)."
                 )
     then_partners, now_partners = sent.get("partners"), now.get("partners")
     if then_partners is not None and now_partners is not None:

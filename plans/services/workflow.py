@@ -14,11 +14,9 @@ from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from plans import calculations, selectors
 from plans.models import (
-    MONTH_LABELS,
     Comment,
     Line,
     Narrative,
-    Section,
     Submission,
     Value,
     Version,
@@ -31,32 +29,9 @@ if TYPE_CHECKING:
 
 
 def _missing_required(submission: Submission, draft: Version) -> list[str]:
-    missing = []
-    kind = submission.organisation.kind
-    filled = set(Value.objects.filter(version=draft).values_list("line__code", "month").distinct())
-    for line in selectors.lines_for(submission.round.template_version_id, kind).filter(
-        required=True
-    ):
-        if line.is_derived:
-            continue
-        months = [MONTH_LABELS[m - 1] for m in calculations.MONTHS if (line.code, m) not in filled]
-        if months:
-            where = "every month" if len(months) == 12 else ", ".join(months)
-            missing.append(
-                f"{line.section.name}: {line.code} {line.label} has no figure for {where}"
-            )
-    narratives = set(
-        Narrative.objects.filter(version=draft).values_list("section__code", flat=True)
-    )
-    for section in Section.objects.filter(
-        template_version_id=submission.round.template_version_id,
-        kind=Section.Kind.NARRATIVE,
-        required=True,
-        kinds__contains=[kind],
-    ):
-        if section.code not in narratives:
-            missing.append(f"{section.name}: the narrative is empty")
-    return missing
+    return [
+        f"{b.section.name}: {b.message}" for b in selectors.readiness(submission, draft).blockers
+    ]
 
 
 def _snapshot(draft: Version, new: Version) -> None:

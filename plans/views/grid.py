@@ -133,6 +133,10 @@ def _mark(grid: Grid, problems: list[dict], conflicts: list[dict], typed: dict) 
                 )
     for item in [*problems, *conflicts]:
         item["anchor"] = anchors.get(item["cell"], "")
+    for conflict in conflicts:  # stored figures, to show as inputs do
+        for side in ("theirs", "yours"):
+            if isinstance(conflict.get(side), str):
+                conflict[side] = Decimal(conflict[side])
 
 
 def _save(request, ctx, cells, source):

@@ -317,10 +317,14 @@ def return_upload(request, slug, ods_code, month):
                     monthly_return=monthly_return,
                     cells=parsed.cells,
                     # A file carries the revision it was downloaded at; one made elsewhere
-                    # (no revision) or before someone's save needs the uploader's say-so.
+                    # (no revision) or before someone else's save needs the uploader's say-so.
                     expected_revision=monthly_return.revision
                     if replace
-                    else (parsed.revision if parsed.revision is not None else -1),
+                    else services.revision_for_upload(
+                        actor=request.user,
+                        monthly_return=monthly_return,
+                        file_revision=parsed.revision,
+                    ),
                     source=kind,
                 )
             except UploadRejected as exc:

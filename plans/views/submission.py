@@ -28,6 +28,10 @@ def submission_detail(request, slug, ods_code):
     sections = selectors.sections_for(ctx.round.template_version_id, ctx.organisation.kind)
     comments = list(selectors.comments_for(request.user, submission)) if submission else []
     numbers = [v.number for v in versions if v.number > 0]
+    # What is left to do: only the organisation's own people see the draft it is about.
+    ready = None
+    if submission and ctx.is_own and submission.is_editable:
+        ready = selectors.readiness(submission, submission.versions.filter(number=0).first())
     return render(
         request,
         "plans/submission_detail.html",
@@ -44,6 +48,7 @@ def submission_detail(request, slug, ods_code):
             if len(numbers) > 1
             else (0 if ctx.is_own and numbers else None),
             "compare_to": numbers[-1] if numbers else None,
+            "ready": ready,
         },
     )
 

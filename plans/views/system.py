@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
-from openbook.exports import CSV_TYPE, csv_content, neutralise
+from openbook.exports import CSV_TYPE, Figure, csv_content, neutralise, put_row, raw
 from plans import selectors
 from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
@@ -163,7 +163,8 @@ def _collated_rows(plan):
             if not any(row["months"]):
                 continue
             unit = line.get_unit_display()
-            yield [section.name, line.code, line.label, unit, *row["months"], row["year"]]
+            figures = [Figure(v, line.unit) for v in [*row["months"], row["year"]]]
+            yield [section.name, line.code, line.label, unit, *figures]
 
 
 def _status_rows(plan):
@@ -172,14 +173,14 @@ def _status_rows(plan):
     for s in plan.statuses:
         o = s.organisation
         yield [o.name, o.ods_code, o.get_kind_display(), s.state, "yes" if s.late else "",
-               by_org.get(o.ods_code)]  # fmt: skip
-    yield ["System", "", "", "", "", sum(by_org.values(), Decimal(0))]
+               Figure(by_org.get(o.ods_code))]  # fmt: skip
+    yield ["System", "", "", "", "", Figure(sum(by_org.values(), Decimal(0)))]
 
 
 def _kind_rows(plan):
     yield ["Kind of organisation", "Surplus / (deficit), £000"]
     for kind, value in sorted(plan.surplus_by_kind.items()):
-        yield [Organisation.Kind(kind).label, value]
+        yield [Organisation.Kind(kind).label, Figure(value)]
 
 
 def _consolidated_rows(plan):
@@ -193,7 +194,7 @@ def _consolidated_rows(plan):
         ("Surplus / (deficit)", c.surplus_after),
     ):
         months = [by_month[m] for m in MONTHS]
-        yield [label, *months, sum(months, Decimal(0))]
+        yield [label, *(Figure(v) for v in [*months, sum(months, Decimal(0))])]
 
 
 def _balance_rows(plan, names):
@@ -211,18 +212,19 @@ def _balance_rows(plan, names):
         "Agreed figure",
     ]
     for pair in plan.income_balances + plan.activity_balances:
+        unit = "gbp000" if pair in plan.income_balances else "count"
         yield [
             pair.measure,
             names.get(pair.provider, pair.provider),
             pair.provider,
             names.get(pair.commissioner, pair.commissioner),
             pair.commissioner,
-            pair.known_provider_figure,
-            pair.known_commissioner_figure,
-            pair.known_difference,
-            pair.known_percent,
+            Figure(pair.known_provider_figure, unit),
+            Figure(pair.known_commissioner_figure, unit),
+            Figure(pair.known_difference, unit),
+            Figure(pair.known_percent, "percent"),
             pair.status_label,
-            pair.agreed_figure,
+            Figure(pair.agreed_figure, unit),
         ]
 
 
@@ -230,7 +232,8 @@ def _pay_rows(plan, names):
     yield ["Organisation", "ODS code", "Staff group", "Pay, £000", "Average WTE",
            "Pay per WTE, £000", "Check"]  # fmt: skip
     for c in plan.pay_checks:
-        yield [names.get(c.ods_code, c.ods_code), c.ods_code, c.group, c.pay, c.wte, c.per_wte,
+        yield [names.get(c.ods_code, c.ods_code), c.ods_code, c.group, Figure(c.pay),
+               Figure(c.wte, "wte"), Figure(c.per_wte, "wte"),
                "Check" if c.flagged else "In range"]  # fmt: skip
 
 
@@ -249,7 +252,7 @@ def _export(blocks, fmt: str, filename: str) -> HttpResponse:
                     writer.writerow([])
                 writer.writerow([neutralise(title)])
             for row in rows:
-                writer.writerow([neutralise("" if v is None else v) for v in row])
+                writer.writerow([raw(v) for v in row])
         response = HttpResponse(csv_content(out.getvalue()), content_type=CSV_TYPE)
     else:
         wb = Workbook()
@@ -257,7 +260,7 @@ def _export(blocks, fmt: str, filename: str) -> HttpResponse:
         for title, rows in blocks:
             ws = wb.create_sheet(title[:31])
             for row in rows:
-                ws.append([neutralise(v) for v in row])
+                put_row(ws, row)
             for cell in ws[1]:
                 cell.font = Font(bold=True)
         out = io.BytesIO()

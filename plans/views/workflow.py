@@ -15,15 +15,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook.errors import ProblemList
-from plans import services
+from openbook.forms import DateInputField
+from plans import selectors, services
 from plans.views.common import plan_context
 
 
 class SubmitForm(forms.Form):
-    board_approval_date = forms.DateField(
-        label="Date the board approved the plan",
-        help_text="For example, 27 11 2026. Use the format YYYY-MM-DD.",
-        widget=forms.DateInput(attrs={"type": "date"}),
+    board_approval_date = DateInputField(
+        label="Date the board approved the plan", help_text="For example, 27 11 2026"
     )
     late_reason = forms.CharField(
         label="Why is the plan late?",
@@ -65,15 +64,14 @@ def submit(request, slug, ods_code):
     if not ctx.can_submit:
         raise PermissionDenied("Only the organisation's approvers can submit its plan.")
     form = SubmitForm(request.POST or None)
-    problems: list[dict] = []
+    refused = False
     if request.method == "POST" and form.is_valid():
         try:
             version = services.submission_submit(
                 actor=request.user, submission=submission, **form.cleaned_data
             )
-        except ProblemList as exc:
-            problems = exc.problems
-            form.add_error(None, exc.summary)
+        except ProblemList:
+            refused = True  # the blockers below say what and where
         except ValidationError as exc:
             for field, errors in (
                 exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
@@ -85,11 +83,19 @@ def submit(request, slug, ods_code):
             messages.success(request, f"Plan submitted as version {version.number}.{note}")
             return _back(ctx)
     late = timezone.now() > ctx.round.final_deadline
+    draft = submission.versions.filter(number=0).first()
+    blockers = selectors.readiness(submission, draft).blockers
     return render(
         request,
         "plans/submit.html",
         ctx.as_dict()
-        | {"form": form, "problems": problems, "late": late, "today": dt.date.today()},
+        | {
+            "form": form,
+            "blockers": blockers,
+            "refused": refused or (request.method == "POST" and bool(blockers)),
+            "late": late,
+            "today": dt.date.today(),
+        },
         status=422 if request.method == "POST" else 200,
     )
 

@@ -67,7 +67,7 @@ def test_approver_sees_fund_earned_by_quarter_with_workings(
     expect(row.locator("td").last).to_have_text("250", timeout=20000)
     q1 = row.locator("details").first
     q1.locator("summary").click()
-    expect(q1).to_contain_text("Year-to-date control total: -10000.000 × 3/12 = -2500.000")
+    expect(q1).to_contain_text("Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)")
     expect(q1).to_contain_text("it met its own control total")
     expect(row.locator("details").nth(1)).to_contain_text("0")
     assert page.console_errors == []

@@ -25,3 +25,12 @@ def test_bench_collate_checks_its_sums_and_prints_one_json_line(world, capsys):
     assert result["bench"] == "collate"
     assert result["systems"] == 1 and result["values"] > 0
     assert result["largest_system_page_ms"] > 0
+
+
+def test_bench_grid_prints_the_servers_figures(capsys):
+    call_command("bench", "grid", "--repeats", "1", "--no-browser")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["bench"] == "grid"
+    assert result["rows"] > 30  # six commissioners' income rows among them
+    assert 0 < result["baseline_html_bytes"] < result["html_bytes"]
+    assert result["server_ms"] > 0 and "server_ratio" in result

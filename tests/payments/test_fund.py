@@ -66,7 +66,7 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     (beta,) = result["organisations"]
     q1 = beta["quarters"][0]
     assert [D(q1["own_earned"]), D(q1["system_earned"]), D(beta["earned"])] == [125, 125, 250]
-    assert "Year-to-date control total: -10000.000 × 3/12 = -2500.000" in q1["workings"]
+    assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in q1["workings"]
     system_q1 = result["system_quarters"][0]
     assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
     assert result["system_quarters"][1] is None
@@ -75,7 +75,7 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     }
     beta_to_date = positions["ZA2"]["year_to_date"]
     assert D(beta_to_date["variance"]) == 100
-    assert "Control total to date: -10000.000 × 3/12 = -2500.000" in beta_to_date["workings"]
+    assert "Control total to date: (£10,000,000) × 3/12 = (£2,500,000)" in beta_to_date["workings"]
     assert positions["ZA3"]["year_to_date"] is None  # the commissioner has made no return
 
 
@@ -144,7 +144,7 @@ def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, 
         .content.decode()
     )
     assert "Financial recovery fund" in body
-    assert "Year-to-date control total: -10000.000 × 3/12 = -2500.000" in body
+    assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in body
     assert 'id="fund-ZA2"' in body
 
 

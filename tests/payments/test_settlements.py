@@ -51,7 +51,10 @@ def test_the_worker_works_out_each_partner_with_workings(people, agreed):
     # Pool: 1,000 − 1,100 = −100 → ZA1 −60, ZA2 −40; outcome missed: ZA1 loses 2% of 5,000.
     assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
         "ZA1": Decimal(-160), "ZA2": Decimal(-40)}  # fmt: skip
-    assert "Pool result: budget 1000 − spend 1100 = -100.00000" in settlement.workings[0]["steps"]
+    assert (
+        "Pool result: budget £1,000,000.00 − spend £1,100,000.00 = (£100,000.00)"
+        in settlement.workings[0]["steps"]
+    )
     quarter = _entered(people, agreed, spend="275", period="Q1")  # a quarter of the budget: 250
     assert Decimal(quarter.flows["ZA1"]) == Decimal(-15)
 
@@ -79,7 +82,10 @@ def test_a_quarter_is_settled_by_the_agreements_phasing(world, plan_round, peopl
     settlement = svc.compute(settlement.pk)
     assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
         "ZA1": Decimal(-18), "ZA2": Decimal(-12)}  # fmt: skip
-    assert "For the period: amounts and volumes × 0.3" in settlement.workings[0]["steps"]
+    assert (
+        "For the period: amounts and volumes × 30.00% of the year"
+        in settlement.workings[0]["steps"]
+    )
 
 
 def test_the_phasing_is_checked_with_the_terms(world, plan_round, people):

@@ -2,6 +2,7 @@
 
 import html
 import io
+import re
 import zipfile
 
 import pytest
@@ -263,3 +264,39 @@ def test_a_tampered_identifying_sheet_is_refused_clearly(member, filled):
     out = io.BytesIO()
     wb.save(out)
     assert "identifying sheet has been changed" in problems_of(upload(member, out.getvalue()))
+
+
+def test_the_template_shows_figures_as_the_pages_do_and_prints_on_a_page_wide(member, filled):
+    wb = load_workbook(io.BytesIO(download(member)))
+    ws = wb["Finance – income & expenditure"]
+    assert ws["E5"].number_format == "#,##0_);(#,##0)"  # an input cell, £000
+    year = ws.cell(row=5, column=excel.FIRST_MONTH_COL + 12)
+    assert year.number_format == "#,##0_);(#,##0)"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$4:$4"
+    assert ws.print_area.startswith("'Finance – income & expenditure'!$A$1:$Q$")
+    workforce = (
+        wb["Workforce (WTE)"]
+        if "Workforce (WTE)" in wb.sheetnames
+        else wb[next(n for n in wb.sheetnames if n.startswith("Workforce"))]
+    )
+    assert workforce["E5"].number_format == "#,##0.00_);(#,##0.00)"
+
+
+def test_exports_carry_number_formats_and_csv_stays_raw(client, world):
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    client.force_login(world.people["lead"])
+    data = client.get("/rounds/2026-27/systems/s1/system-plan.xlsx").content
+    ws = load_workbook(io.BytesIO(data))["System plan"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "F110")
+    apr = row[header.index("Apr")]
+    assert isinstance(apr.value, int | float) and apr.number_format == "#,##0_);(#,##0)"
+    csv_text = client.get("/rounds/2026-27/systems/s1/system-plan.csv").content.decode("utf-8-sig")
+    line = next(r for r in csv_text.splitlines() if ",F110," in r).split(",")
+    figures = line[4:]  # after section, code, label and unit: raw, machine-readable
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", f) for f in figures), figures

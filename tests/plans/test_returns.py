@@ -227,6 +227,30 @@ def test_an_upload_from_before_someone_elses_save_is_refused(world, april, clien
     assert version_cells(april.versions.get(number=0)) != {}
 
 
+def test_the_same_person_can_fix_and_upload_a_return_again(world, april, client_for):
+    """Uploaded, then fixed and uploaded again: not stale while nobody else saved in between."""
+    client = client_for(world.people["member"])
+    rows = list(__import__("csv").reader(io.StringIO(
+        client.get(_url(april, "return.csv")).content.decode("utf-8-sig"))))  # fmt: skip
+    target = next(i for i, r in enumerate(rows) if r[0] == "F120")
+
+    def upload(value):
+        rows[target][2] = value  # April
+        data = io.BytesIO(return_files.csv_bytes(rows))
+        data.name = "return.csv"
+        return client.post(_url(april, "upload/"), {"file": data})
+
+    assert upload("10").status_code == 302
+    assert upload("11").status_code == 302
+    assert version_cells(april.versions.get(number=0))[("F120", 1)] == D(11)
+    april.refresh_from_db()
+    return_save(actor=world.people["approver"], monthly_return=april,
+                cells=version_cells(april.versions.get(number=0)),
+                expected_revision=april.revision)  # fmt: skip
+    assert upload("12").status_code == 422
+    assert version_cells(april.versions.get(number=0))[("F120", 1)] == D(11)
+
+
 def test_the_grid_keeps_what_was_typed_when_a_figure_is_wrong(world, april, client_for):
     client = client_for(world.people["member"])
     lines = return_lines(april.round, world.org_a.kind)

@@ -354,3 +354,17 @@ def test_a_rounds_template_cannot_change_once_plans_have_started(world, submissi
     plan_round.template_version = other
     with pytest.raises(ValidationError, match="cannot change"):
         round_save(actor=None, plan_round=plan_round)
+
+
+def test_each_line_carries_help_and_a_reload_brings_it_up_to_date(plan_round):
+    from plans.models import Line
+    from plans.services import template_load
+
+    line = Line.objects.get(section__template_version=plan_round.template_version, code="F2MEDB")
+    assert "bank" in line.help
+    checksum = plan_round.template_version.checksum
+    Line.objects.filter(pk=line.pk).update(help="Out of date.")
+    version, created = template_load()
+    assert not created and version.checksum == checksum
+    line.refresh_from_db()
+    assert "bank" in line.help

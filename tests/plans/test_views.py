@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from openbook import numbers
 from plans.models import Submission, Value
-from plans.services import CellInput, draft_save, submission_start
+from plans.services import UNSET, CellInput, draft_save, submission_start
 
 pytestmark = pytest.mark.django_db
 GRID = "/rounds/2026-27/ZA1/sections/finance/"
@@ -74,7 +75,7 @@ def test_an_edit_in_place_returns_the_cell_and_updated_totals(member_client, wor
     response = member_client.post(CELLS, {"source": "grid", "v:F110::1": "100", "e:F110::1": ""})
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<td class="ob-num ob-in" id="cell-F110-x-1">')
+    assert html.lstrip().startswith('<td id="cell-F110-x-1"><input name="v:F110::1" value="100"')
     assert 'id="derived-F900-1">100<' in html
     assert 'id="total-F110-x">100<' in html
     assert 'id="grid-status" class="ob-grid-status">Saved 1 figure.<' in html
@@ -195,16 +196,49 @@ def test_narrative_save_and_show(member_client, world):
     assert "We will balance." in member_client.get(url).content.decode()
 
 
+BOARD_DATE = {
+    "board_approval_date_0": "1",
+    "board_approval_date_1": "11",
+    "board_approval_date_2": "2026",
+}
+
+
 def test_start_then_submit_page_explains_missing_figures(client, world, plan_round):
     submission_start(actor=world.people["member"], plan_round=plan_round, organisation=world.org_a)
     client.force_login(world.people["approver"])
-    response = client.post(
-        "/rounds/2026-27/ZA1/submit/", {"board_approval_date": "2026-11-01", "confirmed": "on"}
-    )
+    # Before anyone opens the form, the plan page says what stops it being submitted.
+    page = client.get("/rounds/2026-27/ZA1/").content.decode()
+    assert "Before the plan can be submitted" in page
+    assert 'href="/rounds/2026-27/ZA1/sections/finance/#line-F100"' in page
+    assert "Empty</strong>" in page
+    response = client.post("/rounds/2026-27/ZA1/submit/", BOARD_DATE | {"confirmed": "on"})
     assert response.status_code == 422
-    assert "The plan is not complete" in response.content.decode()
-    response = client.post("/rounds/2026-27/ZA1/submit/", {"board_approval_date": "2026-11-01"})
-    assert "Confirm that the board has approved this plan." in response.content.decode()
+    html = response.content.decode()
+    assert html.count('class="nhsuk-error-summary"') == 1
+    assert "The plan was not submitted: it is not complete." in html
+    assert "F100 Patient care income from commissioners in the system has no figure" in html
+    response = client.post("/rounds/2026-27/ZA1/submit/", BOARD_DATE)
+    html = response.content.decode()
+    assert html.count('class="nhsuk-error-summary"') == 1
+    assert '<a href="#id_confirmed">Confirm that the board has approved this plan.</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (("", "", ""), "Enter the date the board approved the plan"),
+        (("31", "", "2026"), "The date the board approved the plan must include a month"),
+        (("31", "2", "2026"), "The date the board approved the plan must be a real date"),
+        (("1", "2", "26"), "The date the board approved the plan must be a real date"),
+    ],
+)
+def test_the_board_approval_date_is_typed_in_three_boxes(client, world, plan_round, parts, message):
+    submission_start(actor=world.people["member"], plan_round=plan_round, organisation=world.org_a)
+    client.force_login(world.people["approver"])
+    data = {f"board_approval_date_{i}": part for i, part in enumerate(parts)}
+    html = client.post("/rounds/2026-27/ZA1/submit/", data | {"confirmed": "on"}).content.decode()
+    assert f'<a href="#id_board_approval_date_0">{message}</a>' in html
+    assert 'class="nhsuk-date-input"' in html and 'name="board_approval_date_2"' in html
 
 
 def test_home_page_lists_plans_needing_attention(client, world, plan_round):
@@ -227,3 +261,69 @@ def test_home_page_lists_plans_needing_attention(client, world, plan_round):
     )
     client.force_login(world.people["member"])
     assert "plan returned by the system lead" in client.get("/").content.decode()
+
+
+def test_the_draft_is_shown_beside_the_last_submitted_version(client, world, plan_round):
+    from tests.isolation import _plans_returned
+
+    plan_round.delete()
+    _plans_returned(world)
+    submission = Submission.objects.get()
+    year_before = sum(
+        Value.objects.filter(version__number=1, line__code="F110").values_list("value", flat=True)
+    )
+    draft_save(
+        actor=world.people["member"],
+        submission=submission,
+        cells=[CellInput("F110", 1, "0", expected=UNSET)],
+    )
+    january = Value.objects.get(version__number=1, line__code="F110", month=1).value
+    client.force_login(world.people["member"])
+    html = client.get(GRID).content.decode()
+    assert (
+        '<th scope="col" class="ob-num">Version 1</th><th scope="col" class="ob-num">Change</th>'
+        in html
+    )
+    assert f'id="prev-F110-x">{numbers.figure(year_before)}<' in html
+    assert f'id="change-F110-x">{numbers.figure(-january)}<' in html
+    assert '<td class="ob-changed" id="cell-F110-x-1">' in html
+
+
+def test_more_decimal_places_on_request(member_client, world):
+    member_client.post(CELLS, {"v:F110::1": "1234.567", "e:F110::1": ""})
+    assert 'id="total-F110-x">1,235<' in member_client.get(GRID).content.decode()
+    response = member_client.post("/account/places/", {"more": "1", "next": GRID})
+    assert response.status_code == 302 and response["Location"] == GRID
+    html = member_client.get(GRID).content.decode()
+    assert 'id="total-F110-x">1,234.567<' in html
+    assert "Show the usual places" in html
+    # Somewhere else entirely is not where it sends anyone.
+    response = member_client.post(
+        "/account/places/", {"more": "0", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_the_board_pack_holds_the_whole_plan(client, world, plan_round):
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    client.force_login(world.people["partner"])
+    html = client.get("/rounds/2026-27/ZA1/board-pack/").content.decode()
+    for heading in ("Finance – income &amp; expenditure", "Workforce", "Versions", "Summary"):
+        assert heading in html, heading
+    assert "Board approval" in html and "Print or save as PDF" in html
+    assert 'name="v:' not in html  # read-only
+
+
+def test_sections_say_whether_they_are_complete(client, world, plan_round):
+    from tests.isolation import _plans_returned
+
+    plan_round.delete()
+    _plans_returned(world)
+    client.force_login(world.people["member"])
+    html = client.get("/rounds/2026-27/ZA1/").content.decode()
+    assert "Every required figure and narrative is in" in html
+    assert html.count("Complete</strong>") >= 2
+    assert "Has problems" not in html

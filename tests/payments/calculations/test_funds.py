@@ -18,7 +18,7 @@ def test_everyone_meets_every_quarter_and_earns_it_all():
     assert [q.allocation for q in quarters] == [D(250)] * 4
     assert [(q.own_earned, q.system_earned) for q in quarters] == [(D(125), D(125))] * 4
     assert sum(q.earned for q in quarters) == D(1000)
-    assert "allocation 250" in quarters[0].workings[0]
+    assert "allocation £250,000" in quarters[0].workings[0]
 
 
 def test_missing_its_own_control_total_loses_both_parts_without_taper():
