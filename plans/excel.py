@@ -156,6 +156,9 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
     for index, (line, partner) in enumerate(rows):
         r = FIRST_ROW + index
         number_format = numbers.excel_format(line.unit)
+        # An input cell shows every place a figure is kept to, as the grid's inputs do (and
+        # what Excel copies from it is what is stored); worked-out ones the unit's usual places.
+        input_format = numbers.excel_format(line.unit, numbers.unit_for(line.unit).detailed)
         ws.cell(row=r, column=1, value=line.code)
         ws.cell(row=r, column=2, value=neutralise(line.label))
         ws.cell(row=r, column=3, value=partner.ods_code if partner else None)
@@ -186,7 +189,7 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
                 )
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
-                cell.number_format = number_format
+                cell.number_format = input_format
                 validation.add(cell)
         total = {"gbp000": f"=SUM({first}{r}:{last}{r})", "count": f"=SUM({first}{r}:{last}{r})",
                  "wte": f"={last}{r}"}.get(line.unit)  # fmt: skip
@@ -249,7 +252,7 @@ def _validation(line: Line) -> DataValidation:
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Not allowed",
-        error=f"{line.code}: enter a number from {low.normalize():f} to {high.normalize():f}.",
+        error=f"{line.code}: enter a number from {numbers.exact(low)} to {numbers.exact(high)}.",
     )
 
 

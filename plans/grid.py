@@ -20,7 +20,6 @@ class Cell:
     month: int
     value: Decimal | None
     problem: str = ""
-    conflict_theirs: Decimal | None = None
     typed: str | None = None  # what the person typed, kept when it was refused
     changed: bool = False  # differs from the version compared with
 
@@ -52,11 +51,18 @@ class Cell:
         return numbers.exact(self.value)
 
     @property
+    def stored(self) -> str | None:
+        """What is stored, as the input would show it, when the input shows something else (a
+        refused or unsaved figure): the grid script compares with it. None otherwise."""
+        if self.typed is None:
+            return None
+        return numbers.exact(self.value)
+
+    @property
     def started(self) -> str:
         """The value the editor starts from, sent back so a save never overwrites someone
-        else's change (after a conflict: theirs, so saving again keeps yours)."""
-        value = self.conflict_theirs if self.conflict_theirs is not None else self.value
-        return "" if value is None else f"{value.normalize():f}"
+        else's change (after a conflict: theirs, now stored, so saving again keeps yours)."""
+        return "" if self.value is None else f"{self.value.normalize():f}"
 
 
 @dataclass

@@ -74,7 +74,8 @@ def xlsx_bytes(rows: Rows, month: int, lines: Sequence[Line] = ()) -> bytes:
             cell = ws.cell(row=r, column=2 + m)
             cell.fill = ACTUAL_FILL if m <= month else INPUT_FILL
             cell.protection = Protection(locked=False)
-            cell.number_format = numbers.excel_format(line.unit if line else "gbp000")
+            unit = numbers.unit_for(line.unit if line else "gbp000")
+            cell.number_format = numbers.excel_format(unit, unit.detailed)  # what is stored
             if validation is not None:
                 validation.add(cell)
     ws.column_dimensions["B"].width = 48

@@ -334,6 +334,12 @@ _page_approver = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404), "approver
 _page_lead = {"anonymous": LOGIN_REDIRECT, **each(OUTSIDERS, 404), "lead": 302}
 
 
+def _draft_revision() -> str:
+    from plans.models import Version
+
+    return str(Version.objects.get(number=0).revision)
+
+
 def _cell(world) -> dict[str, str]:
     """A changed figure, posted with the value it started from (so it is no conflict)."""
     from plans.models import Value
@@ -365,7 +371,8 @@ ROUTES += [
     Route("plan_section_spread", "GET", lambda w: _plan(w, "sections/finance/spread/"),
           {**_page_a, "member": 200, "approver": 200}, 403, setup=_plans_returned),
     Route("plan_section_spread", "POST", lambda w: _plan(w, "sections/finance/spread/"),
-          _page_edit, 403, data=lambda w: {"row": "F110-x", "total": "120", "method": "even"},
+          _page_edit, 403, data=lambda w: {"row": "F110-x", "total": "120", "method": "even",
+                                           "revision": _draft_revision()},
           setup=_plans_returned),
     Route("plan_narrative", "GET", lambda w: _plan(w, "narratives/summary/"), _page_a, 200,
           setup=_plans_submitted),

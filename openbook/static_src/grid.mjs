@@ -37,6 +37,9 @@ function start(form) {
   const MONTHS = 12;
   const isInput = (el) => el instanceof HTMLInputElement && el.name.startsWith("v:");
   const inputIn = (td) => td && td.querySelector('input[name^="v:"]');
+  // What the cell holds in the draft: the figure it was shown with, unless it shows something
+  // refused or not saved, when the server says what is stored.
+  const saved = (input) => input.dataset.stored ?? input.defaultValue;
   const started = (name) => form.querySelector(`input[name="e:${name.slice(2)}"]`);
 
   function place(input) {
@@ -74,7 +77,7 @@ function start(form) {
     const all = input.selectionStart === 0 && input.selectionEnd === input.value.length;
     const key = event.key;
     if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z" && !event.shiftKey) {
-      if (input.value === input.defaultValue && history.length) {
+      if (input.value === saved(input) && history.length) {
         event.preventDefault();
         undo();
       }
@@ -98,9 +101,9 @@ function start(form) {
         event.preventDefault();
         focusCell(row, month + 1);
       }
-    } else if (key === "Escape" && input.value !== input.defaultValue) {
+    } else if (key === "Escape" && input.value !== saved(input)) {
       event.preventDefault();
-      input.value = input.defaultValue; // take back what was being typed
+      input.value = saved(input); // take back what was typed, or keep someone else's figure
       input.select();
     }
   });
@@ -126,9 +129,17 @@ function start(form) {
   });
 
   function commit(input) {
-    if (input.value === input.defaultValue || input.dataset.sent === input.value) return;
-    input.dataset.sent = input.value;
-    save("grid", [{ name: input.name, value: input.value }]);
+    if (input.value === saved(input) || input.dataset.sent === input.value) return;
+    // A cell of a change that was refused (a pasted block, say) goes again with the rest of
+    // that change: all of it, or none, as the first time.
+    const held = input.closest("td.ob-unsaved, td.ob-cell--error")
+      ? [...form.querySelectorAll("td.ob-unsaved input[name^='v:'], td.ob-cell--error input[name^='v:']")]
+      : [input];
+    for (const each of held) each.dataset.sent = each.value;
+    save(held.length > 1 ? "paste" : "grid", held.map((each) => ({ name: each.name, value: each.value })), (ok) => {
+      if (ok) return;
+      for (const each of held) delete each.dataset.sent; // leaving the cell again retries
+    });
   }
 
   // --- paste -------------------------------------------------------------------------------
@@ -211,14 +222,20 @@ function start(form) {
   dialog.addEventListener("close", () => {
     const row = Number(dialog.dataset.row);
     const tr = body.rows[row];
+    // Back to the cell the spread was asked from (put in place afresh if it was saved).
+    const back = () => {
+      const again = lastInput && form.querySelector(`input[name="${lastInput.name}"]`);
+      if (again) again.focus();
+      else focusCell(row, 1);
+    };
     if (dialog.returnValue !== "spread" || !tr) {
-      focusCell(row, 1);
+      back();
       return;
     }
     const data = new FormData(dialog.querySelector("form"));
     const names = [];
     for (let m = 1; m <= MONTHS; m += 1) names.push(`v:${rowName(tr)}:${m}`);
-    save("spread", names.map((name) => ({ name, value: null })), () => focusCell(row, 1), {
+    save("spread", names.map((name) => ({ name, value: null })), () => back(), {
       line: tr.dataset.line,
       counterparty: tr.dataset.cp || "",
       total: data.get("total") || "",
@@ -267,7 +284,7 @@ function start(form) {
       return false;
     }
     const sent = Object.fromEntries(cells.map((cell) => [cell.name, cell.value]));
-    putInPlace(await response.text(), sent);
+    putInPlace(await response.text(), sent, response.status === 200);
     if (response.status !== 200) {
       history.push({ failed: before.map((cell) => cell.name) });
     } else if (source !== "undo") {
@@ -281,7 +298,7 @@ function start(form) {
     return response.status === 200;
   }
 
-  function putInPlace(html, sent) {
+  function putInPlace(html, sent, stored) {
     const template = document.createElement("template");
     template.innerHTML = html;
     const active = document.activeElement;
@@ -295,12 +312,15 @@ function start(form) {
       }
       const typing = old.contains(active) && isInput(active) ? active : null;
       if (typing && active.value !== sent[active.name] && active.value !== active.defaultValue) {
-        // The person is already typing something new here: keep it, and start it from the
-        // figure just saved.
-        const was = started(active.name);
-        const now = fresh.querySelector(`input[name="e:${active.name.slice(2)}"]`);
-        if (was && now) was.value = now.value;
-        active.defaultValue = inputIn(fresh)?.defaultValue ?? active.defaultValue;
+        // The person is already typing something new here: keep it. If what was sent is now
+        // stored, their next save starts from it; if not (someone else's figure came first),
+        // the cell keeps starting from what they saw, so that save is refused, not silent.
+        if (stored) {
+          const was = started(active.name);
+          const now = fresh.querySelector(`input[name="e:${active.name.slice(2)}"]`);
+          if (was && now) was.value = now.value;
+          active.defaultValue = inputIn(fresh)?.defaultValue ?? active.defaultValue;
+        }
         continue;
       }
       old.replaceWith(fresh);
@@ -315,7 +335,13 @@ function start(form) {
     }
   }
 
-  async function undo() {
+  // Undo waits for the saves already on their way, so it takes back the newest change.
+  function undo() {
+    queue = queue.then(undoLast);
+    return queue;
+  }
+
+  async function undoLast() {
     const last = history.pop();
     undoButton.disabled = history.length === 0;
     if (!last) return;
@@ -337,7 +363,7 @@ function start(form) {
     // Put back what each cell held, provided nobody has changed it since.
     const cells = last.changes.map((cell) => ({ name: cell.name, value: cell.from }));
     const focus = document.activeElement;
-    await save("undo", cells);
+    await send("undo", cells, {});
     if (isInput(focus) && !document.contains(focus)) {
       form.querySelector(`input[name="${focus.name}"]`)?.focus();
     }
@@ -363,7 +389,11 @@ function start(form) {
 
   function announce(message, error) {
     status.classList.toggle("ob-grid-status--error", Boolean(error));
-    status.textContent = message;
+    // Emptied first, so the same words twice ("Saved 1 figure.") are read out twice.
+    status.textContent = "";
+    requestAnimationFrame(() => {
+      status.textContent = message;
+    });
     shown = ""; // a change may have a new last-changed line to show
   }
 

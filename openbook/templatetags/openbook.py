@@ -22,8 +22,12 @@ def error_summary(form):
 @register.filter
 def figure(value, unit=None):
     """A figure in a table cell: `{{ v|figure }}` (£000), `{{ v|figure:"wte" }}`,
-    `{{ v|figure:row.line.unit }}`. Separators, brackets, the unit's places."""
-    return numbers.figure(value, unit)
+    `{{ v|figure:row.line.unit }}`. Separators, brackets, the unit's places. Anything that is
+    not a number is shown as it is rather than failing the page."""
+    try:
+        return numbers.figure(value, unit)
+    except ValueError:
+        return value
 
 
 @register.filter

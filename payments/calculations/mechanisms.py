@@ -59,8 +59,9 @@ def _units(value: Decimal) -> str:
     return numbers.exact(value)
 
 
-def _rate(fraction: Decimal, places: int = 0) -> str:
-    return numbers.figure(fraction * HUNDRED, numbers.PERCENT, places=places)
+def _rate(fraction: Decimal) -> str:
+    """A rate exactly as agreed (12.5%, not 13%), so each working can be done again by hand."""
+    return numbers.exact(fraction * HUNDRED) + "%"
 
 
 def _split(total: Decimal, shares: Mapping[str, Decimal]) -> dict[str, Decimal]:
@@ -366,7 +367,7 @@ class RiskPool(Mechanism):
                     steps.append(f"{partner} reaches its cap of {_gbp(cap)}")
                 else:
                     flows[partner] += amount
-        steps += [f"{p}: {_rate(self.shares[p], 2)} → {_gbp(v)}" for p, v in flows.items()]
+        steps += [f"{p}: {_rate(self.shares[p])} → {_gbp(v)}" for p, v in flows.items()]
         if left:
             steps.append(f"Beyond every partner's cap, not shared: {_gbp(left)}")
         return Settlement(flows, tuple(steps))
@@ -390,7 +391,7 @@ class AllOrNothing(Mechanism):
             p: ZERO if outcome.met else -_pence(v * self.percent)
             for p, v in self.contract_values.items()
         }
-        steps = [f"{p}: {_rate(self.percent, 2)} of contract value {_gbp(v)} = "
+        steps = [f"{p}: {_rate(self.percent)} of contract value {_gbp(v)} = "
                  f"{_gbp(_pence(v * self.percent))}"
                  for p, v in self.contract_values.items()]  # fmt: skip
         steps.append("Outcome measures met: paid to every partner, as planned" if outcome.met
@@ -478,8 +479,8 @@ class Capitation(Mechanism):
     def settle(self, outcome: Outcome) -> Settlement:
         over = _pence(self.plan_measure - outcome.measure)
         steps = [
-            f"Budget: {_gbp(self.baseline)} × (1 + {_rate(self.inflation, 2)}) × "
-            f"(1 + {_rate(self.growth, 2)}) × (1 − {_rate(self.efficiency, 2)}) + shifts "
+            f"Budget: {_gbp(self.baseline)} × (1 + {_rate(self.inflation)}) × "
+            f"(1 + {_rate(self.growth)}) × (1 − {_rate(self.efficiency)}) + shifts "
             f"{_gbp(self.shifts)} = {_gbp(self.budget)}",
             f"Spend {_gbp(outcome.measure)} against the planned {_gbp(self.plan_measure)}: "
             f"the provider {'keeps' if over >= 0 else 'bears'} {_gbp(abs(over))}",
@@ -770,7 +771,7 @@ def settle_all(
         steps = (
             []
             if fraction == ONE
-            else [f"For the period: amounts and volumes × {_rate(fraction, 2)} of the year"]
+            else [f"For the period: amounts and volumes × {_rate(fraction)} of the year"]
         )
         if measure is None and period.follows != "outcomes":
             raise ValueError(f"{period.label} needs the actual {period.follows}.")

@@ -172,7 +172,8 @@ def revision_for_upload(
     *, actor: User, monthly_return: MonthlyReturn, file_revision: int | None
 ) -> int:
     """The revision an uploaded file counts as read at. A file downloaded before saves that were
-    all the uploader's own (they uploaded it, fixed it and upload it again) counts as current;
+    all the uploader's own uploads (they uploaded it, fixed it and upload it again) counts as
+    current;
     one downloaded before anyone else's save keeps its revision, so the save is refused as
     stale; a file that carries no revision is stale (-1). The saves are read from the audit
     trail, where each records the revision it made and who made it."""
@@ -183,14 +184,18 @@ def revision_for_upload(
         return -1
     if file_revision >= current:
         return file_revision
-    saves = AuditEvent.objects.filter(
-        action="return.saved",
-        object_type=MonthlyReturn._meta.label_lower,
-        object_id=str(monthly_return.pk),
-        payload__revision__gt=file_revision,
-    ).values_list("actor_id", flat=True)
-    actors = list(saves)
-    if len(actors) == current - file_revision and set(actors) == {actor.pk}:
+    saves = list(
+        AuditEvent.objects.filter(
+            action="return.saved",
+            object_type=MonthlyReturn._meta.label_lower,
+            object_id=str(monthly_return.pk),
+            payload__revision__gt=file_revision,
+        ).values_list("actor_id", "payload__source")
+    )
+    # Only the uploader's own uploads: their edits in the form would be quietly undone.
+    if len(saves) == current - file_revision and all(
+        who == actor.pk and source in ("xlsx", "csv") for who, source in saves
+    ):
         return current
     return file_revision
 

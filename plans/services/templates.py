@@ -116,6 +116,12 @@ def _refresh_help(version: TemplateVersion, definition: dict) -> None:
         stored["sections"] = definition["sections"]
         version.definition = stored
         version.save(update_fields=["definition"])
+        audit_record(
+            action="template.help_updated",
+            actor_label="system set-up",
+            obj=version,
+            payload={"lines": sorted(line.code for line in changed)},
+        )
 
 
 @transaction.atomic

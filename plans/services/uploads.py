@@ -86,12 +86,17 @@ def plan_upload(
 
 
 def _changed_by_others(draft: Version, *, since: int, actor: User) -> bool:
-    """Whether anyone but `actor` has changed the draft after revision `since`. A person who
-    uploads a workbook, then fixes it and uploads it again, is not told their own upload made
-    the file stale. A draft changed before its edits were recorded counts as changed."""
+    """Whether the draft has changed after revision `since` other than by `actor`'s own uploads.
+    A person who uploads a workbook, then fixes it and uploads it again, is not told their own
+    upload made the file stale; anyone's other edits (their own in the grid too) still make the
+    file stale, as uploading it would quietly undo them. A draft changed before its edits were
+    recorded counts as changed."""
     if since > draft.revision:
         return True  # not a revision this draft has been at: treat it as someone else's
     edits = DraftEdit.objects.filter(version=draft, revision__gt=since)
     if edits.count() < draft.revision - since:
         return True
-    return edits.exclude(actor=actor).exists()
+    own_uploads = edits.filter(
+        actor=actor, source__in=[DraftEdit.Source.XLSX, DraftEdit.Source.CSV]
+    )
+    return own_uploads.count() < edits.count()

@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 # --- workflow ---------------------------------------------------------------------------------
 
 
-def _missing_required(submission: Submission, draft: Version) -> list[str]:
-    return [
-        f"{b.section.name}: {b.message}" for b in selectors.readiness(submission, draft).blockers
-    ]
-
-
 def _snapshot(draft: Version, new: Version) -> None:
     """Copy the draft's figures and narratives into the new version, and add up each line's
     year for collation, set-based."""
@@ -124,14 +118,11 @@ def submission_submit(
     if errors:
         raise ValidationError(errors)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
-    missing = _missing_required(submission, draft)
-    if missing:
+    blockers = selectors.readiness(submission, draft).blockers
+    if blockers:
         raise ProblemList(
             "The plan is not complete, so it was not submitted.",
-            [
-                {"cell": m.split(":")[0], "value": "", "problem": m.split(": ", 1)[1]}
-                for m in missing
-            ],
+            [{"cell": b.section.name, "value": "", "problem": b.message} for b in blockers],
         )
     last = submission.versions.order_by("-number").values_list("number", flat=True).first() or 0
     new = Version.objects.create(

@@ -10,8 +10,7 @@ from django.shortcuts import render
 from plans import selectors
 from plans.grid import build_grid
 from plans.models import Section
-from plans.views.common import plan_context, version_for
-from plans.views.grid import _compared_with, _plan_position
+from plans.views.common import compared_with, plan_context, plan_position, version_for
 
 
 @login_required
@@ -20,7 +19,7 @@ def board_pack(request, slug, ods_code):
     if ctx.submission is None:
         raise Http404("No plan.")
     version = version_for(request, ctx)
-    compare = _compared_with(request, ctx, version)
+    compare = compared_with(request, ctx, version)
     sections = selectors.sections_for(ctx.round.template_version_id, ctx.organisation.kind)
     grids = []
     narratives = selectors.version_narratives(version)
@@ -29,7 +28,7 @@ def board_pack(request, slug, ods_code):
         if section.kind == Section.Kind.GRID:
             grid = build_grid(section, ctx.organisation, version, compare)
             grids.append(grid)
-            position = position or _plan_position(request, ctx, grid)
+            position = position or plan_position(request, ctx, grid)
     return render(
         request,
         "plans/board_pack.html",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.http import Http404
 
 from accounts import policy
 from accounts.models import Organisation
+from payments import selectors as payments_selectors
 from plans import selectors
+from plans.grid import Grid
 from plans.models import PlanningRound, Submission
+from plans.monthly_returns import SURPLUS
 
 
 @dataclass
@@ -74,3 +78,31 @@ def version_for(request, ctx: PlanContext):
     if version is None:
         raise Http404("No submitted plan.")
     return version
+
+
+def compared_with(request, ctx, version):
+    """What a version is shown against: the draft against the last submitted version, a
+    submitted version against the one before it."""
+    if version is None or ctx.submission is None:
+        return None
+    earlier = [
+        v
+        for v in selectors.versions_visible(request.user, ctx.submission)
+        if v.number > 0 and (version.is_draft or v.number < version.number)
+    ]
+    return earlier[-1] if earlier else None
+
+
+def plan_position(request, ctx, grid: Grid):
+    """For a section holding the surplus line: the organisation's control total, this plan's
+    surplus and the difference, at the top of the grid."""
+    row = next((r for r in grid.rows if r.line.code == SURPLUS), None)
+    if row is None:
+        return None
+    control_total = payments_selectors.control_total_of(request.user, ctx.round, ctx.organisation)
+    surplus = row.total if row.total is not None else Decimal(0)
+    return {
+        "control_total": control_total,
+        "surplus": surplus,
+        "against": None if control_total is None else surplus - control_total,
+    }

@@ -18,13 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook import numbers
 from openbook.errors import Conflict, ProblemList
-from payments import selectors as payments_selectors
 from plans import selectors, services
 from plans.calculations import ValueProblem, parse_value
 from plans.grid import Grid, build_grid
 from plans.models import MONTH_LABELS, DraftEdit, Line, Section
-from plans.monthly_returns import SURPLUS
-from plans.views.common import PlanContext, plan_context, version_for
+from plans.views.common import (
+    PlanContext,
+    compared_with,
+    plan_context,
+    plan_position,
+    version_for,
+)
 
 # What the grid script may say it is doing; anything else is an edit typed in the grid.
 SCRIPT_SOURCES = {"grid", "paste", "fill", "undo", "spread"}
@@ -39,17 +43,12 @@ def _section(ctx: PlanContext, section_code: str) -> Section:
     )
 
 
-def _compared_with(request, ctx, version):
-    """What a version is shown against: the draft against the last submitted version, a
-    submitted version against the one before it."""
-    if version is None or ctx.submission is None:
-        return None
-    earlier = [
-        v
-        for v in selectors.versions_visible(request.user, ctx.submission)
-        if v.number > 0 and (version.is_draft or v.number < version.number)
-    ]
-    return earlier[-1] if earlier else None
+def _as_typed(value: object) -> str:
+    """A figure put back in its cell: what was typed as typed, a worked-out one (a spread's) as
+    an input shows it."""
+    if isinstance(value, Decimal):
+        return numbers.exact(value)
+    return "" if value is None else str(value)
 
 
 def _cell_id(line: str, counterparty: str | None, month: int) -> str:
@@ -88,19 +87,19 @@ def _posted_cells(post, *, only_changed: bool = True) -> list[services.CellInput
     return cells
 
 
-def _plan_position(request, ctx, grid: Grid):
-    """For a section holding the surplus line: the organisation's control total, this plan's
-    surplus and the difference, at the top of the grid."""
-    row = next((r for r in grid.rows if r.line.code == SURPLUS), None)
-    if row is None:
-        return None
-    control_total = payments_selectors.control_total_of(request.user, ctx.round, ctx.organisation)
-    surplus = row.total if row.total is not None else Decimal(0)
-    return {
-        "control_total": control_total,
-        "surplus": surplus,
-        "against": None if control_total is None else surplus - control_total,
-    }
+def _started_for_row(post, line: str, counterparty: str) -> dict[int, object]:
+    """What a spread's twelve cells started from, as the page sent them (e:LINE:CP:MONTH), so
+    the spread never overwrites a figure someone else changed since. All twelve or refused."""
+    started = {}
+    for month in range(1, 13):
+        key = f"e:{line}:{counterparty}:{month}"
+        if key not in post:
+            raise ProblemList(
+                "The spread could not be checked against the figures you started from.",
+                [{"cell": "Spread", "value": "", "problem": "reload the page and spread again"}],
+            )
+        started[month] = post[key]
+    return started
 
 
 def _mark(grid: Grid, problems: list[dict], conflicts: list[dict], typed: dict) -> None:
@@ -124,8 +123,7 @@ def _mark(grid: Grid, problems: list[dict], conflicts: list[dict], typed: dict) 
             kind, detail = by_name[name]
             if kind == "problem":
                 cell.problem = f"{cell.typed or ''} {detail}".strip()
-            else:
-                cell.conflict_theirs = Decimal(str(detail)) if detail is not None else None
+            else:  # the grid was read after their change: the cell starts from their figure
                 cell.problem = (
                     "Someone else changed this to "
                     f"{'blank' if detail is None else numbers.exact(detail)} after you started. "
@@ -165,7 +163,7 @@ def _grid_context(request, ctx, section, version, editing, grid, problems, confl
         "editing": editing,
         "problems": problems,
         "conflicts": conflicts,
-        "plan_position": _plan_position(request, ctx, grid),
+        "plan_position": plan_position(request, ctx, grid),
         "versions": selectors.versions_visible(request.user, ctx.submission)
         if ctx.submission
         else [],
@@ -189,10 +187,10 @@ def section_grid(request, slug, ods_code, section_code):
             messages.success(request, f"Saved {changed} figure{'s' if changed != 1 else ''}.")
             return redirect(request.get_full_path())
         ctx = plan_context(request, slug, ods_code)
-        typed = {_cell_id(c.line, c.counterparty, c.month): str(c.value) for c in cells}
+        typed = {_cell_id(c.line, c.counterparty, c.month): _as_typed(c.value) for c in cells}
     version = ctx.submission and version_for(request, ctx)
     editing = bool(ctx.can_edit and (version is None or version.is_draft))
-    grid = build_grid(section, ctx.organisation, version, _compared_with(request, ctx, version))
+    grid = build_grid(section, ctx.organisation, version, compared_with(request, ctx, version))
     _mark(grid, problems, conflicts, typed)
     context = _grid_context(request, ctx, section, version, editing, grid, problems, conflicts)
     context["help_lines"] = list(dict.fromkeys(row.line for row in grid.rows))
@@ -208,7 +206,8 @@ def _status_message(problems, conflicts, changed, source) -> str:
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
         return (
             f"Nothing was saved: someone else changed {first['cell']} to {theirs} after you "
-            f"started{more}. Their figure is in the cell; enter yours again to replace it."
+            f"started{more}. Yours is still in the cell: leave it again to replace theirs, or "
+            "press Escape to keep theirs."
         )
     if problems:
         count = len(problems)
@@ -255,7 +254,7 @@ def section_cells(request, slug, ods_code, section_code):
                 ctx = plan_context(request, slug, ods_code)
             version = version_for(request, ctx)
             profile = (
-                _compared_with(request, ctx, version)
+                compared_with(request, ctx, version)
                 if request.POST.get("method") == "profile"
                 else None
             )
@@ -270,7 +269,9 @@ def section_cells(request, slug, ods_code, section_code):
                         }
                     ],
                 )
-            expected = {c.month: c.expected for c in cells}
+            expected = _started_for_row(
+                request.POST, request.POST.get("line", ""), request.POST.get("counterparty", "")
+            )
             cells = services.spread_cells(
                 submission=ctx.submission,
                 line_code=request.POST.get("line", ""),
@@ -285,9 +286,9 @@ def section_cells(request, slug, ods_code, section_code):
         problems, conflicts, changed = _save(request, ctx, cells, source)
         ctx = plan_context(request, slug, ods_code)
     version = ctx.submission and version_for(request, ctx)
-    grid = build_grid(section, ctx.organisation, version, _compared_with(request, ctx, version))
+    grid = build_grid(section, ctx.organisation, version, compared_with(request, ctx, version))
     typed = (
-        {_cell_id(c.line, c.counterparty, c.month): str(c.value) for c in cells}
+        {_cell_id(c.line, c.counterparty, c.month): _as_typed(c.value) for c in cells}
         if problems or conflicts
         else {}
     )
@@ -373,6 +374,36 @@ def section_history(request, slug, ods_code, section_code):
     )
 
 
+def _unchanged_by_others(request, submission, row) -> None:
+    """Refuse a spread (from the page without scripts) over a line someone else has changed
+    since the page was opened at the draft revision it sends back."""
+    try:
+        since = int(request.POST.get("revision", ""))
+    except ValueError:
+        since = -1
+    others = (
+        selectors.draft_changes(request.user, submission)
+        .filter(
+            line=row.line,
+            counterparty=row.counterparty,
+            edit__revision__gt=since,
+        )
+        .exclude(edit__actor=request.user)
+    )
+    if since < 0 or others.exists():
+        raise ProblemList(
+            "Someone else has changed this line since the page was opened.",
+            [
+                {
+                    "cell": f"{row.line.code} {row.label}",
+                    "value": "",
+                    "problem": "someone else changed it since you opened this page: check "
+                    "their figures in the grid, then spread again",
+                }
+            ],
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def section_spread(request, slug, ods_code, section_code):
@@ -383,7 +414,7 @@ def section_spread(request, slug, ods_code, section_code):
     if not ctx.can_edit:
         raise PermissionDenied("You cannot change this plan.")
     version = ctx.submission and version_for(request, ctx)
-    compare = _compared_with(request, ctx, version)
+    compare = compared_with(request, ctx, version)
     grid = build_grid(section, ctx.organisation, version)
     rows = [row for row in grid.rows if not row.derived]
     problems: list[dict] = []
@@ -402,12 +433,16 @@ def section_spread(request, slug, ods_code, section_code):
                 submission = ctx.submission or services.submission_start(
                     actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
                 )
+                _unchanged_by_others(request, submission, row)
                 cells = services.spread_cells(
                     submission=submission,
                     line_code=row.line.code,
                     counterparty=row.counterparty.ods_code if row.counterparty else None,
                     total=request.POST.get("total", ""),
                     profile=compare if method == "profile" else None,
+                    # What the line holds now, which nobody else has changed since the page
+                    # was opened: a change landing in between is refused by the save.
+                    expected={c.month: c.started for c in row.cells},
                 )
             except ProblemList as exc:
                 problems = exc.problems
@@ -436,6 +471,8 @@ def section_spread(request, slug, ods_code, section_code):
             "chosen": chosen,
             "total": request.POST.get("total", ""),
             "method": request.POST.get("method", "even"),
+            "revision": request.POST.get("revision")
+            or (version.revision if version is not None and version.is_draft else 0),
             "compared_with": compare,
             "problems": problems,
         },

@@ -230,10 +230,11 @@ def _balance_rows(plan, names):
 
 def _pay_rows(plan, names):
     yield ["Organisation", "ODS code", "Staff group", "Pay, £000", "Average WTE",
-           "Pay per WTE, £000", "Check"]  # fmt: skip
+           "Pay per WTE, £", "Check"]  # fmt: skip
     for c in plan.pay_checks:
         yield [names.get(c.ods_code, c.ods_code), c.ods_code, c.group, Figure(c.pay),
-               Figure(c.wte, "wte"), Figure(c.per_wte, "wte"),
+               Figure(c.wte, "wte"),
+               Figure(None if c.per_wte is None else c.per_wte * 1000, "pounds"),
                "Check" if c.flagged else "In range"]  # fmt: skip
 
 

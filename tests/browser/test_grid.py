@@ -113,6 +113,15 @@ def test_one_bad_cell_in_a_pasted_block_stores_nothing_and_says_why(grid):
     expect(bad).to_have_attribute("aria-invalid", "true")
     expect(bad).to_have_value("six")
     expect(page.locator("#err-cell-F120-x-3")).to_contain_text("is not a number")
+    # Put right, the cell goes again with the rest of its block: all twelve, as one change.
+    bad.click()
+    page.keyboard.type("6")
+    page.keyboard.press("Tab")
+    expect(status).to_have_text("Pasted 12 figures.")
+    block[1][1] = "6"
+    for r, line in enumerate(ROWS):
+        for c, m in enumerate(MONTHS):
+            assert stored(line, m) == int(block[r][c]), (line, m)
     # A block that does not fit says so and stores nothing.
     cell(page, "F110", 11).click()
     paste(page, "1\t2\t3")

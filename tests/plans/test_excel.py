@@ -229,6 +229,17 @@ def test_the_same_person_can_fix_and_upload_a_workbook_again(member, world, fill
     assert Value.objects.get(version__number=0, line__code="F110", month=1).value == 12
 
 
+def test_a_workbook_from_before_your_own_grid_edits_still_asks(member, world, filled):
+    """Your own edits in the grid since the download would be quietly undone: it asks."""
+    data = download(member)
+    member.post("/rounds/2026-27/ZA1/sections/finance/cells/", {
+        "v:F120::1": "77",
+        "e:F120::1": str(Value.objects.get(version__number=0, line__code="F120", month=1).value),
+    })  # fmt: skip
+    assert upload(member, data).status_code == 422
+    assert Value.objects.get(version__number=0, line__code="F120", month=1).value == 77
+
+
 def test_narratives_come_back_too(member, filled):
     data = edit(download(member), {("Narratives", "C2"): '=HYPERLINK("x")'})
     upload(member, data)
@@ -269,7 +280,7 @@ def test_a_tampered_identifying_sheet_is_refused_clearly(member, filled):
 def test_the_template_shows_figures_as_the_pages_do_and_prints_on_a_page_wide(member, filled):
     wb = load_workbook(io.BytesIO(download(member)))
     ws = wb["Finance – income & expenditure"]
-    assert ws["E5"].number_format == "#,##0_);(#,##0)"  # an input cell, £000
+    assert ws["E5"].number_format == "#,##0.000_);(#,##0.000)"  # an input: all that is kept
     year = ws.cell(row=5, column=excel.FIRST_MONTH_COL + 12)
     assert year.number_format == "#,##0_);(#,##0)"
     assert ws.page_setup.orientation == "landscape"
@@ -282,7 +293,9 @@ def test_the_template_shows_figures_as_the_pages_do_and_prints_on_a_page_wide(me
         if "Workforce (WTE)" in wb.sheetnames
         else wb[next(n for n in wb.sheetnames if n.startswith("Workforce"))]
     )
-    assert workforce["E5"].number_format == "#,##0.00_);(#,##0.00)"
+    assert workforce["E5"].number_format == "#,##0.000_);(#,##0.000)"
+    total = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "F900")
+    assert ws.cell(total, 5).number_format == "#,##0_);(#,##0)"  # worked out: £000 to 0
 
 
 def test_exports_carry_number_formats_and_csv_stays_raw(client, world):

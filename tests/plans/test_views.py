@@ -111,8 +111,9 @@ def test_a_derived_line_in_a_pasted_block_is_refused(member_client, world):
 
 
 def test_spreading_a_year_total_evenly_adds_up_exactly(member_client, world):
+    empty = {f"e:F110::{m}": "" for m in range(1, 13)}
     response = member_client.post(
-        CELLS, {"source": "spread", "line": "F110", "total": "1,000", "method": "even"}
+        CELLS, {"source": "spread", "line": "F110", "total": "1,000", "method": "even"} | empty
     )
     assert response.status_code == 200
     values = sorted(Value.objects.values_list("value", flat=True))
@@ -133,8 +134,11 @@ def test_spreading_in_the_profile_of_the_last_submitted_version(client, world, p
 
     submission_recall(actor=world.people["approver"], submission=submission)
     total = sum(before.values())
+    started = {f"e:F110::{m}": f"{v.normalize():f}" for m, v in before.items()}
     response = client.post(
-        CELLS, {"source": "spread", "line": "F110", "total": str(total * 2), "method": "profile"}
+        CELLS,
+        {"source": "spread", "line": "F110", "total": str(total * 2), "method": "profile"}
+        | started,
     )
     assert response.status_code == 200, response.content.decode()[-500:]
     after = {
@@ -327,3 +331,49 @@ def test_sections_say_whether_they_are_complete(client, world, plan_round):
     assert "Every required figure and narrative is in" in html
     assert html.count("Complete</strong>") >= 2
     assert "Has problems" not in html
+
+
+def test_a_spread_never_overwrites_someone_elses_change(member_client, world):
+    member_client.post(CELLS, {"v:F110::1": "5", "e:F110::1": ""})
+    started = {f"e:F110::{m}": ("5" if m == 1 else "") for m in range(1, 13)}
+    draft_save(
+        actor=world.people["approver"],
+        submission=Submission.objects.get(),
+        cells=[CellInput("F110", 2, "9")],
+    )
+    spread = {"source": "spread", "line": "F110", "total": "120", "method": "even"}
+    response = member_client.post(CELLS, spread | started)
+    assert response.status_code == 409
+    assert Value.objects.get(line__code="F110", month=2).value == 9
+    # Without the figures it started from, a spread is refused rather than trusted.
+    assert member_client.post(CELLS, spread).status_code == 422
+    assert Value.objects.count() == 2
+
+
+def test_the_page_without_scripts_refuses_a_spread_over_someone_elses_change(member_client, world):
+    page = member_client.get(GRID + "spread/").content.decode()
+    assert 'name="revision" value="0"' in page
+    draft_save(
+        actor=world.people["approver"],
+        submission=Submission.objects.get(),
+        cells=[CellInput("F110", 2, "9")],
+    )
+    data = {"row": "F110-x", "total": "120", "method": "even", "revision": "0"}
+    response = member_client.post(GRID + "spread/", data)
+    assert response.status_code == 422
+    assert "someone else changed it since you opened this page" in response.content.decode()
+    assert Value.objects.get(line__code="F110", month=2).value == 9
+    data["revision"] = str(Submission.objects.get().versions.get(number=0).revision)
+    assert member_client.post(GRID + "spread/", data).status_code == 302
+    assert sum(Value.objects.values_list("value", flat=True)) == 120
+
+
+def test_partners_see_a_cells_line_but_not_its_draft_history(client, world, plan_round):
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    client.force_login(world.people["partner"])
+    html = client.get(GRID + "cell/?line=F110&month=1").content.decode()
+    assert "Other patient care income" in html
+    assert "Last changed" not in html and "No changes recorded" not in html
