@@ -10,6 +10,7 @@ from django.http import Http404
 from accounts import policy
 from accounts.models import Organisation
 from payments import selectors as payments_selectors
+from payments.calculations.positions import Position
 from plans import selectors
 from plans.grid import Grid
 from plans.models import PlanningRound, Submission
@@ -101,8 +102,6 @@ def plan_position(request, ctx, grid: Grid):
         return None
     control_total = payments_selectors.control_total_of(request.user, ctx.round, ctx.organisation)
     surplus = row.total if row.total is not None else Decimal(0)
-    return {
-        "control_total": control_total,
-        "surplus": surplus,
-        "against": None if control_total is None else surplus - control_total,
-    }
+    # The same worked-out position as the control totals page (payments.calculations).
+    position = Position(ctx.organisation.ods_code, control_total, surplus)
+    return {"control_total": control_total, "surplus": surplus, "against": position.variance}

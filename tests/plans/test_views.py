@@ -377,3 +377,17 @@ def test_partners_see_a_cells_line_but_not_its_draft_history(client, world, plan
     html = client.get(GRID + "cell/?line=F110&month=1").content.decode()
     assert "Other patient care income" in html
     assert "Last changed" not in html and "No changes recorded" not in html
+
+
+def test_the_finance_grid_shows_the_plan_against_the_control_total(member_client, world):
+    from payments.services import control_total_set
+
+    plan_round = Submission.objects.get().round
+    control_total_set(
+        actor=None, plan_round=plan_round, organisation=world.org_a, amount=Decimal("-1500")
+    )
+    member_client.post(CELLS, {"v:F110::1": "1000", "e:F110::1": ""})  # income: a surplus of 1,000
+    html = member_client.get(GRID).content.decode()
+    assert "Control total, £000</dt><dd>(1,500)</dd>" in html
+    assert '<dd id="plan-surplus">1,000</dd>' in html
+    assert 'id="plan-against">2,500 <span class="ob-meta">better</span>' in html
