@@ -1,6 +1,7 @@
 """Form rendering in the NHS.UK design system's classes."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 _CLASSES = {
     forms.TextInput: "nhsuk-input",
@@ -84,3 +85,35 @@ class DateInputField(forms.MultiValueField):
             return dt.date(int(year), int(month), int(day))
         except ValueError:
             raise forms.ValidationError(f"The {self.what} must be a real date") from None
+
+
+class DecisionNoteForm(forms.Form):
+    """Accepting or approving: a note that is needed only when there is something to
+    acknowledge (`concerns`, in words); then the person also confirms they have read it."""
+
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                           max_length=5000)  # fmt: skip
+
+    def __init__(self, *args, concerns: str = "", label: str, help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.concerns = concerns
+        note = self.fields["note"]
+        note.help_text = help_text
+        if not concerns:
+            note.label = "Note (optional)"
+            return
+        note.label = label
+        note.required = True
+        note.error_messages["required"] = f"Say why you are going ahead with {concerns}."
+        self.fields["confirmed"] = forms.BooleanField(
+            label=f"I have read the {concerns}.",
+            error_messages={"required": f"Confirm you have read the {concerns}."},
+        )
+
+
+def add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's refusal, on the field it names or else on the form as a whole."""
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for name, errors in items:
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)

@@ -2,11 +2,15 @@
 
 Borsetshire shows the open book working: most partners have submitted, the ICB's plan is
 accepted, and Borchester General (whose people are demo logins) has a draft a third done.
+Felpersham plans 4% more income from the ICB than the ICB plans to pay it: a mismatch for the
+system lead to find before accepting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +32,21 @@ ROUND_SLUG = "2026-27"
 SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]
 ACCEPTED = ["ZB6"]
 DRAFTS = {"ZB1": False, "ZL1": False}  # partial drafts
+# (line, counterparty, factor): one provider's income from its commissioner, scaled
+MISMATCHED = {"ZB2": ("F100", "ZB6", Decimal("1.04"))}
+
+
+def _cells(plan_round, organisation, complete):
+    cells = plan_cells(plan_round, organisation, complete=complete)
+    if organisation.ods_code not in MISMATCHED:
+        return cells
+    line, counterparty, factor = MISMATCHED[organisation.ods_code]
+    return [
+        replace(c, value=(Decimal(c.value) * factor).quantize(Decimal("0.001")))
+        if c.line == line and c.counterparty == counterparty
+        else c
+        for c in cells
+    ]
 
 
 @transaction.atomic
@@ -62,7 +81,7 @@ def seed_plans() -> dict[str, int]:
         draft_save(
             actor=approver,
             submission=submission,
-            cells=plan_cells(plan_round, organisation, complete=complete),
+            cells=_cells(plan_round, organisation, complete),
             source="demo",
         )
         if complete:
@@ -83,6 +102,11 @@ def seed_plans() -> dict[str, int]:
             lead = Membership.objects.filter(
                 system=organisation.system, role=Role.SYSTEM_LEAD
             ).first()
-            submission_accept(actor=lead.user, submission=submission)
+            submission_accept(
+                actor=lead.user,
+                submission=submission,
+                note="Accepted at the system finance meeting; Felpersham's income from us "
+                "is being reconciled.",
+            )
         made["plans"] += 1
     return made

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Organisation
 
@@ -400,6 +401,7 @@ class Comment(models.Model):
         COMMENT = "comment", "Comment"
         RETURN_REASON = "return_reason", "Reason for return"
         LATE_REASON = "late_reason", "Reason for late submission"
+        ACCEPT_NOTE = "accept_note", "Note on acceptance"
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="comments")
     line = models.ForeignKey(
@@ -514,6 +516,42 @@ class SystemComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+
+class VersionSeen(models.Model):
+    """The newest version of a plan, or of a system plan, a decision maker has looked at: what
+    changed since is what they are shown next time."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    system_submission = models.ForeignKey(
+        SystemSubmission, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "submission"],
+                condition=Q(submission__isnull=False),
+                name="version_seen_once_per_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "system_submission"],
+                condition=Q(system_submission__isnull=False),
+                name="version_seen_once_per_system_plan",
+            ),
+            models.CheckConstraint(
+                condition=Q(submission__isnull=True) ^ Q(system_submission__isnull=True),
+                name="version_seen_of_one_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw version {self.number}"
 
 
 class MonthlyReturn(models.Model):

@@ -118,6 +118,17 @@ class SubmitInputSerializer(serializers.Serializer):
     )
 
 
+class AcceptInputSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the plan is accepted despite its agreement-of-balances mismatches or "
+        "pay-per-WTE flags: required when it has any.",
+    )
+
+
 class ReturnInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
 

@@ -143,11 +143,16 @@ class Submit(_SubmissionView):
 class Accept(_SubmissionView):
     """The system lead accepts a submitted plan."""
 
-    @extend_schema(request=None, responses=serializers.SubmissionSerializer)
+    @extend_schema(
+        request=serializers.AcceptInputSerializer, responses=serializers.SubmissionSerializer
+    )
     def post(self, request, slug, ods_code):
+        incoming = serializers.AcceptInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
         submission = services.submission_accept(
-            actor=request.user, submission=self.submission(request, slug, ods_code)
-        )
+            actor=request.user, submission=self.submission(request, slug, ods_code),
+            note=incoming.validated_data["note"],
+        )  # fmt: skip
         return Response(serializers.SubmissionSerializer(submission).data)
 
 

@@ -83,6 +83,19 @@ def snapshot(plan: SystemPlan) -> dict[str, Any]:
             }
             for p in plan.flagged
         ],
+        # What the reviewer must acknowledge besides mismatches (added in format 2's life:
+        # older snapshots have none recorded).
+        "pay_flags": [
+            {
+                "ods_code": c.ods_code,
+                "group": c.group,
+                "pay": _money(c.pay),
+                "wte": _money(c.wte),
+                "per_wte": _money(c.per_wte),
+            }  # fmt: skip
+            for c in plan.pay_checks
+            if c.flagged
+        ],
     }
 
 
@@ -231,26 +244,44 @@ def _reviewing(actor: User, plan_round: PlanningRound, system: System) -> System
     return submission
 
 
+def snapshot_concerns(data: dict[str, Any]) -> str:
+    """What a reviewer must acknowledge in a version sent: its mismatches and pay flags, in
+    words ("" when there are none)."""
+    parts = []
+    if n := len(data.get("mismatches", [])):
+        parts.append(f"{n} agreement-of-balances mismatch{'es' if n != 1 else ''}")
+    if n := len(data.get("pay_flags", [])):
+        parts.append(f"{n} pay-per-WTE check{'s' if n != 1 else ''} out of range")
+    return " and ".join(parts)
+
+
 @transaction.atomic
 def system_plan_approve(
     *, actor: User, plan_round: PlanningRound, system: System, note: str = ""
 ) -> SystemSubmission:
-    """The regional reviewer approves the system plan."""
+    """The regional reviewer approves the system plan; one sent with mismatches or pay flags
+    only with a note saying why."""
     submission = _reviewing(actor, plan_round, system)
+    note = note.strip()
+    version = submission.versions.order_by("-number").first()
+    concerns = snapshot_concerns(version.snapshot) if version else ""
+    if concerns and not note:
+        raise ValidationError(
+            {"note": f"This system plan has {concerns}. Say why you are approving it with them."}
+        )
     submission.status = SystemSubmission.Status.APPROVED
     submission.save(update_fields=["status", "updated_at"])
-    if note.strip():
+    if note:
         SystemComment.objects.create(
-            submission=submission, author=actor, kind=SystemComment.Kind.APPROVAL, body=note.strip()
+            submission=submission, author=actor, kind=SystemComment.Kind.APPROVAL, body=note
         )
-    version = submission.versions.order_by("-number").first()
     audit_record(
         action="system_plan.approved",
         actor=actor,
         system=system,
         obj=submission,
         after={"version": version.number if version else None},
-        reason=note.strip(),
+        reason=note,
     )
     return submission
 

@@ -13,6 +13,7 @@ from accounts import policy
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from plans import calculations, selectors
+from plans.evidence import submission_evidence
 from plans.models import (
     Comment,
     Line,
@@ -188,19 +189,39 @@ def _decide(actor: User, submission: Submission) -> Submission:
 
 
 @transaction.atomic
-def submission_accept(*, actor: User, submission: Submission) -> Submission:
-    """The system lead accepts the submitted plan into the system plan."""
+def submission_accept(*, actor: User, submission: Submission, note: str = "") -> Submission:
+    """The system lead accepts the submitted plan into the system plan. A plan with
+    agreement-of-balances mismatches or pay-per-WTE flags is accepted only with a note saying
+    why: it is kept as a comment on the plan and in the audit trail."""
     submission = _decide(actor, submission)
+    note = note.strip()
+    evidence = submission_evidence(submission)
+    if evidence.concerns and not note:
+        raise ValidationError(
+            {
+                "note": f"This plan has {evidence.concern_summary}. "
+                "Say why you are accepting it with them."
+            }
+        )
     submission.status = Submission.Status.ACCEPTED
     submission.save(update_fields=["status", "updated_at"])
     version = submission.versions.order_by("-number").first()
+    if note:
+        Comment.objects.create(
+            submission=submission, author=actor, kind=Comment.Kind.ACCEPT_NOTE, body=note
+        )
     _numbers_moved(submission, "submission.accepted")
     audit_record(
         action="submission.accepted",
         actor=actor,
         organisation=submission.organisation,
         obj=submission,
-        after={"version": version.number if version else None},
+        after={
+            "version": version.number if version else None,
+            "mismatches": len(evidence.mismatches),
+            "pay_flags": len(evidence.pay_flags),
+        },
+        reason=note,
     )
     return submission
 

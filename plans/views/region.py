@@ -6,15 +6,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.selectors import region_get, system_get
+from openbook.forms import DecisionNoteForm, add_errors
 from payments.calculations.control_totals import system_control_total
 from payments.services import current_control_totals
-from plans import selectors
+from plans import evidence, selectors
+from plans.models import SystemVersion
 from plans.services import system as system_services
 from plans.system_plan import region_overview, system_plan_get
 
@@ -56,7 +59,7 @@ def _form_page(request, plan_round, system, form, template, act, extra=None):
         try:
             message = act(form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, " ".join(exc.messages))
+            add_errors(form, exc)
         else:
             messages.success(request, message)
             return _back(plan_round, system)
@@ -114,21 +117,40 @@ def _what_is_sent(user, plan_round, system) -> dict:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def system_approve(request, slug, code):
+    """Approving is a second step that repeats the evidence of the version sent; one with
+    mismatches or pay flags needs a confirmation and a note."""
     plan_round, system = _context(request, slug, code)
-    try:
+    if not policy.can_review_system_plan(request.user, system):
+        raise PermissionDenied("Only the region's reviewers can approve a system plan.")
+    version = (
+        SystemVersion.objects.filter(submission__round=plan_round, submission__system=system)
+        .select_related("submission")
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise Http404("The system plan has not been sent to the region.")
+    found = evidence.system_evidence(plan_round, system, version.snapshot)
+    form = DecisionNoteForm(
+        # Bound on every POST: with nothing to acknowledge an empty POST is a valid accept.
+        request.POST if request.method == "POST" else None,
+        concerns=found.concern_summary,
+        label="Why are you approving the system plan with these?",
+        help_text="The system lead sees this as a comment on the system plan.",
+    )
+
+    def act(data):
         system_services.system_plan_approve(
-            actor=request.user,
-            plan_round=plan_round,
-            system=system,
-            note=request.POST.get("note", ""),
+            actor=request.user, plan_round=plan_round, system=system, note=data["note"]
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{system.name}'s plan is approved.")
-    return _back(plan_round, system)
+        return f"{system.name}'s plan is approved."
+
+    return _form_page(
+        request, plan_round, system, form, "plans/system_approve.html", act,
+        lambda: {"version": version, "evidence": found},
+    )  # fmt: skip
 
 
 @login_required

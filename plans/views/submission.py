@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plans import selectors, services
-from plans.models import Comment, Section
+from plans import evidence, selectors, services
+from plans.models import Comment, Section, Submission
 from plans.views.common import plan_context, version_for
 
 
@@ -32,6 +32,7 @@ def submission_detail(request, slug, ods_code):
     ready = None
     if submission and ctx.is_own and submission.is_editable:
         ready = selectors.readiness(submission, submission.versions.filter(number=0).first())
+    review = _review(request, submission, numbers) if submission else None
     return render(
         request,
         "plans/submission_detail.html",
@@ -49,8 +50,25 @@ def submission_detail(request, slug, ods_code):
             else (0 if ctx.is_own and numbers else None),
             "compare_to": numbers[-1] if numbers else None,
             "ready": ready,
+            "review": review,
         },
     )
+
+
+def _review(request, submission, numbers: list[int]) -> dict | None:
+    """For the system lead and the region's reviewers, once a plan is in: its figures, its
+    mismatches and flags, and what changed since the version this person last opened."""
+    if submission.status not in (Submission.Status.SUBMITTED, Submission.Status.ACCEPTED):
+        return None
+    found = evidence.evidence_for(request.user, submission)
+    if found is None or not numbers:
+        return None
+    latest = numbers[-1]
+    seen = evidence.last_seen(request.user, submission=submission)
+    base = evidence.compare_base(latest, seen, numbers)
+    diff = selectors.version_diff(request.user, submission, base, latest) if base else None
+    evidence.seen_record(request.user, latest, submission=submission)
+    return {"evidence": found, "latest": latest, "seen": seen, "base": base, "diff": diff}
 
 
 @login_required

@@ -17,7 +17,7 @@ from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
 from openbook.exports import CSV_TYPE, Figure, csv_content, neutralise, put_row, raw
-from plans import selectors
+from plans import evidence, selectors
 from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
 from plans.services.system import changes_since_sent, snapshot, snapshot_changes
@@ -107,6 +107,9 @@ def system_version(request, slug, code, number):
         raise Http404("No such version of the system plan.")
     data = version.snapshot
     consolidated = data.get("consolidated", {})
+    review = None
+    if policy.can_review_system_plan(request.user, plan.system):
+        review = _system_review(request, version)
     return render(
         request,
         "plans/system_version.html",
@@ -127,8 +130,35 @@ def system_version(request, slug, code, number):
             ],
             "months": MONTH_LABELS,
             "changes": snapshot_changes(data, snapshot(plan)),
+            "review": review,
+            "is_latest": version.number == max(numbers_of(version.submission)),
+            "can_review_system": policy.can_review_system_plan(request.user, plan.system),
         },
     )
+
+
+def numbers_of(submission) -> list[int]:
+    return list(submission.versions.order_by("number").values_list("number", flat=True))
+
+
+def _system_review(request, version: SystemVersion) -> dict:
+    """For the region's reviewers: the version's evidence, and what changed since the version
+    they last opened."""
+    submission = version.submission
+    numbers = numbers_of(submission)
+    seen = evidence.last_seen(request.user, system_submission=submission)
+    base = evidence.compare_base(version.number, seen, numbers)
+    changes = None
+    if base is not None:
+        earlier = submission.versions.get(number=base)
+        changes = snapshot_changes(earlier.snapshot, version.snapshot)
+    evidence.seen_record(request.user, version.number, system_submission=submission)
+    return {
+        "evidence": evidence.system_evidence(submission.round, submission.system, version.snapshot),
+        "seen": seen,
+        "base": base,
+        "changes": changes,
+    }
 
 
 @login_required

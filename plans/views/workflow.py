@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook.errors import ProblemList
-from openbook.forms import DateInputField
-from plans import selectors, services
+from openbook.forms import DateInputField, DecisionNoteForm, add_errors
+from plans import evidence, selectors, services
 from plans.views.common import plan_context
 
 
@@ -73,11 +73,7 @@ def submit(request, slug, ods_code):
         except ProblemList:
             refused = True  # the blockers below say what and where
         except ValidationError as exc:
-            for field, errors in (
-                exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-            ):
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_errors(form, exc)
         else:
             note = " It was flagged as late." if version.late else ""
             messages.success(request, f"Plan submitted as version {version.number}.{note}")
@@ -101,16 +97,38 @@ def submit(request, slug, ods_code):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def accept(request, slug, ods_code):
+    """Accepting is a second step: the page repeats the evidence, and a plan with mismatches
+    or flags needs a confirmation and a note."""
     ctx = plan_context(request, slug, ods_code)
-    try:
-        services.submission_accept(actor=request.user, submission=_need_submission(ctx))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{ctx.organisation.name}'s plan is accepted.")
-    return _back(ctx)
+    submission = _need_submission(ctx)
+    if not ctx.can_decide:
+        raise PermissionDenied("Only the system lead can accept a plan.")
+    found = evidence.evidence_for(request.user, submission)
+    form = DecisionNoteForm(
+        # Bound on every POST: with nothing to acknowledge an empty POST is a valid accept.
+        request.POST if request.method == "POST" else None,
+        concerns=found.concern_summary if found else "",
+        label="Why are you accepting the plan with these?",
+        help_text="The organisation and its partners see this as a comment on the plan.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submission_accept(
+                actor=request.user, submission=submission, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"{ctx.organisation.name}'s plan is accepted.")
+            return _back(ctx)
+    return render(
+        request,
+        "plans/accept.html",
+        ctx.as_dict() | {"form": form, "evidence": found},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @login_required

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from plans.models import PlanningRound
+from plans.models import PlanningRound, Submission
 from plans.synthetic import plan_cells
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
@@ -49,9 +49,25 @@ def test_lead_returns_a_mismatched_plan_and_the_region_approves(page, live_serve
     expect(mismatch).to_contain_text("Alpha Hospitals NHS Trust")
     expect(mismatch).to_contain_text("Mismatch")
 
-    # ...and returns Alpha's plan with a reason.
+    # On Alpha's plan the lead sees the mismatch before deciding; accepting asks for a note.
     mismatch.get_by_role("link", name="Alpha Hospitals NHS Trust").click()
-    page.get_by_role("link", name="Return the plan").click()
+    evidence = page.locator("#evidence")
+    expect(evidence).to_contain_text("Surplus / (deficit) for the year, £000")
+    expect(evidence.locator("table", has_text="mismatch")).to_contain_text("Income and expenditure")
+    expect(evidence).to_contain_text("NHS One ICB")
+    page.get_by_role("link", name="Accept the plan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accept the plan")
+    expect(page.locator(".nhsuk-warning-callout")).to_contain_text("agreement-of-balances mismatch")
+    page.get_by_role("button", name="Accept the plan with these").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Say why you are going ahead with")
+    expect(summary).to_contain_text("Confirm you have read")
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Why are you accepting the plan with these?")).to_be_focused()
+    assert Submission.objects.get(organisation=world.org_a).status == "submitted"
+
+    # ...and returns Alpha's plan with a reason instead.
+    page.get_by_role("link", name="Return the plan instead").click()
     page.get_by_label("Why is the plan being returned?").fill(
         "Income from the ICB is £ millions apart from the ICB's plan."
     )
@@ -80,12 +96,15 @@ def test_lead_returns_a_mismatched_plan_and_the_region_approves(page, live_serve
     expect(table.locator("tr", has_text="System One")).to_contain_text("Awaiting review")
     table.get_by_role("link", name="System One").click()
     # The reviewer reads what was sent: the frozen figures and the whole narrative.
-    page.get_by_role("link", name="Version 1").click()
+    page.get_by_role("link", name="Review version 1").click()
     expect(page.locator("#narrative")).to_contain_text("one mismatch being resolved")
     expect(page.locator("#unchanged")).to_be_visible()
-    page.go_back()
+    expect(page.locator("#evidence")).to_contain_text("System surplus / (deficit) for the year")
+    expect(page.locator("#evidence")).to_contain_text("first version sent")
+    page.get_by_role("link", name="Approve the system plan").click()
     page.get_by_role("button", name="Approve the system plan").click()
     expect(page.get_by_role("status")).to_contain_text("approved")
     page.goto("/rounds/2026-27/regions/r1/")
     expect(page.locator("#region-systems tr", has_text="System One")).to_contain_text("Approved")
-    assert [e for e in page.console_errors if "404" not in e] == []
+    # The refused accept answered 422, as a refused form does.
+    assert [e for e in page.console_errors if "404" not in e and "422" not in e] == []
