@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Membership, Organisation, PersonalToken, Region, System
+from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
 
 if TYPE_CHECKING:
     from accounts.policy import AnyUser
@@ -77,6 +77,22 @@ def system_people(user: AnyUser, system: System) -> QuerySet[Membership]:
     if not policy.can_view_system(user, system):
         raise Http404("No such system.")
     return system.memberships.select_related("user").order_by("role", "user__full_name")
+
+
+def people_with_roles(
+    roles: tuple[str, ...], *, organisations=(), systems=(), regions=()
+) -> QuerySet[User]:
+    """The active people holding one of these roles in these places: whom something waits on.
+    Not scoped to a person asking: the notifications read it on the system's behalf."""
+    places = Q(pk__in=[])
+    if organisations:
+        places |= Q(organisation__in=organisations)
+    if systems:
+        places |= Q(system__in=systems)
+    if regions:
+        places |= Q(region__in=regions)
+    holders = Membership.objects.filter(places, role__in=roles).values("user_id")
+    return User.objects.filter(pk__in=holders, is_active=True).order_by("pk")
 
 
 def tokens_of(user: AnyUser) -> QuerySet[PersonalToken]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "accounts",
     "plans",
     "payments",
+    "notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -133,11 +136,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Europe/London"  # as TIME_ZONE: the digest's 07:00 is London's
 CELERY_BEAT_SCHEDULE: dict = {
     "deadline-reminders": {
         "task": "plans.send_deadline_reminders",
         # Hourly, so a reminder goes out within the hour it falls due; each is sent once.
         "schedule": 3600.0,
+    },
+    # Notifications go at once after each change; this sweep sends any whose message to the
+    # worker was lost (the broker down at that moment).
+    "notification-emails": {"task": "notifications.send_pending", "schedule": 300.0},
+    "notification-digests": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(hour=7, minute=0),  # each morning, London time
     },
 }
 # How long /healthz waits for the worker to answer its ping, in seconds.
@@ -220,6 +231,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Where links in e-mails point: the address people use to reach Openbook.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Openbook <no-reply@openbook.invalid>")
 
 LANGUAGE_CODE = "en-gb"

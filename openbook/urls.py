@@ -30,5 +30,6 @@ urlpatterns = [
     # Payments first: its round-level pages sit beside the plans' "rounds/<slug>/<ods>/".
     path("", include("payments.urls")),
     path("", include("plans.urls")),
+    path("", include("notifications.urls")),
     path("", include("accounts.urls")),
 ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, System
+from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from payments.calculations.mechanisms import KINDS, Mechanism, ParameterProblems, build, what_if
@@ -171,6 +172,7 @@ def agreement_create(
     version.partners.set(terms.partners)
     audit_record(action="agreement.drafted", actor=actor, system=system, obj=agreement,
                  after=_terms_json(version) | {"name": agreement.name, "version": 1})  # fmt: skip
+    occasions.agreement_to_sign(actor, version)
     return agreement
 
 
@@ -224,6 +226,7 @@ def agreement_edit(
         after=_terms_json(version) | {"version": version.number},
         reason="a new version: every partner signs again",
     )
+    occasions.agreement_to_sign(actor, version)
     return version
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, Role, System
+from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.calculations.control_totals import (
@@ -243,6 +244,13 @@ def transfer_propose(
     for party in _parties_of(actor, transfer):
         if transfer.status == Transfer.Status.PROPOSED:
             _decide(actor, transfer, party, True, "Proposed by this party.", now)
+    if transfer.status == Transfer.Status.PROPOSED:
+        decided = set(transfer.decisions.values_list("organisation_id", flat=True))
+        waiting = [line.organisation for line in transfer.lines.select_related("organisation")
+                   if line.organisation_id not in decided]  # fmt: skip
+        occasions.transfer_to_agree(
+            actor, transfer, waiting + ([None] if None not in decided else [])
+        )
     return transfer
 
 

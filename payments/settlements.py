@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import policy
+from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.agreements import built_mechanisms, in_force
@@ -179,6 +180,7 @@ def settlement_propose(*, actor: User, settlement: Settlement) -> Settlement:
     settlement.status = S.PROPOSED
     settlement.save(update_fields=["status"])
     _audit("settlement.proposed", actor, settlement, after={"flows": settlement.flows})
+    occasions.settlement_to_answer(actor, settlement)
     return settlement
 
 
@@ -233,6 +235,7 @@ def settlement_respond(
         settlement.save(update_fields=["status"])
         _audit("settlement.escalated", actor, settlement,
                payload={"to": "region", "disputed_by": organisation.ods_code})  # fmt: skip
+        occasions.dispute_to_decide(actor, settlement, organisation, reason.strip())
     elif not settlement.version.partners.exclude(
         pk__in=settlement.responses.values_list("organisation_id", flat=True)
     ).exists():

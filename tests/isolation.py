@@ -39,6 +39,18 @@ class Route:
         return self.expect.get(actor, self.default)
 
 
+def _every_choice(frequency: str) -> dict[str, str]:
+    from notifications.models import Kind
+
+    return {kind: frequency for kind in Kind.values}
+
+
+def _lead_notification() -> int:
+    from notifications.models import Notification
+
+    return Notification.objects.get(recipient__email="lead@example.nhs.uk").pk
+
+
 def each(actors: list[str], status: int) -> dict[str, int]:
     return {a: status for a in actors}
 
@@ -114,6 +126,40 @@ ROUTES: list[Route] = [
         302,
         data=lambda w: {"more": "1", "next": "/"},
     ),  # fmt: skip
+    # --- notifications: each person's own ------------------------------------------------
+    Route(
+        "notification_list",
+        "GET",
+        lambda w: "/notifications/",
+        _page_for_everyone,
+        200,
+        setup=lambda w: _plans_submitted(w),
+    ),
+    Route(
+        "notification_open",
+        "GET",
+        lambda w: f"/notifications/{_lead_notification()}/",
+        # The lead's notification: to anyone else it does not exist.
+        {"anonymous": LOGIN_REDIRECT, "lead": 302},
+        404,
+        setup=lambda w: _plans_submitted(w),
+    ),
+    Route("notifications_read", "POST", lambda w: "/notifications/read/", _page_for_everyone, 302),
+    Route(
+        "notification_settings",
+        "GET",
+        lambda w: "/notifications/settings/",
+        _page_for_everyone,
+        200,
+    ),
+    Route(
+        "notification_settings",
+        "POST",
+        lambda w: "/notifications/settings/",
+        _page_for_everyone,
+        302,
+        data=lambda w: _every_choice("daily"),
+    ),
     # --- accounts: API ----------------------------------------------------------------
     Route("api_me", "GET", lambda w: "/api/v1/me/", {"anonymous": API_ANONYMOUS}, 200, api=True),
     Route(

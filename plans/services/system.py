@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import policy
 from accounts.models import System
+from notifications import occasions
 from openbook import numbers
 from openbook.audit import audit_record
 from plans.calculations import MONTHS
@@ -214,6 +215,7 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     )
     submission.status = SystemSubmission.Status.SUBMITTED
     submission.save(update_fields=["status", "updated_at"])
+    occasions.system_plan_sent(actor, submission, number)
     audit_record(
         action="system_plan.submitted",
         actor=actor,
@@ -297,12 +299,13 @@ def system_plan_return(
     submission = _reviewing(actor, plan_round, system)
     submission.status = SystemSubmission.Status.RETURNED
     submission.save(update_fields=["status", "updated_at"])
-    SystemComment.objects.create(
+    comment = SystemComment.objects.create(
         submission=submission, author=actor, kind=SystemComment.Kind.RETURN_REASON, body=reason
     )
     audit_record(
         action="system_plan.returned", actor=actor, system=system, obj=submission, reason=reason
     )
+    occasions.system_plan_returned(actor, submission, reason, comment.pk)
     return submission
 
 

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import policy
+from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from plans import calculations, selectors
@@ -171,6 +172,7 @@ def submission_submit(
         },
         reason=late_reason,
     )
+    occasions.plan_submitted(actor, submission, new.number)
     return new
 
 
@@ -235,7 +237,7 @@ def submission_return(*, actor: User, submission: Submission, reason: str) -> Su
     submission = _decide(actor, submission)
     submission.status = Submission.Status.RETURNED
     submission.save(update_fields=["status", "updated_at"])
-    Comment.objects.create(
+    comment = Comment.objects.create(
         submission=submission, author=actor, kind=Comment.Kind.RETURN_REASON, body=reason
     )
     _numbers_moved(submission, "submission.returned")
@@ -246,6 +248,7 @@ def submission_return(*, actor: User, submission: Submission, reason: str) -> Su
         obj=submission,
         reason=reason,
     )
+    occasions.plan_returned(actor, submission, reason, comment.pk)
     return submission
 
 
