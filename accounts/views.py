@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,6 +22,21 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def by_urgency(items: list[dict], now=None) -> list[dict]:
+    """Dated items first, the soonest (or most overdue) at the top, each with its days left;
+    then the undated ones in the order the workflows gave them."""
+    now = now or timezone.now()
+    for item in items:
+        due = item.get("due")
+        if due is not None:
+            days = (timezone.localdate(due) - timezone.localdate(now)).days
+            item["days_left"] = max(days, 0)
+            item["days_ago"] = max(-days, 0)
+            item["overdue"] = due < now
+    dated = sorted((i for i in items if i.get("due")), key=lambda i: i["due"])
+    return dated + [i for i in items if not i.get("due")]
+
+
 @login_required
 def home(request):
     memberships = list(selectors.memberships_of(request.user))
@@ -31,10 +47,13 @@ def home(request):
             "organisation_memberships": [m for m in memberships if m.organisation_id],
             "system_memberships": [m for m in memberships if m.system_id],
             "region_memberships": [m for m in memberships if m.region_id],
-            "attention": selectors.attention_items(request.user)
-            + plans_selectors.attention_for(request.user)
-            + plans_selectors.system_plan_attention(request.user)
-            + payments_selectors.attention_for(request.user),
+            "round": plans_selectors.current_round(request.user),
+            "attention": by_urgency(
+                selectors.attention_items(request.user)
+                + plans_selectors.attention_for(request.user)
+                + plans_selectors.system_plan_attention(request.user)
+                + payments_selectors.attention_for(request.user)
+            ),
         },
     )
 
@@ -55,7 +74,11 @@ def organisation_detail(request, ods_code):
     return render(
         request,
         "accounts/organisation_detail.html",
-        {"organisation": organisation, "people": people},
+        {
+            "organisation": organisation,
+            "people": people,
+            "round": plans_selectors.current_round(request.user),
+        },
     )
 
 
@@ -69,6 +92,7 @@ def system_detail(request, code):
             "system": system,
             "organisations": system.organisations.order_by("kind", "name"),
             "people": selectors.system_people(request.user, system),
+            "round": plans_selectors.current_round(request.user),
         },
     )
 
@@ -77,7 +101,15 @@ def system_detail(request, code):
 def region_detail(request, code):
     region = selectors.region_get(request.user, code)
     systems = selectors.systems_visible_to(request.user).filter(region=region)
-    return render(request, "accounts/region_detail.html", {"region": region, "systems": systems})
+    return render(
+        request,
+        "accounts/region_detail.html",
+        {
+            "region": region,
+            "systems": systems,
+            "round": plans_selectors.current_round(request.user),
+        },
+    )
 
 
 @login_required

@@ -52,6 +52,7 @@ def agreement_list(request, slug, code):
                 "agreement": agreement,
                 "current": services.current(agreement),
                 "in_force": services.in_force(agreement),
+                "settlements": agreement.settlements.order_by("-pk")[:6],
             }
         )
     return render(

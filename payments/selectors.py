@@ -186,8 +186,8 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
         return []
     items: list[dict[str, str]] = []
 
-    def add(title: str, detail: str, url: str) -> None:
-        items.append({"title": title, "detail": detail, "url": url})
+    def add(title: str, detail: str, url: str, due=None) -> None:
+        items.append({"title": title, "detail": detail, "url": url, "due": due})
 
     # Transfers: each party this person speaks for that has not decided yet.
     transfers = (
@@ -212,8 +212,10 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
         if waiting:
             add(
                 f"{t.system.name}: transfer {t.pk} waiting for your agreement",
-                f"For {', '.join(waiting)}. {t.reason[:120]}",
+                f"For {', '.join(waiting)}. {t.reason[:120]} Transfers close at the final "
+                "deadline.",
                 reverse("control_totals", args=[t.round.slug, t.system.code]),
+                due=t.round.final_deadline,
             )
     # Agreements: the latest version, a draft, not yet signed for an organisation they approve.
     drafts = (

@@ -38,6 +38,39 @@ def rounds_visible_to(user: AnyUser) -> QuerySet[PlanningRound]:
     return PlanningRound.objects.select_related("template_version__template")
 
 
+def current_round(user: AnyUser) -> PlanningRound | None:
+    """The round people are working on: the latest financial year's, the one closing last."""
+    return rounds_visible_to(user).order_by("-financial_year", "-final_deadline").first()
+
+
+def my_places(user: AnyUser) -> list[tuple[str, str]]:
+    """The header's shortcuts, (label, URL), in the current round: "My plan" for each
+    organisation the person works in, "My system plan" for each system they lead or view,
+    "My region" for each region they review. One of a kind is named by its label alone."""
+    from django.urls import reverse
+
+    from accounts.models import Membership
+
+    plan_round = current_round(user)
+    if plan_round is None:
+        return []
+    memberships = list(
+        Membership.objects.filter(user=user).select_related("organisation", "system", "region")
+    )
+    places = []
+    for label, attr, url_name, key in (
+        ("My plan", "organisation", "plan_detail", "ods_code"),
+        ("My system plan", "system", "system_plan", "code"),
+        ("My region", "region", "region_systems", "code"),
+    ):
+        found = {getattr(getattr(m, attr), key): getattr(m, attr) for m in memberships
+                 if getattr(m, attr) is not None}  # fmt: skip
+        for code, place in sorted(found.items()):
+            name = label if len(found) == 1 else f"{label}: {place.name}"
+            places.append((name, reverse(url_name, args=[plan_round.slug, code])))
+    return places
+
+
 def round_get(user: AnyUser, slug: str) -> PlanningRound:
     try:
         return rounds_visible_to(user).get(slug=slug)
@@ -251,10 +284,16 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
     items = []
 
     def item(
-        title: str, detail: str, plan_round: PlanningRound, organisation: Organisation
+        title: str,
+        detail: str,
+        plan_round: PlanningRound,
+        organisation: Organisation,
+        due: dt.datetime | None = None,
     ) -> None:
         url = reverse("plan_detail", args=[plan_round.slug, organisation.ods_code])
-        items.append({"title": f"{organisation.name}: {title}", "detail": detail, "url": url})
+        items.append(
+            {"title": f"{organisation.name}: {title}", "detail": detail, "url": url, "due": due}
+        )
 
     own = list(Organisation.objects.filter(pk__in=working).order_by("name"))
     for plan_round in rounds:
@@ -266,13 +305,28 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
                     f"{plan_round.name}. Read the reason and resubmit.",
                     plan_round,
                     organisation,
+                    plan_round.final_deadline,
                 )
             elif (submission is None or submission.is_editable) and plan_round.final_deadline > now:
+                # Both deadlines, each dated: the draft one (marked once it has passed, while
+                # the plan is still not in) and the final one.
+                submitted_before = (
+                    submission is not None and submission.versions.filter(number__gt=0).exists()
+                )
+                if not submitted_before:
+                    item(
+                        "draft plan due",
+                        f"{plan_round.name}: the draft goes to the system lead by then.",
+                        plan_round,
+                        organisation,
+                        plan_round.draft_deadline,
+                    )
                 item(
-                    f"plan due by {plan_round.final_deadline:%d %B %Y}",
-                    f"{plan_round.name}, not yet submitted.",
+                    "final plan due",
+                    f"{plan_round.name}, approved by the board and submitted.",
                     plan_round,
                     organisation,
+                    plan_round.final_deadline,
                 )
         for (round_id, _), submission in submissions.items():
             organisation = submission.organisation
@@ -283,9 +337,10 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
             ):
                 item(
                     "plan waiting for your decision",
-                    f"{plan_round.name}. Accept it or return it with a reason.",
+                    f"{plan_round.name}. Read its figures, then accept it or return it.",
                     plan_round,
                     organisation,
+                    plan_round.final_deadline,
                 )
     return items
 

@@ -559,12 +559,17 @@ def _with_control_totals(world) -> None:
 
 
 def _with_transfer(world) -> None:
+    _with_control_totals(world)
+    _with_transfer_only(world)
+
+
+def _with_transfer_only(world) -> None:
+    """A transfer proposed by the lead, where the round and control totals already are."""
     from decimal import Decimal
 
     from payments.services import transfer_propose
     from plans.models import PlanningRound
 
-    _with_control_totals(world)
     transfer_propose(
         actor=world.people["lead"],
         plan_round=PlanningRound.objects.get(),

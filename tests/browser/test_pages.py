@@ -34,7 +34,10 @@ PAGES = {
         f"{R}/ZB1/returns/",
         f"{R}/ZB1/returns/3/",
         "/organisations/",
+        "/organisations/ZB1/",
         "/account/tokens/",
+        "/notifications/",
+        "/notifications/settings/",
     ],
     "borchester.approver@openbook.invalid": [f"{R}/ZB1/submit/"],
     "borsetshire.lead@openbook.invalid": [
@@ -43,6 +46,8 @@ PAGES = {
         f"{R}/ZB2/sections/finance/",
         f"{R}/ZB2/compare/",
         f"{R}/ZB2/board-pack/",
+        f"{R}/ZB2/accept/",
+        "/notifications/",
         S + "/",
         S + "/balances/",
         S + "/control-totals/",
@@ -56,6 +61,7 @@ PAGES = {
         "/",
         f"{R}/regions/midshire/",
         "/regions/midshire/",
+        "/notifications/",
     ],
 }
 

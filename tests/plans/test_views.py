@@ -246,6 +246,9 @@ def test_the_board_approval_date_is_typed_in_three_boxes(client, world, plan_rou
 
 
 def test_home_page_lists_plans_needing_attention(client, world, plan_round):
+    from django.utils import timezone
+
+    from plans.models import PlanningRound
     from tests.isolation import _plans_submitted
 
     plan_round.delete()
@@ -256,7 +259,12 @@ def test_home_page_lists_plans_needing_attention(client, world, plan_round):
         in client.get("/").content.decode()
     )
     client.force_login(world.people["partner"])
-    assert "Beta Community NHS Trust: plan due by" in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    draft = home.index("Beta Community NHS Trust: draft plan due")
+    final = home.index("Beta Community NHS Trust: final plan due")
+    assert draft < final  # the sooner first
+    draft_deadline = timezone.localtime(PlanningRound.objects.get().draft_deadline)
+    assert f"Due {draft_deadline:%-d %B %Y}" in home[draft:final]
     from plans.models import Submission
     from plans.services import submission_return
 
@@ -265,6 +273,25 @@ def test_home_page_lists_plans_needing_attention(client, world, plan_round):
     )
     client.force_login(world.people["member"])
     assert "plan returned by the system lead" in client.get("/").content.decode()
+
+
+def test_deadlines_come_most_urgent_first_with_days_left_and_past_ones_marked(
+    client, world, plan_round
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    plan_round.draft_deadline = timezone.now() - dt.timedelta(days=3)
+    plan_round.final_deadline = timezone.now() + dt.timedelta(days=10, hours=1)
+    plan_round.save()
+    client.force_login(world.people["member"])
+    items = client.get("/").content.decode().split("Needs your attention", 1)[1]
+    items = items.split("</ul>", 1)[0].split("<li>")[1:]
+    assert "draft plan due" in items[0] and "Past its date" in items[0]
+    assert "3 days ago" in items[0]
+    assert "final plan due" in items[1] and "10 days left" in items[1]
+    assert "Past its date" not in items[1]
 
 
 def test_the_draft_is_shown_beside_the_last_submitted_version(client, world, plan_round):
