@@ -61,8 +61,10 @@ def memberships_of(user: AnyUser) -> QuerySet[Membership]:
     """The signed-in person's own memberships."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related(
-        "organisation", "organisation__system", "system", "system__region", "region"
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organisation", "organisation__system__region", "system__region", "region")
+        .prefetch_related("region__systems")
     )
 
 

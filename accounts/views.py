@@ -44,7 +44,11 @@ def home(request):
         request,
         "accounts/home.html",
         {
-            "organisation_memberships": [m for m in memberships if m.organisation_id],
+            # By system, so the page can gather each system's links once.
+            "organisation_memberships": sorted(
+                (m for m in memberships if m.organisation_id),
+                key=lambda m: (m.organisation.system.name, m.organisation.name),
+            ),
             "system_memberships": [m for m in memberships if m.system_id],
             "region_memberships": [m for m in memberships if m.region_id],
             "round": plans_selectors.current_round(request.user),

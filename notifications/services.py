@@ -3,6 +3,8 @@ person's own reading and choices."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from notifications.models import Frequency, Kind, Notification, Preference
 if TYPE_CHECKING:
     from accounts.models import User
 
+log = logging.getLogger(__name__)
 SEND_TASK = "notifications.send_pending"
 BATCH = 100
 
@@ -79,13 +82,23 @@ def _message(recipient: User, subject: str, template: str, context: dict) -> Ema
     )
 
 
+# A mail server gone away: put the claimed e-mails back and let the task retry. Anything
+# else is about one message (an address refused, a bad header): that one is given up on and
+# logged, and the rest still go.
+TRANSIENT = (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected,
+             smtplib.SMTPConnectError)  # fmt: skip
+
+
 def _claim(query) -> list[Notification]:
     """Take a batch of notifications to e-mail, marking them sent before anything goes: a
-    second worker skips them, and one that restarts mid-send does not send them twice."""
+    second worker skips them, and one that restarts mid-send does not send them twice. Only
+    for people still active: the others' are not e-mailed."""
     now = timezone.now()
     with transaction.atomic():
+        query.filter(recipient__is_active=False).update(email=Notification.Email.NONE)
         batch = list(
-            query.select_for_update(skip_locked=True)
+            query.filter(recipient__is_active=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .order_by("id")[:BATCH]
         )
@@ -102,6 +115,12 @@ def _unclaim(notifications: Iterable[Notification], state: str) -> None:
     )
 
 
+def _give_up(notifications: Iterable[Notification], exc: Exception) -> None:
+    ids = [n.pk for n in notifications]
+    Notification.objects.filter(pk__in=ids).update(email=Notification.Email.NONE)
+    log.warning("notification e-mail %s not sent: %r", ids, exc)
+
+
 def emails_send_pending() -> int:
     """E-mail every notification whose person wants it at once; return how many went."""
     sent = 0
@@ -109,17 +128,19 @@ def emails_send_pending() -> int:
     with get_connection() as connection:
         while batch := _claim(pending):
             for n, notification in enumerate(batch):
-                message = _message(
-                    notification.recipient,
-                    f"Openbook: {notification.title}",
-                    "notifications/email/one.txt",
-                    {"notification": notification, "link": _link(notification.url)},
-                )
                 try:
-                    connection.send_messages([message])
-                except Exception:
+                    connection.send_messages([_message(
+                        notification.recipient,
+                        f"Openbook: {notification.title}",
+                        "notifications/email/one.txt",
+                        {"notification": notification, "link": _link(notification.url)},
+                    )])  # fmt: skip
+                except TRANSIENT:
                     _unclaim(batch[n:], Notification.Email.PENDING)
                     raise
+                except Exception as exc:  # noqa: BLE001  (this message only: see TRANSIENT)
+                    _give_up([notification], exc)
+                    continue
                 sent += 1
     return sent
 
@@ -130,28 +151,35 @@ def digests_send() -> int:
     sent = 0
     people = (
         Notification.objects.filter(email=Notification.Email.DIGEST)
+        .order_by()
         .values_list("recipient_id", flat=True)
         .distinct()
     )
     with get_connection() as connection:
         for person in list(people):
-            items = _claim(
-                Notification.objects.filter(email=Notification.Email.DIGEST, recipient_id=person)
+            theirs = Notification.objects.filter(
+                email=Notification.Email.DIGEST, recipient_id=person
             )
+            items: list[Notification] = []
+            while batch := _claim(theirs):
+                items += batch
             if not items:
                 continue  # another worker has it
             items.sort(key=lambda n: n.created_at)
-            message = _message(
-                items[0].recipient,
-                f"Openbook: {len(items)} thing{'s' if len(items) != 1 else ''} waiting for you",
-                "notifications/email/digest.txt",
-                {"items": [(n, _link(n.url)) for n in items]},
-            )
             try:
-                connection.send_messages([message])
-            except Exception:
+                connection.send_messages([_message(
+                    items[0].recipient,
+                    f"Openbook: {len(items)} thing{'s' if len(items) != 1 else ''} waiting "
+                    "for you",
+                    "notifications/email/digest.txt",
+                    {"items": [(n, _link(n.url)) for n in items]},
+                )])  # fmt: skip
+            except TRANSIENT:
                 _unclaim(items, Notification.Email.DIGEST)
                 raise
+            except Exception as exc:  # noqa: BLE001  (this person only: see TRANSIENT)
+                _give_up(items, exc)
+                continue
             sent += 1
     return sent
 

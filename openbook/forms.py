@@ -94,9 +94,13 @@ class DecisionNoteForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
                            max_length=5000)  # fmt: skip
 
-    def __init__(self, *args, concerns: str = "", label: str, help_text: str = "", **kwargs):
+    def __init__(self, *args, concerns: str = "", label: str, help_text: str = "",
+                 shown: str = "", **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.concerns = concerns
+        # What the page showed (a version and its concerns): the template posts it back in a
+        # hidden input, and a decision on something that has moved since is refused.
+        self.shown = shown
         note = self.fields["note"]
         note.help_text = help_text
         if not concerns:
@@ -109,6 +113,15 @@ class DecisionNoteForm(forms.Form):
             label=f"I have read the {concerns}.",
             error_messages={"required": f"Confirm you have read the {concerns}."},
         )
+
+    def clean(self):
+        posted = self.data.get("shown")
+        if posted is not None and self.shown and posted != self.shown:
+            raise ValidationError(
+                "What you are deciding on has changed since you opened the page: a new "
+                "version, or other plans in that change the mismatches. Read it again below."
+            )
+        return super().clean()
 
 
 def add_errors(form: forms.BaseForm, exc: ValidationError) -> None:

@@ -27,6 +27,13 @@ from plans import selectors as plan_selectors
 HUNDRED = Decimal(100)
 
 
+def _exposure(rows, ods_code: str) -> dict[str, Decimal | None]:
+    """What this partner pays (−) or receives (+), £000, with activity or spend 10% below and
+    10% above plan and the outcome measures met: what it signs up to, put plainly."""
+    met = {r.variance: r.flows.get(ods_code) for r in rows if r.met}
+    return {"below": met.get(Decimal("-0.1")), "above": met.get(Decimal("0.1"))}
+
+
 def _pct(variance: Decimal) -> str:
     """−20% … 0% … +20%, as the what-if's rows and axis say it."""
     return "0%" if variance == 0 else f"{variance * HUNDRED:+.0f}%".replace("-", "−")
@@ -200,8 +207,10 @@ def agreement_detail(request, slug, code, pk):
     return _detail_page(request, plan_round, system, agreement)
 
 
-def _detail_page(request, plan_round, system, agreement, entry: dict | None = None, status=200):
-    """The agreement's page; `entry` is a settlement entry sent back with its problems."""
+def _detail_page(request, plan_round, system, agreement, entry: dict | None = None, status=200,
+                 sign_error: dict | None = None):  # fmt: skip
+    """The agreement's page; `entry` is a settlement entry sent back with its problems,
+    `sign_error` a signature refused ({"organisation": ODS code, "message"})."""
     number = request.GET.get("version")
     versions = list(agreement.versions.prefetch_related("partners", "signatures__organisation",
                                                         "signatures__signed_by"))  # fmt: skip
@@ -254,7 +263,8 @@ def _detail_page(request, plan_round, system, agreement, entry: dict | None = No
             ],
             "codes": codes,
             "chart": chart,
-            "can_sign": can_sign,
+            "can_sign": [(o, _exposure(rows, o.ods_code)) for o in can_sign],
+            "sign_error": sign_error,
             "can_draft": policy.can_draft_agreement(request.user, system),
             "settlements": agreement.settlements.order_by("-created_at"),
             "in_force": agreed,
@@ -279,6 +289,15 @@ def agreement_sign(request, slug, code, pk):
     ).first()
     if organisation is None:
         raise Http404("No such partner.")
+    if not policy.can_approve(request.user, organisation):
+        raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
+    if not request.POST.get("confirmed"):
+        # Signing binds the organisation to the what-if above the button: say so, there.
+        return _detail_page(request, plan_round, system, agreement, status=422, sign_error={
+            "organisation": organisation.ods_code,
+            "message": f"Confirm you have read the terms and what {organisation.name} pays "
+                       "or receives before signing.",
+        })  # fmt: skip
     try:
         number = int(request.POST.get("version", "0") or 0)
     except ValueError:
@@ -342,6 +361,12 @@ def settlement_detail(request, slug, code, pk, sid):
     plan_round, system = _context(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     settlement = selectors.settlement_get(request.user, agreement, sid)
+    return _settlement_page(request, plan_round, system, agreement, settlement)
+
+
+def _settlement_page(request, plan_round, system, agreement, settlement, error=None, status=200):
+    """The settlement's page; `error` a refused answer or decision: {"field": the input's id,
+    "message"}, shown in the error summary and on the field."""
     partners = sorted(settlement.version.partners.all(), key=lambda o: o.name)
     responses = {r.organisation_id: r for r in settlement.responses.select_related("responded_by")}
     context = {
@@ -365,19 +390,25 @@ def settlement_detail(request, slug, code, pk, sid):
                 strict=False,
             )
         ],  # fmt: skip
+        "error": error,
     }
     if request.htmx and request.GET.get("part") == "result":
         return render(request, "payments/settlement_detail.html#result", context)
-    return render(request, "payments/settlement_detail.html", context)
+    return render(request, "payments/settlement_detail.html", context, status=status)
 
 
-def _settlement_action(request, slug, code, pk, sid, act, done: str):
+def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = ""):
+    """Do `act`; a refusal that names the reason comes back on the page, on `field`."""
     plan_round, system = _context(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     settlement = selectors.settlement_get(request.user, agreement, sid)
     try:
         act(settlement)
     except ValidationError as exc:
+        if field and hasattr(exc, "error_dict") and "reason" in exc.error_dict:
+            error = {"field": field, "message": " ".join(exc.message_dict["reason"])}
+            return _settlement_page(request, plan_round, system, agreement, settlement,
+                                    error=error, status=422)  # fmt: skip
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done)
@@ -428,6 +459,7 @@ def settlement_respond(request, slug, code, pk, sid):
         ),
         f"{organisation.name} " + ("accepts the settlement." if accepted else
                                    "disputes the settlement: it goes to the region."),
+        field=f"reason-{organisation.ods_code}",
     )  # fmt: skip
 
 
@@ -443,4 +475,5 @@ def settlement_decide(request, slug, code, pk, sid):
             actor=request.user, settlement=s, uphold=uphold, reason=request.POST.get("reason", "")
         ),
         "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
+        field="decision-reason",
     )  # fmt: skip

@@ -224,7 +224,9 @@ def settlement_respond(
     if settlement.responses.filter(organisation=organisation).exists():
         raise ValidationError(f"{organisation.name} has already answered.")
     if not accepted and not reason.strip():
-        raise ValidationError("Say why you dispute the settlement: the region will read it.")
+        raise ValidationError(
+            {"reason": "Say why you dispute the settlement: the region will read it."}
+        )
     SettlementResponse.objects.create(settlement=settlement, organisation=organisation,
                                       accepted=accepted, reason=reason.strip(),
                                       responded_by=actor)  # fmt: skip
@@ -259,7 +261,7 @@ def settlement_decide(
     if settlement.status != S.DISPUTED:
         raise _not_now(settlement, "decided")
     if not reason.strip():
-        raise ValidationError("Give the reason for the decision.")
+        raise ValidationError({"reason": "Give the reason for the decision."})
     settlement.status = S.DECIDED if uphold else S.SET_ASIDE
     settlement.decided_by, settlement.decided_at = actor, timezone.now()
     settlement.decision_reason = reason.strip()

@@ -14,6 +14,12 @@ from accounts import policy
 from accounts.selectors import system_get
 from openbook.errors import ProblemList
 from payments import recalc, selectors, services
+from payments.calculations.control_totals import (
+    TransferLine,
+    TransferProblem,
+    apply_transfer,
+    system_control_total,
+)
 from payments.calculations.positions import positions
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
@@ -35,6 +41,23 @@ def control_totals(request, slug, code):
     return _page(request, plan_round, system)
 
 
+def _effects(transfer, parties, control_totals) -> list[tuple]:
+    """For the organisations this person decides for: (organisation, control total now, after
+    the transfer), by the same calculation that applies it; the lead sees the system's, which
+    a net-neutral transfer leaves as it is."""
+    moves = [TransferLine(line.organisation.ods_code, line.amount) for line in transfer.lines.all()]
+    try:
+        after = apply_transfer(moves, control_totals)
+    except TransferProblem:
+        return []  # no longer applies; agreeing says why
+    effects = [(p.name, control_totals.get(p.ods_code), after.get(p.ods_code))
+               for p in parties if p is not None]  # fmt: skip
+    if None in parties:
+        effects.append((f"{transfer.system.name} (the system)", system_control_total(
+            control_totals), system_control_total(after)))  # fmt: skip
+    return effects
+
+
 def _page(request, plan_round, system, proposal: dict | None = None, status: int = 200):
     """The control totals page; `proposal` is a transfer form sent back with its problem."""
     cts = selectors.control_totals_for(request.user, plan_round, system)
@@ -54,7 +77,9 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
     transfers = list(selectors.transfers_for(request.user, plan_round, system))
     for transfer in transfers:
         transfer.waiting = selectors.pending_parties(transfer)
-        transfer.can_decide = bool(services.undecided_parties_for(request.user, transfer))
+        parties = services.undecided_parties_for(request.user, transfer)
+        transfer.can_decide = bool(parties)
+        transfer.effects = _effects(transfer, parties, cts) if parties else []
     results = {
         "result": selectors.result_for(request.user, plan_round, system),
         "pending": recalc.is_pending(plan_round.pk, system.pk),

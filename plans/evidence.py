@@ -21,7 +21,6 @@ from payments.models import ControlTotal
 from payments.services import current_control_totals
 from plans import collation
 from plans.models import Submission, VersionSeen
-from plans.services.system import snapshot_concerns
 from plans.system_plan import SystemPlan, build, fetch_plans
 
 if TYPE_CHECKING:
@@ -51,14 +50,24 @@ class Evidence:
 
     @property
     def concern_summary(self) -> str:
-        parts = []
-        if self.mismatches:
-            n = len(self.mismatches)
-            parts.append(f"{n} agreement-of-balances mismatch{'es' if n != 1 else ''}")
-        if self.pay_flags:
-            n = len(self.pay_flags)
-            parts.append(f"{n} pay-per-WTE check{'s' if n != 1 else ''} out of range")
-        return " and ".join(parts)
+        return concerns_in_words(len(self.mismatches), len(self.pay_flags))
+
+
+def concerns_in_words(mismatches: int, pay_flags: int) -> str:
+    """What a decision maker must acknowledge, in words ("" when nothing)."""
+    parts = []
+    if mismatches:
+        parts.append(
+            f"{mismatches} agreement-of-balances mismatch{'es' if mismatches != 1 else ''}"
+        )
+    if pay_flags:
+        parts.append(f"{pay_flags} pay-per-WTE check{'s' if pay_flags != 1 else ''} out of range")
+    return " and ".join(parts)
+
+
+def snapshot_concerns(data: dict) -> str:
+    """The same for a system plan version sent: its mismatches and pay flags."""
+    return concerns_in_words(len(data.get("mismatches", [])), len(data.get("pay_flags", [])))
 
 
 def _evidence(plan: SystemPlan, ods_code: str, control_total: Decimal | None) -> Evidence:
@@ -105,7 +114,7 @@ class SystemEvidence:
     """A system plan version as sent: its surplus, mismatches and pay flags, against the
     system control total as it stands."""
 
-    surplus: Decimal
+    surplus: Decimal | None
     control_total: Decimal | None
     mismatches: list[dict]
     pay_flags: list[dict]
@@ -122,7 +131,9 @@ class SystemEvidence:
 
 def system_evidence(plan_round, system, snapshot: dict) -> SystemEvidence:
     return SystemEvidence(
-        surplus=Decimal(snapshot.get("system_surplus") or 0),
+        surplus=None
+        if snapshot.get("system_surplus") is None
+        else Decimal(snapshot["system_surplus"]),
         control_total=system_control_total(current_control_totals(plan_round, system)),
         mismatches=list(snapshot.get("mismatches", [])),
         pay_flags=[

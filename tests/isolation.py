@@ -822,7 +822,8 @@ ROUTES += [
           _lead_only, 403, data=_agreement_form, setup=_with_agreement),
     Route("agreement_sign", "POST", lambda w: _sys(w, f"agreements/{_agreement_id()}/sign/"),
           {**_ct_write, "approver": 302}, 403,
-          data=lambda w: {"organisation": "ZA1", "version": "1"}, setup=_with_agreement,
+          data=lambda w: {"organisation": "ZA1", "version": "1", "confirmed": "yes"},
+          setup=_with_agreement,
           notes="Alpha's approver signs for Alpha; nobody else can"),
 ]  # fmt: skip
 

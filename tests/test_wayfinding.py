@@ -32,15 +32,19 @@ PER_KIND = 4  # enough examples of each kind of page to find where links lead
 PERSONAS = ["member", "approver", "viewer", "partner", "lead", "system_viewer", "reviewer"]
 
 
-def crawl(client, limit_depth: int = 5) -> dict[str, int]:
-    """Every kind of page (URL name) reachable from "/" by links, with the fewest clicks."""
+def crawl(client, limit_depth: int = 5) -> tuple[dict[str, int], list[str]]:
+    """Every kind of page (URL name) reachable from "/" by links, with the fewest clicks; and
+    any link shown to this person that does not open for them."""
     depth_of: dict[str, int] = {}
+    broken: list[str] = []
     seen: set[str] = {"/"}
     per_kind: dict[str, int] = {}
     queue = deque([("/", 0)])
     while queue:
         url, depth = queue.popleft()
         response = client.get(url)
+        if response.status_code >= 400:
+            broken.append(f"{url} answers {response.status_code}")
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
         try:
@@ -64,7 +68,7 @@ def crawl(client, limit_depth: int = 5) -> dict[str, int]:
             per_kind[kind] = per_kind.get(kind, 0) + 1
             seen.add(href)
             queue.append((href, depth + 1))
-    return depth_of
+    return depth_of, broken
 
 
 @pytest.fixture
@@ -85,7 +89,8 @@ def busy_world(world):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_page_is_two_clicks_from_home(client_for, busy_world, persona):
-    depths = crawl(client_for(busy_world.people[persona]))
+    depths, broken = crawl(client_for(busy_world.people[persona]))
+    assert not broken, f"{persona} is shown links that do not open: {broken}"
     limit = {name: 3 if name in IN_A_PLAN else 2 for name in depths}
     far = {name: d for name, d in depths.items() if d > limit[name]}
     assert not far, f"{persona}: more than two clicks from home: {far}"

@@ -40,6 +40,9 @@ function start(form) {
   // What the cell holds in the draft: the figure it was shown with, unless it shows something
   // refused or not saved, when the server says what is stored.
   const saved = (input) => input.dataset.stored ?? input.defaultValue;
+  // How many things this page itself has said (a paste refused, a fill, an undo), so the
+  // server's late answer to an earlier save cannot talk over them.
+  let said = 0;
   const started = (name) => form.querySelector(`input[name="e:${name.slice(2)}"]`);
 
   function place(input) {
@@ -248,11 +251,12 @@ function start(form) {
   // cells: [{name: "v:LINE:CP:M", value}] (value null: the server works it out, as for a
   // spread); every cell also sends the value it started from, so nobody's change is lost.
   function save(source, cells, then, extra = {}) {
-    queue = queue.then(() => send(source, cells, extra).then((ok) => then && then(ok)));
+    const asked = said; // what had been said when this change was made, not when it goes
+    queue = queue.then(() => send(source, cells, extra, asked).then((ok) => then && then(ok)));
     return queue;
   }
 
-  async function send(source, cells, extra) {
+  async function send(source, cells, extra, asked = said) {
     const body = new FormData();
     body.append("csrfmiddlewaretoken", csrf);
     body.append("source", source);
@@ -284,7 +288,7 @@ function start(form) {
       return false;
     }
     const sent = Object.fromEntries(cells.map((cell) => [cell.name, cell.value]));
-    putInPlace(await response.text(), sent, response.status === 200);
+    putInPlace(await response.text(), sent, response.status === 200, said !== asked);
     if (response.status !== 200) {
       history.push({ failed: before.map((cell) => cell.name) });
     } else if (source !== "undo") {
@@ -298,7 +302,9 @@ function start(form) {
     return response.status === 200;
   }
 
-  function putInPlace(html, sent, stored) {
+  // `overtaken`: something newer was said while this save was on its way (a refused paste,
+  // say); its plain news ("Nothing changed.") then stays unsaid, its errors never do.
+  function putInPlace(html, sent, stored, overtaken = false) {
     const template = document.createElement("template");
     template.innerHTML = html;
     const active = document.activeElement;
@@ -307,7 +313,8 @@ function start(form) {
       const old = fresh.id && document.getElementById(fresh.id);
       if (!old) continue;
       if (old === status) {
-        announce(fresh.textContent.trim(), fresh.classList.contains("ob-grid-status--error"));
+        const error = fresh.classList.contains("ob-grid-status--error");
+        if (error || !overtaken) announce(fresh.textContent.trim(), error, true);
         continue;
       }
       const typing = old.contains(active) && isInput(active) ? active : null;
@@ -387,7 +394,8 @@ function start(form) {
 
   // --- saying what happened ------------------------------------------------------------------
 
-  function announce(message, error) {
+  function announce(message, error, fromServer = false) {
+    if (!fromServer) said += 1;
     status.classList.toggle("ob-grid-status--error", Boolean(error));
     // Emptied first, so the same words twice ("Saved 1 figure.") are read out twice.
     status.textContent = "";

@@ -17,6 +17,7 @@ from notifications import occasions
 from openbook import numbers
 from openbook.audit import audit_record
 from plans.calculations import MONTHS
+from plans.evidence import snapshot_concerns
 from plans.models import PlanningRound, SystemComment, SystemSubmission, SystemVersion
 
 if TYPE_CHECKING:
@@ -244,17 +245,6 @@ def _reviewing(actor: User, plan_round: PlanningRound, system: System) -> System
     if submission is None or submission.status != SystemSubmission.Status.SUBMITTED:
         raise ValidationError("Only a submitted system plan can be approved or returned.")
     return submission
-
-
-def snapshot_concerns(data: dict[str, Any]) -> str:
-    """What a reviewer must acknowledge in a version sent: its mismatches and pay flags, in
-    words ("" when there are none)."""
-    parts = []
-    if n := len(data.get("mismatches", [])):
-        parts.append(f"{n} agreement-of-balances mismatch{'es' if n != 1 else ''}")
-    if n := len(data.get("pay_flags", [])):
-        parts.append(f"{n} pay-per-WTE check{'s' if n != 1 else ''} out of range")
-    return " and ".join(parts)
 
 
 @transaction.atomic

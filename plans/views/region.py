@@ -139,6 +139,7 @@ def system_approve(request, slug, code):
         concerns=found.concern_summary,
         label="Why are you approving the system plan with these?",
         help_text="The system lead sees this as a comment on the system plan.",
+        shown=f"{version.number}:{found.concern_summary}",
     )
 
     def act(data):

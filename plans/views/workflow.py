@@ -112,6 +112,8 @@ def accept(request, slug, ods_code):
         concerns=found.concern_summary if found else "",
         label="Why are you accepting the plan with these?",
         help_text="The organisation and its partners see this as a comment on the plan.",
+        shown=f"{submission.versions.order_by('-number').values_list('number', flat=True).first()}"
+        f":{found.concern_summary if found else ''}",
     )
     if request.method == "POST" and form.is_valid():
         try:

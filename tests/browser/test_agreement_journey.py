@@ -60,6 +60,21 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
         sign_in(page, email)
         page.goto("/rounds/2026-27/systems/s1/agreements/")
         page.get_by_role("link", name="Community beds risk pool").click()
+        # Sign sits below the terms and the what-if, and states this partner's exposure.
+        sign = page.locator("#sign ~ form.ob-decision").first
+        expect(sign).to_contain_text(f"{name} at 10% below plan, £000")
+        assert page.locator("#what-if").bounding_box()["y"] < sign.bounding_box()["y"]
+        page.get_by_role("button", name=f"Sign version 1 for {name}").click()
+        summary = page.locator(".nhsuk-error-summary")
+        expect(summary).to_contain_text("Confirm you have read the terms")
+        assert page.console_errors == [  # the refused signature came back as 422
+            "Failed to load resource: the server responded with a status of 422 "
+            "(Unprocessable Entity)"
+        ]
+        page.console_errors.clear()
+        summary.get_by_role("link").click()
+        expect(page.get_by_label(f"I sign version 1 for {name}", exact=False)).to_be_focused()
+        page.get_by_label(f"I sign version 1 for {name}", exact=False).check()
         page.get_by_role("button", name=f"Sign version 1 for {name}").click()
         expect(page.get_by_role("status")).to_contain_text(f"Signed for {name}")
         sign_out(page)

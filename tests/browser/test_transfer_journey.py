@@ -46,9 +46,15 @@ def test_transfer_agreed_and_dashboard_updates(page, live_server, celery_worker_
     expect(page.get_by_role("status")).to_contain_text("Transfer proposed")
     page.get_by_role("button", name="Sign out").click()
 
-    for email in ("approver@example.nhs.uk", "approver-b@example.nhs.uk"):
+    # Each approver sees their own control total before and after, then agrees.
+    for email, name, now, after in (
+        ("approver@example.nhs.uk", "Alpha Hospitals NHS Trust", "2", "4"),
+        ("approver-b@example.nhs.uk", "Beta Community NHS Trust", "(10)", "(12)"),
+    ):
         sign_in(page, email)
         page.goto("/rounds/2026-27/systems/s1/control-totals/")
+        effect = page.locator(".ob-effects tr", has_text=name)
+        expect(effect.locator("td")).to_have_text([now, after])
         page.get_by_role("button", name="Agree").click()
         expect(page.get_by_role("status")).to_contain_text("Your agreement is recorded")
         page.get_by_role("button", name="Sign out").click()

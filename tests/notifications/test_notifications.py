@@ -206,3 +206,39 @@ def test_choosing_e_mails_on_the_settings_page(world, client_for):
     assert list(Preference.objects.values_list("kind", "frequency")) == [("plan_returned", "daily")]
     refused = member.post("/notifications/settings/", choices | {Kind.PLAN_RETURNED: "hourly"})
     assert refused.status_code == 422 and b"nhsuk-error-summary" in refused.content
+
+
+class RefusesMember(EmailBackend):
+    """A mail server that refuses one address outright, as a mistyped one would be."""
+
+    def send_messages(self, messages):
+        import smtplib
+
+        for message in messages:
+            if "member@example.nhs.uk" in message.to:
+                raise smtplib.SMTPRecipientsRefused({"member@example.nhs.uk": (550, b"No")})
+        return super().send_messages(messages)
+
+
+def test_an_address_refused_outright_does_not_hold_up_the_others(world, settings):
+    from plans.models import Submission
+    from plans.services import submission_return
+
+    isolation._plans_submitted(world)
+    submission_return(actor=world.people["lead"], submission=Submission.objects.get(),
+                      reason="Check pay")  # fmt: skip
+    settings.EMAIL_BACKEND = f"{__name__}.RefusesMember"
+    assert emails_send_pending() == 2  # the lead and the approver; not the member
+    assert sorted(r for m in mail.outbox for r in m.to) == sorted(who(world, "lead", "approver"))
+    refused = Notification.objects.get(recipient=world.people["member"])
+    assert refused.email == "none"  # given up on, still listed in the app
+    assert emails_send_pending() == 0
+
+
+def test_nobody_is_e_mailed_after_losing_their_account(world):
+    isolation._plans_submitted(world)
+    lead = world.people["lead"]
+    lead.is_active = False
+    lead.save()
+    assert emails_send_pending() == 0
+    assert mail.outbox == []

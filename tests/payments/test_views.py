@@ -131,3 +131,22 @@ def test_after_the_final_deadline_open_transfers_are_not_offered(client, world, 
     plan_round.save()
     assert 'value="agree"' not in client.get(PAGE).content.decode()
     assert "waiting for your agreement" not in client.get("/").content.decode()
+
+
+def test_a_dispute_without_a_reason_is_an_error_on_the_field(client_for, world):
+    from payments.models import Settlement
+    from tests import isolation
+
+    isolation._with_settlement(world)
+    settlement = Settlement.objects.get()
+    url = (f"/rounds/2026-27/systems/s1/agreements/{settlement.agreement_id}/settlements/"
+           f"{settlement.pk}/respond/")  # fmt: skip
+    page = client_for(world.people["approver"]).post(
+        url, {"organisation": "ZA1", "answer": "dispute", "reason": " "}
+    )
+    assert page.status_code == 422
+    html = page.content.decode()
+    summary = html.split('class="nhsuk-error-summary"', 1)[1].split("</div></div>", 1)[0]
+    assert '<a href="#reason-ZA1">Say why you dispute the settlement' in summary
+    assert 'id="reason-ZA1-error"' in html and "nhsuk-form-group--error" in html
+    assert Settlement.objects.get().status == "proposed"

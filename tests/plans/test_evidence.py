@@ -165,3 +165,24 @@ def test_approving_a_system_plan_with_mismatches_needs_a_note(client_for, world,
     )
     assert done.status_code == 302
     assert AuditEvent.objects.get(action="system_plan.approved").reason == "Resolving in Q1"
+
+
+def test_a_decision_on_a_page_that_has_since_moved_is_refused(client_for, world, mismatched):
+    client = client_for(world.people["lead"])
+    page = client.get("/rounds/2026-27/ZA1/accept/").content.decode()
+    shown = page.split('name="shown" value="', 1)[1].split('"', 1)[0]
+    assert shown == "1:1 agreement-of-balances mismatch and 1 pay-per-WTE check out of range"
+    # Meanwhile a wider threshold makes the mismatch agreed: what the lead read is out of date.
+    plan_round = mismatched.round
+    plan_round.balance_threshold = D(1000)
+    plan_round.save()
+    refused = client.post("/rounds/2026-27/ZA1/accept/",
+                          {"shown": shown, "note": "Fine", "confirmed": "on"})  # fmt: skip
+    assert refused.status_code == 422
+    assert b"has changed since you opened the page" in refused.content
+    assert Submission.objects.get(pk=mismatched.pk).status == "submitted"
+    fresh = refused.content.decode().split('name="shown" value="', 1)[1].split('"', 1)[0]
+    assert fresh == "1:1 pay-per-WTE check out of range"
+    done = client.post("/rounds/2026-27/ZA1/accept/",
+                       {"shown": fresh, "note": "Fine", "confirmed": "on"})  # fmt: skip
+    assert done.status_code == 302

@@ -282,8 +282,10 @@ def test_deadlines_come_most_urgent_first_with_days_left_and_past_ones_marked(
 
     from django.utils import timezone
 
-    plan_round.draft_deadline = timezone.now() - dt.timedelta(days=3)
-    plan_round.final_deadline = timezone.now() + dt.timedelta(days=10, hours=1)
+    # At noon, London time, so the days counted do not depend on the hour the test runs.
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    plan_round.draft_deadline = noon - dt.timedelta(days=3)
+    plan_round.final_deadline = noon + dt.timedelta(days=10)
     plan_round.save()
     client.force_login(world.people["member"])
     items = client.get("/").content.decode().split("Needs your attention", 1)[1]
