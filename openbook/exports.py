@@ -51,10 +51,44 @@ def raw(value: object) -> object:
     return neutralise(value)
 
 
+PERCENT_FORMAT = "0.00%"
+
+
+def _cell(value: object) -> object:
+    if not isinstance(value, Figure):
+        return neutralise(value)
+    if value.value is not None and numbers.unit_for(value.unit).in_cell:
+        return Decimal(value.value) / 100  # a percentage cell holds the fraction: 12.5% → 0.125
+    return value.value
+
+
 def put_row(ws, row: list[object]) -> None:
-    """Append a row to a worksheet: figures as numbers with their unit's number format, text
-    neutralised."""
-    ws.append([v.value if isinstance(v, Figure) else neutralise(v) for v in row])
+    """Append a row to a worksheet: figures as numbers with their unit's number format
+    (percentages as Excel percentages), text neutralised."""
+    ws.append([_cell(v) for v in row])
     for cell, value in zip(ws[ws.max_row], row, strict=False):
         if isinstance(value, Figure) and value.value is not None:
-            cell.number_format = numbers.excel_format(value.unit)
+            in_cell = numbers.unit_for(value.unit).in_cell
+            cell.number_format = PERCENT_FORMAT if in_cell else numbers.excel_format(value.unit)
+
+
+def long_rows(blocks: list[tuple[str, list[list[object]]]]) -> tuple[list[str], list[dict]]:
+    """Several tables as one, in long format: a row per figure, with the table's name, every
+    text column of its row by its heading, the figure's column as "Measure", its unit, and
+    the figure. What a CSV holds, so it filters and pivots as one table."""
+    columns: list[str] = ["Table"]
+    out: list[dict] = []
+    for title, rows in blocks:
+        header, *body = rows
+        for row in body:
+            labels = {str(h): v for h, v in zip(header, row, strict=False)
+                      if not isinstance(v, Figure)}  # fmt: skip
+            for name in labels:
+                if name not in columns:
+                    columns.append(name)
+            for heading, value in zip(header, row, strict=False):
+                if isinstance(value, Figure) and value.value is not None:
+                    out.append(labels | {"Table": title, "Measure": str(heading),
+                                         "Unit": numbers.unit_for(value.unit).label,
+                                         "Value": value.value})  # fmt: skip
+    return [*columns, "Measure", "Unit", "Value"], out

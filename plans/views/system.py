@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
-from openbook.exports import CSV_TYPE, Figure, csv_content, neutralise, put_row, raw
+from openbook.exports import CSV_TYPE, Figure, csv_content, long_rows, put_row, raw
 from plans import evidence, selectors
 from plans.calculations import MONTHS, row_total
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
@@ -215,7 +215,7 @@ def _kind_rows(plan):
 
 def _consolidated_rows(plan):
     c = plan.consolidated
-    yield ["£000", *MONTH_LABELS, "Year"]
+    yield ["Line, £000", *MONTH_LABELS, "Year"]
     for label, by_month in (
         ("Income (after eliminations)", c.income),
         ("Expenditure (after eliminations)", c.expenditure),
@@ -269,21 +269,18 @@ def _pay_rows(plan, names):
 
 
 def _export(blocks, fmt: str, filename: str) -> HttpResponse:
-    """An export as CSV or xlsx of the page's tables, `blocks` of (title, rows): a sheet each in
-    Excel, one after another under their titles in CSV. Every text cell is neutralised against
-    formula injection."""
+    """An export of the page's tables, `blocks` of (title, rows): in Excel a sheet each, the
+    header row frozen; in CSV one table in long format, a row per figure. Every text cell is
+    neutralised against formula injection."""
     if fmt not in ("csv", "xlsx"):
         raise Http404("Exports are .xlsx or .csv.")
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
-        for n, (title, rows) in enumerate(blocks):
-            if len(blocks) > 1:
-                if n:
-                    writer.writerow([])
-                writer.writerow([neutralise(title)])
-            for row in rows:
-                writer.writerow([raw(v) for v in row])
+        columns, rows = long_rows(blocks)
+        writer = csv.DictWriter(out, fieldnames=columns, restval="")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: raw(v) for k, v in row.items()})
         response = HttpResponse(csv_content(out.getvalue()), content_type=CSV_TYPE)
     else:
         wb = Workbook()
@@ -294,6 +291,7 @@ def _export(blocks, fmt: str, filename: str) -> HttpResponse:
                 put_row(ws, row)
             for cell in ws[1]:
                 cell.font = Font(bold=True)
+            ws.freeze_panes = "A2"  # the headings stay in view as the figures scroll
         out = io.BytesIO()
         wb.save(out)
         from plans.excel import XLSX_TYPE

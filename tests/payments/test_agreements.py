@@ -86,7 +86,16 @@ def test_the_page_shows_the_what_if_and_lets_an_approver_sign(world, agreement, 
     # Spend 20% over the 1,000 budget: a loss of 200, half each.
     row = '<th scope="row" class="nhsuk-table__cell">+20%</th>'
     assert row + '<td class="nhsuk-table__cell ob-num">(100)</td>' in body
-    response = client.post(url + "sign/", {"organisation": "ZA1", "version": "1"})
+    # The sign form states Alpha's exposure: 10% over the budget is a loss of 100, half each.
+    sign = body.split('id="sign-ZA1"', 1)[1].split("</form>", 1)[0]
+    above = sign.split("at 10% above plan, £000</dt>", 1)[1].split("</dd>", 1)[0]
+    assert above.endswith(">(50)")
+    refused = client.post(url + "sign/", {"organisation": "ZA1", "version": "1"})
+    assert refused.status_code == 422
+    assert "Confirm you have read the terms" in refused.content.decode()
+    assert not agreement.versions.get().signatures.exists()
+    response = client.post(url + "sign/", {"organisation": "ZA1", "version": "1",
+                                           "confirmed": "yes"})  # fmt: skip
     assert response.status_code == 302
     assert "Sign version" not in client.get(url).content.decode()
 

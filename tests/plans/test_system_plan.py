@@ -141,21 +141,33 @@ def test_exports_match_the_page_and_neutralise_formulas(client, world, two_plans
     assert (D(str(alpha[5])), D(str(alpha[6]))) == (D(1200), D(1320))
     pay = list(wb["Pay per WTE"].iter_rows(values_only=True))
     assert len(pay) == 1 + len(plan.pay_checks)
+    # Typed cells with number formats, the header row frozen, percentages as percentages.
+    sheet = wb["Balances"]
+    assert sheet.freeze_panes == "A2"
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[2].value == "ZA1" and r[0].value ==
+               "Income and expenditure")  # fmt: skip
+    assert row[5].number_format == "#,##0_);(#,##0)"
+    percent = row[8]
+    assert percent.number_format == "0.00%"
+    pair = next(p for p in plan.income_balances if p.provider == "ZA1")
+    assert D(str(percent.value)) == pair.percent / 100
     response = client.get("/rounds/2026-27/systems/s1/system-plan.csv")
     # UTF-8 with a byte-order mark, so Excel shows "£000" rather than "Â£000".
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    f100 = next(r for r in rows if len(r) > 1 and r[1] == "F100")
-    assert D(f100[-1]) == D(1200)
-    # The page's other tables follow, each under its title, with the page's numbers.
-    titles = [r[0] for r in rows if len(r) == 1]
+    # One table in long format: a row per figure, every column named.
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"Table", "Measure", "Unit", "Value"} <= set(rows[0])
+    f100 = next(r for r in rows if r.get("Code") == "F100" and r["Measure"] == "Year")
+    assert D(f100["Value"]) == D(1200) and f100["Unit"] == "£000"
+    titles = list(dict.fromkeys(r["Table"] for r in rows))
     assert titles == ["System plan", "Where each plan stands", "By kind", "Consolidated I&E"]
-    icb = next(r for r in rows if len(r) > 1 and r[1] == "ZA3")
-    assert D(icb[-1]) == plan.surplus_by_organisation["ZA3"]
-    eliminated = next(r for r in rows if r and r[0].startswith("Eliminated"))
-    assert D(eliminated[-1]) == sum(plan.consolidated.eliminated.values())
+    icb = next(r for r in rows if r.get("ODS code") == "ZA3")
+    assert D(icb["Value"]) == plan.surplus_by_organisation["ZA3"]
+    eliminated = next(r for r in rows if r.get("Line, £000", "").startswith("Eliminated")
+                      and r["Measure"] == "Year")  # fmt: skip
+    assert D(eliminated["Value"]) == sum(plan.consolidated.eliminated.values())
     xlsx = load_workbook(
         io.BytesIO(client.get("/rounds/2026-27/systems/s1/system-plan.xlsx").content)
     )
