@@ -81,8 +81,9 @@ def long_rows(blocks: list[tuple[str, list[list[object]]]]) -> tuple[list[str], 
     for title, rows in blocks:
         header, *body = rows
         for row in body:
+            # A table's own unit column gives way to each figure's unit.
             labels = {str(h): v for h, v in zip(header, row, strict=False)
-                      if not isinstance(v, Figure)}  # fmt: skip
+                      if not isinstance(v, Figure) and str(h) != "Unit"}  # fmt: skip
             for name in labels:
                 if name not in columns:
                     columns.append(name)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from accounts import policy
 from accounts.models import Organisation
 from openbook.audit import GENESIS_HASH, audit_verify_chain, canonical_json, event_fields
+from openbook.forms import DateInputField
 from openbook.models import AuditEvent, system_chain
 
 if TYPE_CHECKING:
@@ -82,6 +83,20 @@ class TimelineFilter(django_filters.FilterSet):
 
     def by_kind(self, queryset, name, value):
         return queryset.filter(action__startswith=value + ".") if value else queryset
+
+
+class DateInputFilter(django_filters.DateFilter):
+    """A date typed in the NHS.UK date input's three boxes (day, month, year)."""
+
+    field_class = DateInputField
+
+
+class TimelinePageFilter(TimelineFilter):
+    """The timeline page's filters: dates in the NHS.UK date input. (The API keeps
+    ?since=YYYY-MM-DD.)"""
+
+    since = DateInputFilter(field_name="occurred_at", lookup_expr="date__gte", label="From date")
+    until = DateInputFilter(field_name="occurred_at", lookup_expr="date__lte", label="To date")
 
 
 ACTION_LABELS = {

@@ -33,7 +33,7 @@ def audit_timeline(request, code):
 
     system = system_get(request.user, code)
     events = trail.audit_events_for(request.user, system).select_related("actor", "organisation")
-    filtered = trail.TimelineFilter(request.GET or None, queryset=events, system=system)
+    filtered = trail.TimelinePageFilter(request.GET or None, queryset=events, system=system)
     rows = filtered.qs.order_by("-seq") if filtered.is_bound and filtered.is_valid() else (
         events.order_by("-seq"))  # fmt: skip
     page = Paginator(rows, 50).get_page(request.GET.get("page"))

@@ -66,6 +66,9 @@ def test_the_timeline_filters_by_kind_organisation_person_and_date(world, events
     page = client.get("/systems/s1/audit/").content.decode()
     assert "Verified" in page and f"All {total} events check out" in page
     assert page.count('class="ob-timeline__event"') == total
+    # Written for people: event names, not codes; people by name, the e-mail on hover.
+    assert "Settlement disputed" in page and "settlement.disputed" not in page
+    assert 'title="approver@example.nhs.uk">Approver</span>' in page
     only = client.get("/systems/s1/audit/?kind=settlement").content.decode()
     assert only.count('class="ob-timeline__event"') == 1 and "Settlement disputed" in only
     by_org = client.get("/systems/s1/audit/?organisation=ZA1").content.decode()
@@ -76,10 +79,14 @@ def test_the_timeline_filters_by_kind_organisation_person_and_date(world, events
     assert "Settlement disputed" in by_org and "Transfer proposed" not in by_org
     by_person = client.get("/systems/s1/audit/?person=lead@").content.decode()
     assert by_person.count('class="ob-timeline__event"') == 2  # not other_lead's: not in S1
-    future = client.get("/systems/s1/audit/?since=2999-01-01").content.decode()
+    paged = client.get("/systems/s1/audit/?page=1").content.decode()
+    assert paged.count('class="nhsuk-pagination"') == 2  # above the events and below
+    # The dates in the NHS.UK date input: day, month and year.
+    future = client.get("/systems/s1/audit/?since_0=1&since_1=1&since_2=2999").content.decode()
     assert "No events match" in future
-    bad = client.get("/systems/s1/audit/?since=someday").content.decode()
-    assert "Enter a valid date" in bad
+    bad = client.get("/systems/s1/audit/?since_0=31&since_1=2&since_2=2026").content.decode()
+    assert "The from date must be a real date" in bad
+    assert 'class="nhsuk-date-input"' in bad and 'name="until_2"' in bad
 
 
 def test_a_broken_chain_is_shown_and_reported_by_the_api(world, events, client_for):

@@ -1,5 +1,6 @@
 """The Excel and CSV round trip, and every kind of bad file: rejected clearly, nothing stored."""
 
+import csv
 import html
 import io
 import re
@@ -310,6 +311,8 @@ def test_exports_carry_number_formats_and_csv_stays_raw(client, world):
     apr = row[header.index("Apr")]
     assert isinstance(apr.value, int | float) and apr.number_format == "#,##0_);(#,##0)"
     csv_text = client.get("/rounds/2026-27/systems/s1/system-plan.csv").content.decode("utf-8-sig")
-    line = next(r for r in csv_text.splitlines() if ",F110," in r).split(",")
-    figures = line[4:]  # after section, code, label and unit: raw, machine-readable
+    reader = csv.DictReader(io.StringIO(csv_text))
+    assert len(reader.fieldnames) == len(set(reader.fieldnames))  # every column named once
+    figures = [r["Value"] for r in reader if r.get("Code") == "F110"]
+    assert len(figures) == 13  # twelve months and the year, a row each
     assert all(re.fullmatch(r"-?\d+(\.\d+)?", f) for f in figures), figures

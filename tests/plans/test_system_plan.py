@@ -78,8 +78,12 @@ def test_a_pair_awaiting_a_plan_shows_no_difference(client, world, plan_round):
     page = client.get("/rounds/2026-27/systems/s1/balances/").content.decode()
     assert "Awaiting NHS One ICB's plan" in page and "-1,200" not in page
     text = client.get("/rounds/2026-27/systems/s1/balances.csv").content.decode("utf-8-sig")
-    row = next(r for r in csv.reader(io.StringIO(text)) if len(r) > 2 and r[2] == "ZA1")
-    assert row[5:10] == ["1200.000", "", "", "", "Awaiting ZA3's plan"]
+    rows = [r for r in csv.DictReader(io.StringIO(text))
+            if r["Table"] == "Balances" and r["Provider ODS code"] == "ZA1"]  # fmt: skip
+    # Only what is known: the provider's figure; no commissioner figure, no difference.
+    assert [(r["Measure"], r["Value"], r["Status"]) for r in rows] == [
+        ("Provider plans", "1200.000", "Awaiting ZA3's plan")
+    ]
     [pair] = client.get("/api/v1/rounds/2026-27/systems/s1/balances/").json()["pairs"]
     assert (pair["status"], pair["awaiting"], pair["provider_figure"]) == ("awaiting", "ZA3",
                                                                           "1200.000")  # fmt: skip
