@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import django_filters
 from django.db.models import QuerySet
@@ -16,7 +16,12 @@ from django.urls import reverse
 
 from accounts import policy
 from accounts.models import Organisation
-from openbook.audit import GENESIS_HASH, audit_verify_chain, canonical_json, event_fields
+from openbook.audit import (
+    GENESIS_HASH,
+    audit_verify_chain_cached,
+    canonical_json,
+    event_fields,
+)
 from openbook.forms import DateInputField
 from openbook.models import AuditEvent, system_chain
 
@@ -39,8 +44,9 @@ def audit_events_for(user: AnyUser, system: System) -> QuerySet[AuditEvent]:
 
 
 def verify(user: AnyUser, system: System):
+    """The chain checked, re-hashing only events added since the last good check."""
     audit_events_for(user, system)  # the same check
-    return audit_verify_chain(system_chain(system.pk))
+    return audit_verify_chain_cached(system_chain(system.pk))
 
 
 def kind_of(action: str) -> str:
@@ -115,23 +121,71 @@ ACTION_LABELS = {
     "settlement.withdrawn": "Settlement withdrawn",
     "settlement.superseded": "Settlement superseded",
     "transfer.proposed": "Transfer proposed",
+    "transfer.agreed_by_party": "Transfer agreed by a party",
     "transfer.agreed": "Transfer agreed",
     "transfer.refused": "Transfer refused",
-    "transfer.applied": "Transfer applied",
+    "transfer.withdrawn": "Transfer withdrawn",
+    "transfer.applied": "Transfer applied to the control totals",
+    "control_total.set": "Control total set",
+    "submission.started": "Plan started",
     "submission.submitted": "Plan submitted",
     "submission.accepted": "Plan accepted",
     "submission.returned": "Plan returned",
     "submission.recalled": "Plan recalled",
+    "draft.saved": "Draft saved",
+    "draft.narrative_saved": "Narrative saved",
+    "comment.added": "Comment added",
+    "system_plan.submitted": "System plan sent to the region",
+    "system_plan.approved": "System plan approved by the region",
+    "system_plan.returned": "System plan returned by the region",
+    "system_plan.comment_added": "The region commented on the system plan",
+    "return.started": "Monthly return started",
+    "return.saved": "Monthly return saved",
     "return.submitted": "Monthly return submitted",
+    "fund.rules_set": "Fund rules set",
+    "fund.allocation_set": "Fund allocation set",
+    "fund.system_share_chosen": "System share of the fund chosen",
+    "fund.release_proposed": "Fund release proposed to the region",
+    "fund.release_agreed": "Fund release agreed by the region",
+    "fund.release_refused": "Fund release refused by the region",
+    "fund.release_withdrawn": "Fund release withdrawn",
+    "recalculation.national_requested": "Every system's figures recalculated",
+    "round.created": "Planning round opened",
+    "round.changed": "Planning round changed",
+    "template.loaded": "Plan template loaded",
+    "template.help_updated": "Template guidance changed",
+    "membership.created": "Role given",
+    "membership.changed": "Role changed",
+    "membership.deleted": "Role taken away",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+    "auth.login": "Signed in",
+    "auth.logout": "Signed out",
+    "auth.login_failed": "Sign-in refused",
 }
 
 
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", ": ").capitalize())
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    if action.endswith(".changed_in_admin"):  # a model name: "controltotal.changed_in_admin"
+        return "Changed by a platform administrator"
+    return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
-def _where(object_type: str, ids: list[int]) -> dict[int, str]:
-    """Page addresses for objects of one kind, in one query."""
+class Link(NamedTuple):
+    """Where an event's object is seen, and its name as that page gives it."""
+
+    url: str
+    name: str
+
+
+def _in_round(round_name: str, name: str) -> str:
+    return f"{name}, {round_name}"
+
+
+def _where(object_type: str, ids: list[int]) -> dict[int, Link]:
+    """Pages and names for objects of one kind, in one query (two for transfers)."""
     from payments.models import (
         Agreement,
         ControlTotal,
@@ -143,55 +197,71 @@ def _where(object_type: str, ids: list[int]) -> dict[int, str]:
 
     if object_type == "payments.agreement":
         rows = Agreement.objects.select_related("round", "system").in_bulk(ids)
-        return {pk: reverse("agreement_detail", args=[a.round.slug, a.system.code, a.pk])
+        return {pk: Link(reverse("agreement_detail", args=[a.round.slug, a.system.code, a.pk]),
+                         a.name)
                 for pk, a in rows.items()}  # fmt: skip
     if object_type == "payments.settlement":
         rows = Settlement.objects.select_related("agreement__round", "agreement__system")
-        return {pk: reverse("settlement_detail", args=[s.agreement.round.slug,
-                                                       s.agreement.system.code,
-                                                       s.agreement_id, s.pk])
+        return {pk: Link(reverse("settlement_detail", args=[s.agreement.round.slug,
+                                                            s.agreement.system.code,
+                                                            s.agreement_id, s.pk]),
+                         f"{s.agreement.name}: {s.get_period_display()} settlement")
                 for pk, s in rows.in_bulk(ids).items()}  # fmt: skip
     if object_type == "payments.transfer":
-        rows = Transfer.objects.select_related("round", "system").in_bulk(ids)
-        return {pk: reverse("control_totals", args=[t.round.slug, t.system.code])
+        rows = Transfer.objects.select_related("round", "system").prefetch_related(
+            "lines__organisation").in_bulk(ids)  # fmt: skip
+        return {pk: Link(reverse("control_totals", args=[t.round.slug, t.system.code]),
+                         "Transfer between " + _and(sorted(line.organisation.name
+                                                           for line in t.lines.all())))
                 for pk, t in rows.items()}  # fmt: skip
     if object_type == "plans.submission":
         rows = Submission.objects.select_related("round", "organisation").in_bulk(ids)
-        return {pk: reverse("plan_detail", args=[s.round.slug, s.organisation.ods_code])
+        return {pk: Link(reverse("plan_detail", args=[s.round.slug, s.organisation.ods_code]),
+                         _in_round(s.round.name, s.organisation.name))
                 for pk, s in rows.items()}  # fmt: skip
     if object_type in ("plans.systemsubmission", "plans.systemcomment"):
         model = SystemSubmission if object_type == "plans.systemsubmission" else SystemComment
         via = "" if model is SystemSubmission else "submission__"
         rows = model.objects.select_related(f"{via}round", f"{via}system").in_bulk(ids)
         subs = {pk: (o if model is SystemSubmission else o.submission) for pk, o in rows.items()}
-        return {pk: reverse("system_plan", args=[s.round.slug, s.system.code]) + "#region"
+        return {pk: Link(reverse("system_plan", args=[s.round.slug, s.system.code]) + "#region",
+                         _in_round(s.round.name, f"{s.system.name}: system plan"))
                 for pk, s in subs.items()}  # fmt: skip
     if object_type == "payments.controltotal":
         rows = ControlTotal.objects.select_related("round", "organisation__system").in_bulk(ids)
-        return {pk: reverse("control_totals", args=[c.round.slug, c.organisation.system.code])
+        return {pk: Link(reverse("control_totals", args=[c.round.slug,
+                                                         c.organisation.system.code]),
+                         f"{c.organisation.name}: control total")
                 for pk, c in rows.items()}  # fmt: skip
     if object_type == "payments.discretionaryrelease":
         rows = DiscretionaryRelease.objects.select_related(
             "fund__round", "organisation__system").in_bulk(ids)  # fmt: skip
-        return {pk: reverse("fund", args=[r.fund.round.slug, r.organisation.system.code])
+        return {pk: Link(reverse("fund", args=[r.fund.round.slug, r.organisation.system.code]),
+                         f"{r.fund.name}: Q{r.quarter} release to {r.organisation.name}")
                 for pk, r in rows.items()}  # fmt: skip
     if object_type == "plans.monthlyreturn":
         rows = MonthlyReturn.objects.select_related("round", "organisation").in_bulk(ids)
-        return {pk: reverse("return_detail", args=[r.round.slug, r.organisation.ods_code,
-                                                   r.month])
+        return {pk: Link(reverse("return_detail", args=[r.round.slug, r.organisation.ods_code,
+                                                        r.month]),
+                         f"{r.organisation.name}: {r.month_label} finance return")
                 for pk, r in rows.items()}  # fmt: skip
     return {}
 
 
-def object_urls(events) -> dict[int, str]:
-    """Where each event's object can be seen (for kinds with a page): event id → address,
-    one query per kind of object on the page rather than one per event."""
+def _and(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def object_links(events) -> dict[int, Link]:
+    """Where each event's object can be seen and what it is called there (for kinds with a
+    page): event id → link, one query per kind of object on the page rather than one per
+    event."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         if event.object_id.isdigit():
             wanted.setdefault(event.object_type, set()).add(int(event.object_id))
     found = {kind: _where(kind, sorted(ids)) for kind, ids in wanted.items()}
-    urls = {
+    links = {
         event.pk: found[event.object_type][int(event.object_id)]
         for event in events
         if event.object_id.isdigit() and int(event.object_id) in found[event.object_type]
@@ -214,8 +284,57 @@ def object_urls(events) -> dict[int, str]:
         for e in fund_events:
             fund = funds.get(int(e.object_id)) if e.object_id.isdigit() else None
             if fund is not None and e.system_id in codes:
-                urls[e.pk] = reverse("fund", args=[fund.round.slug, codes[e.system_id]])
-    return urls
+                links[e.pk] = Link(
+                    reverse("fund", args=[fund.round.slug, codes[e.system_id]]),
+                    _in_round(fund.round.name, fund.name),
+                )
+    return links
+
+
+LONG_LIST = 12  # longer lists are counted on the page; the exports hold every entry
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _flatten(label: str, value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        if not value:
+            out.append((label, "none"))
+        for key, inner in value.items():
+            name = str(key) if key.isupper() else str(key).replace("_", " ")
+            _flatten(f"{label} › {name}" if label else name.capitalize(), inner, out)
+    elif isinstance(value, list):
+        if len(value) > LONG_LIST:
+            out.append((label, f"{len(value)} entries (every one is in the JSON and CSV "
+                               "downloads)"))  # fmt: skip
+        elif all(not isinstance(v, dict | list) for v in value):
+            out.append((label, ", ".join(_text(v) for v in value) or "none"))
+        else:
+            for n, inner in enumerate(value, start=1):
+                _flatten(f"{label} {n}", inner, out)
+    else:
+        out.append((label, _text(value)))
+
+
+def event_details(event: AuditEvent) -> list[tuple[str, str]]:
+    """An event's before, after and other details as (label, text) rows for people: keys in
+    words, nested figures by path ("After › flows › ZB1"), long lists counted."""
+    rows: list[tuple[str, str]] = []
+    for label, value in (("Before", event.before), ("After", event.after),
+                         ("", event.payload)):  # fmt: skip
+        if value is None:
+            continue
+        if label and not isinstance(value, dict | list):
+            rows.append((label, _text(value)))
+        else:
+            _flatten(label, value, rows)
+    return rows
 
 
 def export_rows_list(events) -> list[dict[str, Any]]:

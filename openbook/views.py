@@ -37,11 +37,12 @@ def audit_timeline(request, code):
     rows = filtered.qs.order_by("-seq") if filtered.is_bound and filtered.is_valid() else (
         events.order_by("-seq"))  # fmt: skip
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    urls = trail.object_urls(page.object_list)
+    links = trail.object_links(page.object_list)
     for event in page:
-        event.url = urls.get(event.pk)
+        event.link = links.get(event.pk)
         event.kind_label = trail.KIND_LABELS.get(trail.kind_of(event.action), "")
         event.label = trail.action_label(event.action)
+        event.details = trail.event_details(event)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

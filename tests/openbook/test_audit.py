@@ -126,6 +126,41 @@ def test_a_recomputed_hash_still_breaks_the_next_link(world):
     assert report.broken_event_id == events[1].pk
 
 
+def test_verification_remembers_the_last_hash_and_rehashes_only_what_is_new(world):
+    from openbook.audit import audit_verify_chain_cached
+
+    chain = system_chain(world.s2.pk)
+    events = [audit_record(action="transfer.agreed", system=world.s2) for _ in range(6)]
+    n = events[-1].seq
+    first = audit_verify_chain_cached(chain)
+    assert first.ok and first.events == n and first.rehashed == n
+    again = audit_verify_chain_cached(chain)
+    assert again.ok and again.events == n and again.rehashed == 0
+    audit_record(action="transfer.applied", system=world.s2)
+    grown = audit_verify_chain_cached(chain)
+    assert grown.ok and grown.events == n + 1 and grown.rehashed == 1
+
+    # A row already checked is touched: the remembered check no longer counts, and the
+    # whole chain is hashed again to find the break.
+    _tamper("UPDATE openbook_auditevent SET reason = 'rewritten' WHERE id = %s", [events[1].pk])
+    broken = audit_verify_chain_cached(chain)
+    assert not broken.ok and broken.broken_seq == events[1].seq
+    assert broken.rehashed == events[1].seq
+    assert not audit_verify_chain_cached(chain).ok  # and it stays broken
+
+
+def test_verification_finds_a_row_deleted_after_the_check(world):
+    from openbook.audit import audit_verify_chain_cached
+
+    chain = system_chain(world.s2.pk)
+    events = [audit_record(action="decision.agreed", system=world.s2) for _ in range(4)]
+    assert audit_verify_chain_cached(chain).ok
+    _tamper("DELETE FROM openbook_auditevent WHERE id = %s", [events[1].pk])
+    audit_record(action="decision.agreed", system=world.s2)
+    report = audit_verify_chain_cached(chain)
+    assert not report.ok and report.broken_seq == events[2].seq and "missing" in report.problem
+
+
 def test_verify_command_passes_on_an_intact_trail(world, capsys):
     audit_record(action="test.ok", system=world.s1)
     call_command("audit", "verify", "--system", "s1")

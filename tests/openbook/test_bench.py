@@ -34,3 +34,10 @@ def test_bench_grid_prints_the_servers_figures(capsys):
     assert result["rows"] > 30  # six commissioners' income rows among them
     assert 0 < result["baseline_html_bytes"] < result["html_bytes"]
     assert result["server_ms"] > 0 and "server_ratio" in result
+
+
+def test_bench_audit_checks_a_long_chain_and_prints_one_json_line(capsys):
+    call_command("bench", "audit", "--repeats", "1", "--events", "300")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["bench"] == "audit" and result["events"] == 301
+    assert set(result) >= {"seconds", "baseline_seconds", "ratio", "one_new_event_seconds"}

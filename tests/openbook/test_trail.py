@@ -138,7 +138,7 @@ def test_each_event_links_to_its_object(world, client_for):
                                  system=world.s1, name="Pool", partners=["ZA1", "ZA2"],
                                  mechanisms=[pool])  # fmt: skip
     page = client_for(world.people["partner"]).get("/systems/s1/audit/").content.decode()
-    assert f'href="/rounds/2026-27/systems/s1/agreements/{agreement.pk}/"' in page
+    assert f'<a href="/rounds/2026-27/systems/s1/agreements/{agreement.pk}/">Pool</a>' in page
 
 
 def test_system_plan_control_total_and_fund_events_link_to_their_pages(world, client_for):
@@ -160,13 +160,63 @@ def test_system_plan_control_total_and_fund_events_link_to_their_pages(world, cl
                         note="Good")  # fmt: skip
 
     events = list(AuditEvent.objects.filter(system=world.s1))
-    urls = trail.object_urls(events)
-    by_action = {e.action: urls.get(e.pk) for e in events}
+    links = trail.object_links(events)
+    by_action = {e.action: links[e.pk].url for e in events if e.pk in links}
+    names = {e.action: links[e.pk].name for e in events if e.pk in links}
     slug = plan_round.slug
     assert by_action["system_plan.approved"] == f"/rounds/{slug}/systems/s1/#region"
+    assert names["system_plan.approved"] == f"{world.s1.name}: system plan, {plan_round.name}"
+    assert names["control_total.set"].endswith(": control total")
     assert SystemSubmission.objects.exists() and ControlTotal.objects.exists()
     fund_actions = [a for a in by_action if a.startswith(("release.", "fund."))]
     assert fund_actions and all(by_action[a] == f"/rounds/{slug}/systems/s1/fund/"
                                 for a in fund_actions), by_action  # fmt: skip
     page = client_for(world.people["lead"]).get("/systems/s1/audit/").content.decode()
     assert f'href="/rounds/{slug}/systems/s1/#region"' in page
+
+
+def test_event_details_read_as_words_and_paths():
+    from openbook import trail
+
+    event = AuditEvent(
+        before={"amount": None},
+        after={"flows": {"ZB1": "30.00", "ZB6": "-30.00"}, "outcomes_met": True},
+        payload={"changes": [["A2AAE", 9, n] for n in range(40)], "partners": ["ZB1", "ZB6"]},
+    )
+    assert trail.event_details(event) == [
+        ("Before › amount", "none"),
+        ("After › flows › ZB1", "30.00"),
+        ("After › flows › ZB6", "-30.00"),
+        ("After › outcomes met", "Yes"),
+        ("Changes", "40 entries (every one is in the JSON and CSV downloads)"),
+        ("Partners", "ZB1, ZB6"),
+    ]
+    assert trail.event_details(AuditEvent(after=500)) == [("After", "500")]
+    assert trail.action_label("controltotal.changed_in_admin") == (
+        "Changed by a platform administrator")  # fmt: skip
+
+
+def test_every_action_the_code_records_has_a_name_for_people():
+    """Each event code written in the services (action="…", _audit("…") and the fund's
+    release_<status>) has a label, so the timeline never falls back to showing a code."""
+    import re
+    from pathlib import Path
+
+    from openbook import trail
+    from payments.models import DiscretionaryRelease
+
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for app in ("accounts", "openbook", "payments", "plans", "notifications"):
+        for path in (root / app).rglob("*.py"):
+            text = path.read_text()
+            recorded |= set(re.findall(r'(?:action=|_audit\()"([a-z_]+\.[a-z_]+)"', text))
+            for pair in re.findall(r'"([a-z_]+\.[a-z_]+)" if \w+ else "([a-z_]+\.[a-z_]+)"', text):
+                recorded |= set(pair)
+    recorded |= {
+        f"fund.release_{status}"
+        for status in DiscretionaryRelease.Status.values
+        if status != "proposed"
+    } | {"fund.release_proposed"}
+    assert len(recorded) > 40
+    assert sorted(recorded - set(trail.ACTION_LABELS)) == []

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Run a benchmark and print one line of JSON (ratio = ours / baseline)."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=["upload", "collate", "recalc", "grid"])
+        parser.add_argument("name", choices=["upload", "collate", "recalc", "grid", "audit"])
         parser.add_argument("--repeats", type=int, default=5)
         parser.add_argument(
             "--round", dest="round_slug", help="collate, recalc: the round (national)."
@@ -17,13 +17,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-browser", action="store_true", help="grid: the server's side only."
         )
+        parser.add_argument("--events", type=int, default=20000, help="audit: the chain's length.")
 
     def handle(self, *args, name: str, repeats: int, round_slug: str | None, **options):
-        from openbook.bench import collate, grid, recalc, upload
+        from openbook.bench import audit, collate, grid, recalc, upload
 
         extra = {"round_slug": round_slug} if round_slug else {}
         if name == "grid":
             result = grid.run(repeats=repeats, browser=not options["no_browser"])
+        elif name == "audit":
+            result = audit.run(repeats=repeats, events=options["events"])
         elif name == "collate":
             result = collate.run(repeats=repeats, **extra)
         elif name == "recalc":
