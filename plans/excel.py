@@ -32,7 +32,10 @@ from plans.calculations import MONTH_END_SECTIONS, MONTHS
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
 from plans.services import CellInput
 
-FORMAT = "openbook-plan-1"
+# openbook-plan-2 holds percentages as Excel percentages (78% is 0.78 in the cell, so a
+# formula on it works); openbook-plan-1 held the percentage figure (78). Both are read.
+FORMAT = "openbook-plan-2"
+PERCENT_AS_FRACTION = {"openbook-plan-1": False, "openbook-plan-2": True}
 META_SHEET = "_openbook"
 INSTRUCTIONS = "Instructions"
 NARRATIVES = "Narratives"
@@ -126,6 +129,7 @@ def _instructions(ws, plan_round, organisation, version) -> None:
     notes = [
         "Enter figures in the yellow cells only. Grey rows are worked out for you.",
         "Money is in £ thousands (£000). Enter income and costs as positive numbers.",
+        "Percentages are Excel percentages: type 78 (or 78%) for 78%.",
         "Leave a cell blank for no figure. Do not add, remove or reorder rows or sheets.",
         "Upload the file on the organisation's plan page in Openbook. Every figure is checked "
         "before anything is saved; if anything is wrong, nothing is saved and each problem is "
@@ -180,13 +184,17 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
             for c in range(1, 18):
                 ws.cell(row=r, column=c).font = Font(bold=True)
         else:
-            validation = _validation(line)
+            validation = _validation(line, as_fraction=True)
             ws.add_data_validation(validation)
             cp_id = partner.pk if partner else None
+            percent = line.unit == "percent"
+            if percent:
+                input_format = _percent_format(numbers.unit_for(line.unit).detailed)
             for m in MONTHS:
-                cell = ws.cell(
-                    row=r, column=FIRST_MONTH_COL + m - 1, value=cells.get((line.code, cp_id, m))
-                )
+                value = cells.get((line.code, cp_id, m))
+                if percent and value is not None:
+                    value = value / 100  # an Excel percentage: 78% is 0.78
+                cell = ws.cell(row=r, column=FIRST_MONTH_COL + m - 1, value=value)
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
                 cell.number_format = input_format
@@ -212,6 +220,11 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
     set_up_printing(ws, f"A1:{last}{max(FIRST_ROW, FIRST_ROW + len(rows) - 1)}", HEADER_ROW)
 
 
+def _percent_format(places: int) -> str:
+    """An Excel percentage format showing `places` decimals (typed 78 in it is 78%, 0.78)."""
+    return f"0.{'0' * places}%" if places else "0%"
+
+
 def set_up_printing(ws, area: str, title_row: int | None = None, landscape: bool = True) -> None:
     """Print a sheet the way a finance team files it: A4, landscape for figures, every column
     on one page wide (as many pages down as it takes), the heading row repeated on each page,
@@ -231,7 +244,9 @@ def set_up_printing(ws, area: str, title_row: int | None = None, landscape: bool
     ws.oddFooter.right.text = "Page &P of &N"
 
 
-def _validation(line: Line) -> DataValidation:
+def _validation(line: Line, as_fraction: bool = False) -> DataValidation:
+    """Excel's own check of a figure as it is typed, against the line's limits (the upload
+    checks again). `as_fraction`: the cell is an Excel percentage, 0.78 for 78%."""
     low = (
         line.minimum
         if line.minimum is not None
@@ -242,8 +257,13 @@ def _validation(line: Line) -> DataValidation:
         if line.maximum is not None
         else (Decimal(0) if line.sign == "negative" else Decimal("1e12"))
     )
+    error = f"{line.code}: enter a number from {numbers.exact(low)} to {numbers.exact(high)}."
     if line.unit == "percent":
         low, high = max(low, Decimal(0)), min(high, Decimal(100))
+        error = (f"{line.code}: enter a percentage from {numbers.exact(low)}% to "
+                 f"{numbers.exact(high)}%.")  # fmt: skip
+        if as_fraction:
+            low, high = low / 100, high / 100
     return DataValidation(
         type="decimal",
         operator="between",
@@ -252,7 +272,7 @@ def _validation(line: Line) -> DataValidation:
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Not allowed",
-        error=f"{line.code}: enter a number from {numbers.exact(low)} to {numbers.exact(high)}.",
+        error=error,
     )
 
 
@@ -280,6 +300,7 @@ def _narrative_sheet(wb, plan_round, organisation, narratives) -> None:
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 28
     ws.column_dimensions["C"].width = 100
+    ws.freeze_panes = "A2"  # the headings stay in view over long text
     ws.protection.sheet = True
     set_up_printing(ws, f"A1:C{ws.max_row}", title_row=1)
 
@@ -373,7 +394,7 @@ def _meta(wb) -> dict[str, Any]:
     for row in wb[META_SHEET].iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
         if row and row[0]:
             meta[str(row[0])] = row[1]
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in PERCENT_AS_FRACTION:
         raise UploadRejected("This workbook is in a format Openbook does not read.")
     return meta
 
@@ -409,7 +430,7 @@ def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -
         if title not in wb.sheetnames:
             parsed.problems.append({"cell": title, "value": "", "problem": "this sheet is missing"})
             continue
-        _parse_sheet(wb[title], title, rows, parsed)
+        _parse_sheet(wb[title], title, rows, parsed, PERCENT_AS_FRACTION[meta["format"]])
     if NARRATIVES in wb.sheetnames:
         for row in wb[NARRATIVES].iter_rows(min_row=2, max_col=3, values_only=True):
             if row and row[0]:
@@ -418,7 +439,7 @@ def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -
     return parsed
 
 
-def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan) -> None:
+def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: bool) -> None:
     expected = {(line.code, partner.ods_code if partner else None): line for line, partner in rows}
     seen: set[tuple[str, str | None]] = set()
     last_col = FIRST_MONTH_COL + 11
@@ -453,6 +474,13 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan) -> None:
                     {"cell": ref, "value": raw, "problem": "is a formula; enter the figure itself"}
                 )
                 continue
+            if (
+                percent_as_fraction
+                and line.unit == "percent"
+                and isinstance(raw, int | float | Decimal)
+                and not isinstance(raw, bool)
+            ):
+                raw = Decimal(str(raw)) * 100  # the cell holds 0.78 for 78%
             parsed.cells.append(
                 CellInput(line=line.code, month=m, value=raw, counterparty=counterparty, where=ref)
             )
@@ -468,12 +496,18 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan) -> None:
             )
 
 
+# What an upload needs, in any order; the download adds columns that say what each figure is
+# (read past on upload), so it filters and pivots as one table.
 CSV_HEADER = ["round", "organisation", "line", "counterparty", "month", "value"]
+CSV_DOWNLOAD = ["round", "organisation", "section", "line", "description", "counterparty",
+                "unit", "month", "month_name", "value"]  # fmt: skip
 
 
 def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation) -> ParsedPlan:
-    """The long format: one figure a row, `round,organisation,line,counterparty,month,value`.
-    Only the figures listed are changed; a blank value removes a figure."""
+    """The long format: one figure a row, with at least the columns `round, organisation,
+    line, counterparty, month, value` (the download's section, description, unit and
+    month_name are read past). Only the figures listed are changed; a blank value removes a
+    figure."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -482,22 +516,30 @@ def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation
         ) from None
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
-    if header != CSV_HEADER:
-        raise UploadRejected(f"The first row of the CSV file must be: {','.join(CSV_HEADER)}")
+    missing = [name for name in CSV_HEADER if name not in header]
+    unknown = [name for name in header if name not in CSV_DOWNLOAD]
+    if missing or unknown or len(set(header)) != len(header):
+        raise UploadRejected(
+            f"The first row of the CSV file must name the columns {', '.join(CSV_HEADER)} "
+            f"(and may have {', '.join(c for c in CSV_DOWNLOAD if c not in CSV_HEADER)})."
+            + (f" Missing: {', '.join(missing)}." if missing else "")
+            + (f" Not known: {', '.join(unknown)}." if unknown else "")
+        )
+    at = [header.index(name) for name in CSV_HEADER]
     parsed = ParsedPlan(replace_all=False)
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(CSV_HEADER):
+        if len(row) != len(header):
             parsed.problems.append(
                 {
                     "cell": f"row {number}",
                     "value": ",".join(row),
-                    "problem": f"has {len(row)} columns, not 6",
+                    "problem": f"has {len(row)} columns, not {len(header)}",
                 }
             )
             continue
-        round_slug, ods, line, counterparty, month, value = (c.strip() for c in row)
+        round_slug, ods, line, counterparty, month, value = (row[i].strip() for i in at)
         where = f"row {number}"
         if round_slug != plan_round.slug:
             parsed.problems.append(
@@ -552,11 +594,19 @@ def version_csv(
 ) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(CSV_DOWNLOAD)
+    lines = {
+        line.code: line
+        for line in Line.objects.filter(
+            section__template_version_id=plan_round.template_version_id
+        ).select_related("section")
+    }
     for row in selectors.version_rows(version) if version else []:
         value = f"{row['value'].normalize():f}"
+        line = lines[row["line"]]
         writer.writerow(
-            [plan_round.slug, organisation.ods_code, row["line"], row["counterparty"] or "",
-             row["month"], value]
+            [plan_round.slug, organisation.ods_code, neutralise(line.section.name), line.code,
+             neutralise(line.label), row["counterparty"] or "", numbers.unit_for(line.unit).label,
+             row["month"], MONTH_LABELS[row["month"] - 1], value]
         )  # fmt: skip
     return out.getvalue()

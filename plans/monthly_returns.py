@@ -48,6 +48,13 @@ def header(round_slug: str, ods_code: str, month: int, revision: int = 0) -> lis
     ]
 
 
+# The CSV download: one table, a row per figure (blank where none is entered yet), so it can
+# be filtered and pivoted, and filled in and uploaded back. `month` counts from April (1).
+LONG_HEADER = ["round", "organisation", "return_month", "revision", "line", "description",
+               "unit", "month", "month_name", "value"]  # fmt: skip
+VALUE_COLUMN = LONG_HEADER.index("value") + 1
+
+
 def check_cells(
     raw: Mapping[tuple[str, int], object],
     specs: Mapping[str, LineSpec],
@@ -94,6 +101,9 @@ def read_table(
     Derived lines may be present (downloads show them) but are not read.
     """
     rows = [list(r) for r in rows]
+    if rows and [_text(c).lower() for c in rows[0]] == LONG_HEADER:
+        return read_long(rows, round_slug=round_slug, ods_code=ods_code, month=month,
+                         specs=specs, cell_name=cell_name)  # fmt: skip
     parsed = Parsed()
     expected_title = header(round_slug, ods_code, month)[0][:4]
     if not rows or [_text(c) for c in rows[0][:4]] != expected_title:
@@ -174,6 +184,68 @@ def position(
         outturn=sum(by_month, ZERO),
         by_month=by_month,
     )
+
+
+def read_long(
+    rows: Sequence[Sequence[object]],
+    *,
+    round_slug: str,
+    ods_code: str,
+    month: int,
+    specs: Mapping[str, LineSpec],
+    cell_name: Callable[[int, int], str],
+) -> Parsed:
+    """The long CSV (LONG_HEADER, a row per figure) read whole, with the wide table's checks:
+    the file is this return's, each line is the return's, each figure appears once."""
+    parsed = Parsed()
+    expected = (round_slug, ods_code, MONTH_LABELS[month - 1])
+    raw: dict[tuple[str, int], object] = {}
+    where: dict[tuple[str, int], str] = {}
+    seen: dict[tuple[str, int], int] = {}
+    revisions: set[str] = set()
+    for r, row in enumerate(rows[1:], start=2):
+        cells = [_text(c) for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != len(LONG_HEADER):
+            parsed.problem(cell_name(r, 1), ",".join(cells),
+                           f"has {len(cells)} columns, not {len(LONG_HEADER)}")  # fmt: skip
+            continue
+        found = dict(zip(LONG_HEADER, cells, strict=True))
+        if (found["round"], found["organisation"].upper(), found["return_month"]) != expected:
+            parsed.problem(
+                cell_name(r, 1),
+                " / ".join(cells[:3]),
+                f"this is not the {expected[2]} return of {ods_code} for {round_slug}: "
+                "download the return from its page and fill that in",
+            )
+            return parsed
+        revisions.add(found["revision"])
+        code = found["line"]
+        spec = specs.get(code)
+        if spec is None:
+            parsed.problem(cell_name(r, 5), code, "is not a line of this return")
+            continue
+        m = int(found["month"]) if found["month"].isdigit() else 0
+        if m not in MONTHS:
+            parsed.problem(cell_name(r, 8), found["month"], "is not a month (1 is April)")
+            continue
+        if (code, m) in seen:
+            first = seen[code, m]
+            parsed.problem(cell_name(r, 5), f"{code} {found['month']}",
+                           f"{code} month {m} appears twice (first in row {first})")  # fmt: skip
+            continue
+        seen[code, m] = r
+        if spec.is_derived or found["value"] == "":
+            continue
+        raw[(code, m)] = found["value"]
+        where[(code, m)] = cell_name(r, VALUE_COLUMN)
+    if len(revisions) == 1 and (stamp := revisions.pop()).isdigit():
+        parsed.revision = int(stamp)
+    checked = check_cells(raw, specs, lambda code, m: where[(code, m)])
+    parsed.cells = checked.cells
+    parsed.problems += checked.problems
+    return parsed
 
 
 def _text(value: object) -> str:

@@ -17,7 +17,7 @@ from openbook.exports import neutralise
 from plans import excel, monthly_returns
 from plans.calculations import MONTHS
 from plans.excel import UploadRejected
-from plans.models import Line
+from plans.models import MONTH_LABELS, Line
 
 ACTUAL_FILL = PatternFill("solid", fgColor="E8EDEE")
 INPUT_FILL = PatternFill("solid", fgColor="FFF9C4")
@@ -38,6 +38,28 @@ def table(
         if line.formula:
             continue  # worked out on upload's page, never read back
         rows.append([line.code, line.label, *(cells.get((line.code, m)) for m in MONTHS)])
+    return rows
+
+
+def long_table(
+    round_slug: str,
+    ods_code: str,
+    month: int,
+    lines: Sequence[Line],
+    cells: Mapping[tuple[str, int], Decimal],
+    revision: int = 0,
+) -> Rows:
+    """The return as the CSV download: monthly_returns.LONG_HEADER, then a row per figure of
+    each line people fill in (blank where none is entered yet)."""
+    rows: Rows = [list(monthly_returns.LONG_HEADER)]
+    return_month = MONTH_LABELS[month - 1]
+    for line in lines:
+        if line.formula:
+            continue  # worked out on upload's page, never read back
+        unit = numbers.unit_for(line.unit).label
+        for m in MONTHS:
+            rows.append([round_slug, ods_code, return_month, revision, line.code, line.label,
+                         unit, m, MONTH_LABELS[m - 1], cells.get((line.code, m))])  # fmt: skip
     return rows
 
 

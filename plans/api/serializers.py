@@ -127,6 +127,13 @@ class AcceptInputSerializer(serializers.Serializer):
         help_text="Why the plan is accepted despite its agreement-of-balances mismatches or "
         "pay-per-WTE flags: required when it has any.",
     )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you reviewed: the highest version number in the plan when you "
+        "read it. "
+        "If the plan has been resubmitted since, the answer is 409 and nothing is accepted.",
+    )
 
 
 class ReturnInputSerializer(serializers.Serializer):

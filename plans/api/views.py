@@ -151,7 +151,7 @@ class Accept(_SubmissionView):
         incoming.is_valid(raise_exception=True)
         submission = services.submission_accept(
             actor=request.user, submission=self.submission(request, slug, ods_code),
-            note=incoming.validated_data["note"],
+            note=incoming.validated_data["note"], version=incoming.validated_data.get("version"),
         )  # fmt: skip
         return Response(serializers.SubmissionSerializer(submission).data)
 

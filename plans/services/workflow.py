@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import policy
 from notifications import occasions
 from openbook.audit import audit_record
-from openbook.errors import ProblemList
+from openbook.errors import Conflict, ProblemList
 from plans import calculations, selectors
 from plans.evidence import submission_evidence
 from plans.models import (
@@ -191,11 +191,21 @@ def _decide(actor: User, submission: Submission) -> Submission:
 
 
 @transaction.atomic
-def submission_accept(*, actor: User, submission: Submission, note: str = "") -> Submission:
+def submission_accept(
+    *, actor: User, submission: Submission, note: str = "", version: int | None = None
+) -> Submission:
     """The system lead accepts the submitted plan into the system plan. A plan with
     agreement-of-balances mismatches or pay-per-WTE flags is accepted only with a note saying
-    why: it is kept as a comment on the plan and in the audit trail."""
+    why: it is kept as a comment on the plan and in the audit trail. `version`, when given, is
+    the version the lead looked at: if the plan has been resubmitted since, nothing happens."""
     submission = _decide(actor, submission)
+    if version is not None:
+        latest = submission.versions.order_by("-number").values_list("number", flat=True).first()
+        if latest != version:
+            raise Conflict(
+                f"The plan is now version {latest}, not version {version} that you looked at. "
+                f"Nothing was accepted: look at version {latest}, then decide."
+            )
     note = note.strip()
     evidence = submission_evidence(submission)
     if evidence.concerns and not note:

@@ -259,7 +259,9 @@ def return_download(request, slug, ods_code, month, fmt):
     version = selectors.return_version_shown(
         request.user, monthly_return, int(number) if number and number.isdigit() else None
     )
-    rows = return_files.table(
+    # The CSV is one long table (a row per figure); the workbook is the grid, a row per line.
+    make = return_files.long_table if fmt == "csv" else return_files.table
+    rows = make(
         plan_round.slug,
         monthly_return.organisation.ods_code,
         monthly_return.month,

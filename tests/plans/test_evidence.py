@@ -114,6 +114,12 @@ def test_a_plan_with_nothing_to_acknowledge_is_accepted_without_a_note(
     submission_submit(actor=approver, submission=mismatched,
                       board_approval_date=dt.date.today(), confirmed=True)  # fmt: skip
     assert submission_evidence(mismatched).concerns == 0
+    # An API client that read version 1 is told the plan moved on, and nothing happens.
+    api = client_for(world.people["lead"]).post(
+        "/api/v1/rounds/2026-27/submissions/ZA1/accept/", {"version": 1}, format="json"
+    )
+    assert api.status_code == 409 and "now version 2" in api.json()["error"]["message"]
+    assert Submission.objects.get(pk=mismatched.pk).status == "submitted"
     response = client_for(world.people["lead"]).post("/rounds/2026-27/ZA1/accept/")
     assert response.status_code == 302
     assert Submission.objects.get(pk=mismatched.pk).status == "accepted"

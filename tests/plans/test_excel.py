@@ -161,7 +161,7 @@ def test_another_template_version_is_refused(member, filled):
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", "plan.png", "neither an Excel workbook"),
         (b"PK\x03\x04 this is not really a zip", "plan.xlsx", "not a valid Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "plan.xls", "old-style .xls"),
-        (b"a,b,c\n1,2,3\n", "plan.csv", "The first row of the CSV file must be"),
+        (b"a,b,c\n1,2,3\n", "plan.csv", "The first row of the CSV file must name the columns"),
     ],
 )
 def test_files_that_are_not_plans_get_a_clear_message(member, filled, data, name, message):
@@ -252,8 +252,15 @@ def test_narratives_come_back_too(member, filled):
 
 
 def test_csv_download_round_trips(member, filled):
+    """One table, a row per figure, saying what each figure is; uploaded back unchanged it
+    changes nothing."""
     data = member.get(PLAN + "download.csv").content
-    assert data.startswith(b"\xef\xbb\xbfround,organisation,line,counterparty,month,value")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0]) == excel.CSV_DOWNLOAD
+    f110 = next(r for r in rows if r["line"] == "F110" and r["month"] == "1")
+    assert (f110["section"], f110["unit"], f110["month_name"]) == (
+        "Finance – income & expenditure", "£000", "Apr")  # fmt: skip
+    assert f110["description"] and re.fullmatch(r"-?\d+(\.\d+)?", f110["value"])
     revision = Submission.objects.get().versions.get(number=0).revision
     assert upload(member, data, "plan.csv").status_code == 302
     assert Submission.objects.get().versions.get(number=0).revision == revision
@@ -316,3 +323,36 @@ def test_exports_carry_number_formats_and_csv_stays_raw(client, world):
     figures = [r["Value"] for r in reader if r.get("Code") == "F110"]
     assert len(figures) == 13  # twelve months and the year, a row each
     assert all(re.fullmatch(r"-?\d+(\.\d+)?", f) for f in figures), figures
+
+
+def test_percentages_are_excel_percentages_and_come_back_as_typed(member, filled):
+    """78% is 0.78 in the cell with a percentage format (so a formula on it works); Excel's
+    own check runs from 0% to 100%; uploaded, it is 78 again. A workbook downloaded before
+    (openbook-plan-1, 78 in the cell) is still read as it was meant."""
+    wb = load_workbook(io.BytesIO(download(member)))
+    ws = next(wb[name] for name in wb.sheetnames if name.startswith("Performance"))
+    row = next(r for r in range(5, 20) if ws[f"A{r}"].value == "P100")
+    stored = selectors.version_cells(filled.versions.get(number=0))
+    april = next(v for (code, _cp, m), v in stored.items() if code == "P100" and m == 1)
+    assert 0 < ws[f"E{row}"].value <= 1
+    assert ws[f"E{row}"].value * 100 == pytest.approx(float(april))
+    assert ws[f"E{row}"].number_format == "0.000%"
+    checked = [dv for dv in ws.data_validations.dataValidation if f"E{row}" in str(dv.sqref)]
+    assert [(float(dv.formula1), float(dv.formula2)) for dv in checked] == [(0, 1)]
+    assert "percentage from 0% to 100%" in checked[0].error
+
+    title = ws.title
+    assert upload(member, edit(download(member), {(title, f"F{row}"): 0.805})).status_code == 302
+    line = "P100"
+    assert Value.objects.get(version__number=0, line__code=line, month=2).value == 80.5
+    assert Value.objects.get(version__number=0, line__code=line, month=1).value == april
+
+    old = load_workbook(io.BytesIO(download(member)))
+    meta = old[excel.META_SHEET]
+    next(r for r in meta.iter_rows() if r[0].value == "format")[1].value = "openbook-plan-1"
+    sheet = old[title]
+    sheet[f"F{row}"] = 81.25  # the old workbook held the percentage figure itself
+    out = io.BytesIO()
+    old.save(out)
+    assert upload(member, out.getvalue()).status_code == 302
+    assert Value.objects.get(version__number=0, line__code=line, month=2).value == 81.25

@@ -196,18 +196,64 @@ def test_an_excel_download_filled_in_and_uploaded_round_trips(world, april, clie
     assert version_cells(april.versions.get(number=0))[("F120", 1)] == D(77)
 
 
+def test_the_csv_is_one_long_table_that_uploads_back(world, april, client_for):
+    """A row per figure with named columns (csv.DictReader reads it as one table); filled
+    in and uploaded, its figures are stored; mistakes are named by row."""
+    import csv
+
+    client = client_for(world.people["member"])
+    text = client.get(_url(april, "return.csv")).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    lines = [line for line in return_lines(april.round, world.org_a.kind).lines
+             if not line.formula]  # fmt: skip
+    assert len(rows) == 12 * len(lines)
+    first = rows[0]
+    assert first.keys() == {"round", "organisation", "return_month", "revision", "line",
+                            "description", "unit", "month", "month_name", "value"}  # fmt: skip
+    assert (first["round"], first["organisation"], first["return_month"]) == (
+        april.round.slug, world.org_a.ods_code, "Apr")  # fmt: skip
+    assert {r["unit"] for r in rows if r["line"] == "F120"} == {"£000"}
+    assert [r["month_name"] for r in rows if r["line"] == "F120"][:2] == ["Apr", "May"]
+
+    for row in rows:
+        if row["line"] == "F120":
+            row["value"] = str(row["month"])  # 1 in April … 12 in March
+
+    def upload(these):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(these)
+        data = io.BytesIO(out.getvalue().encode())
+        data.name = "return.csv"
+        return client.post(_url(april, "upload/"), {"file": data})
+
+    assert upload(rows).status_code == 302
+    stored = version_cells(april.versions.get(number=0))
+    assert [stored[("F120", m)] for m in range(1, 13)] == [D(m) for m in range(1, 13)]
+
+    twice = [*rows, {**rows[0], "value": "9"}]
+    refused = upload(twice)
+    assert refused.status_code == 422
+    assert f"{rows[0]['line']} month 1 appears twice (first in row 2)" in (
+        refused.content.decode())  # fmt: skip
+    elsewhere = [{**row, "organisation": "ZZZ99"} for row in rows]
+    assert "this is not the Apr return" in upload(elsewhere).content.decode()
+    assert version_cells(april.versions.get(number=0)) == stored
+
+
 def test_a_bad_upload_names_the_cell_and_stores_nothing(world, april, client_for):
     client = client_for(world.people["member"])
     rows = list(__import__("csv").reader(io.StringIO(
         client.get(_url(april, "return.csv")).content.decode("utf-8-sig"))))  # fmt: skip
-    target = next(i for i, r in enumerate(rows) if r[0] == "F120")
-    rows[target][4] = "lots"  # June
+    target = next(i for i, r in enumerate(rows) if r[4] == "F120" and r[7] == "3")  # June
+    rows[target][9] = "lots"
     before = version_cells(april.versions.get(number=0))
     upload = io.BytesIO(return_files.csv_bytes(rows))
     upload.name = "return.csv"
     response = client.post(_url(april, "upload/"), {"file": upload})
     assert response.status_code == 422
-    assert f"row {target + 1}, column 5" in response.content.decode()
+    assert f"row {target + 1}, column 10" in response.content.decode()
     assert version_cells(april.versions.get(number=0)) == before
 
 
@@ -232,10 +278,10 @@ def test_the_same_person_can_fix_and_upload_a_return_again(world, april, client_
     client = client_for(world.people["member"])
     rows = list(__import__("csv").reader(io.StringIO(
         client.get(_url(april, "return.csv")).content.decode("utf-8-sig"))))  # fmt: skip
-    target = next(i for i, r in enumerate(rows) if r[0] == "F120")
+    target = next(i for i, r in enumerate(rows) if r[4] == "F120" and r[7] == "1")  # April
 
     def upload(value):
-        rows[target][2] = value  # April
+        rows[target][9] = value
         data = io.BytesIO(return_files.csv_bytes(rows))
         data.name = "return.csv"
         return client.post(_url(april, "upload/"), {"file": data})
