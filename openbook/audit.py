@@ -183,7 +183,7 @@ def audit_verify_chain(chain: str) -> ChainReport:
     return _verify_events(chain, events)
 
 
-VERIFIED_KEY = "audit:verified:{chain}"
+VERIFIED_KEY = "audit:verified:{chain}:{first}"
 
 
 def _rows_digest(chain: str, through_seq: int) -> str:
@@ -203,31 +203,74 @@ def _rows_digest(chain: str, through_seq: int) -> str:
         return cursor.fetchone()[0] or ""
 
 
+def _cache_call(method: str, *args: Any) -> Any:
+    """The cache, or nothing when it is unreachable: verification then hashes in full."""
+    from django.core.cache import cache
+
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # noqa: BLE001  (Redis down: the check must still answer)
+        return None
+
+
+def _against_what_was_known(chain: str, report: ChainReport, known: dict) -> ChainReport:
+    """A chain that verifies on its own can still have lost its end, or been rewritten and
+    re-hashed from some event on: the event verified before must still be there, unchanged."""
+    if report.events < known["seq"]:
+        return ChainReport(chain, report.events, False, known["seq"], None,
+                           f"the chain ends at event {report.events}, but event {known['seq']} "
+                           "was there and verified before (events were deleted)")  # fmt: skip
+    then = AuditEvent.objects.filter(chain=chain, seq=known["seq"]).values("pk", "hash").get()
+    if then["hash"] != known["hash"]:
+        return ChainReport(chain, report.events, False, known["seq"], then["pk"],
+                           "its hash is not the one verified before (the chain was rewritten "
+                           "and hashed again)")  # fmt: skip
+    return report
+
+
 def audit_verify_chain_cached(chain: str) -> ChainReport:
     """As audit_verify_chain, but remembering the last hash it verified: when the rows up
     to that event are untouched (their digest is unchanged), only the events after it are
     hashed again. Pages and the API use this on every view; `openbook audit verify` always
-    re-hashes the whole chain."""
-    from django.core.cache import cache
+    re-hashes the whole chain.
 
-    key = VERIFIED_KEY.format(chain=chain)
-    known = cache.get(key)
-    report = None
-    if known and _rows_digest(chain, known["seq"]) == known["rows"]:
-        events = (AuditEvent.objects.filter(chain=chain, seq__gt=known["seq"])
-                  .order_by("seq").iterator(chunk_size=2000))  # fmt: skip
-        report = _verify_events(chain, events, after_seq=known["seq"], after_hash=known["hash"])
-    if report is None or not report.ok:
-        # Nothing known, a checked row touched, or a break after the checkpoint: the whole
-        # chain, so the first break is the one reported.
-        report = audit_verify_chain(chain)
-    if report.ok and report.events:
-        remembered = {"seq": report.events, "hash": report.last_hash,
-                      "rows": _rows_digest(chain, report.events)}  # fmt: skip
-        cache.set(key, remembered, timeout=None)
-    else:
-        cache.delete(key)
-    return report
+    What is remembered is kept under the chain's first hash, so a database made afresh
+    (a new demo, a test run) never meets another's. The hashing and the digest read one
+    snapshot, so a row changed mid-check cannot be remembered as checked."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        first = (AuditEvent.objects.filter(chain=chain, seq=1)
+                 .values_list("hash", flat=True).first())  # fmt: skip
+        if first is None:
+            return audit_verify_chain(chain)
+        key = VERIFIED_KEY.format(chain=chain, first=first)
+        known = _cache_call("get", key)
+        report = None
+        against_known = False
+        if known and _rows_digest(chain, known["seq"]) == known["rows"]:
+            events = (AuditEvent.objects.filter(chain=chain, seq__gt=known["seq"])
+                      .order_by("seq").iterator(chunk_size=2000))  # fmt: skip
+            report = _verify_events(chain, events, after_seq=known["seq"],
+                                    after_hash=known["hash"])  # fmt: skip
+        if report is None or not report.ok:
+            # Nothing known, a checked row touched, or a break after the checkpoint: the
+            # whole chain, so the first break is the one reported.
+            report = audit_verify_chain(chain)
+            if known and report.ok:
+                report = _against_what_was_known(chain, report, known)
+                against_known = not report.ok
+        if report.ok and report.events:
+            remembered = {"seq": report.events, "hash": report.last_hash,
+                          "rows": _rows_digest(chain, report.events)}  # fmt: skip
+            _cache_call("set", key, remembered, None)
+        elif not against_known:
+            # Broken in the rows themselves: forget. (Broken only against what was known:
+            # keep that, it is the evidence.)
+            _cache_call("delete", key)
+        return report
 
 
 def audit_chains() -> list[str]:

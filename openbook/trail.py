@@ -308,7 +308,7 @@ def _flatten(label: str, value: Any, out: list[tuple[str, str]]) -> None:
             out.append((label, "none"))
         for key, inner in value.items():
             name = str(key) if key.isupper() else str(key).replace("_", " ")
-            _flatten(f"{label} › {name}" if label else name.capitalize(), inner, out)
+            _flatten(f"{label} › {name}" if label else name[:1].upper() + name[1:], inner, out)
     elif isinstance(value, list):
         if len(value) > LONG_LIST:
             out.append((label, f"{len(value)} entries (every one is in the JSON and CSV "
@@ -330,10 +330,10 @@ def event_details(event: AuditEvent) -> list[tuple[str, str]]:
                          ("", event.payload)):  # fmt: skip
         if value is None:
             continue
-        if label and not isinstance(value, dict | list):
-            rows.append((label, _text(value)))
+        if isinstance(value, dict):
+            _flatten(label, value, rows)  # a payload's keys are its labels
         else:
-            _flatten(label, value, rows)
+            _flatten(label or "Details", value, rows)
     return rows
 
 

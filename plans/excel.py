@@ -439,6 +439,30 @@ def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -
     return parsed
 
 
+def _percentage(raw: object) -> object:
+    """An Excel percentage cell's figure as the percentage stored: 0.78 → 78. Rounded to nine
+    places first, so a fraction Excel keeps in binary (0.013999999999999999 for 1.4%) comes
+    back as typed. Text is read as typed: "78%" is 78, "0.78" is 78 as well. Anything else is
+    left for the figure's own check to name."""
+    if isinstance(raw, bool) or raw is None:
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.endswith("%"):
+            return text[:-1].strip()
+        try:
+            raw = Decimal(text.replace(",", ""))
+        except ArithmeticError:
+            return raw
+    if isinstance(raw, int | float | Decimal):
+        try:
+            scaled = (Decimal(str(raw)) * 100).quantize(Decimal("1e-9"))
+        except ArithmeticError:  # infinite, or too large to be a percentage
+            return raw
+        return Decimal(f"{scaled.normalize():f}")
+    return raw
+
+
 def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: bool) -> None:
     expected = {(line.code, partner.ods_code if partner else None): line for line, partner in rows}
     seen: set[tuple[str, str | None]] = set()
@@ -474,13 +498,8 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: 
                     {"cell": ref, "value": raw, "problem": "is a formula; enter the figure itself"}
                 )
                 continue
-            if (
-                percent_as_fraction
-                and line.unit == "percent"
-                and isinstance(raw, int | float | Decimal)
-                and not isinstance(raw, bool)
-            ):
-                raw = Decimal(str(raw)) * 100  # the cell holds 0.78 for 78%
+            if percent_as_fraction and line.unit == "percent":
+                raw = _percentage(raw)  # the cell holds 0.78 for 78%
             parsed.cells.append(
                 CellInput(line=line.code, month=m, value=raw, counterparty=counterparty, where=ref)
             )
@@ -517,20 +536,21 @@ def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [name for name in CSV_HEADER if name not in header]
-    unknown = [name for name in header if name not in CSV_DOWNLOAD]
-    if missing or unknown or len(set(header)) != len(header):
+    twice = sorted({name for name in CSV_HEADER if header.count(name) > 1})
+    if missing or twice:
         raise UploadRejected(
-            f"The first row of the CSV file must name the columns {', '.join(CSV_HEADER)} "
-            f"(and may have {', '.join(c for c in CSV_DOWNLOAD if c not in CSV_HEADER)})."
+            f"The first row of the CSV file must name the columns {', '.join(CSV_HEADER)}, "
+            "once each, in any order (other columns, such as the download's "
+            f"{', '.join(c for c in CSV_DOWNLOAD if c not in CSV_HEADER)}, are read past)."
             + (f" Missing: {', '.join(missing)}." if missing else "")
-            + (f" Not known: {', '.join(unknown)}." if unknown else "")
+            + (f" Named twice: {', '.join(twice)}." if twice else "")
         )
     at = [header.index(name) for name in CSV_HEADER]
     parsed = ParsedPlan(replace_all=False)
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) <= max(at) or any(cell.strip() for cell in row[len(header) :]):
             parsed.problems.append(
                 {
                     "cell": f"row {number}",
@@ -603,7 +623,12 @@ def version_csv(
     }
     for row in selectors.version_rows(version) if version else []:
         value = f"{row['value'].normalize():f}"
-        line = lines[row["line"]]
+        line = lines.get(row["line"])
+        if line is None:  # not in the round's template (cannot happen for a round's plan)
+            writer.writerow([plan_round.slug, organisation.ods_code, "", row["line"], "",
+                             row["counterparty"] or "", "", row["month"],
+                             MONTH_LABELS[row["month"] - 1], value])  # fmt: skip
+            continue
         writer.writerow(
             [plan_round.slug, organisation.ods_code, neutralise(line.section.name), line.code,
              neutralise(line.label), row["counterparty"] or "", numbers.unit_for(line.unit).label,

@@ -52,7 +52,8 @@ def header(round_slug: str, ods_code: str, month: int, revision: int = 0) -> lis
 # be filtered and pivoted, and filled in and uploaded back. `month` counts from April (1).
 LONG_HEADER = ["round", "organisation", "return_month", "revision", "line", "description",
                "unit", "month", "month_name", "value"]  # fmt: skip
-VALUE_COLUMN = LONG_HEADER.index("value") + 1
+# What an upload must have; the rest describe each figure and are read past.
+LONG_REQUIRED = ("round", "organisation", "return_month", "revision", "line", "month", "value")
 
 
 def check_cells(
@@ -101,7 +102,7 @@ def read_table(
     Derived lines may be present (downloads show them) but are not read.
     """
     rows = [list(r) for r in rows]
-    if rows and [_text(c).lower() for c in rows[0]] == LONG_HEADER:
+    if rows and is_long(rows[0]):
         return read_long(rows, round_slug=round_slug, ods_code=ods_code, month=month,
                          specs=specs, cell_name=cell_name)  # fmt: skip
     parsed = Parsed()
@@ -186,6 +187,12 @@ def position(
     )
 
 
+def is_long(header: Sequence[object]) -> bool:
+    """The first row of a long return CSV: it names at least the columns read back."""
+    names = {_text(c).lower() for c in header}
+    return set(LONG_REQUIRED) <= names
+
+
 def read_long(
     rows: Sequence[Sequence[object]],
     *,
@@ -195,9 +202,15 @@ def read_long(
     specs: Mapping[str, LineSpec],
     cell_name: Callable[[int, int], str],
 ) -> Parsed:
-    """The long CSV (LONG_HEADER, a row per figure) read whole, with the wide table's checks:
-    the file is this return's, each line is the return's, each figure appears once."""
+    """The long CSV (a row per figure, columns found by name, in any order; others read
+    past) read whole, with the wide table's checks: the file is this return's, each line is
+    the return's, each figure appears once. The file replaces the whole draft, so every
+    figure's row must be there (a blank value for none): a file filtered to some lines is
+    refused rather than taken to empty the others."""
     parsed = Parsed()
+    header = [_text(c).lower() for c in rows[0]]
+    at = {name: header.index(name) for name in LONG_REQUIRED}
+    value_col = at["value"] + 1
     expected = (round_slug, ods_code, MONTH_LABELS[month - 1])
     raw: dict[tuple[str, int], object] = {}
     where: dict[tuple[str, int], str] = {}
@@ -207,15 +220,15 @@ def read_long(
         cells = [_text(c) for c in row]
         if not any(cells):
             continue
-        if len(cells) != len(LONG_HEADER):
+        if len(cells) <= max(at.values()) or any(cells[len(header) :]):
             parsed.problem(cell_name(r, 1), ",".join(cells),
-                           f"has {len(cells)} columns, not {len(LONG_HEADER)}")  # fmt: skip
+                           f"has {len(cells)} columns, not {len(header)}")  # fmt: skip
             continue
-        found = dict(zip(LONG_HEADER, cells, strict=True))
+        found = {name: cells[i] for name, i in at.items()}
         if (found["round"], found["organisation"].upper(), found["return_month"]) != expected:
             parsed.problem(
                 cell_name(r, 1),
-                " / ".join(cells[:3]),
+                " / ".join((found["round"], found["organisation"], found["return_month"])),
                 f"this is not the {expected[2]} return of {ods_code} for {round_slug}: "
                 "download the return from its page and fill that in",
             )
@@ -224,22 +237,40 @@ def read_long(
         code = found["line"]
         spec = specs.get(code)
         if spec is None:
-            parsed.problem(cell_name(r, 5), code, "is not a line of this return")
+            parsed.problem(cell_name(r, at["line"] + 1), code, "is not a line of this return")
             continue
         m = int(found["month"]) if found["month"].isdigit() else 0
         if m not in MONTHS:
-            parsed.problem(cell_name(r, 8), found["month"], "is not a month (1 is April)")
+            parsed.problem(cell_name(r, at["month"] + 1), found["month"],
+                           "is not a month (1 is April)")  # fmt: skip
             continue
         if (code, m) in seen:
             first = seen[code, m]
-            parsed.problem(cell_name(r, 5), f"{code} {found['month']}",
+            parsed.problem(cell_name(r, at["line"] + 1), f"{code} {found['month']}",
                            f"{code} month {m} appears twice (first in row {first})")  # fmt: skip
             continue
         seen[code, m] = r
-        if spec.is_derived or found["value"] == "":
+        value = found["value"]
+        if spec.is_derived or value == "":
             continue
-        raw[(code, m)] = found["value"]
-        where[(code, m)] = cell_name(r, VALUE_COLUMN)
+        if value.startswith("="):
+            parsed.problem(cell_name(r, value_col), value, "is a formula; enter the figure itself")
+            continue
+        raw[(code, m)] = value
+        where[(code, m)] = cell_name(r, value_col)
+    missing = sorted(
+        code for code, spec in specs.items()
+        if not spec.is_derived and any((code, m) not in seen for m in MONTHS)
+    )  # fmt: skip
+    if missing and not parsed.problems:
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        shown = ", ".join(missing[:8]) + more
+        parsed.problem(
+            "the file",
+            shown,
+            "rows are missing for these lines: the file replaces the whole return, so it needs "
+            "a row for every line and month (leave the value blank for none). Was it filtered?",
+        )
     if len(revisions) == 1 and (stamp := revisions.pop()).isdigit():
         parsed.revision = int(stamp)
     checked = check_cells(raw, specs, lambda code, m: where[(code, m)])

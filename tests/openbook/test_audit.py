@@ -161,6 +161,49 @@ def test_verification_finds_a_row_deleted_after_the_check(world):
     assert not report.ok and report.broken_seq == events[2].seq and "missing" in report.problem
 
 
+def test_what_was_verified_before_catches_a_lost_end_and_a_rewritten_chain(world):
+    """Two kinds of tampering a fresh check alone cannot see: the last events deleted, and
+    the chain rewritten and hashed again from some event on."""
+    from openbook.audit import audit_verify_chain_cached, compute_hash
+
+    chain = system_chain(world.s2.pk)
+    events = [audit_record(action="decision.agreed", system=world.s2) for _ in range(4)]
+    assert audit_verify_chain_cached(chain).ok
+    _tamper("DELETE FROM openbook_auditevent WHERE id = %s", [events[-1].pk])
+    assert audit_verify_chain(chain).ok  # on its own, a shorter chain still checks out
+    lost = audit_verify_chain_cached(chain)
+    assert not lost.ok and lost.broken_seq == events[-1].seq and "deleted" in lost.problem
+    assert not audit_verify_chain_cached(chain).ok  # the evidence is kept
+
+    other = system_chain(world.s3.pk)
+    events = [audit_record(action="decision.agreed", system=world.s3) for _ in range(3)]
+    assert audit_verify_chain_cached(other).ok
+    prev = events[0].hash
+    for event in events[1:]:  # rewrite from the second event on, re-hashing as it goes
+        event.reason = "rewritten"
+        event.prev_hash = prev
+        event.hash = prev = compute_hash(prev, event)
+        _tamper("UPDATE openbook_auditevent SET reason = %s, prev_hash = %s, hash = %s "
+                "WHERE id = %s", [event.reason, event.prev_hash, event.hash, event.pk])  # fmt: skip
+    assert audit_verify_chain(other).ok
+    rewritten = audit_verify_chain_cached(other)
+    assert not rewritten.ok and "rewritten" in rewritten.problem
+
+
+def test_verification_answers_with_the_cache_down(world, settings):
+    from openbook.audit import audit_verify_chain_cached
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }  # nothing listens
+    audit_record(action="decision.agreed", system=world.s2)
+    report = audit_verify_chain_cached(system_chain(world.s2.pk))
+    assert report.ok and report.rehashed == report.events
+
+
 def test_verify_command_passes_on_an_intact_trail(world, capsys):
     audit_record(action="test.ok", system=world.s1)
     call_command("audit", "verify", "--system", "s1")

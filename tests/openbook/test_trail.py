@@ -192,6 +192,8 @@ def test_event_details_read_as_words_and_paths():
         ("Partners", "ZB1, ZB6"),
     ]
     assert trail.event_details(AuditEvent(after=500)) == [("After", "500")]
+    assert trail.event_details(AuditEvent(payload={"ZB1": "5"})) == [("ZB1", "5")]
+    assert trail.event_details(AuditEvent(payload=["a", "b"])) == [("Details", "a, b")]
     assert trail.action_label("controltotal.changed_in_admin") == (
         "Changed by a platform administrator")  # fmt: skip
 

@@ -5,6 +5,7 @@ import html
 import io
 import re
 import zipfile
+from decimal import Decimal as D
 
 import pytest
 from openpyxl import load_workbook
@@ -342,17 +343,38 @@ def test_percentages_are_excel_percentages_and_come_back_as_typed(member, filled
     assert "percentage from 0% to 100%" in checked[0].error
 
     title = ws.title
-    assert upload(member, edit(download(member), {(title, f"F{row}"): 0.805})).status_code == 302
+    # Typed as a number, as text with a % sign, and as a fraction Excel keeps in binary.
+    changes = {(title, f"F{row}"): 0.805, (title, f"G{row}"): "77.5%",
+               (title, f"H{row}"): 0.013999999999999999}  # fmt: skip
+    assert upload(member, edit(download(member), changes)).status_code == 302
     line = "P100"
-    assert Value.objects.get(version__number=0, line__code=line, month=2).value == 80.5
-    assert Value.objects.get(version__number=0, line__code=line, month=1).value == april
+
+    def stored_in(month):
+        return Value.objects.get(version__number=0, line__code=line, month=month).value
+
+    assert (stored_in(1), stored_in(2), stored_in(3), stored_in(4)) == (april, D("80.5"),
+                                                                        D("77.5"), D("1.4"))  # fmt: skip
 
     old = load_workbook(io.BytesIO(download(member)))
     meta = old[excel.META_SHEET]
     next(r for r in meta.iter_rows() if r[0].value == "format")[1].value = "openbook-plan-1"
     sheet = old[title]
-    sheet[f"F{row}"] = 81.25  # the old workbook held the percentage figure itself
+    for col in range(excel.FIRST_MONTH_COL, excel.FIRST_MONTH_COL + 12):
+        cell = sheet.cell(row=row, column=col)
+        if cell.value is not None:  # the old workbook held the percentage figure itself
+            cell.value = float(D(str(cell.value)) * 100)
+    sheet[f"F{row}"] = 81.25
     out = io.BytesIO()
     old.save(out)
     assert upload(member, out.getvalue()).status_code == 302
-    assert Value.objects.get(version__number=0, line__code=line, month=2).value == 81.25
+    assert (stored_in(1), stored_in(2), stored_in(3)) == (april, D("81.25"), D("77.5"))
+
+
+def test_a_csv_with_its_columns_moved_or_added_to_is_read_by_name(member, filled):
+    csv_data = ("value,month,notes,line,counterparty,organisation,round,\n"
+                "66,3,checked with finance,F110,,ZA1,2026-27,\n")  # fmt: skip
+    assert upload(member, csv_data.encode(), "plan.csv").status_code == 302
+    assert Value.objects.get(version__number=0, line__code="F110", month=3).value == 66
+    twice = "round,organisation,line,line,counterparty,month,value\n"
+    response = upload(member, twice.encode(), "plan.csv")
+    assert response.status_code == 422 and "Named twice: line" in problems_of(response)

@@ -219,9 +219,9 @@ def test_the_csv_is_one_long_table_that_uploads_back(world, april, client_for):
         if row["line"] == "F120":
             row["value"] = str(row["month"])  # 1 in April … 12 in March
 
-    def upload(these):
+    def upload(these, columns=None):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(out, fieldnames=columns or list(rows[0]))
         writer.writeheader()
         writer.writerows(these)
         data = io.BytesIO(out.getvalue().encode())
@@ -239,7 +239,22 @@ def test_the_csv_is_one_long_table_that_uploads_back(world, april, client_for):
         refused.content.decode())  # fmt: skip
     elsewhere = [{**row, "organisation": "ZZZ99"} for row in rows]
     assert "this is not the Apr return" in upload(elsewhere).content.decode()
+    # Filtered to one line, it would empty the others: refused, saying why.
+    filtered = upload([row for row in rows if row["line"] == "F120"])
+    assert filtered.status_code == 422 and "Was it filtered?" in filtered.content.decode()
+    formula = upload([{**row, "value": "=1+1"} if row["line"] == "F120" else row for row in rows])
+    assert "is a formula; enter the figure itself" in formula.content.decode()
     assert version_cells(april.versions.get(number=0)) == stored
+    # Columns in another order, the descriptive ones left out: read by name.
+    rows = [{k: v for k, v in row.items() if k not in ("description", "unit", "month_name")}
+            for row in rows]  # fmt: skip
+    for row in rows:
+        if row["line"] == "F120":
+            row["value"] = str(int(row["month"]) * 2)
+    reordered = upload(rows, columns=sorted(rows[0], reverse=True))
+    assert reordered.status_code == 302, reordered.content.decode()[:2000]
+    again = version_cells(april.versions.get(number=0))
+    assert [again[("F120", m)] for m in range(1, 13)] == [D(2 * m) for m in range(1, 13)]
 
 
 def test_a_bad_upload_names_the_cell_and_stores_nothing(world, april, client_for):
