@@ -147,6 +147,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Notifications go at once after each change; this sweep sends any whose message to the
     # worker was lost (the broker down at that moment).
     "notification-emails": {"task": "notifications.send_pending", "schedule": 300.0},
+    # Results computed by an older calculation version, after a deploy (also on worker start).
+    "outdated-results": {"task": "payments.recompute_outdated", "schedule": 600.0},
     "notification-digests": {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),  # each morning, London time

@@ -21,6 +21,7 @@ from openbook.errors import Conflict, ProblemList
 from payments import agreements as services
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
+from payments.calculations.version import current as calculation_version
 from payments.models import Settlement
 from plans import selectors as plan_selectors
 
@@ -367,6 +368,8 @@ def settlement_detail(request, slug, code, pk, sid):
 def _settlement_page(request, plan_round, system, agreement, settlement, error=None, status=200):
     """The settlement's page; `error` a refused answer or decision: {"field": the input's id,
     "message"}, shown in the error summary and on the field."""
+    from payments import settlements
+
     partners = sorted(settlement.version.partners.all(), key=lambda o: o.name)
     responses = {r.organisation_id: r for r in settlement.responses.select_related("responded_by")}
     context = {
@@ -391,6 +394,8 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
             )
         ],  # fmt: skip
         "error": error,
+        "flows_today": settlements.flows_today(settlement),
+        "calculation_version": calculation_version(),
     }
     if request.htmx and request.GET.get("part") == "result":
         return render(request, "payments/settlement_detail.html#result", context)

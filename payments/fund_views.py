@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from accounts.selectors import system_get
 from payments import fund_services, recalc, selectors
+from payments.calculations.version import current as calculation_version
 from payments.models import Fund
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
@@ -61,7 +62,9 @@ def fund(request, slug, code):
         "fund": fund,
         "result": result,
         "fund_result": (result.data.get("fund") if result else None),
-        "pending": recalc.is_pending(plan_round.pk, system.pk),
+        "pending": recalc.is_pending(plan_round.pk, system.pk)
+        or bool(result and result.is_outdated),
+        "calculation_version": calculation_version(),
         "can_manage": policy.can_manage_fund(request.user),
         "can_allocate": policy.can_set_allocations(request.user, system),
         "can_choose": policy.can_choose_system_share(request.user, system),

@@ -129,6 +129,9 @@ class RecalculationRun(models.Model):
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="recalculation_runs")
     trigger = models.CharField(max_length=80)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # Why the results were worked out again: "first run", "inputs changed", "calculation
+    # version 1 → 2", "forced" (blank when nothing changed).
+    reason = models.CharField(max_length=80, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     inputs_hash = models.CharField(max_length=64, blank=True)
@@ -144,11 +147,13 @@ class RecalculationRun(models.Model):
 
 class SystemResult(models.Model):
     """The figures the recalculation computed for a system and round, with the hash of the
-    inputs they came from: a run on the same inputs leaves them untouched."""
+    inputs they came from and the calculation version that computed them: a run on the same
+    inputs by the same version leaves them untouched."""
 
     round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="results")
     inputs_hash = models.CharField(max_length=64)
+    calculation_version = models.PositiveIntegerField(default=1)
     computed_at = models.DateTimeField()
     data = models.JSONField()
 
@@ -159,6 +164,13 @@ class SystemResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} results ({self.computed_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_outdated(self) -> bool:
+        """Worked out by an older version of the calculations: the worker is redoing it."""
+        from payments.calculations.version import current
+
+        return self.calculation_version != current()
 
 
 class Fund(models.Model):
@@ -389,6 +401,7 @@ class Settlement(models.Model):
     workings = models.JSONField(null=True, blank=True)
     inputs_hash = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
+    calculation_version = models.PositiveIntegerField(default=1)  # that worked out the flows
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

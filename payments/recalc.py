@@ -24,8 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import System
-from openbook import numbers
-from payments.calculations.positions import positions
+from payments.calculations.results import compute
+from payments.calculations.version import current as calculation_version
 from payments.models import RecalculationRun, SystemResult
 from plans.models import PlanningRound
 
@@ -48,11 +48,16 @@ def request_recalculation(*, round_id: int, system_id: int, trigger: str) -> Non
     transaction.on_commit(lambda: enqueue(round_id=round_id, system_id=system_id, trigger=trigger))
 
 
-def enqueue(*, round_id: int, system_id: int, trigger: str) -> bool:
+def enqueue(*, round_id: int, system_id: int, trigger: str, force: bool = False) -> bool:
     """Queue one run unless one is already waiting; return whether this call queued it.
-    Either way the change is noted, so a waiting run starts only once changes stop."""
+    Either way the change is noted, so a waiting run starts only once changes stop. A forced
+    run is queued whatever is waiting, to start now and store results even on the same
+    inputs."""
     from payments.tasks import recalculate_system
 
+    if force:
+        recalculate_system.apply_async(args=[system_id, round_id, trigger], kwargs={"force": True})
+        return True
     now = time.time()  # wall clock: the web and the worker compare it across processes
     cache.set(_latest_key(round_id, system_id), now, timeout=PENDING_TTL)
     if not cache.add(_pending_key(round_id, system_id), now, timeout=PENDING_TTL):
@@ -151,10 +156,6 @@ def national_progress(plan_round: PlanningRound) -> dict[str, Any] | None:
     total = len(batch["systems"])
     return batch | {"done": done, "total": total, "failed": failed, "finished": done >= total,
                     "percent": int(100 * done / total) if total else 100}  # fmt: skip
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 # Constants (no value is formatted into them). Each partner's planned surplus for the year
@@ -318,177 +319,73 @@ def gather(plan_round: PlanningRound, system: System) -> dict[str, Any]:
     return gather_many(plan_round, [system])[system.pk]
 
 
-# Workings state £000 figures in pounds: exact (figures are kept to the pound) and with the
-# unit, in the one number format.
-gbp = numbers.pounds
-
-
-def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
-    from payments.calculations.funds import FundRules
-    from payments.calculations.system_fund import QUARTER_ENDS, phased_target, system_fund
-
-    fund = inputs["fund"]
-    if fund is None:
-        return None
-    rules = FundRules(
-        system_share=fund["system_share"],
-        phasing=tuple(fund["phasing"]),
-        taper=fund["taper"],
-        taper_zero_at=fund["taper_zero_at"],
-    )
-    cts = inputs["control_totals"]
-    organisations, system = system_fund(
-        rules,
-        fund["allocations"],
-        cts,
-        inputs["year_to_date"],
-        [tuple(r) for r in fund["releases"]],
-    )
-    rows = []
-    for org in organisations:
-        ct = cts.get(org.ods_code)
-        quarters = []
-        for q, month in zip(org.quarters, QUARTER_ENDS, strict=True):
-            target = (
-                f"Year-to-date control total: {gbp(ct)} × {month}/12 = "
-                f"{gbp(phased_target(ct, month))}"
-                if ct is not None
-                else "No control total: there is nothing to measure its own performance against."
-            )
-            quarters.append(
-                {
-                    "quarter": q.quarter,
-                    "allocation": str(q.allocation),
-                    "own_part": str(q.own_part),
-                    "system_part": str(q.system_part),
-                    "own_earned": str(q.own_earned),
-                    "system_earned": str(q.system_earned),
-                    "earned": str(q.earned),
-                    "workings": [q.workings[0], target, *q.workings[1:]],
-                }
-            )
-        rows.append(
-            {
-                "ods_code": org.ods_code,
-                "allocation": str(org.allocation),
-                "earned": str(org.earned),
-                "quarters": quarters,
-            }
-        )
-    return {
-        "name": fund["name"],
-        "system_share": str(rules.system_share),
-        "phasing": [str(p) for p in rules.phasing],
-        "taper": rules.taper,
-        "taper_zero_at": _money(rules.taper_zero_at),
-        "organisations": rows,
-        "system_quarters": [
-            None
-            if p is None
-            else {"target": str(p.target), "actual": str(p.actual), "shortfall": str(p.shortfall)}
-            for p in system
-        ],
-    }
-
-
-def compute(inputs: dict[str, Any]) -> dict[str, Any]:
-    """The results, as JSON (money as strings)."""
-    from payments.calculations.system_fund import phased_target
-
-    rows, system_position = positions(inputs["control_totals"], inputs["planned"])
-    latest = inputs.get("latest_returns", {})
-
-    def to_date(ods: str, ct: Decimal | None) -> dict[str, Any] | None:
-        reported = latest.get(ods)
-        if reported is None:
-            return None
-        from plans.models import MONTH_LABELS
-
-        month = reported["month"]
-        actual = reported["year_to_date"]
-        target = None if ct is None else phased_target(ct, month)
-        label = MONTH_LABELS[month - 1]
-        steps = [
-            f"Surplus (deficit) April to {label}, actual, from the latest {label} return: "
-            f"{gbp(actual)}",
-            f"Control total to date: {gbp(ct)} × {month}/12 = {gbp(target)}"
-            if ct is not None
-            else "No control total: nothing to measure against",
-        ]
-        if target is not None:
-            steps.append(
-                f"Variance {gbp(actual)} − {gbp(target)} = {gbp(actual - target)}: "
-                + ("on or ahead of the control total" if actual >= target else "behind it")
-            )
-        steps.append(
-            f"Forecast outturn (actuals plus forecast for the year): {gbp(reported['outturn'])}"
-        )
-        return {
-            "month": month,
-            "actual": _money(actual),
-            "target": _money(target),
-            "variance": _money(None if target is None else actual - target),
-            "outturn": _money(reported["outturn"]),
-            "workings": steps,
-        }
-
-    def planned_steps(p) -> list[str]:
-        if p.planned is None:
-            return ["No submitted plan yet"]
-        if p.control_total is None:
-            return [
-                f"Planned surplus (deficit) for the year: {gbp(p.planned)}",
-                "No control total",
-            ]
-        return [
-            f"Planned surplus (deficit) for the year, from the submitted plan: {gbp(p.planned)}",
-            f"Control total (after agreed transfers): {gbp(p.control_total)}",
-            f"Variance {gbp(p.planned)} − {gbp(p.control_total)} = {gbp(p.variance)}: "
-            + ("meets it" if p.met else "misses it"),
-        ]
-
-    return {
-        "organisations": [
-            {
-                "ods_code": p.organisation,
-                "control_total": _money(p.control_total),
-                "planned": _money(p.planned),
-                "variance": _money(p.variance),
-                "met": p.met,
-                "workings": planned_steps(p),
-                "year_to_date": to_date(p.organisation, p.control_total),
-            }
-            for p in rows
-        ],
-        "system": {
-            "control_total": _money(system_position.control_total),
-            "planned": _money(system_position.planned),
-            "variance": _money(system_position.variance),
-            "met": system_position.met,
-        },
-        "fund": _fund_results(inputs) if "fund" in inputs else None,
-    }
-
-
-def inputs_hash(inputs: dict[str, Any]) -> str:
-    canonical = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
+def inputs_hash(inputs: dict[str, Any], version: int) -> str:
+    """What a stored result is reused for: the same inputs, computed by the same version of
+    the calculations."""
+    canonical = json.dumps(
+        {"calculation_version": version, "inputs": inputs},
+        sort_keys=True, default=str, separators=(",", ":"),
+    )  # fmt: skip
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def recalculate(*, system_id: int, round_id: int, trigger: str) -> RecalculationRun:
+def _why(current: SystemResult | None, version: int, force: bool) -> str:
+    """Why a system's results are worked out again (its inputs hash differs, or forced)."""
+    if current is None:
+        return "first run"
+    if current.calculation_version != version:
+        return f"calculation version {current.calculation_version} → {version}"
+    return "forced" if force else "inputs changed"
+
+
+def recompute_outdated() -> int:
+    """After a deploy that changed the calculations: queue a run for every system whose
+    stored results an older version computed, and work out again every settlement still in
+    draft. Settlements already proposed, agreed or decided are records of what partners saw
+    and decided: they stay as they are (their page says when today's calculation differs).
+    Returns how many were queued; repeating it is harmless (runs coalesce, settlements are
+    idempotent)."""
+    from payments.models import Settlement
+    from payments.tasks import compute_settlement
+
+    version = calculation_version()
+    stale = (
+        SystemResult.objects.exclude(calculation_version=version)
+        .values_list("round_id", "system_id", "calculation_version")
+        .order_by("round_id", "system_id")
+    )
+    queued = 0
+    for round_id, system_id, old in stale:
+        enqueue(round_id=round_id, system_id=system_id,
+                trigger=f"calculation version {old} → {version}")  # fmt: skip
+        queued += 1
+    drafts = Settlement.objects.filter(status=Settlement.Status.DRAFT).exclude(
+        calculation_version=version
+    )
+    for settlement_id in drafts.values_list("pk", flat=True):
+        compute_settlement.delay(settlement_id)
+        queued += 1
+    return queued
+
+
+def recalculate(
+    *, system_id: int, round_id: int, trigger: str, force: bool = False
+) -> RecalculationRun:
     """Run once for one system: snapshot, compute, store if the inputs changed. Safe to repeat
     or kill."""
     plan_round = PlanningRound.objects.get(pk=round_id)
     system = System.objects.get(pk=system_id)
-    return recalculate_many(plan_round, [system], trigger=trigger)[0]
+    return recalculate_many(plan_round, [system], trigger=trigger, force=force)[0]
 
 
 def recalculate_many(
-    plan_round: PlanningRound, systems: list[System], *, trigger: str
+    plan_round: PlanningRound, systems: list[System], *, trigger: str, force: bool = False
 ) -> list[RecalculationRun]:
     """Run once for several systems (a national run in one go): one consistent snapshot of
-    every input, each system's results computed and stored only where its inputs changed, a
-    run recorded per system. Safe to repeat or kill."""
+    every input, each system's results computed and stored only where its inputs or the
+    calculation version changed (or every one, with `force`), a run recorded per system with
+    why. Safe to repeat or kill."""
+    version = calculation_version()
     # From here on, new changes queue another run rather than being lost in this one.
     cache.delete_many([_pending_key(plan_round.pk, s.pk) for s in systems])
     runs = RecalculationRun.objects.bulk_create(
@@ -513,11 +410,13 @@ def recalculate_many(
             changed = []
             for system in systems:
                 run = by_system[system.pk]
-                run.inputs_hash = inputs_hash(inputs[system.pk])
+                run.inputs_hash = inputs_hash(inputs[system.pk], version)
                 current = existing.get(system.pk)
-                if current is not None and current.inputs_hash == run.inputs_hash:
+                if (current is not None and current.inputs_hash == run.inputs_hash
+                        and current.calculation_version == version and not force):  # fmt: skip
                     run.status = RecalculationRun.Status.UNCHANGED
                     continue
+                run.reason = _why(current, version, force)
                 changed.append(
                     {
                         "system_id": system.pk,
@@ -532,14 +431,16 @@ def recalculate_many(
                     # document (one parameter: no per-row quoting on the way).
                     cursor.execute(
                         """INSERT INTO payments_systemresult
-                               (round_id, system_id, inputs_hash, computed_at, data)
-                           SELECT %s, u.system_id, u.digest, %s, u.data
+                               (round_id, system_id, inputs_hash, computed_at, data,
+                                calculation_version)
+                           SELECT %s, u.system_id, u.digest, %s, u.data, %s
                            FROM jsonb_to_recordset(%s::jsonb)
                                 AS u(system_id bigint, digest text, data jsonb)
                            ON CONFLICT (round_id, system_id) DO UPDATE
                            SET inputs_hash = EXCLUDED.inputs_hash,
-                               computed_at = EXCLUDED.computed_at, data = EXCLUDED.data""",
-                        [plan_round.pk, now, json.dumps(changed)],
+                               computed_at = EXCLUDED.computed_at, data = EXCLUDED.data,
+                               calculation_version = EXCLUDED.calculation_version""",
+                        [plan_round.pk, now, version, json.dumps(changed)],
                     )
     except Exception as exc:
         for run in runs:
@@ -552,9 +453,9 @@ def recalculate_many(
             cursor.execute(
                 """UPDATE payments_recalculationrun r
                    SET status = u.status, inputs_hash = u.digest, error = u.error,
-                       duration_ms = %s
+                       reason = u.reason, duration_ms = %s
                    FROM jsonb_to_recordset(%s::jsonb)
-                        AS u(id bigint, status text, digest text, error text)
+                        AS u(id bigint, status text, digest text, error text, reason text)
                    WHERE r.id = u.id""",
                 [
                     duration,
@@ -565,6 +466,7 @@ def recalculate_many(
                                 "status": r.status,
                                 "digest": r.inputs_hash,
                                 "error": r.error,
+                                "reason": r.reason,
                             }
                             for r in runs
                         ]  # fmt: skip

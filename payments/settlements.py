@@ -22,6 +22,7 @@ from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.agreements import built_mechanisms, in_force
 from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
+from payments.calculations.version import current as calculation_version
 from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
 
 if TYPE_CHECKING:
@@ -155,12 +156,32 @@ def compute(settlement_id: int) -> Settlement:
                 ],
             }
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-        if settlement.inputs_hash != digest:
+        version = calculation_version()
+        if settlement.inputs_hash != digest or settlement.calculation_version != version:
             settlement.flows, settlement.workings = data["flows"], data["workings"]
             settlement.inputs_hash = digest
+            settlement.calculation_version = version
             settlement.computed_at = timezone.now()
-            settlement.save(update_fields=["flows", "workings", "inputs_hash", "computed_at"])
+            settlement.save(update_fields=["flows", "workings", "inputs_hash", "computed_at",
+                                           "calculation_version"])  # fmt: skip
     return settlement
+
+
+def flows_today(settlement: Settlement) -> dict[str, str] | None:
+    """For a settlement an older calculation version worked out: the flows today's would
+    give, when they differ from the stored ones (None when they are the same, or it is
+    current). Shown on its page; the settlement itself is a record and is not changed."""
+    if settlement.calculation_version == calculation_version() or settlement.flows is None:
+        return None
+    mechanisms = built_mechanisms(settlement.version)
+    measures = [None if m is None else Decimal(m) for m in settlement.measures]
+    fraction = period_fraction(settlement.version, settlement.period)
+    try:
+        flows, _ = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
+    except (ValueError, ArithmeticError):
+        return None
+    today = {k: str(v) for k, v in sorted(flows.items())}
+    return None if today == settlement.flows else today
 
 
 @transaction.atomic

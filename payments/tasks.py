@@ -1,6 +1,7 @@
 """Payments tasks: the system recalculation."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import OperationalError
 
 from payments import recalc
@@ -18,7 +19,7 @@ from payments import recalc
     time_limit=180,
 )
 def recalculate_system(
-    self, system_id: int, round_id: int, trigger: str, coalesce: bool = False
+    self, system_id: int, round_id: int, trigger: str, coalesce: bool = False, force: bool = False
 ) -> str:
     """Recalculate one system for one round (ids only; everything is re-read). Idempotent:
     a run on unchanged inputs stores nothing new. A run queued to coalesce changes
@@ -34,7 +35,9 @@ def recalculate_system(
             **({"queue": queue} if queue else {}),
         )
         return "deferred"
-    return recalc.recalculate(system_id=system_id, round_id=round_id, trigger=trigger).status
+    return recalc.recalculate(
+        system_id=system_id, round_id=round_id, trigger=trigger, force=force
+    ).status
 
 
 @shared_task(
@@ -52,3 +55,16 @@ def compute_settlement(settlement_id: int) -> str:
     from payments.settlements import compute
 
     return compute(settlement_id).inputs_hash
+
+
+@shared_task(name="payments.recompute_outdated", ignore_result=True)
+def recompute_outdated() -> int:
+    """Results an older calculation version computed, queued to be worked out again."""
+    return recalc.recompute_outdated()
+
+
+@worker_ready.connect
+def _after_deploy(**_kwargs) -> None:
+    """A worker starting is how a deploy shows itself: look for outdated results at once
+    (beat also sweeps every ten minutes, for a run whose message was lost)."""
+    recompute_outdated.delay()

@@ -21,6 +21,7 @@ from payments.calculations.control_totals import (
     system_control_total,
 )
 from payments.calculations.positions import positions
+from payments.calculations.version import current as calculation_version
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
 from plans.system_plan import system_plan_get
@@ -80,9 +81,12 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
         parties = services.undecided_parties_for(request.user, transfer)
         transfer.can_decide = bool(parties)
         transfer.effects = _effects(transfer, parties, cts) if parties else []
+    result = selectors.result_for(request.user, plan_round, system)
     results = {
-        "result": selectors.result_for(request.user, plan_round, system),
-        "pending": recalc.is_pending(plan_round.pk, system.pk),
+        "result": result,
+        "pending": recalc.is_pending(plan_round.pk, system.pk)
+        or bool(result and result.is_outdated),
+        "calculation_version": calculation_version(),
         "last_run": selectors.last_run(request.user, plan_round, system),
     }
     if request.htmx and request.GET.get("part") == "results":

@@ -15,29 +15,9 @@ from openbook.models import AuditEvent, system_chain
 from payments import settlements as svc
 from payments.agreements import agreement_create, agreement_sign
 from payments.models import Settlement
+from tests.payments.conftest import POOL
 
-POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "60", "ZA2": "40"}}}
-AON = {"kind": "all_or_nothing", "params": {"percent": "2", "contract_values": {"ZA1": "5000"}}}
 S = Settlement.Status
-
-
-@pytest.fixture
-def people(world):
-    from accounts.models import Membership
-
-    Membership.objects.filter(user=world.people["partner"]).update(role="org_approver")
-    return world.people
-
-
-@pytest.fixture
-def agreed(world, plan_round, people):
-    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
-                                 name="Pool", partners=["ZA1", "ZA2"], mechanisms=[POOL, AON])  # fmt: skip
-    agreement_sign(actor=people["approver"], agreement=agreement, organisation=world.org_a,
-                   version_number=1)  # fmt: skip
-    agreement_sign(actor=people["partner"], agreement=agreement, organisation=world.org_b,
-                   version_number=1)  # fmt: skip
-    return agreement
 
 
 def _entered(people, agreement, spend="1100", met=True, period="year"):

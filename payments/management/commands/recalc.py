@@ -1,4 +1,6 @@
-"""`openbook recalc --round R [--system S | --all]`: recalculate systems, showing progress."""
+"""`openbook recalc --round R [--system S | --all] [--force]`: recalculate systems, showing
+progress. `--force` stores fresh results even where the inputs and the calculation version are
+unchanged."""
 
 from __future__ import annotations
 
@@ -37,8 +39,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=float, default=600, help="Seconds to wait for the worker."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Work every result out again, even on unchanged inputs and calculation version.",
+        )
 
-    def handle(self, *args, round_slug, system, all, here, timeout, **options):
+    def handle(self, *args, round_slug, system, all, here, timeout, force=False, **options):
         plan_round = PlanningRound.objects.filter(slug=round_slug).first()
         if plan_round is None:
             raise CommandError(f"There is no round {round_slug!r}.")
@@ -51,12 +58,16 @@ class Command(BaseCommand):
         total = len(systems)
         if here:
             for n, s in enumerate(systems, start=1):
-                recalc.recalculate(system_id=s.pk, round_id=plan_round.pk, trigger="command")
+                recalc.recalculate(
+                    system_id=s.pk, round_id=plan_round.pk, trigger="command", force=force
+                )
                 self._progress(n, total)
         else:
             since = timezone.now()
             for s in systems:
-                recalc.enqueue(round_id=plan_round.pk, system_id=s.pk, trigger="command")
+                recalc.enqueue(
+                    round_id=plan_round.pk, system_id=s.pk, trigger="command", force=force
+                )
             deadline = time.monotonic() + timeout
             done = 0
             while done < total:

@@ -1,0 +1,164 @@
+"""The recalculation's results and workings, from a system's gathered inputs: each
+partner's position against its control total (for the year, and to date from its latest
+return) and the fund each earns. Pure: the inputs are plain data, the results JSON (money as
+strings, workings in English with figures in the one number format)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from openbook import numbers
+from payments.calculations.funds import FundRules
+from payments.calculations.positions import positions
+from payments.calculations.system_fund import QUARTER_ENDS, phased_target, system_fund
+from plans.models import MONTH_LABELS
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# Workings state £000 figures in pounds: exact (figures are kept to the pound) and with the
+# unit, in the one number format.
+gbp = numbers.pounds
+
+
+def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
+    fund = inputs["fund"]
+    if fund is None:
+        return None
+    rules = FundRules(
+        system_share=fund["system_share"],
+        phasing=tuple(fund["phasing"]),
+        taper=fund["taper"],
+        taper_zero_at=fund["taper_zero_at"],
+    )
+    cts = inputs["control_totals"]
+    organisations, system = system_fund(
+        rules,
+        fund["allocations"],
+        cts,
+        inputs["year_to_date"],
+        [tuple(r) for r in fund["releases"]],
+    )
+    rows = []
+    for org in organisations:
+        ct = cts.get(org.ods_code)
+        quarters = []
+        for q, month in zip(org.quarters, QUARTER_ENDS, strict=True):
+            target = (
+                f"Year-to-date control total: {gbp(ct)} × {month}/12 = "
+                f"{gbp(phased_target(ct, month))}"
+                if ct is not None
+                else "No control total: there is nothing to measure its own performance against."
+            )
+            quarters.append(
+                {
+                    "quarter": q.quarter,
+                    "allocation": str(q.allocation),
+                    "own_part": str(q.own_part),
+                    "system_part": str(q.system_part),
+                    "own_earned": str(q.own_earned),
+                    "system_earned": str(q.system_earned),
+                    "earned": str(q.earned),
+                    "workings": [q.workings[0], target, *q.workings[1:]],
+                }
+            )
+        rows.append(
+            {
+                "ods_code": org.ods_code,
+                "allocation": str(org.allocation),
+                "earned": str(org.earned),
+                "quarters": quarters,
+            }
+        )
+    return {
+        "name": fund["name"],
+        "system_share": str(rules.system_share),
+        "phasing": [str(p) for p in rules.phasing],
+        "taper": rules.taper,
+        "taper_zero_at": _money(rules.taper_zero_at),
+        "organisations": rows,
+        "system_quarters": [
+            None
+            if p is None
+            else {"target": str(p.target), "actual": str(p.actual), "shortfall": str(p.shortfall)}
+            for p in system
+        ],
+    }
+
+
+def compute(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The results, as JSON (money as strings)."""
+    rows, system_position = positions(inputs["control_totals"], inputs["planned"])
+    latest = inputs.get("latest_returns", {})
+
+    def to_date(ods: str, ct: Decimal | None) -> dict[str, Any] | None:
+        reported = latest.get(ods)
+        if reported is None:
+            return None
+        month = reported["month"]
+        actual = reported["year_to_date"]
+        target = None if ct is None else phased_target(ct, month)
+        label = MONTH_LABELS[month - 1]
+        steps = [
+            f"Surplus (deficit) April to {label}, actual, from the latest {label} return: "
+            f"{gbp(actual)}",
+            f"Control total to date: {gbp(ct)} × {month}/12 = {gbp(target)}"
+            if ct is not None
+            else "No control total: nothing to measure against",
+        ]
+        if target is not None:
+            steps.append(
+                f"Variance {gbp(actual)} − {gbp(target)} = {gbp(actual - target)}: "
+                + ("on or ahead of the control total" if actual >= target else "behind it")
+            )
+        steps.append(
+            f"Forecast outturn (actuals plus forecast for the year): {gbp(reported['outturn'])}"
+        )
+        return {
+            "month": month,
+            "actual": _money(actual),
+            "target": _money(target),
+            "variance": _money(None if target is None else actual - target),
+            "outturn": _money(reported["outturn"]),
+            "workings": steps,
+        }
+
+    def planned_steps(p) -> list[str]:
+        if p.planned is None:
+            return ["No submitted plan yet"]
+        if p.control_total is None:
+            return [
+                f"Planned surplus (deficit) for the year: {gbp(p.planned)}",
+                "No control total",
+            ]
+        return [
+            f"Planned surplus (deficit) for the year, from the submitted plan: {gbp(p.planned)}",
+            f"Control total (after agreed transfers): {gbp(p.control_total)}",
+            f"Variance {gbp(p.planned)} − {gbp(p.control_total)} = {gbp(p.variance)}: "
+            + ("meets it" if p.met else "misses it"),
+        ]
+
+    return {
+        "organisations": [
+            {
+                "ods_code": p.organisation,
+                "control_total": _money(p.control_total),
+                "planned": _money(p.planned),
+                "variance": _money(p.variance),
+                "met": p.met,
+                "workings": planned_steps(p),
+                "year_to_date": to_date(p.organisation, p.control_total),
+            }
+            for p in rows
+        ],
+        "system": {
+            "control_total": _money(system_position.control_total),
+            "planned": _money(system_position.planned),
+            "variance": _money(system_position.variance),
+            "met": system_position.met,
+        },
+        "fund": _fund_results(inputs) if "fund" in inputs else None,
+    }
