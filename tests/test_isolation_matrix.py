@@ -15,7 +15,32 @@ class _Rollback(Exception):
     """Raised to undo one person's request, so the next person meets the same state."""
 
 
+APPS = ("accounts", "plans", "payments", "openbook", "notifications")
+
+
+def _state() -> dict[str, int]:
+    """Rows written so far in this transaction, per table of ours (PostgreSQL counts every
+    insert, update and delete, whether or not it changed a value): a refused write must add
+    none. (Sessions and sign-in throttling are Django's tables, not ours, and may move.)"""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = [
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in APPS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE relname = ANY(%s)",
+            [tables],
+        )
+        return dict(cursor.fetchall())
+
+
 def _request(world, route, actor):
+    """(url, status, tables a refused write changed)."""
     user = None if actor == "anonymous" else world.people[actor]
     client = APIClient()
     if user is not None:
@@ -28,7 +53,14 @@ def _request(world, route, actor):
             kwargs = {"data": json.dumps(data), "content_type": "application/json"}
         else:
             kwargs = {"data": data}
-    return url, getattr(client, route.method.lower())(url, **kwargs).status_code
+    writes = route.method != "GET"
+    before = _state() if writes else {}
+    status = getattr(client, route.method.lower())(url, **kwargs).status_code
+    changed = []
+    if writes and status >= 400:
+        after = _state()
+        changed = sorted(t for t in after if after[t] != before.get(t, 0))
+    return url, status, changed
 
 
 @pytest.mark.django_db
@@ -37,20 +69,24 @@ def _request(world, route, actor):
 def test_isolation(world, route):
     """One route, every kind of person. The route's state is set up once; each person's
     request runs in a savepoint that is rolled back, so a write by one (a successful POST)
-    never changes what the next one meets."""
+    never changes what the next one meets. A refused write is also read back: every table of
+    ours must be as it was before it."""
     if route.setup:
         route.setup(world)
     wrong = []
     for actor in ACTORS:
         try:
             with transaction.atomic():
-                url, status = _request(world, route, actor)
+                url, status, changed = _request(world, route, actor)
                 raise _Rollback
         except _Rollback:
             pass
         expected = route.status_for(actor)
         if status != expected:
             wrong.append(f"{route.method} {url} as {actor}: expected {expected}, got {status}")
+        if changed:
+            wrong.append(f"{route.method} {url} as {actor} was refused ({status}) but changed "
+                         f"{', '.join(changed)}")  # fmt: skip
     assert not wrong, "\n".join(wrong)
 
 
