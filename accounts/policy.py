@@ -272,6 +272,30 @@ def can_draft_agreement(user: AnyUser, system: System) -> bool:
     return is_system_lead(user, system)
 
 
+def can_sign_agreement(user: AnyUser, organisation: Organisation) -> bool:
+    """A partner signs a risk-share agreement by one of its approvers (the service checks it
+    is a partner in the version signed)."""
+    return can_approve(user, organisation)
+
+
+def can_answer_settlement(user: AnyUser, organisation: Organisation) -> bool:
+    """A partner accepts or disputes a settlement by one of its approvers."""
+    return can_approve(user, organisation)
+
+
+def transfer_parties(user: AnyUser, transfer) -> list[Organisation | None]:
+    """Every party to a transfer this person decides for: each organisation on its lines they
+    approve for, and the system lead (None) if they lead its system. One person can hold
+    several. (Reads the lines as fetched, so a page listing transfers can prefetch them.)"""
+    approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
+    parties: list[Organisation | None] = [
+        line.organisation for line in transfer.lines.all() if line.organisation_id in approver_of
+    ]
+    if transfer.system_id in system_ids_with_role(user, (Role.SYSTEM_LEAD,)):
+        parties.append(None)
+    return parties
+
+
 def can_decide_settlement(user: AnyUser, system: System) -> bool:
     """Disputed settlements go to the region's reviewers."""
     return can_review_system_plan(user, system)

@@ -17,6 +17,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+# Every figure is kept to three places: £000 to the pound, WTE to a thousandth.
+THOUSANDTH = Decimal("0.001")
+
 
 @dataclass(frozen=True)
 class Unit:

@@ -230,7 +230,7 @@ def _detail_page(request, plan_round, system, agreement, entry: dict | None = No
         agreed_mechanisms = []
     can_sign = [
         o for o in partners
-        if o.pk not in signed and policy.can_approve(request.user, o)
+        if o.pk not in signed and policy.can_sign_agreement(request.user, o)
         and version.status == "draft" and version == versions[0]
     ]  # fmt: skip
     chart = {
@@ -290,7 +290,7 @@ def agreement_sign(request, slug, code, pk):
     ).first()
     if organisation is None:
         raise Http404("No such partner.")
-    if not policy.can_approve(request.user, organisation):
+    if not policy.can_sign_agreement(request.user, organisation):
         raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
     if not request.POST.get("confirmed"):
         # Signing binds the organisation to the what-if above the button: say so, there.
@@ -383,7 +383,9 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
         "can_lead": policy.can_draft_agreement(request.user, system),
         "can_decide": policy.can_decide_settlement(request.user, system),
         "can_respond": [
-            o for o in partners if o.pk not in responses and policy.can_approve(request.user, o)
+            o
+            for o in partners
+            if o.pk not in responses and policy.can_answer_settlement(request.user, o)
         ],  # fmt: skip
         "measures": [
             (block["label"], value)

@@ -238,7 +238,7 @@ def agreement_sign(
     agreed, and any earlier agreed version is superseded."""
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     latest = current(agreement)
-    if not policy.can_approve(actor, organisation):
+    if not policy.can_sign_agreement(actor, organisation):
         raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
     if not latest.partners.filter(pk=organisation.pk).exists():
         raise PermissionDenied(f"{organisation.name} is not a partner in this agreement.")

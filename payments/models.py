@@ -399,7 +399,9 @@ class Settlement(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £000
     workings = models.JSONField(null=True, blank=True)
-    inputs_hash = models.CharField(max_length=64, blank=True)
+    # A digest of what the worker worked out (flows and workings): a repeat that gives the same
+    # stores nothing.
+    result_hash = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     calculation_version = models.PositiveIntegerField(default=1)  # that worked out the flows
     created_by = models.ForeignKey(

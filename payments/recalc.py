@@ -28,6 +28,7 @@ from payments.calculations.results import compute
 from payments.calculations.version import current as calculation_version
 from payments.models import RecalculationRun, SystemResult
 from plans.models import PlanningRound
+from plans.queries import latest_counted
 
 COALESCE_SECONDS = 1.0  # quiet time after the latest change before a queued run starts
 COALESCE_LIMIT_SECONDS = 10.0  # the longest a queued run waits after the first change
@@ -165,16 +166,9 @@ _COEFFICIENTS = (
     "coef AS (SELECT * FROM unnest(%(lines)s::bigint[], %(coefs)s::int[]) AS c(line_id, k))"
 )
 PLANNED_SQL = (
-    """
-    WITH latest AS (
-        SELECT DISTINCT ON (s.id) s.organisation_id, ver.id AS version_id
-        FROM plans_submission s
-        JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
-        JOIN accounts_organisation o ON o.id = s.organisation_id
-        WHERE s.round_id = %(round)s AND o.system_id = ANY(%(systems)s)
-          AND s.status IN ('submitted', 'accepted')
-        ORDER BY s.id, ver.number DESC
-    ), """  # noqa: S608
+    "WITH "  # noqa: S608 (constants only)
+    + latest_counted()
+    + ", "
     + _COEFFICIENTS
     + """
     SELECT latest.organisation_id, SUM(v.value * coef.k)

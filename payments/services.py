@@ -14,14 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Organisation, Role, System
+from accounts.models import Organisation, System
 from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.calculations.control_totals import (
-    TransferLine as Move,
-)
-from payments.calculations.control_totals import (
+    Move,
     TransferProblem,
     apply_transfer,
     check_transfer,
@@ -147,26 +145,12 @@ def _open(plan_round: PlanningRound, now: dt.datetime | None) -> None:
         raise ValidationError("Transfers close at the round's final deadline, which has passed.")
 
 
-def _parties_of(actor: User, transfer: Transfer) -> list[Organisation | None]:
-    """Every party this person decides for: each involved organisation they approve for, and
-    the system lead (None) if they lead the system. One person can hold several. (Reads the
-    lines as fetched, so a page listing transfers can prefetch them.)"""
-    parties: list[Organisation | None] = [
-        line.organisation
-        for line in transfer.lines.all()
-        if policy.can_approve(actor, line.organisation)
-    ]
-    if transfer.system_id in policy.system_ids_with_role(actor, (Role.SYSTEM_LEAD,)):
-        parties.append(None)
-    return parties
-
-
 def _party_for(
     actor: User, transfer: Transfer, organisation: Organisation | None
 ) -> Organisation | None:
     """Which party the person decides for now: the one named, or the first of theirs that has
     not decided yet."""
-    parties = _parties_of(actor, transfer)
+    parties = policy.transfer_parties(actor, transfer)
     if organisation is not None:
         if organisation not in parties:
             raise PermissionDenied("You can decide only for an organisation you approve for.")
@@ -188,7 +172,9 @@ def undecided_parties_for(actor: User, transfer: Transfer) -> list[Organisation 
     if timezone.now() > transfer.round.final_deadline:
         return []
     decided = {d.organisation_id for d in transfer.decisions.all()}
-    return [p for p in _parties_of(actor, transfer) if (p.pk if p else None) not in decided]
+    return [
+        p for p in policy.transfer_parties(actor, transfer) if (p.pk if p else None) not in decided
+    ]
 
 
 @transaction.atomic
@@ -241,7 +227,7 @@ def transfer_propose(
         reason=reason,
     )
     # Proposing is agreeing, for every party the proposer speaks for.
-    for party in _parties_of(actor, transfer):
+    for party in policy.transfer_parties(actor, transfer):
         if transfer.status == Transfer.Status.PROPOSED:
             _decide(actor, transfer, party, True, "Proposed by this party.", now)
     if transfer.status == Transfer.Status.PROPOSED:

@@ -157,12 +157,12 @@ def compute(settlement_id: int) -> Settlement:
             }
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         version = calculation_version()
-        if settlement.inputs_hash != digest or settlement.calculation_version != version:
+        if settlement.result_hash != digest or settlement.calculation_version != version:
             settlement.flows, settlement.workings = data["flows"], data["workings"]
-            settlement.inputs_hash = digest
+            settlement.result_hash = digest
             settlement.calculation_version = version
             settlement.computed_at = timezone.now()
-            settlement.save(update_fields=["flows", "workings", "inputs_hash", "computed_at",
+            settlement.save(update_fields=["flows", "workings", "result_hash", "computed_at",
                                            "calculation_version"])  # fmt: skip
     return settlement
 
@@ -238,7 +238,7 @@ def settlement_respond(
     settlement = _locked(settlement)
     if not settlement.version.partners.filter(pk=organisation.pk).exists():
         raise PermissionDenied(f"{organisation.name} is not a partner in this agreement.")
-    if not policy.can_approve(actor, organisation):
+    if not policy.can_answer_settlement(actor, organisation):
         raise PermissionDenied(f"Only {organisation.name}'s approvers answer for it.")
     if settlement.status != S.PROPOSED:
         raise _not_now(settlement, "accepted or disputed")

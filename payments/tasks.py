@@ -54,7 +54,7 @@ def compute_settlement(settlement_id: int) -> str:
     """Work out a settlement's flows and workings (idempotent: a repeat changes nothing)."""
     from payments.settlements import compute
 
-    return compute(settlement_id).inputs_hash
+    return compute(settlement_id).result_hash
 
 
 @shared_task(name="payments.recompute_outdated", ignore_result=True)

@@ -15,7 +15,7 @@ from accounts.selectors import system_get
 from openbook.errors import ProblemList
 from payments import recalc, selectors, services
 from payments.calculations.control_totals import (
-    TransferLine,
+    Move,
     TransferProblem,
     apply_transfer,
     system_control_total,
@@ -46,7 +46,7 @@ def _effects(transfer, parties, control_totals) -> list[tuple]:
     """For the organisations this person decides for: (organisation, control total now, after
     the transfer), by the same calculation that applies it; the lead sees the system's, which
     a net-neutral transfer leaves as it is."""
-    moves = [TransferLine(line.organisation.ods_code, line.amount) for line in transfer.lines.all()]
+    moves = [Move(line.organisation.ods_code, line.amount) for line in transfer.lines.all()]
     try:
         after = apply_transfer(moves, control_totals)
     except TransferProblem:
@@ -60,7 +60,23 @@ def _effects(transfer, parties, control_totals) -> list[tuple]:
 
 
 def _page(request, plan_round, system, proposal: dict | None = None, status: int = 200):
-    """The control totals page; `proposal` is a transfer form sent back with its problem."""
+    """The control totals page; `proposal` is a transfer form sent back with its problem.
+    The results part (what the page polls every two seconds while the worker runs) comes
+    first, so a poll never collates the system plan."""
+    result = selectors.result_for(request.user, plan_round, system)
+    results = {
+        "result": result,
+        "pending": recalc.is_pending(plan_round.pk, system.pk)
+        or bool(result and result.is_outdated),
+        "calculation_version": calculation_version(),
+        "last_run": selectors.last_run(request.user, plan_round, system),
+    }
+    if request.htmx and request.GET.get("part") == "results":
+        return render(
+            request,
+            "payments/control_totals.html#results",
+            {"round": plan_round, "system": system, **results},
+        )
     cts = selectors.control_totals_for(request.user, plan_round, system)
     planned = system_plan_get(request.user, plan_round, system).surplus_by_organisation
     # The same pure calculation the recalculation worker uses, on the live figures.
@@ -81,20 +97,6 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
         parties = services.undecided_parties_for(request.user, transfer)
         transfer.can_decide = bool(parties)
         transfer.effects = _effects(transfer, parties, cts) if parties else []
-    result = selectors.result_for(request.user, plan_round, system)
-    results = {
-        "result": result,
-        "pending": recalc.is_pending(plan_round.pk, system.pk)
-        or bool(result and result.is_outdated),
-        "calculation_version": calculation_version(),
-        "last_run": selectors.last_run(request.user, plan_round, system),
-    }
-    if request.htmx and request.GET.get("part") == "results":
-        return render(
-            request,
-            "payments/control_totals.html#results",
-            {"round": plan_round, "system": system, **results},
-        )
     return render(
         request,
         "payments/control_totals.html",

@@ -13,11 +13,10 @@ from decimal import Decimal, InvalidOperation
 from itertools import repeat
 
 from openbook import numbers
+from openbook.numbers import THOUSANDTH
 
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal("0")
-# Figures are kept to three decimal places (£ thousands to the pound; WTE to a thousandth).
-QUANTUM = Decimal("0.001")
 MAX_ABS = Decimal("999999999999999")
 
 # (line code, counterparty id or None, month)
@@ -67,9 +66,9 @@ def parse_value(raw: object) -> Decimal | None:
         raise ValueProblem("is not a number")
     if abs(number) > MAX_ABS:
         raise ValueProblem("is too large")
-    if number != number.quantize(QUANTUM):
+    if number != number.quantize(THOUSANDTH):
         raise ValueProblem("has more than three decimal places")
-    return number.quantize(QUANTUM)
+    return number.quantize(THOUSANDTH)
 
 
 def _fmt(value: Decimal) -> str:
@@ -207,9 +206,9 @@ def spread(total: Decimal, profile: Sequence[Decimal] | None = None) -> list[Dec
         raise ValueProblem("a profile needs a figure for each of the 12 months")
     if sum(weights, ZERO) == ZERO:
         raise ValueProblem("the profile adds up to zero, so there is nothing to spread it by")
-    if total != total.quantize(QUANTUM):
+    if total != total.quantize(THOUSANDTH):
         raise ValueProblem("has more than three decimal places")
-    return apportion(total, weights, QUANTUM)
+    return apportion(total, weights, THOUSANDTH)
 
 
 def column_totals(cells: Mapping[CellKey, Decimal], codes: Iterable[str]) -> dict[int, Decimal]:

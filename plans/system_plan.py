@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, System
-from plans import collation
+from plans import collation, queries
 from plans.calculations import LineSpec, flatten
 from plans.models import Line, PlanningRound, Section, Submission, Version
 from plans.selectors import line_spec
@@ -23,19 +23,9 @@ from plans.selectors import line_spec
 if TYPE_CHECKING:
     from accounts.policy import AnyUser
 
-INCLUDED = (Submission.Status.SUBMITTED, Submission.Status.ACCEPTED)
+INCLUDED = queries.COUNTED
 
-_LATEST = """
-    WITH latest AS (
-        SELECT DISTINCT ON (s.id) s.organisation_id, o.system_id, ver.id AS version_id
-        FROM plans_submission s
-        JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
-        JOIN accounts_organisation o ON o.id = s.organisation_id
-        WHERE s.round_id = %(round)s AND o.system_id = ANY(%(systems)s)
-          AND s.status IN ('submitted', 'accepted')
-        ORDER BY s.id, ver.number DESC
-    )
-"""
+_LATEST = "WITH " + queries.latest_counted()
 
 # Twelve sums of v.value, one per month, as an array (null where a month has no figure).
 _MONTH_SUMS = (
@@ -241,7 +231,7 @@ class SystemPlan:
 
 
 @dataclass(frozen=True)
-class Template:
+class TemplateLines:
     """A round's template lines, read once and shared by every system collated with it."""
 
     lines: list[Line]
@@ -253,7 +243,7 @@ class Template:
     pay_groups: dict[str, tuple[list[str], list[str]]]  # staff group → (pay, WTE) lines
 
 
-def template_lines(plan_round: PlanningRound) -> Template:
+def template_lines(plan_round: PlanningRound) -> TemplateLines:
     lines = list(
         Line.objects.filter(section__template_version_id=plan_round.template_version_id)
         .select_related("section")
@@ -263,7 +253,7 @@ def template_lines(plan_round: PlanningRound) -> Template:
     sections: dict[int, tuple[Section, list[Line]]] = {}
     for line in lines:
         sections.setdefault(line.section_id, (line.section, []))[1].append(line)
-    return Template(
+    return TemplateLines(
         lines,
         specs,
         flatten(specs),
@@ -281,7 +271,7 @@ def build(
     plan_round: PlanningRound,
     system: System,
     fetched: Fetched,
-    template: Template | None = None,
+    template: TemplateLines | None = None,
 ) -> SystemPlan:
     plans = fetched.plans[system.pk]
     template = template or template_lines(plan_round)

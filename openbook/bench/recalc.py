@@ -18,26 +18,22 @@ from payments.models import SystemResult
 from payments.recalc import _COEFFICIENTS, _surplus_coefficients, recalculate, recalculate_many
 from plans.models import MonthlyReturn, PlanningRound
 from plans.national import ROUND_SLUG
+from plans.queries import latest_counted
 from plans.services.returns import return_save, return_submit, version_cells
 from plans.synthetic import board_approver
 
 # Every system's control total, planned surplus, actual surplus to date and fund allocation,
 # added up straight from the stored figures.
 BASELINE_SQL = (
-    """
-    WITH plan_latest AS (
-        SELECT DISTINCT ON (s.id) s.organisation_id, ver.id AS version_id
-        FROM plans_submission s
-        JOIN plans_version ver ON ver.submission_id = s.id AND ver.number > 0
-        WHERE s.round_id = %(round)s AND s.status IN ('submitted', 'accepted')
-        ORDER BY s.id, ver.number DESC
-    ), return_latest AS (
+    "WITH "  # noqa: S608 (constants only)
+    + latest_counted("plan_latest")
+    + """, return_latest AS (
         SELECT DISTINCT ON (r.id) r.organisation_id, r.month AS return_month, ver.id AS version_id
         FROM plans_monthlyreturn r
         JOIN plans_returnversion ver ON ver.monthly_return_id = r.id AND ver.number > 0
         WHERE r.round_id = %(round)s
         ORDER BY r.id, ver.number DESC
-    ), """  # noqa: S608
+    ), """
     + _COEFFICIENTS
     + """, planned AS (
         SELECT o.system_id, SUM(v.value * coef.k) AS amount

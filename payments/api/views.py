@@ -22,6 +22,11 @@ class ResultsSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
     pending = serializers.BooleanField(help_text="A recalculation is queued or running.")
     inputs_hash = serializers.CharField(allow_blank=True)
+    calculation_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The version of the calculations that worked these out; when it is older "
+        "than the platform's, the worker is working them out again (pending is true).",
+    )
     data = serializers.DictField(
         allow_null=True,
         help_text="Positions against control totals (planned and year to date) and the fund "
@@ -41,8 +46,10 @@ class SystemResults(APIView):
             ResultsSerializer(
                 {
                     "computed_at": result.computed_at if result else None,
-                    "pending": recalc.is_pending(plan_round.pk, system.pk),
+                    "pending": recalc.is_pending(plan_round.pk, system.pk)
+                    or bool(result and result.is_outdated),
                     "inputs_hash": result.inputs_hash if result else "",
+                    "calculation_version": result.calculation_version if result else None,
                     "data": result.data if result else None,
                 }
             ).data
@@ -261,6 +268,9 @@ class SettlementSerializer(serializers.Serializer):
     flows = serializers.DictField(child=serializers.CharField(), allow_null=True)
     workings = serializers.ListField(child=serializers.DictField(), allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
+    calculation_version = serializers.IntegerField(
+        help_text="The version of the calculations that worked the flows out."
+    )
     decision_reason = serializers.CharField(allow_blank=True)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal
 
-PENNY = Decimal("0.001")  # £000 to three places is a pound
+from openbook.numbers import THOUSANDTH
 
 
 def apportion(
-    total: Decimal, weights: Sequence[Decimal], quantum: Decimal = PENNY
+    total: Decimal, weights: Sequence[Decimal], quantum: Decimal = THOUSANDTH
 ) -> list[Decimal]:
     """Split `total` in proportion to `weights`, to the quantum, by largest remainder: the
     parts always add up to exactly `total`."""

@@ -20,7 +20,7 @@ class TransferProblem(ValueError):
 
 
 @dataclass(frozen=True)
-class TransferLine:
+class Move:
     organisation: str  # ODS code
     amount: Decimal  # added to the organisation's control total (negative: taken away)
 
@@ -33,7 +33,7 @@ def system_control_total(control_totals: Mapping[str, Decimal | None]) -> Decima
     return sum(values, ZERO)
 
 
-def check_transfer(lines: list[TransferLine], control_totals: Mapping[str, Decimal | None]) -> None:
+def check_transfer(lines: list[Move], control_totals: Mapping[str, Decimal | None]) -> None:
     """Raise TransferProblem unless the transfer is net-neutral between partners with
     control totals: at least two organisations, each once, no zero amounts, summing to 0."""
     if len(lines) < 2:
@@ -58,7 +58,7 @@ def check_transfer(lines: list[TransferLine], control_totals: Mapping[str, Decim
 
 
 def apply_transfer(
-    lines: list[TransferLine], control_totals: Mapping[str, Decimal | None]
+    lines: list[Move], control_totals: Mapping[str, Decimal | None]
 ) -> dict[str, Decimal | None]:
     """The control totals after the transfer (checked first)."""
     check_transfer(lines, control_totals)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openbook import numbers
-from payments.calculations.apportion import PENNY, apportion
+from openbook.numbers import THOUSANDTH
+from payments.calculations.apportion import apportion
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -68,7 +69,7 @@ class QuarterEarning:
         return self.own_earned + self.system_earned
 
 
-def factor(shortfall: Decimal, rules: FundRules) -> Decimal:
+def paid_share(shortfall: Decimal, rules: FundRules) -> Decimal:
     """How much of a part is paid given a shortfall: all if none; with no taper nothing if any;
     with a linear taper, less in proportion, nothing at `taper_zero_at`."""
     if shortfall <= ZERO:
@@ -81,7 +82,7 @@ def factor(shortfall: Decimal, rules: FundRules) -> Decimal:
 
 def _pay(part: Decimal, f: Decimal) -> Decimal:
     """Round down to the pound, so nothing is ever paid above the allocation."""
-    return (part * f).quantize(PENNY, rounding="ROUND_FLOOR")
+    return (part * f).quantize(THOUSANDTH, rounding="ROUND_FLOOR")
 
 
 def _share(fraction: Decimal) -> str:
@@ -114,23 +115,23 @@ def _quarter(
     if own is None or system is None:
         steps.append("Not yet reported: nothing earned yet.")
         return QuarterEarning(q, amount, own_part, system_part, ZERO, ZERO, tuple(steps))
-    own_factor = factor(own.shortfall, rules)
-    own_earned = _pay(own_part, own_factor)
+    own_paid = paid_share(own.shortfall, rules)
+    own_earned = _pay(own_part, own_paid)
     steps.append(
         f"Own: {gbp(own.actual)} against {gbp(own.target)} year to date, shortfall "
-        f"{gbp(own.shortfall)}; paid {_share(own_factor)} of {gbp(own_part)} = {gbp(own_earned)}"
+        f"{gbp(own.shortfall)}; paid {_share(own_paid)} of {gbp(own_part)} = {gbp(own_earned)}"
     )
-    system_factor = factor(system.shortfall, rules)
+    system_paid = paid_share(system.shortfall, rules)
     if own.shortfall == ZERO:
         why, eligible = "it met its own control total", True
     elif released:
         why, eligible = "it missed its own control total but the lead released it", True
     else:
         why, eligible = "it missed its own control total, so this part is withheld", False
-    system_earned = _pay(system_part, system_factor) if eligible else ZERO
+    system_earned = _pay(system_part, system_paid) if eligible else ZERO
     steps.append(
         f"System: {gbp(system.actual)} against {gbp(system.target)} year to date, shortfall "
-        f"{gbp(system.shortfall)}, paid at {_share(system_factor)}; {why}; "
+        f"{gbp(system.shortfall)}, paid at {_share(system_paid)}; {why}; "
         f"earned {gbp(system_earned)}"
     )
     return QuarterEarning(q, amount, own_part, system_part, own_earned, system_earned, tuple(steps))

@@ -39,7 +39,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Settlement:
+class SettlementResult:
     flows: dict[str, Decimal]  # partner → + receives / − pays, £000
     workings: tuple[str, ...]
 
@@ -196,7 +196,7 @@ class Mechanism:
     def plan_measure(self) -> Decimal:
         return ZERO
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         raise NotImplementedError
 
     def for_period(self, fraction: Decimal) -> Mechanism:
@@ -234,11 +234,11 @@ class MarginalRate(Mechanism):
     def plan_measure(self) -> Decimal:
         return self.baseline
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         above = max(ZERO, outcome.measure - self.baseline)
         below = min(ZERO, outcome.measure - self.baseline)
         paid = _pence(above * self.price * self.rate + below * self.price)
-        return Settlement(
+        return SettlementResult(
             {self.provider: paid, self.commissioner: -paid},
             (
                 f"Activity {_units(outcome.measure)} against a baseline of {_units(self.baseline)}",
@@ -272,12 +272,12 @@ class BlendedPayment(Mechanism):
     def plan_measure(self) -> Decimal:
         return self.plan
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         away = outcome.measure - self.plan
         variable = _pence(away * self.price * self.variable_rate)
         withheld = ZERO if outcome.met else -self.outcome_amount
         paid = variable + withheld
-        return Settlement(
+        return SettlementResult(
             {self.provider: paid, self.commissioner: -paid},
             (
                 f"Fixed payment {_gbp(self.fixed)}, as planned",
@@ -312,10 +312,10 @@ class CapAndCollar(Mechanism):
     def plan_measure(self) -> Decimal:
         return self.plan
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         counted = min(max(outcome.measure, self.collar), self.cap)
         paid = _pence((counted - self.plan) * self.price * self.rate)
-        return Settlement(
+        return SettlementResult(
             {self.provider: paid, self.commissioner: -paid},
             (
                 f"Core payment {_gbp(self.core)}, as planned",
@@ -344,7 +344,7 @@ class RiskPool(Mechanism):
     def plan_measure(self) -> Decimal:
         return self.budget
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         result = _pence(self.budget - outcome.measure)
         steps = [
             f"Pool result: budget {_gbp(self.budget)} − spend {_gbp(outcome.measure)} = "
@@ -370,7 +370,7 @@ class RiskPool(Mechanism):
         steps += [f"{p}: {_rate(self.shares[p])} → {_gbp(v)}" for p, v in flows.items()]
         if left:
             steps.append(f"Beyond every partner's cap, not shared: {_gbp(left)}")
-        return Settlement(flows, tuple(steps))
+        return SettlementResult(flows, tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ class AllOrNothing(Mechanism):
     percent: Decimal  # fraction of contract value
     contract_values: Mapping[str, Decimal]
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         # The plan assumes the payment is earned: missing the measures takes it from everyone.
         flows = {
             p: ZERO if outcome.met else -_pence(v * self.percent)
@@ -396,7 +396,7 @@ class AllOrNothing(Mechanism):
                  for p, v in self.contract_values.items()]  # fmt: skip
         steps.append("Outcome measures met: paid to every partner, as planned" if outcome.met
                      else "Outcome measures missed: paid to none")  # fmt: skip
-        return Settlement(flows, tuple(steps))
+        return SettlementResult(flows, tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -422,10 +422,10 @@ class GainShare(Mechanism):
         to_provider = _pence(saving * self.provider_share)
         return saving, to_provider, _pence(saving) - to_provider
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         saving, provider, commissioner = self._shares(outcome.measure)
         _, plan_provider, plan_commissioner = self._shares(self.planned_spend)
-        return Settlement(
+        return SettlementResult(
             {
                 self.provider: provider - plan_provider,
                 self.commissioner: commissioner - plan_commissioner,
@@ -476,7 +476,7 @@ class Capitation(Mechanism):
             return None
         return ((self.budget - self.target) / self.target * HUNDRED).quantize(Decimal("0.01"))
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         over = _pence(self.plan_measure - outcome.measure)
         steps = [
             f"Budget: {_gbp(self.baseline)} × (1 + {_rate(self.inflation)}) × "
@@ -490,7 +490,7 @@ class Capitation(Mechanism):
                 f"Distance from target {_gbp(self.target)}: "
                 + numbers.figure(self.distance_from_target, numbers.PERCENT, places=2)
             )
-        return Settlement({self.provider: over, self.commissioner: ZERO}, tuple(steps))
+        return SettlementResult({self.provider: over, self.commissioner: ZERO}, tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -510,7 +510,7 @@ class PooledBudget(Mechanism):
     def plan_measure(self) -> Decimal:
         return sum(self.contributions.values(), ZERO)
 
-    def settle(self, outcome: Outcome) -> Settlement:
+    def settle(self, outcome: Outcome) -> SettlementResult:
         result = _pence(self.plan_measure - outcome.measure)  # + underspend, − overspend
         flows = _split(result, dict(self.contributions))
         steps = [f"Pool {_gbp(self.plan_measure)} − spend {_gbp(outcome.measure)} = {_gbp(result)}"]
@@ -527,7 +527,7 @@ class PooledBudget(Mechanism):
                 f"{self.host}, the host, carries what is beyond the caps: {_gbp(host_extra)}"
             )
         steps += [f"{p}: {_gbp(v)}" for p, v in flows.items()]
-        return Settlement(flows, tuple(steps))
+        return SettlementResult(flows, tuple(steps))
 
 
 def _marginal(r: _Reader, partners: set[str]) -> MarginalRate:

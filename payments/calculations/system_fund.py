@@ -8,16 +8,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from openbook.numbers import THOUSANDTH
 from payments.calculations.funds import FundRules, QuarterEarning, QuarterPosition, fund_earned
 
 ZERO = Decimal(0)
-POUND = Decimal("0.001")  # £000 to the pound
 QUARTER_ENDS = (3, 6, 9, 12)
 
 
 def phased_target(control_total: Decimal, month: int) -> Decimal:
     """The control total for the year to date: phased evenly, month by month."""
-    return (control_total * month / 12).quantize(POUND)
+    return (control_total * month / 12).quantize(THOUSANDTH)
 
 
 def quarter_positions(

@@ -67,10 +67,13 @@ class SaveResult:
     cells: dict[calculations.CellKey, Decimal | None] = field(default_factory=dict)
 
 
+@transaction.atomic
 def submission_start(
     *, actor: User, plan_round: PlanningRound, organisation: Organisation
 ) -> Submission:
-    """The organisation's submission for the round, made (with an empty draft) on first use."""
+    """The organisation's submission for the round, made (with an empty draft) on first use.
+    One transaction, so a plan never exists without its draft; one left so by an older
+    version's crash gets its draft here."""
     if not policy.can_prepare(actor, organisation):
         raise PermissionDenied(
             "Only the organisation's preparers and approvers can start its plan."
@@ -78,8 +81,8 @@ def submission_start(
     submission, created = Submission.objects.get_or_create(
         round=plan_round, organisation=organisation
     )
+    Version.objects.get_or_create(submission=submission, number=0, defaults={"created_by": actor})
     if created:
-        Version.objects.create(submission=submission, number=0, created_by=actor)
         audit_record(
             action="submission.started", actor=actor, organisation=organisation, obj=submission
         )

@@ -90,3 +90,27 @@ def test_list_pages_do_a_fixed_number_of_queries(world, client, django_assert_ma
         assert client.get("/organisations/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/organisations/").status_code == 200
+
+
+def test_who_signs_answers_and_decides_for_whom(world):
+    """The money rules asked by services and pages alike: an approver speaks for their own
+    organisation; the lead decides a transfer as its system's party."""
+    from decimal import Decimal
+
+    from payments.models import Transfer, TransferLine
+    from tests.plans.conftest import make_round
+
+    approver, partner, lead = (world.people[n] for n in ("approver", "partner", "lead"))
+    assert policy.can_sign_agreement(approver, world.org_a)
+    assert not policy.can_sign_agreement(approver, world.org_b)
+    assert not policy.can_sign_agreement(lead, world.org_a)
+    assert policy.can_answer_settlement(approver, world.org_a)
+    assert not policy.can_answer_settlement(world.people["member"], world.org_a)
+    transfer = Transfer.objects.create(round=make_round(), system=world.s1, proposed_by=lead,
+                                       reason="Test")  # fmt: skip
+    TransferLine.objects.create(transfer=transfer, organisation=world.org_a, amount=Decimal(5))
+    TransferLine.objects.create(transfer=transfer, organisation=world.org_b, amount=Decimal(-5))
+    assert policy.transfer_parties(approver, transfer) == [world.org_a]
+    assert policy.transfer_parties(lead, transfer) == [None]
+    assert policy.transfer_parties(partner, transfer) == []  # ZA2's preparer, not its approver
+    assert policy.transfer_parties(world.people["outsider"], transfer) == []

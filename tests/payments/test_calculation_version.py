@@ -23,8 +23,9 @@ D = Decimal
 def test_the_recorded_fingerprint_is_the_code_s():
     """Fails when a calculation module changes and nobody bumped the version."""
     assert version.fingerprint() == version.FINGERPRINT, (
-        "The calculations changed. Bump CALCULATION_VERSION in payments/calculations/version.py "
-        f'and set FINGERPRINT = "{version.fingerprint()}".'
+        "The calculations changed. If any figure or working can come out differently, bump "
+        "CALCULATION_VERSION in payments/calculations/version.py (stored results are then "
+        f'worked out again); either way set FINGERPRINT = "{version.fingerprint()}".'
     )
 
 

@@ -150,3 +150,24 @@ def test_a_dispute_without_a_reason_is_an_error_on_the_field(client_for, world):
     assert '<a href="#reason-ZA1">Say why you dispute the settlement' in summary
     assert 'id="reason-ZA1-error"' in html and "nhsuk-form-group--error" in html
     assert Settlement.objects.get().status == "proposed"
+
+
+def test_the_results_poll_does_not_collate_the_system_plan(client, world, plan_round):
+    """The page polls its results part every two seconds while the worker runs: that answer
+    reads the stored results, never the partners' plan figures."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.isolation import _plans_submitted
+
+    plan_round.delete()
+    _plans_submitted(world)
+    client.force_login(world.people["lead"])
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(PAGE).status_code == 200
+    assert any("plans_value" in q["sql"] for q in page.captured_queries)  # the page does
+    with CaptureQueriesContext(connection) as poll:
+        response = client.get(PAGE + "?part=results", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'id="results"' in response.content.decode()
+    assert not [q["sql"] for q in poll.captured_queries if "plans_value" in q["sql"]]
+    assert len(poll.captured_queries) < len(page.captured_queries)

@@ -314,6 +314,18 @@ def test_only_the_organisation_starts_its_plan(world, plan_round):
         )
 
 
+def test_a_plan_left_without_its_draft_gets_one_when_started_again(world, plan_round):
+    """A crash used to be able to leave a plan with no draft, and then every save failed."""
+    Submission.objects.create(round=plan_round, organisation=world.org_a)  # as the crash left it
+    submission = submission_start(
+        actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
+    )
+    assert submission.versions.filter(number=0).count() == 1
+    result = draft_save(actor=world.people["member"], submission=submission,
+                        cells=[CellInput(line="F110", month=1, value="5")])  # fmt: skip
+    assert result.changed == 1
+
+
 def test_a_changed_template_version_is_refused(tmp_path, db):
     from plans.services import BUILTIN_TEMPLATE, template_load
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calculations.control_totals import (
-    TransferLine,
+    Move,
     TransferProblem,
     apply_transfer,
     system_control_total,
@@ -21,7 +21,7 @@ def test_worked_example_from_the_issue():
     cts = {"A": D(2), "B": D(-10), "C": D(1), "ICB": D(0)}
     assert system_control_total(cts) == D(-7)
     # A takes +2 (to +4), B −2 (to −12): the SCT stays at −7.
-    after = apply_transfer([TransferLine("A", D(2)), TransferLine("B", D(-2))], cts)
+    after = apply_transfer([Move("A", D(2)), Move("B", D(-2))], cts)
     assert (after["A"], after["B"]) == (D(4), D(-12))
     assert system_control_total(after) == D(-7)
 
@@ -34,12 +34,12 @@ def test_organisations_without_a_control_total_are_left_out():
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ([TransferLine("A", D(1))], "at least two"),
-        ([TransferLine("A", D(1)), TransferLine("B", D(-2))], "add up to -1"),
-        ([TransferLine("A", D(1)), TransferLine("A", D(-1))], "more than once"),
-        ([TransferLine("A", D(1)), TransferLine("X", D(-1))], "not a partner"),
-        ([TransferLine("A", D(1)), TransferLine("S", D(-1))], "no control total"),
-        ([TransferLine("A", D(0)), TransferLine("B", D(0))], "zero"),
+        ([Move("A", D(1))], "at least two"),
+        ([Move("A", D(1)), Move("B", D(-2))], "add up to -1"),
+        ([Move("A", D(1)), Move("A", D(-1))], "more than once"),
+        ([Move("A", D(1)), Move("X", D(-1))], "not a partner"),
+        ([Move("A", D(1)), Move("S", D(-1))], "no control total"),
+        ([Move("A", D(0)), Move("B", D(0))], "zero"),
     ],
 )
 def test_transfers_that_cannot_be_made(lines, message):
@@ -61,7 +61,7 @@ def transfers(draw):
     if last == 0:
         moves[0] += D(1)
         last -= D(1)
-    return cts, [TransferLine(n, a) for n, a in zip(names, [*moves, last], strict=True)]
+    return cts, [Move(n, a) for n, a in zip(names, [*moves, last], strict=True)]
 
 
 @given(transfers())
@@ -73,6 +73,6 @@ def test_a_transfer_never_moves_the_system_control_total(case):
 @given(transfers(), amounts.filter(lambda a: a != 0))
 def test_an_unbalanced_transfer_is_always_refused(case, extra):
     cts, lines = case
-    lines = [TransferLine(lines[0].organisation, lines[0].amount + extra), *lines[1:]]
+    lines = [Move(lines[0].organisation, lines[0].amount + extra), *lines[1:]]
     with pytest.raises(TransferProblem):
         apply_transfer(lines, cts)

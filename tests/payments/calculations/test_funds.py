@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calculations.apportion import apportion
-from payments.calculations.funds import FundRules, QuarterPosition, factor, fund_earned
+from payments.calculations.funds import FundRules, QuarterPosition, fund_earned, paid_share
 
 D = Decimal
 MET = QuarterPosition(target=D(-100), actual=D(-100))
@@ -43,7 +43,7 @@ def test_linear_taper_worked_example():
     [q1, *_] = fund_earned(D(1000), rules, [own] * 4, [MET] * 4, released=(True,) * 4)
     assert q1.own_earned == D("93.750")
     assert q1.system_earned == D(125)
-    assert factor(D(200), rules) == 0
+    assert paid_share(D(200), rules) == 0
 
 
 def test_a_system_that_misses_loses_the_tied_part_for_everyone():
