@@ -64,7 +64,12 @@ def memberships_of(user: AnyUser) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(user=user)
         .select_related("organisation", "organisation__system__region", "system__region", "region")
-        .prefetch_related("region__systems")
+        # The home page lists every plan in each system (and each system of a region).
+        .prefetch_related(
+            "region__systems__organisations",
+            "organisation__system__organisations",
+            "system__organisations",
+        )
     )
 
 

@@ -62,8 +62,7 @@ def fund(request, slug, code):
         "fund": fund,
         "result": result,
         "fund_result": (result.data.get("fund") if result else None),
-        "pending": recalc.is_pending(plan_round.pk, system.pk)
-        or bool(result and result.is_outdated),
+        "pending": recalc.is_pending(plan_round.pk, system.pk),
         "calculation_version": calculation_version(),
         "can_manage": policy.can_manage_fund(request.user),
         "can_allocate": policy.can_set_allocations(request.user, system),

@@ -170,7 +170,7 @@ class SystemResult(models.Model):
         """Worked out by an older version of the calculations: the worker is redoing it."""
         from payments.calculations.version import current
 
-        return self.calculation_version != current()
+        return self.calculation_version < current()
 
 
 class Fund(models.Model):
@@ -371,6 +371,12 @@ class AgreementSignature(models.Model):
         return f"{self.organisation} signed {self.version}"
 
 
+def calculation_version_now() -> int:
+    from payments.calculations.version import current
+
+    return current()
+
+
 class Settlement(models.Model):
     """A period's settlement under an agreed version of an agreement: the actual activity or
     spend for each mechanism and whether the outcome measures were met (entered by the system
@@ -403,7 +409,8 @@ class Settlement(models.Model):
     # stores nothing.
     result_hash = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
-    calculation_version = models.PositiveIntegerField(default=1)  # that worked out the flows
+    # The version that worked out the flows (until then, the one it was entered under).
+    calculation_version = models.PositiveIntegerField(default=calculation_version_now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

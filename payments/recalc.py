@@ -323,13 +323,16 @@ def inputs_hash(inputs: dict[str, Any], version: int) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _why(current: SystemResult | None, version: int, force: bool) -> str:
-    """Why a system's results are worked out again (its inputs hash differs, or forced)."""
+def _why(current: SystemResult | None, version: int, force: bool, digest: str) -> str:
+    """Why a system's results are worked out again: first, a newer calculation version,
+    changed inputs, or forced (on the same inputs, or as well as changed ones)."""
     if current is None:
         return "first run"
     if current.calculation_version != version:
         return f"calculation version {current.calculation_version} → {version}"
-    return "forced" if force else "inputs changed"
+    if current.inputs_hash != digest:
+        return "inputs changed (forced)" if force else "inputs changed"
+    return "forced"
 
 
 def recompute_outdated() -> int:
@@ -344,7 +347,7 @@ def recompute_outdated() -> int:
 
     version = calculation_version()
     stale = (
-        SystemResult.objects.exclude(calculation_version=version)
+        SystemResult.objects.filter(calculation_version__lt=version)
         .values_list("round_id", "system_id", "calculation_version")
         .order_by("round_id", "system_id")
     )
@@ -353,8 +356,8 @@ def recompute_outdated() -> int:
         enqueue(round_id=round_id, system_id=system_id,
                 trigger=f"calculation version {old} → {version}")  # fmt: skip
         queued += 1
-    drafts = Settlement.objects.filter(status=Settlement.Status.DRAFT).exclude(
-        calculation_version=version
+    drafts = Settlement.objects.filter(
+        status=Settlement.Status.DRAFT, calculation_version__lt=version
     )
     for settlement_id in drafts.values_list("pk", flat=True):
         compute_settlement.delay(settlement_id)
@@ -406,11 +409,14 @@ def recalculate_many(
                 run = by_system[system.pk]
                 run.inputs_hash = inputs_hash(inputs[system.pk], version)
                 current = existing.get(system.pk)
-                if (current is not None and current.inputs_hash == run.inputs_hash
-                        and current.calculation_version == version and not force):  # fmt: skip
+                if current is not None and (
+                    current.calculation_version > version  # a newer worker's: left to it
+                    or (current.inputs_hash == run.inputs_hash
+                        and current.calculation_version == version and not force)
+                ):  # fmt: skip
                     run.status = RecalculationRun.Status.UNCHANGED
                     continue
-                run.reason = _why(current, version, force)
+                run.reason = _why(current, version, force, run.inputs_hash)
                 changed.append(
                     {
                         "system_id": system.pk,

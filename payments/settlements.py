@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from payments.models import Agreement, AgreementVersion, Settlement, SettlementR
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
 
+logger = logging.getLogger(__name__)
+ZERO = Decimal(0)
 S = Settlement.Status
 FINAL = (S.AGREED, S.DECIDED)
 
@@ -137,6 +140,13 @@ def compute(settlement_id: int) -> Settlement:
     """The worker's part: what each partner pays or receives, with workings. Idempotent."""
     with transaction.atomic():
         settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
+        if settlement.computed_at is not None and (
+            settlement.status != S.DRAFT or settlement.calculation_version > calculation_version()
+        ):
+            # Once proposed it is what the partners were asked, and is never redone (a sweep
+            # queued before the proposal must not rewrite it); nor does an older worker, mid
+            # deploy, redo what a newer one worked out.
+            return settlement
         mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
@@ -169,19 +179,24 @@ def compute(settlement_id: int) -> Settlement:
 
 def flows_today(settlement: Settlement) -> dict[str, str] | None:
     """For a settlement an older calculation version worked out: the flows today's would
-    give, when they differ from the stored ones (None when they are the same, or it is
-    current). Shown on its page; the settlement itself is a record and is not changed."""
-    if settlement.calculation_version == calculation_version() or settlement.flows is None:
+    give, when any partner's amount differs from the stored one (None when they are the same,
+    or it is current, or today's cannot be worked out). Shown on its page; the settlement
+    itself is a record and is not changed."""
+    if settlement.calculation_version >= calculation_version() or settlement.flows is None:
         return None
-    mechanisms = built_mechanisms(settlement.version)
-    measures = [None if m is None else Decimal(m) for m in settlement.measures]
-    fraction = period_fraction(settlement.version, settlement.period)
     try:
+        mechanisms = built_mechanisms(settlement.version)
+        measures = [None if m is None else Decimal(m) for m in settlement.measures]
+        fraction = period_fraction(settlement.version, settlement.period)
         flows, _ = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
-    except (ValueError, ArithmeticError):
+    except Exception:  # an old agreement today's rules cannot build: nothing to compare
+        logger.warning("Settlement %s: today's calculation failed", settlement.pk, exc_info=True)
         return None
-    today = {k: str(v) for k, v in sorted(flows.items())}
-    return None if today == settlement.flows else today
+    stored = {k: Decimal(v) for k, v in settlement.flows.items()}
+    partners = set(stored) | set(flows)
+    if all(stored.get(k, ZERO) == flows.get(k, ZERO) for k in partners):
+        return None
+    return {k: str(flows.get(k, ZERO)) for k in sorted(partners)}
 
 
 @transaction.atomic

@@ -66,5 +66,11 @@ def recompute_outdated() -> int:
 @worker_ready.connect
 def _after_deploy(**_kwargs) -> None:
     """A worker starting is how a deploy shows itself: look for outdated results at once
-    (beat also sweeps every ten minutes, for a run whose message was lost)."""
-    recompute_outdated.delay()
+    (beat also sweeps every ten minutes, for a run whose message was lost). Once for each
+    version, however many workers start."""
+    from django.core.cache import cache
+
+    from payments.calculations.version import current
+
+    if cache.add(f"recalc:outdated-sweep:{current()}", True, timeout=600):
+        recompute_outdated.delay()

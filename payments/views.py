@@ -66,8 +66,7 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
     result = selectors.result_for(request.user, plan_round, system)
     results = {
         "result": result,
-        "pending": recalc.is_pending(plan_round.pk, system.pk)
-        or bool(result and result.is_outdated),
+        "pending": recalc.is_pending(plan_round.pk, system.pk),
         "calculation_version": calculation_version(),
         "last_run": selectors.last_run(request.user, plan_round, system),
     }

@@ -25,7 +25,7 @@ class ResultsSerializer(serializers.Serializer):
     calculation_version = serializers.IntegerField(
         allow_null=True,
         help_text="The version of the calculations that worked these out; when it is older "
-        "than the platform's, the worker is working them out again (pending is true).",
+        "than the platform's, the worker works them out again.",
     )
     data = serializers.DictField(
         allow_null=True,
@@ -46,8 +46,7 @@ class SystemResults(APIView):
             ResultsSerializer(
                 {
                     "computed_at": result.computed_at if result else None,
-                    "pending": recalc.is_pending(plan_round.pk, system.pk)
-                    or bool(result and result.is_outdated),
+                    "pending": recalc.is_pending(plan_round.pk, system.pk),
                     "inputs_hash": result.inputs_hash if result else "",
                     "calculation_version": result.calculation_version if result else None,
                     "data": result.data if result else None,

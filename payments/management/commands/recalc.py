@@ -74,6 +74,8 @@ class Command(BaseCommand):
                 finished = RecalculationRun.objects.filter(
                     round=plan_round, system__in=systems, started_at__gte=since
                 ).exclude(status=RecalculationRun.Status.RUNNING)
+                if force:  # its own runs, not one another change had queued
+                    finished = finished.filter(trigger="command")
                 done = finished.values("system").distinct().count()
                 self._progress(done, total)
                 if done < total:
