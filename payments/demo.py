@@ -8,7 +8,8 @@ from django.db import transaction
 
 from accounts.models import Membership, Organisation, Role, System
 from payments.models import ControlTotal, Transfer
-from payments.services import control_total_set, transfer_propose
+from payments.services.control_totals import control_total_set
+from payments.services.transfers import transfer_propose
 from plans.models import PlanningRound
 
 # £000: the acute trusts and the ICB in deficit, the others in surplus or without one.
@@ -92,9 +93,9 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
 
 @transaction.atomic
 def seed_fund(round_slug: str) -> dict[str, int]:
-    from payments import fund_services
     from payments.calculations.system_fund import phased_target
     from payments.models import Fund
+    from payments.services import fund as fund_services
     from plans.models import MonthlyReturn
     from plans.services.returns import return_save, return_start, return_submit
     from plans.synthetic import board_approver
@@ -138,8 +139,8 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
     """An urgent care risk pool among Borsetshire's two acute trusts and the ICB, drafted by
     the lead and signed so far by the ICB: Borchester's and Felpersham's approvers have yet to
     sign."""
-    from payments.agreements import agreement_create, agreement_sign
     from payments.models import Agreement
+    from payments.services.agreements import agreement_create, agreement_sign
 
     plan_round = PlanningRound.objects.get(slug=round_slug)
     system = System.objects.get(code="borsetshire")
@@ -167,7 +168,7 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
                        version_number=1)  # fmt: skip
     # A gain share Borchester and the ICB have both signed, with the first quarter's
     # settlement worked out and proposed: their approvers can accept or dispute it.
-    from payments import settlements
+    from payments.services import settlements
     from plans.synthetic import board_approver
 
     gain = agreement_create(

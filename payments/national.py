@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import Organisation, System
-from payments import fund_services
+from payments.inputs import gather_many
 from payments.models import ControlTotal, Fund
-from payments.recalc import gather_many
-from payments.services import control_total_set
+from payments.services import fund as fund_services
+from payments.services.control_totals import control_total_set
 from plans.models import MonthlyReturn, PlanningRound
 from plans.services.returns import (
     return_lines,

@@ -11,11 +11,20 @@ from django.http import Http404
 from accounts import policy
 from accounts.models import Organisation, System
 from payments.models import ControlTotal, Transfer
-from payments.services import current_control_totals
 from plans.models import PlanningRound
 
 if TYPE_CHECKING:
     from accounts.policy import AnyUser
+
+
+def current_control_totals(plan_round: PlanningRound, system: System) -> dict[str, Decimal | None]:
+    """Every partner's control total (None where it has none), by ODS code."""
+    rows = dict(
+        ControlTotal.objects.filter(round=plan_round, organisation__system=system).values_list(
+            "organisation__ods_code", "amount"
+        )
+    )
+    return {ods: rows.get(ods) for ods in system.organisations.values_list("ods_code", flat=True)}
 
 
 def control_totals_for(

@@ -1,10 +1,14 @@
-"""Payments tasks: the system recalculation."""
+"""Payments tasks: the system recalculation, settlements, and the sweep after a deploy. The
+services queue these by name; this module is the top of the import graph."""
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.core.cache import cache
 from django.db import OperationalError
 
-from payments import recalc
+from payments import coalescing
+from payments.calculations.version import current
+from payments.services import recalculation, settlements
 
 
 @shared_task(
@@ -25,7 +29,7 @@ def recalculate_system(
     a run on unchanged inputs stores nothing new. A run queued to coalesce changes
     (`coalesce`) puts itself back while they keep arriving, on the queue it came from, so a
     burst is recalculated once, after its last change; a run asked for directly runs now."""
-    wait = recalc.waiting_time(round_id, system_id) if coalesce else 0.0
+    wait = coalescing.waiting_time(round_id, system_id) if coalesce else 0.0
     if wait > 0.05:
         queue = (self.request.delivery_info or {}).get("routing_key")
         recalculate_system.apply_async(
@@ -35,7 +39,7 @@ def recalculate_system(
             **({"queue": queue} if queue else {}),
         )
         return "deferred"
-    return recalc.recalculate(
+    return recalculation.recalculate(
         system_id=system_id, round_id=round_id, trigger=trigger, force=force
     ).status
 
@@ -52,15 +56,13 @@ def recalculate_system(
 )
 def compute_settlement(settlement_id: int) -> str:
     """Work out a settlement's flows and workings (idempotent: a repeat changes nothing)."""
-    from payments.settlements import compute
-
-    return compute(settlement_id).result_hash
+    return settlements.compute(settlement_id).result_hash
 
 
 @shared_task(name="payments.recompute_outdated", ignore_result=True)
 def recompute_outdated() -> int:
     """Results an older calculation version computed, queued to be worked out again."""
-    return recalc.recompute_outdated()
+    return recalculation.recompute_outdated()
 
 
 @worker_ready.connect
@@ -68,9 +70,5 @@ def _after_deploy(**_kwargs) -> None:
     """A worker starting is how a deploy shows itself: look for outdated results at once
     (beat also sweeps every ten minutes, for a run whose message was lost). Once for each
     version, however many workers start."""
-    from django.core.cache import cache
-
-    from payments.calculations.version import current
-
     if cache.add(f"recalc:outdated-sweep:{current()}", True, timeout=600):
         recompute_outdated.delay()

@@ -18,7 +18,7 @@ from accounts import policy
 from payments.calculations.control_totals import system_control_total
 from payments.calculations.positions import Position
 from payments.models import ControlTotal
-from payments.services import current_control_totals
+from payments.selectors import current_control_totals
 from plans import collation
 from plans.models import Submission, VersionSeen
 from plans.system_plan import SystemPlan, build, fetch_plans

@@ -29,8 +29,8 @@ from openbook import numbers
 from openbook.exports import neutralise
 from plans import selectors
 from plans.calculations import MONTH_END_SECTIONS, MONTHS
+from plans.cells import CellInput
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
-from plans.services import CellInput
 
 # openbook-plan-2 holds percentages as Excel percentages (78% is 0.78 in the cell, so a
 # formula on it works); openbook-plan-1 held the percentage figure (78). Both are read.

@@ -14,8 +14,8 @@ from decimal import Decimal
 from accounts.models import Membership, Organisation, Role, User
 from accounts.services import membership_create
 from plans import selectors
+from plans.cells import CellInput
 from plans.models import PlanningRound, Section
-from plans.services import CellInput
 
 # Rough annual scale (£000 of income) by kind, so a mental health trust is not an acute.
 SCALE = {

@@ -546,7 +546,7 @@ ROUTES += [
 def _with_control_totals(world) -> None:
     from decimal import Decimal
 
-    from payments.services import control_total_set
+    from payments.services.control_totals import control_total_set
 
     _plans_submitted(world)
     from plans.models import PlanningRound
@@ -567,7 +567,7 @@ def _with_transfer_only(world) -> None:
     """A transfer proposed by the lead, where the round and control totals already are."""
     from decimal import Decimal
 
-    from payments.services import transfer_propose
+    from payments.services.transfers import transfer_propose
     from plans.models import PlanningRound
 
     transfer_propose(
@@ -712,7 +712,7 @@ def _with_fund(world) -> None:
     the region."""
     from decimal import Decimal
 
-    from payments.fund_services import allocations_set, fund_save, release_propose
+    from payments.services.fund import allocations_set, fund_save, release_propose
     from plans.models import PlanningRound
 
     _with_control_totals(world)
@@ -764,11 +764,11 @@ ROUTES += [
 
 
 def _with_fund_results(world) -> None:
-    from payments import recalc
+    from payments.services import recalculation
     from plans.models import PlanningRound
 
     _with_fund(world)
-    recalc.recalculate(system_id=world.s1.pk, round_id=PlanningRound.objects.get().pk,
+    recalculation.recalculate(system_id=world.s1.pk, round_id=PlanningRound.objects.get().pk,
                        trigger="matrix")  # fmt: skip
 
 
@@ -784,7 +784,7 @@ POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50"
 
 
 def _with_agreement(world) -> None:
-    from payments.agreements import agreement_create
+    from payments.services.agreements import agreement_create
     from plans.models import PlanningRound
 
     _with_control_totals(world)
@@ -862,9 +862,9 @@ def _with_settlement(world) -> None:
     and a year's settlement worked out and proposed."""
     from accounts.models import Role
     from accounts.services import membership_create
-    from payments import settlements
-    from payments.agreements import agreement_sign
     from payments.models import Agreement
+    from payments.services import settlements
+    from payments.services.agreements import agreement_sign
     from tests.factories import UserFactory
 
     _with_agreement(world)

@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from accounts.models import Organisation, System
+from payments.inputs import _COEFFICIENTS, _surplus_coefficients
 from payments.models import SystemResult
-from payments.recalc import _COEFFICIENTS, _surplus_coefficients, recalculate, recalculate_many
+from payments.services.recalculation import recalculate, recalculate_many
 from plans.models import MonthlyReturn, PlanningRound
 from plans.national import ROUND_SLUG
 from plans.queries import latest_counted

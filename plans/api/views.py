@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import policy
 from plans import selectors, services
 from plans.api import serializers
+from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
 
 
@@ -103,7 +104,7 @@ class DraftValues(APIView):
         result = services.draft_save(
             actor=request.user,
             submission=submission,
-            cells=services.cells_from_rows(incoming.validated_data["values"]),
+            cells=cells_from_rows(incoming.validated_data["values"]),
             source="api",
         )
         return Response({"changed": result.changed, "revision": result.revision})

@@ -1,10 +1,7 @@
 """Writes to planning data. Each is one transaction, checks the policy, and is audited."""
 
 from plans.services.drafts import (
-    UNSET,
-    CellInput,
     SaveResult,
-    cells_from_rows,
     draft_save,
     narrative_save,
     spread_cells,
@@ -22,10 +19,7 @@ from plans.services.workflow import (
 
 __all__ = [
     "BUILTIN_TEMPLATE",
-    "UNSET",
-    "CellInput",
     "SaveResult",
-    "cells_from_rows",
     "comment_add",
     "draft_save",
     "narrative_save",

@@ -3,7 +3,7 @@ someone else's change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,8 +16,8 @@ from accounts.models import Organisation
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from plans import calculations, selectors
+from plans.cells import UNSET, CellInput
 from plans.models import (
-    MONTH_LABELS,
     CellChange,
     DraftEdit,
     Line,
@@ -33,31 +33,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 # --- drafts -----------------------------------------------------------------------------------
-
-UNSET: Any = object()
-
-
-@dataclass(frozen=True)
-class CellInput:
-    """One cell someone wants to set: a line (and counterparty) in a month.
-
-    `expected` is the value the editor started from (None for an empty cell); when given,
-    the save is refused if someone else has changed the cell since.
-    """
-
-    line: str
-    month: int
-    value: object
-    counterparty: str | None = None
-    expected: object = UNSET
-    where: str = ""  # how to name the cell in a message, e.g. "Finance!D7"
-
-    def name(self) -> str:
-        if self.where:
-            return self.where
-        cp = f" ({self.counterparty})" if self.counterparty else ""
-        month = MONTH_LABELS[self.month - 1] if 1 <= self.month <= 12 else f"month {self.month}"
-        return f"{self.line}{cp}, {month}"
 
 
 @dataclass
@@ -371,20 +346,6 @@ def narrative_save(*, actor: User, submission: Submission, section_code: str, te
     )
     _edit_record(draft, actor, DraftEdit.Source.NARRATIVE, event)
     return True
-
-
-def cells_from_rows(rows: Iterable[dict[str, Any]]) -> list[CellInput]:
-    """API rows ({line, counterparty?, month, value, expected?}) as cell inputs."""
-    return [
-        CellInput(
-            line=str(row["line"]),
-            month=row["month"],
-            value=row.get("value"),
-            counterparty=row.get("counterparty") or None,
-            expected=row.get("expected", UNSET),
-        )
-        for row in rows
-    ]
 
 
 def spread_cells(

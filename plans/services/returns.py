@@ -285,7 +285,7 @@ def return_submit(
             "forecast_outturn": str(pos.outturn),
         },
     )
-    from payments.recalc import request_recalculation
+    from payments.services.recalculation import request_recalculation
 
     request_recalculation(
         round_id=locked.round_id,

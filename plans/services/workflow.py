@@ -74,7 +74,7 @@ def _snapshot(draft: Version, new: Version) -> None:
 
 def _numbers_moved(submission: Submission, trigger: str) -> None:
     """The system's figures changed: recalculate when this transaction commits."""
-    from payments.recalc import request_recalculation
+    from payments.services.recalculation import request_recalculation
 
     request_recalculation(
         round_id=submission.round_id, system_id=submission.organisation.system_id, trigger=trigger

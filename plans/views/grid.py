@@ -20,6 +20,7 @@ from openbook import numbers
 from openbook.errors import Conflict, ProblemList
 from plans import selectors, services
 from plans.calculations import ValueProblem, parse_value
+from plans.cells import CellInput
 from plans.grid import Grid, build_grid
 from plans.models import MONTH_LABELS, DraftEdit, Line, Section
 from plans.views.common import (
@@ -55,7 +56,7 @@ def _cell_id(line: str, counterparty: str | None, month: int) -> str:
     return f"cell-{line}-{counterparty or 'x'}-{month}"
 
 
-def _posted_cells(post, *, only_changed: bool = True) -> list[services.CellInput]:
+def _posted_cells(post, *, only_changed: bool = True) -> list[CellInput]:
     """Grid fields are v:LINE:COUNTERPARTY:MONTH (the value) and e:… (the value it started
     from). From the form, only cells whose value differs from where they started are saved;
     from the script, every cell it sends."""
@@ -76,7 +77,7 @@ def _posted_cells(post, *, only_changed: bool = True) -> list[services.CellInput
             except ValueProblem:
                 pass  # let the service name the problem
         cells.append(
-            services.CellInput(
+            CellInput(
                 line=line,
                 month=month_number,
                 value=raw,

@@ -15,7 +15,7 @@ from accounts import policy
 from accounts.selectors import region_get, system_get
 from openbook.forms import DecisionNoteForm, add_errors
 from payments.calculations.control_totals import system_control_total
-from payments.services import current_control_totals
+from payments.selectors import current_control_totals
 from plans import evidence, selectors
 from plans.models import SystemVersion
 from plans.services import system as system_services

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from accounts.services import membership_create
-from payments import fund_services
-from payments.services import control_total_set
+from payments.services import fund as fund_services
+from payments.services.control_totals import control_total_set
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
 from tests.factories import UserFactory

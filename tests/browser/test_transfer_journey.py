@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from accounts.services import membership_create
-from payments.services import control_total_set
+from payments.services.control_totals import control_total_set
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
 from tests.factories import UserFactory

@@ -54,8 +54,8 @@ def test_a_transfer_tells_the_parties_still_to_agree(world):
 
 
 def test_an_agreement_tells_the_partners_approvers_and_again_after_a_change(world):
-    from payments.agreements import agreement_edit
     from payments.models import Agreement
+    from payments.services.agreements import agreement_edit
 
     isolation._with_agreement(world)
     assert told(Kind.AGREEMENT_TO_SIGN) == who(world, "approver")
@@ -73,8 +73,8 @@ def test_an_agreement_tells_the_partners_approvers_and_again_after_a_change(worl
 
 
 def test_a_settlement_tells_the_partners_and_a_dispute_tells_the_region(world):
-    from payments import settlements
     from payments.models import Settlement
+    from payments.services import settlements
 
     isolation._with_settlement(world)
     assert told(Kind.SETTLEMENT_TO_ANSWER) == who(world, "approver") | {

@@ -113,7 +113,8 @@ def test_the_api_lists_events_with_filters(world, events, client_for):
 def test_draft_figures_stay_in_the_organisations_own_chain(world, client_for):
     from openbook.audit import audit_verify_chain
     from openbook.models import organisation_chain
-    from plans.services import CellInput, draft_save, submission_start
+    from plans.cells import CellInput
+    from plans.services import draft_save, submission_start
     from tests.plans.conftest import make_round
 
     plan_round = make_round()
@@ -129,7 +130,7 @@ def test_draft_figures_stay_in_the_organisations_own_chain(world, client_for):
 
 
 def test_each_event_links_to_its_object(world, client_for):
-    from payments.agreements import agreement_create
+    from payments.services.agreements import agreement_create
     from tests.plans.conftest import make_round
 
     plan_round = make_round()

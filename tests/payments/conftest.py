@@ -3,7 +3,7 @@ agreement (with its partners' approvers as `people`)."""
 
 import pytest
 
-from payments.agreements import agreement_create, agreement_sign
+from payments.services.agreements import agreement_create, agreement_sign
 from tests.plans.conftest import plan_round  # noqa: F401  (a fixture)
 
 POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "60", "ZA2": "40"}}}

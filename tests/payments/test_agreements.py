@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 from openbook.errors import Conflict, ProblemList
 from openbook.models import AuditEvent
-from payments.agreements import agreement_create, agreement_edit, agreement_sign, in_force
 from payments.models import AgreementVersion
+from payments.services.agreements import agreement_create, agreement_edit, agreement_sign, in_force
 
 POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50", "ZA2": "50"}}}
 

@@ -32,8 +32,8 @@ def test_an_agreement_waits_on_the_partners_approvers_signatures(world, client_f
 
 
 def test_a_settlement_waits_on_answers_then_a_dispute_on_the_region(world, client_for):
-    from payments import settlements
     from payments.models import Settlement
+    from payments.services import settlements
 
     isolation._with_settlement(world)
     approver, reviewer = world.people["approver"], world.people["reviewer"]

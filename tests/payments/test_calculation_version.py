@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from payments import recalc
-from payments import settlements as svc
 from payments.calculations import version
 from payments.models import RecalculationRun, Settlement, SystemResult
-from payments.services import control_total_set
+from payments.services import recalculation
+from payments.services import settlements as svc
+from payments.services.control_totals import control_total_set
 from tests.payments.test_settlements import _entered
 
 D = Decimal
@@ -46,14 +46,14 @@ def test_the_fingerprint_moves_with_code_not_with_comments_or_docstrings(tmp_pat
 def test_a_new_version_recomputes_every_system_and_says_why(world, plan_round, monkeypatch):
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
     systems = [world.s1, world.s2]
-    first = recalc.recalculate_many(plan_round, systems, trigger="test")
+    first = recalculation.recalculate_many(plan_round, systems, trigger="test")
     assert [r.reason for r in first] == ["first run", "first run"]
-    assert [r.status for r in recalc.recalculate_many(plan_round, systems, trigger="test")] == [
+    assert [r.status for r in recalculation.recalculate_many(plan_round, systems, trigger="test")] == [
         "unchanged", "unchanged"]  # fmt: skip
 
     monkeypatch.setattr(version, "CALCULATION_VERSION", version.CALCULATION_VERSION + 1)
     now = version.CALCULATION_VERSION
-    runs = recalc.recalculate_many(plan_round, systems, trigger="deploy")
+    runs = recalculation.recalculate_many(plan_round, systems, trigger="deploy")
     assert [(r.status, r.reason) for r in runs] == [
         ("changed", f"calculation version {now - 1} → {now}")
     ] * 2
@@ -62,7 +62,7 @@ def test_a_new_version_recomputes_every_system_and_says_why(world, plan_round, m
         f"calculation version {now - 1} → {now}"
     }
     assert set(SystemResult.objects.values_list("calculation_version", flat=True)) == {now}
-    again = recalc.recalculate_many(plan_round, systems, trigger="test")
+    again = recalculation.recalculate_many(plan_round, systems, trigger="test")
     assert [r.status for r in again] == ["unchanged", "unchanged"]
 
 
@@ -71,9 +71,9 @@ def test_a_forced_run_stores_results_on_unchanged_inputs(world, plan_round, caps
     from django.core.management import call_command
 
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
     computed = SystemResult.objects.get(system=world.s1).computed_at
-    forced = recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test",
+    forced = recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test",
                                 force=True)  # fmt: skip
     assert (forced.status, forced.reason) == ("changed", "forced")
     assert SystemResult.objects.get(system=world.s1).computed_at > computed
@@ -85,7 +85,7 @@ def test_a_forced_run_stores_results_on_unchanged_inputs(world, plan_round, caps
 @pytest.mark.django_db
 def test_an_older_result_says_so_on_its_pages(world, plan_round, client_for):
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
     url = f"/rounds/{plan_round.slug}/systems/{world.s1.code}/control-totals/"
     page = client_for(world.people["lead"]).get(url).content.decode()
     assert 'id="outdated"' not in page
@@ -101,12 +101,14 @@ def test_an_older_worker_mid_deploy_leaves_newer_results_alone(world, plan_round
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
     now = version.CALCULATION_VERSION
     monkeypatch.setattr(version, "CALCULATION_VERSION", now + 1)
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="new worker")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="new worker")
     monkeypatch.setattr(version, "CALCULATION_VERSION", now)
-    run = recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="old worker")
+    run = recalculation.recalculate(
+        system_id=world.s1.pk, round_id=plan_round.pk, trigger="old worker"
+    )
     assert run.status == "unchanged"
     assert SystemResult.objects.get(system=world.s1).calculation_version == now + 1
-    assert recalc.recompute_outdated() == 0
+    assert recalculation.recompute_outdated() == 0
 
 
 @pytest.mark.django_db
@@ -137,7 +139,7 @@ def test_a_decided_settlement_stays_and_its_page_shows_what_today_gives(
     today = svc.flows_today(settlement)
     assert today is not None and D(today["ZA1"]) == D(-60) and D(today["ZA2"]) == D(-40)
 
-    assert recalc.recompute_outdated() == 0  # agreed: a record, not redone
+    assert recalculation.recompute_outdated() == 0  # agreed: a record, not redone
     assert svc.compute(settlement.pk).flows == {"ZA1": "-50.00000", "ZA2": "-50.00000"}
     url = (f"/rounds/{plan_round.slug}/systems/{world.s1.code}/agreements/{agreed.pk}/"
            f"settlements/{settlement.pk}/")  # fmt: skip
@@ -160,7 +162,7 @@ def test_after_a_deploy_the_worker_redoes_older_results(celery_worker_process):
     world = build_world()
     _plans_submitted(world)
     plan_round = PlanningRound.objects.get()
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
     SystemResult.objects.filter(system=world.s1).update(calculation_version=0)
     recompute_outdated.delay()
     deadline = time.monotonic() + 120

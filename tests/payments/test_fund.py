@@ -9,9 +9,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from openbook.models import AuditEvent
-from payments import fund_services, recalc
 from payments.models import SystemResult
-from payments.services import control_total_set
+from payments.services import fund as fund_services
+from payments.services import recalculation
+from payments.services.control_totals import control_total_set
 from plans.services.returns import return_lines, return_save, return_start, return_submit
 
 D = Decimal
@@ -54,7 +55,7 @@ def fund(world, plan_round):
 
 
 def _fund_result(world, plan_round):
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
     return SystemResult.objects.get(system=world.s1).data["fund"]
 
 
@@ -137,7 +138,7 @@ def test_rules_are_checked_whole(world, plan_round, fund):
 def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, client_for):
     submit_return(world, world.org_a, 3, 200, world.people["approver"])
     submit_return(world, world.org_b, 3, -800, world.people["partner"])
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
     body = (
         client_for(world.people["partner"])
         .get(f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/")

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from payments import recalc
+from payments import coalescing, inputs
 from payments.models import RecalculationRun, SystemResult
-from payments.services import control_total_set
+from payments.services import recalculation
+from payments.services.control_totals import control_total_set
 from payments.tasks import recalculate_system
 
 D = Decimal
@@ -46,41 +47,41 @@ def test_results_follow_the_inputs(world, plan_round):
 def test_requests_coalesce_while_one_is_waiting(world, plan_round, monkeypatch):
     queued = []
     monkeypatch.setattr(
-        "payments.tasks.recalculate_system.apply_async",
+        "payments.coalescing._send",
         lambda args, countdown, **options: queued.append(args),
     )
-    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
-    assert recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
-    assert not recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="b")
-    assert recalc.is_pending(plan_round.pk, world.s1.pk)
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="a")
-    assert not recalc.is_pending(plan_round.pk, world.s1.pk)
-    assert recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="c")
+    cache.delete(coalescing._pending_key(plan_round.pk, world.s1.pk))
+    assert coalescing.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
+    assert not coalescing.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="b")
+    assert coalescing.is_pending(plan_round.pk, world.s1.pk)
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="a")
+    assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
+    assert coalescing.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="c")
     assert len(queued) == 2
 
 
 def test_a_queued_run_waits_for_the_changes_to_stop_but_not_for_ever():
-    quiet, limit = recalc.COALESCE_SECONDS, recalc.COALESCE_LIMIT_SECONDS
-    assert recalc.start_delay(None, None, 100.0) == 0  # nothing queued: run now
-    assert recalc.start_delay(100.0, 100.0, 100.0) == quiet
-    assert recalc.start_delay(100.0, 103.0, 103.5) == quiet - 0.5  # pushed back by the latest
-    assert recalc.start_delay(100.0, 100.0 + limit, 100.0 + limit) == 0  # the limit wins
-    assert recalc.start_delay(100.0, 100.0, 500.0) == 0  # a flag left behind long ago
+    quiet, limit = coalescing.COALESCE_SECONDS, coalescing.COALESCE_LIMIT_SECONDS
+    assert coalescing.start_delay(None, None, 100.0) == 0  # nothing queued: run now
+    assert coalescing.start_delay(100.0, 100.0, 100.0) == quiet
+    assert coalescing.start_delay(100.0, 103.0, 103.5) == quiet - 0.5  # pushed back by the latest
+    assert coalescing.start_delay(100.0, 100.0 + limit, 100.0 + limit) == 0  # the limit wins
+    assert coalescing.start_delay(100.0, 100.0, 500.0) == 0  # a flag left behind long ago
 
 
 @pytest.mark.django_db
 def test_a_run_queued_mid_burst_puts_itself_back(world, plan_round, monkeypatch):
     queued = []
     monkeypatch.setattr(
-        "payments.tasks.recalculate_system.apply_async",
+        "payments.coalescing._send",
         lambda args, countdown, **options: queued.append(countdown),
     )
-    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
-    recalc.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
+    cache.delete(coalescing._pending_key(plan_round.pk, world.s1.pk))
+    coalescing.enqueue(round_id=plan_round.pk, system_id=world.s1.pk, trigger="a")
     assert recalculate_system(world.s1.pk, plan_round.pk, "a", coalesce=True) == "deferred"
-    assert 0 < queued[-1] <= recalc.COALESCE_SECONDS
+    assert 0 < queued[-1] <= coalescing.COALESCE_SECONDS
     assert not RecalculationRun.objects.exists()
-    assert recalc.is_pending(plan_round.pk, world.s1.pk)
+    assert coalescing.is_pending(plan_round.pk, world.s1.pk)
     # A run asked for directly (a command, a test) does not wait for the burst.
     assert recalculate_system(world.s1.pk, plan_round.pk, "now") == "changed"
 
@@ -115,7 +116,7 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
     # Let the run the set-up asked for finish (waiting on it, not on the clock).
     deadline = time.monotonic() + 120
     while (
-        recalc.is_pending(plan_round.pk, world.s1.pk)
+        coalescing.is_pending(plan_round.pk, world.s1.pk)
         or RecalculationRun.objects.filter(system=world.s1, status="running").exists()
     ):
         assert time.monotonic() < deadline, "the set-up's run never finished"
@@ -131,13 +132,13 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
         )
         time.sleep(0.04)  # a burst spread wider than the quiet time, as on a slow machine
     took = time.monotonic() - started
-    assert took > 2 * recalc.COALESCE_SECONDS
+    assert took > 2 * coalescing.COALESCE_SECONDS
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.5)
         runs = RecalculationRun.objects.filter(system=world.s1)
         if (
-            not recalc.is_pending(plan_round.pk, world.s1.pk)
+            not coalescing.is_pending(plan_round.pk, world.s1.pk)
             and not runs.filter(status="running").exists()
             and runs.count() > before
         ):
@@ -146,7 +147,7 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
     # A queued run starts once the changes stop, or at the latest COALESCE_LIMIT_SECONDS after
     # the first: so at most one run per window the burst lasted, and one after it (two when the
     # burst is shorter than a window, however slow the machine made it).
-    allowed = math.ceil(took / recalc.COALESCE_LIMIT_SECONDS) + 1
+    allowed = math.ceil(took / coalescing.COALESCE_LIMIT_SECONDS) + 1
     assert 1 <= len(runs) <= allowed, (took, [(r.trigger, r.status) for r in runs])
     assert all(r.status in ("changed", "unchanged") for r in runs)
     result = SystemResult.objects.get(system=world.s1)
@@ -189,7 +190,7 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
     world = build_world()
     plan_round = make_round()
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_a, amount=D(2))
-    recalc.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="first")
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="first")
     control_total_set(actor=None, plan_round=plan_round, organisation=world.org_b, amount=D(-10))
 
     queue = f"openbook-kill-{os.getpid()}"
@@ -297,17 +298,17 @@ def test_a_national_gather_gives_each_system_what_its_own_gives(world, plan_roun
     from plans.models import PlanningRound
 
     current = PlanningRound.objects.get()
-    both = recalc.gather_many(current, [world.s1, world.s2])
-    assert both[world.s1.pk] == recalc.gather(current, world.s1)
-    assert both[world.s2.pk] == recalc.gather(current, world.s2)
+    both = inputs.gather_many(current, [world.s1, world.s2])
+    assert both[world.s1.pk] == inputs.gather(current, world.s1)
+    assert both[world.s2.pk] == inputs.gather(current, world.s2)
     assert both[world.s1.pk]["fund"]["allocations"] == {"ZA2": D(1000)}
 
 
 def test_a_run_under_way_counts_as_pending(world, plan_round):
     """A run clears the queued flag as it starts; until it finishes the page must still poll."""
-    cache.delete(recalc._pending_key(plan_round.pk, world.s1.pk))
+    cache.delete(coalescing._pending_key(plan_round.pk, world.s1.pk))
     run = RecalculationRun.objects.create(round=plan_round, system=world.s1, trigger="t")
-    assert recalc.is_pending(plan_round.pk, world.s1.pk)
+    assert coalescing.is_pending(plan_round.pk, world.s1.pk)
     run.status = RecalculationRun.Status.CHANGED
     run.save()
-    assert not recalc.is_pending(plan_round.pk, world.s1.pk)
+    assert not coalescing.is_pending(plan_round.pk, world.s1.pk)

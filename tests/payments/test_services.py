@@ -12,14 +12,9 @@ from openbook.errors import ProblemList
 from openbook.models import AuditEvent
 from payments.calculations.control_totals import system_control_total
 from payments.models import Transfer
-from payments.services import (
-    control_total_set,
-    control_totals_import,
-    current_control_totals,
-    transfer_decide,
-    transfer_propose,
-    transfer_withdraw,
-)
+from payments.selectors import current_control_totals
+from payments.services.control_totals import control_total_set, control_totals_import
+from payments.services.transfers import transfer_decide, transfer_propose, transfer_withdraw
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

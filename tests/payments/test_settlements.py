@@ -12,9 +12,9 @@ from django.db import connection
 from openbook.audit import audit_verify_chain
 from openbook.errors import ProblemList
 from openbook.models import AuditEvent, system_chain
-from payments import settlements as svc
-from payments.agreements import agreement_create, agreement_sign
 from payments.models import Settlement
+from payments.services import settlements as svc
+from payments.services.agreements import agreement_create, agreement_sign
 from tests.payments.conftest import POOL
 
 S = Settlement.Status

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from payments.models import Transfer
-from payments.services import current_control_totals
+from payments.selectors import current_control_totals
 
 pytestmark = pytest.mark.django_db
 SYS = "/rounds/2026-27/systems/s1/"
@@ -87,7 +87,8 @@ def test_the_page_costs_the_same_queries_however_many_transfers_are_open(world, 
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from payments.services import control_total_set, transfer_propose
+    from payments.services.control_totals import control_total_set
+    from payments.services.transfers import transfer_propose
 
     for organisation, amount in ((world.org_a, 2), (world.org_b, -10)):
         control_total_set(actor=None, plan_round=plan_round, organisation=organisation,
@@ -116,7 +117,8 @@ def test_after_the_final_deadline_open_transfers_are_not_offered(client, world, 
 
     from django.utils import timezone
 
-    from payments.services import control_total_set, transfer_propose
+    from payments.services.control_totals import control_total_set
+    from payments.services.transfers import transfer_propose
 
     for organisation, amount in ((world.org_a, 2), (world.org_b, -10)):
         control_total_set(actor=None, plan_round=plan_round, organisation=organisation,

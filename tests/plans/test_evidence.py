@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from openbook.models import AuditEvent
-from payments.services import control_total_set
+from payments.services.control_totals import control_total_set
 from plans.evidence import compare_base, submission_evidence
 from plans.models import Comment, Submission
 from plans.services import (

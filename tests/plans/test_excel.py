@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 
 from openbook.models import AuditEvent
 from plans import excel, selectors
+from plans.cells import CellInput
 from plans.models import Submission, Value, Version
-from plans.services import CellInput, draft_save, submission_start
+from plans.services import draft_save, submission_start
 from plans.synthetic import plan_cells
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.utils import timezone
 from openbook.errors import Conflict, ProblemList
 from openbook.models import AuditEvent
 from plans import selectors
+from plans.cells import CellInput
 from plans.models import Comment, Submission, Value
 from plans.services import (
-    CellInput,
     comment_add,
     draft_save,
     narrative_save,

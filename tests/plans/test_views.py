@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from openbook import numbers
+from plans.cells import UNSET, CellInput
 from plans.models import Submission, Value
-from plans.services import UNSET, CellInput, draft_save, submission_start
+from plans.services import draft_save, submission_start
 
 pytestmark = pytest.mark.django_db
 GRID = "/rounds/2026-27/ZA1/sections/finance/"
@@ -409,7 +410,7 @@ def test_partners_see_a_cells_line_but_not_its_draft_history(client, world, plan
 
 
 def test_the_finance_grid_shows_the_plan_against_the_control_total(member_client, world):
-    from payments.services import control_total_set
+    from payments.services.control_totals import control_total_set
 
     plan_round = Submission.objects.get().round
     control_total_set(

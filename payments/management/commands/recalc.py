@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import System
-from payments import recalc
+from payments import coalescing
 from payments.models import RecalculationRun
+from payments.services import recalculation
 from plans.models import PlanningRound
 
 
@@ -54,18 +55,18 @@ class Command(BaseCommand):
             if not systems:
                 raise CommandError(f"There is no system {system!r}.")
         else:
-            systems = recalc.round_systems(plan_round)
+            systems = recalculation.round_systems(plan_round)
         total = len(systems)
         if here:
             for n, s in enumerate(systems, start=1):
-                recalc.recalculate(
+                recalculation.recalculate(
                     system_id=s.pk, round_id=plan_round.pk, trigger="command", force=force
                 )
                 self._progress(n, total)
         else:
             since = timezone.now()
             for s in systems:
-                recalc.enqueue(
+                coalescing.enqueue(
                     round_id=plan_round.pk, system_id=s.pk, trigger="command", force=force
                 )
             deadline = time.monotonic() + timeout

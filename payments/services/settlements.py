@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,10 +22,10 @@ from accounts import policy
 from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
-from payments.agreements import built_mechanisms, in_force
 from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
 from payments.calculations.version import current as calculation_version
 from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
+from payments.services.agreements import built_mechanisms, in_force
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
@@ -118,14 +119,14 @@ def settlement_enter(
     _audit("settlement.entered", actor, settlement,
            after={"period": period, "version": version.number, "measures": clean,
                   "outcomes_met": outcomes_met})  # fmt: skip
-    transaction.on_commit(lambda: _enqueue(settlement.pk))
+    transaction.on_commit(lambda: enqueue(settlement.pk))
     return settlement
 
 
-def _enqueue(settlement_id: int) -> None:
-    from payments.tasks import compute_settlement
-
-    compute_settlement.delay(settlement_id)
+def enqueue(settlement_id: int) -> None:
+    """Queue the worker's task by its name: the task module imports this one, not the other
+    way round."""
+    current_app.send_task("payments.compute_settlement", args=[settlement_id])
 
 
 def period_fraction(version: AgreementVersion, period: str) -> Decimal:

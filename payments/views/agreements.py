@@ -11,19 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.models import Organisation
-from accounts.selectors import system_get
 from openbook.errors import Conflict, ProblemList
-from payments import agreements as services
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
-from payments.calculations.version import current as calculation_version
 from payments.models import Settlement
-from plans import selectors as plan_selectors
+from payments.services import agreements as services
+from payments.views.common import agreement_url, round_and_system
 
 HUNDRED = Decimal(100)
 
@@ -40,19 +37,9 @@ def _pct(variance: Decimal) -> str:
     return "0%" if variance == 0 else f"{variance * HUNDRED:+.0f}%".replace("-", "−")
 
 
-def _context(request, slug, code):
-    return plan_selectors.round_get(request.user, slug), system_get(request.user, code)
-
-
-def _detail_url(agreement) -> str:
-    return reverse(
-        "agreement_detail", args=[agreement.round.slug, agreement.system.code, agreement.pk]
-    )
-
-
 @login_required
 def agreement_list(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     rows = []
     for agreement in selectors.agreements_for(request.user, plan_round, system):
         rows.append(
@@ -98,7 +85,7 @@ def _mechanism_blocks(post, organisations) -> list[dict]:
     return blocks
 
 
-def _form_blocks(mechanisms, organisations) -> list[dict]:
+def form_blocks(mechanisms, organisations) -> list[dict]:
     """What the form shows for each mechanism: its fields with their current values."""
     out = []
     for n, item in enumerate(mechanisms, start=1):
@@ -128,7 +115,7 @@ def _form_blocks(mechanisms, organisations) -> list[dict]:
 def agreement_form(request, slug, code, pk=None):
     """Draft (pk None) or change an agreement. "Add" and "remove" redraw the form without
     saving; "Save" checks everything and saves all or nothing."""
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk) if pk else None
     if not policy.can_draft_agreement(request.user, system):
         raise PermissionDenied("Only the system lead drafts and changes risk-share agreements.")
@@ -174,7 +161,7 @@ def agreement_form(request, slug, code, pk=None):
                 messages.success(
                     request, f"Saved as version {version.number}: every partner signs it."
                 )
-            return redirect(_detail_url(agreement))
+            return redirect(agreement_url(agreement))
         except ProblemList as exc:
             error, problems = exc.summary, exc.problems
         except Conflict as exc:
@@ -189,7 +176,7 @@ def agreement_form(request, slug, code, pk=None):
             "name": name,
             "partners": partners,
             "organisations": organisations,
-            "blocks": _form_blocks(mechanisms, organisations),
+            "blocks": form_blocks(mechanisms, organisations),
             "phasing": phasing or services.EVEN_PHASING,
             "count": len(mechanisms),
             "kinds": KINDS.items(),
@@ -203,12 +190,12 @@ def agreement_form(request, slug, code, pk=None):
 
 @login_required
 def agreement_detail(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
-    return _detail_page(request, plan_round, system, agreement)
+    return detail_page(request, plan_round, system, agreement)
 
 
-def _detail_page(request, plan_round, system, agreement, entry: dict | None = None, status=200,
+def detail_page(request, plan_round, system, agreement, entry: dict | None = None, status=200,
                  sign_error: dict | None = None):  # fmt: skip
     """The agreement's page; `entry` is a settlement entry sent back with its problems,
     `sign_error` a signature refused ({"organisation": ODS code, "message"})."""
@@ -254,7 +241,7 @@ def _detail_page(request, plan_round, system, agreement, entry: dict | None = No
             "versions": versions,
             "latest": versions[0],
             "partners": [(o, signed.get(o.pk)) for o in partners],
-            "mechanisms": _form_blocks(version.mechanisms, partners),
+            "mechanisms": form_blocks(version.mechanisms, partners),
             "phasing": version.phasing or services.EVEN_PHASING,
             "met_rows": [
                 (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if r.met
@@ -283,7 +270,7 @@ def _detail_page(request, plan_round, system, agreement, entry: dict | None = No
 @login_required
 @require_POST
 def agreement_sign(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     organisation = Organisation.objects.filter(
         system=system, ods_code=request.POST.get("organisation", "")
@@ -294,7 +281,7 @@ def agreement_sign(request, slug, code, pk):
         raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
     if not request.POST.get("confirmed"):
         # Signing binds the organisation to the what-if above the button: say so, there.
-        return _detail_page(request, plan_round, system, agreement, status=422, sign_error={
+        return detail_page(request, plan_round, system, agreement, status=422, sign_error={
             "organisation": organisation.ods_code,
             "message": f"Confirm you have read the terms and what {organisation.name} pays "
                        "or receives before signing.",
@@ -317,170 +304,4 @@ def agreement_sign(request, slug, code, pk):
             + (" Every partner has signed: the agreement is agreed." if version.status == "agreed"
                else ""),
         )  # fmt: skip
-    return redirect(_detail_url(agreement))
-
-
-# --- settlements and decisions -----------------------------------------------------------------
-
-
-def _settlement_url(settlement) -> str:
-    a = settlement.agreement
-    return reverse("settlement_detail", args=[a.round.slug, a.system.code, a.pk, settlement.pk])
-
-
-@login_required
-@require_POST
-def settlement_enter(request, slug, code, pk):
-    from payments import settlements
-
-    plan_round, system = _context(request, slug, code)
-    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
-    version = services.in_force(agreement)
-    count = len(version.mechanisms) if version else 0
-    measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
-    period = request.POST.get("period", "")
-    outcomes_met = request.POST.get("outcomes_met") == "yes"
-    try:
-        settlement = settlements.settlement_enter(
-            actor=request.user, agreement=agreement, period=period,
-            measures=list(measures.values()), outcomes_met=outcomes_met,
-        )  # fmt: skip
-    except (ProblemList, ValidationError) as exc:
-        # The page again, with what was typed and what is wrong with it.
-        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures}
-        if isinstance(exc, ProblemList):
-            entry |= {"error": exc.summary, "problems": exc.problems}
-        else:
-            entry["error"] = " ".join(exc.messages)
-        return _detail_page(request, plan_round, system, agreement, entry, status=422)
-    messages.success(request, "Entered. The worker is working out the settlement.")
-    return redirect(_settlement_url(settlement))
-
-
-@login_required
-def settlement_detail(request, slug, code, pk, sid):
-    plan_round, system = _context(request, slug, code)
-    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
-    settlement = selectors.settlement_get(request.user, agreement, sid)
-    return _settlement_page(request, plan_round, system, agreement, settlement)
-
-
-def _settlement_page(request, plan_round, system, agreement, settlement, error=None, status=200):
-    """The settlement's page; `error` a refused answer or decision: {"field": the input's id,
-    "message"}, shown in the error summary and on the field."""
-    from payments import settlements
-
-    partners = sorted(settlement.version.partners.all(), key=lambda o: o.name)
-    responses = {r.organisation_id: r for r in settlement.responses.select_related("responded_by")}
-    context = {
-        "round": plan_round,
-        "system": system,
-        "agreement": agreement,
-        "settlement": settlement,
-        "rows": [
-            (o, (settlement.flows or {}).get(o.ods_code), responses.get(o.pk)) for o in partners
-        ],
-        "can_lead": policy.can_draft_agreement(request.user, system),
-        "can_decide": policy.can_decide_settlement(request.user, system),
-        "can_respond": [
-            o
-            for o in partners
-            if o.pk not in responses and policy.can_answer_settlement(request.user, o)
-        ],  # fmt: skip
-        "measures": [
-            (block["label"], value)
-            for block, value in zip(
-                _form_blocks(settlement.version.mechanisms, partners),
-                settlement.measures,
-                strict=False,
-            )
-        ],  # fmt: skip
-        "error": error,
-        "flows_today": settlements.flows_today(settlement),
-        "calculation_version": calculation_version(),
-    }
-    if request.htmx and request.GET.get("part") == "result":
-        return render(request, "payments/settlement_detail.html#result", context)
-    return render(request, "payments/settlement_detail.html", context, status=status)
-
-
-def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = ""):
-    """Do `act`; a refusal that names the reason comes back on the page, on `field`."""
-    plan_round, system = _context(request, slug, code)
-    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
-    settlement = selectors.settlement_get(request.user, agreement, sid)
-    try:
-        act(settlement)
-    except ValidationError as exc:
-        if field and hasattr(exc, "error_dict") and "reason" in exc.error_dict:
-            error = {"field": field, "message": " ".join(exc.message_dict["reason"])}
-            return _settlement_page(request, plan_round, system, agreement, settlement,
-                                    error=error, status=422)  # fmt: skip
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect(_settlement_url(settlement))
-
-
-@login_required
-@require_POST
-def settlement_propose(request, slug, code, pk, sid):
-    from payments import settlements
-
-    return _settlement_action(
-        request, slug, code, pk, sid,
-        lambda s: settlements.settlement_propose(actor=request.user, settlement=s),
-        "Proposed to the partners.",
-    )  # fmt: skip
-
-
-@login_required
-@require_POST
-def settlement_withdraw(request, slug, code, pk, sid):
-    from payments import settlements
-
-    return _settlement_action(
-        request, slug, code, pk, sid,
-        lambda s: settlements.settlement_withdraw(actor=request.user, settlement=s),
-        "Settlement withdrawn.",
-    )  # fmt: skip
-
-
-@login_required
-@require_POST
-def settlement_respond(request, slug, code, pk, sid):
-    from payments import settlements
-
-    accepted = request.POST.get("answer") == "accept"
-    _, system = _context(request, slug, code)
-    organisation = Organisation.objects.filter(
-        system=system, ods_code=request.POST.get("organisation", "").strip().upper()
-    ).first()
-    if organisation is None:
-        raise Http404("No such partner.")
-    return _settlement_action(
-        request, slug, code, pk, sid,
-        lambda s: settlements.settlement_respond(
-            actor=request.user, settlement=s, organisation=organisation, accepted=accepted,
-            reason=request.POST.get("reason", ""),
-        ),
-        f"{organisation.name} " + ("accepts the settlement." if accepted else
-                                   "disputes the settlement: it goes to the region."),
-        field=f"reason-{organisation.ods_code}",
-    )  # fmt: skip
-
-
-@login_required
-@require_POST
-def settlement_decide(request, slug, code, pk, sid):
-    from payments import settlements
-
-    uphold = request.POST.get("decision") == "uphold"
-    return _settlement_action(
-        request, slug, code, pk, sid,
-        lambda s: settlements.settlement_decide(
-            actor=request.user, settlement=s, uphold=uphold, reason=request.POST.get("reason", "")
-        ),
-        "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
-        field="decision-reason",
-    )  # fmt: skip
+    return redirect(agreement_url(agreement))

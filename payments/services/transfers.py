@@ -1,11 +1,10 @@
-"""Writes to control totals and transfers. Each is one transaction, checks the policy and is
-audited; a transfer changes control totals only when every party has agreed."""
+"""Transfers between partners' control totals: proposed, agreed or refused by every party,
+withdrawn. Each write is one transaction, checks the policy and is audited; a transfer
+changes control totals only when every party has agreed."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,6 @@ from accounts import policy
 from accounts.models import Organisation, System
 from notifications import occasions
 from openbook.audit import audit_record
-from openbook.errors import ProblemList
 from payments.calculations.control_totals import (
     Move,
     TransferProblem,
@@ -26,118 +24,13 @@ from payments.calculations.control_totals import (
     system_control_total,
 )
 from payments.models import ControlTotal, Transfer, TransferDecision, TransferLine
-from payments.recalc import request_recalculation
-from plans.calculations import ValueProblem, parse_value
+from payments.selectors import current_control_totals
+from payments.services.control_totals import MAX_CONTROL_TOTAL, amount_text
+from payments.services.recalculation import request_recalculation
 from plans.models import PlanningRound
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-MAX_CONTROL_TOTAL = Decimal(10) ** 11  # what the amount columns hold, £000
-
-
-def current_control_totals(plan_round: PlanningRound, system: System) -> dict[str, Decimal | None]:
-    """Every partner's control total (None where it has none), by ODS code."""
-    rows = dict(
-        ControlTotal.objects.filter(round=plan_round, organisation__system=system).values_list(
-            "organisation__ods_code", "amount"
-        )
-    )
-    return {ods: rows.get(ods) for ods in system.organisations.values_list("ods_code", flat=True)}
-
-
-@transaction.atomic
-def control_total_set(
-    *,
-    actor: User | None,
-    plan_round: PlanningRound,
-    organisation: Organisation,
-    amount: Decimal | None,
-) -> ControlTotal:
-    """Set (or clear, with None) an organisation's control total."""
-    if actor is not None and not policy.can_set_control_totals(actor, organisation.system):
-        raise PermissionDenied(
-            "Control totals are set by the region's reviewers and administrators."
-        )
-    if amount is not None and abs(amount) >= MAX_CONTROL_TOTAL:
-        raise ValidationError(
-            f"{organisation.name}: a control total must be under £100bn (entered in £000)."
-        )
-    row, _ = ControlTotal.objects.select_for_update().get_or_create(
-        round=plan_round, organisation=organisation
-    )
-    before = row.amount
-    if before == amount and row.pk:
-        return row
-    row.amount = amount
-    row.updated_by = actor
-    row.save()
-    request_recalculation(
-        round_id=plan_round.pk, system_id=organisation.system_id, trigger="control_total.set"
-    )
-    audit_record(
-        action="control_total.set",
-        actor=actor,
-        actor_label="" if actor else "system set-up",
-        organisation=organisation,
-        obj=row,
-        before={"amount": _amount(before)},
-        after={"amount": _amount(amount)},
-    )
-    return row
-
-
-@transaction.atomic
-def control_totals_import(
-    *, actor: User, plan_round: PlanningRound, system: System, data: bytes
-) -> int:
-    """Set control totals from CSV (`organisation,control_total`; blank for none). All or
-    nothing; every problem is named by row."""
-    if not policy.can_set_control_totals(actor, system):
-        raise PermissionDenied(
-            "Control totals are set by the region's reviewers and administrators."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError("The file is not a CSV text file.") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
-    if header != ["organisation", "control_total"]:
-        raise ValidationError("The first row of the CSV file must be: organisation,control_total")
-    partners = {o.ods_code: o for o in system.organisations.all()}
-    problems, changes = [], []
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        where = f"row {number}"
-        if len(row) != 2:
-            problems.append({"cell": where, "value": ",".join(row), "problem": "needs two columns"})
-            continue
-        ods, raw = row[0].strip().upper(), row[1].strip()
-        if ods not in partners:
-            problems.append(
-                {"cell": where, "value": ods, "problem": f"is not an organisation in {system.name}"}
-            )
-            continue
-        try:
-            amount = parse_value(raw)
-        except ValueProblem as exc:
-            problems.append({"cell": where, "value": raw, "problem": str(exc)})
-            continue
-        changes.append((partners[ods], amount))
-    if problems:
-        raise ProblemList("The file has problems, so no control total was changed.", problems)
-    for organisation, amount in changes:
-        control_total_set(
-            actor=actor, plan_round=plan_round, organisation=organisation, amount=amount
-        )
-    return len(changes)
 
 
 def _open(plan_round: PlanningRound, now: dt.datetime | None) -> None:
@@ -304,9 +197,9 @@ def _apply(actor: User, transfer: Transfer, now) -> None:
         actor=actor,
         system=transfer.system,
         obj=transfer,
-        before={line.organisation: _amount(before[line.organisation]) for line in lines},
-        after={line.organisation: _amount(after[line.organisation]) for line in lines},
-        payload={"system_control_total": _amount(system_control_total(after))},
+        before={line.organisation: amount_text(before[line.organisation]) for line in lines},
+        after={line.organisation: amount_text(after[line.organisation]) for line in lines},
+        payload={"system_control_total": amount_text(system_control_total(after))},
     )
 
 

@@ -11,9 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from accounts.selectors import system_get
 from openbook.errors import ProblemList
-from payments import recalc, selectors, services
+from payments import coalescing, selectors
 from payments.calculations.control_totals import (
     Move,
     TransferProblem,
@@ -22,14 +21,13 @@ from payments.calculations.control_totals import (
 )
 from payments.calculations.positions import positions
 from payments.calculations.version import current as calculation_version
+from payments.services import recalculation
+from payments.services import transfers as transfer_service
+from payments.services.control_totals import control_total_set, control_totals_import
+from payments.views.common import round_and_system
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
 from plans.system_plan import system_plan_get
-
-
-def _context(request, slug, code):
-    plan_round = plan_selectors.round_get(request.user, slug)
-    return plan_round, system_get(request.user, code)
 
 
 def _back(plan_round, system):
@@ -38,7 +36,7 @@ def _back(plan_round, system):
 
 @login_required
 def control_totals(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     return _page(request, plan_round, system)
 
 
@@ -66,7 +64,7 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
     result = selectors.result_for(request.user, plan_round, system)
     results = {
         "result": result,
-        "pending": recalc.is_pending(plan_round.pk, system.pk),
+        "pending": coalescing.is_pending(plan_round.pk, system.pk),
         "calculation_version": calculation_version(),
         "last_run": selectors.last_run(request.user, plan_round, system),
     }
@@ -93,7 +91,7 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
     transfers = list(selectors.transfers_for(request.user, plan_round, system))
     for transfer in transfers:
         transfer.waiting = selectors.pending_parties(transfer)
-        parties = services.undecided_parties_for(request.user, transfer)
+        parties = transfer_service.undecided_parties_for(request.user, transfer)
         transfer.can_decide = bool(parties)
         transfer.effects = _effects(transfer, parties, cts) if parties else []
     return render(
@@ -119,14 +117,14 @@ def _page(request, plan_round, system, proposal: dict | None = None, status: int
 @login_required
 @require_POST
 def control_totals_save(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     if not policy.can_set_control_totals(request.user, system):
         raise PermissionDenied(
             "Control totals are set by the region's reviewers and administrators."
         )
     if request.FILES.get("file"):
         try:
-            count = services.control_totals_import(
+            count = control_totals_import(
                 actor=request.user,
                 plan_round=plan_round,
                 system=system,
@@ -160,7 +158,7 @@ def control_totals_save(request, slug, code):
     try:
         with transaction.atomic():  # all the page's changes, or none
             for organisation, amount in changes:
-                services.control_total_set(
+                control_total_set(
                     actor=request.user,
                     plan_round=plan_round,
                     organisation=organisation,
@@ -176,7 +174,7 @@ def control_totals_save(request, slug, code):
 @login_required
 @require_POST
 def transfer_propose(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     if not policy.can_propose_transfer(request.user, system):
         raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
     typed = list(
@@ -189,7 +187,7 @@ def transfer_propose(request, slug, code):
             if ods and raw.strip():
                 amount = parse_value(raw)
                 moves.append((ods, amount))
-        services.transfer_propose(
+        transfer_service.transfer_propose(
             actor=request.user, plan_round=plan_round, system=system, moves=moves, reason=reason
         )
     except (ValueProblem, ValidationError, PermissionDenied) as exc:
@@ -215,11 +213,11 @@ def transfer_propose(request, slug, code):
 @login_required
 @require_POST
 def transfer_decide(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     transfer = selectors.transfer_get(request.user, plan_round, system, pk)
     agreed = request.POST.get("decision") == "agree"
     try:
-        services.transfer_decide(
+        transfer_service.transfer_decide(
             actor=request.user,
             transfer=transfer,
             agreed=agreed,
@@ -237,10 +235,10 @@ def transfer_decide(request, slug, code, pk):
 @login_required
 @require_POST
 def transfer_withdraw(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     transfer = selectors.transfer_get(request.user, plan_round, system, pk)
     try:
-        services.transfer_withdraw(actor=request.user, transfer=transfer)
+        transfer_service.transfer_withdraw(actor=request.user, transfer=transfer)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -256,15 +254,15 @@ def national_recalculation(request, slug):
     plan_round = plan_selectors.round_get(request.user, slug)
     if not policy.can_recalculate_round(request.user):
         raise PermissionDenied("A national recalculation is started by platform administrators.")
-    systems = recalc.round_systems(plan_round)
+    systems = recalculation.round_systems(plan_round)
     if request.method == "POST":
-        recalc.national_start(actor=request.user, plan_round=plan_round, systems=systems)
+        recalculation.national_start(actor=request.user, plan_round=plan_round, systems=systems)
         messages.success(request, f"Recalculating {len(systems)} systems on the worker.")
         return redirect(reverse("national_recalculation", args=[plan_round.slug]))
     context = {
         "round": plan_round,
         "systems": systems,
-        "progress": recalc.national_progress(plan_round),
+        "progress": recalculation.national_progress(plan_round),
     }
     if request.htmx and request.GET.get("part") == "progress":
         return render(request, "payments/national_recalculation.html#progress", context)

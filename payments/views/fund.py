@@ -14,19 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from accounts.selectors import system_get
-from payments import fund_services, recalc, selectors
+from payments import coalescing, selectors
 from payments.calculations.version import current as calculation_version
 from payments.models import Fund
-from plans import selectors as plan_selectors
+from payments.services import fund as fund_services
+from payments.views.common import round_and_system
 from plans.calculations import ValueProblem, parse_value
 
 PERCENT = Decimal(100)
-
-
-def _context(request, slug, code):
-    plan_round = plan_selectors.round_get(request.user, slug)
-    return plan_round, system_get(request.user, code)
 
 
 def _back(plan_round, system):
@@ -53,7 +48,7 @@ def _percent(raw: str, what: str) -> Decimal:
 
 @login_required
 def fund(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = selectors.fund_for(request.user, plan_round, system)
     result = selectors.result_for(request.user, plan_round, system)
     context = {
@@ -62,7 +57,7 @@ def fund(request, slug, code):
         "fund": fund,
         "result": result,
         "fund_result": (result.data.get("fund") if result else None),
-        "pending": recalc.is_pending(plan_round.pk, system.pk),
+        "pending": coalescing.is_pending(plan_round.pk, system.pk),
         "calculation_version": calculation_version(),
         "can_manage": policy.can_manage_fund(request.user),
         "can_allocate": policy.can_set_allocations(request.user, system),
@@ -98,7 +93,7 @@ def fund(request, slug, code):
 @login_required
 @require_POST
 def fund_rules(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     selectors.fund_for(request.user, plan_round, system)  # 404 for outsiders first
     if not policy.can_manage_fund(request.user):
         raise PermissionDenied("A round's fund is set by platform administrators.")
@@ -127,7 +122,7 @@ def fund_rules(request, slug, code):
 @login_required
 @require_POST
 def fund_share(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     try:
         fund_services.system_share_choose(
@@ -144,7 +139,7 @@ def fund_share(request, slug, code):
 @login_required
 @require_POST
 def fund_allocations(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     amounts, problems = {}, []
     for organisation in system.organisations.all():
@@ -170,7 +165,7 @@ def fund_allocations(request, slug, code):
 @login_required
 @require_POST
 def release_propose(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     organisation = system.organisations.filter(ods_code=request.POST.get("organisation")).first()
     try:
@@ -193,7 +188,7 @@ def release_propose(request, slug, code):
 @login_required
 @require_POST
 def release_decide(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     release = selectors.release_get(request.user, fund, system, pk)
     agreed = request.POST.get("decision") == "agree"
@@ -211,7 +206,7 @@ def release_decide(request, slug, code, pk):
 @login_required
 @require_POST
 def release_withdraw(request, slug, code, pk):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     release = selectors.release_get(request.user, fund, system, pk)
     try:

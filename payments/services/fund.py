@@ -23,8 +23,8 @@ from payments.models import (
     FundAllocation,
     FundSystemShare,
 )
-from payments.recalc import request_recalculation
-from payments.services import MAX_CONTROL_TOTAL
+from payments.services.control_totals import MAX_CONTROL_TOTAL
+from payments.services.recalculation import request_recalculation
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -1,0 +1,178 @@
+"""The recalculation's inputs, gathered in one snapshot: control totals, each partner's
+planned surplus (its latest counted plan) and its surplus by month from its monthly returns,
+and the fund's rules, read set-based for any number of systems; and the hash that says whether
+stored results still answer them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from accounts.models import Organisation, System
+from payments.models import ControlTotal, DiscretionaryRelease, Fund, FundSystemShare
+from plans.calculations import flatten
+from plans.models import Line, PlanningRound
+from plans.queries import latest_counted
+from plans.selectors import line_spec
+
+SURPLUS = "F900"  # the template line that is a partner's surplus (+) or deficit (−)
+
+# Constants (no value is formatted into them). Each partner's planned surplus for the year
+# and, from its latest submitted monthly returns, its surplus by month: the template's surplus
+# formula applied inside the database, as coefficients per line.
+_COEFFICIENTS = (
+    "coef AS (SELECT * FROM unnest(%(lines)s::bigint[], %(coefs)s::int[]) AS c(line_id, k))"
+)
+PLANNED_SQL = (
+    "WITH "  # noqa: S608 (constants only)
+    + latest_counted()
+    + ", "
+    + _COEFFICIENTS
+    + """
+    SELECT latest.organisation_id, SUM(v.value * coef.k)
+    FROM latest
+    JOIN plans_value v ON v.version_id = latest.version_id
+    JOIN coef ON coef.line_id = v.line_id
+    GROUP BY 1
+"""
+)
+RETURNS_SQL = (
+    """
+    WITH latest AS (
+        SELECT DISTINCT ON (r.id) r.organisation_id, r.month AS return_month, ver.id AS version_id
+        FROM plans_monthlyreturn r
+        JOIN plans_returnversion ver ON ver.monthly_return_id = r.id AND ver.number > 0
+        JOIN accounts_organisation o ON o.id = r.organisation_id
+        WHERE r.round_id = %(round)s AND o.system_id = ANY(%(systems)s)
+        ORDER BY r.id, ver.number DESC
+    ), """  # noqa: S608
+    + _COEFFICIENTS
+    + """
+    SELECT latest.organisation_id, latest.return_month, v.month, SUM(v.value * coef.k)
+    FROM latest
+    JOIN plans_returnvalue v ON v.version_id = latest.version_id
+    JOIN coef ON coef.line_id = v.line_id
+    GROUP BY 1, 2, 3
+"""
+)
+
+
+def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
+    """The surplus line as input lines times +1/−1, by line id, for the SQL above."""
+    lines = list(Line.objects.filter(section__template_version_id=plan_round.template_version_id))
+    terms = flatten([line_spec(line) for line in lines]).get(SURPLUS, {})
+    ids = {line.code: line.pk for line in lines}
+    pairs = sorted((ids[code], k) for code, k in terms.items() if k)
+    return {"lines": [p for p, _ in pairs], "coefs": [k for _, k in pairs]}
+
+
+def _year_to_date(
+    rows: list[tuple[int, int, int, Decimal]],
+) -> tuple[dict[int, dict[int, Decimal]], dict[int, dict[str, Any]]]:
+    """From (organisation, return month, month, surplus) rows: each organisation's actual
+    surplus to date at every month reported (a later return restates earlier months) and what
+    its latest return says."""
+    by_return: dict[tuple[int, int], dict[int, Decimal]] = {}
+    for org_id, return_month, month, value in rows:
+        by_return.setdefault((org_id, return_month), {})[month] = value
+    year_to_date: dict[int, dict[int, Decimal]] = {}
+    latest: dict[int, dict[str, Any]] = {}
+    for (org_id, return_month), months in sorted(by_return.items(), key=lambda kv: kv[0][1]):
+        running = Decimal(0)
+        for m in range(1, return_month + 1):
+            running += months.get(m, Decimal(0))
+            year_to_date.setdefault(org_id, {})[m] = running
+        latest[org_id] = {
+            "month": return_month,
+            "year_to_date": running,
+            "outturn": sum(months.values(), Decimal(0)),
+        }
+    return year_to_date, latest
+
+
+def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, dict[str, Any]]:
+    """Every system's inputs, read set-based in the caller's (repeatable-read) transaction:
+    a few queries whatever the number of systems."""
+    system_ids = [s.pk for s in systems]
+    organisations = list(
+        Organisation.objects.filter(system_id__in=system_ids).values_list(
+            "pk", "ods_code", "system_id"
+        )
+    )
+    ods = {pk: code for pk, code, _ in organisations}
+    cts = dict(
+        ControlTotal.objects.filter(
+            round=plan_round, organisation__system_id__in=system_ids
+        ).values_list("organisation_id", "amount")
+    )
+    params = {"round": plan_round.pk, "systems": system_ids, **_surplus_coefficients(plan_round)}
+    with connection.cursor() as cursor:
+        cursor.execute(PLANNED_SQL, params)
+        planned = dict(cursor.fetchall())
+        cursor.execute(RETURNS_SQL, params)
+        year_to_date, latest = _year_to_date(cursor.fetchall())
+    fund = Fund.objects.filter(round=plan_round).first()
+    shares: dict[int, Decimal] = {}
+    allocations: dict[int, Decimal] = {}
+    releases: list[tuple[int, int]] = []
+    if fund is not None:
+        shares = dict(
+            FundSystemShare.objects.filter(fund=fund, system_id__in=system_ids).values_list(
+                "system_id", "system_share"
+            )
+        )
+        allocations = dict(
+            fund.allocations.filter(organisation__system_id__in=system_ids).values_list(
+                "organisation_id", "amount"
+            )
+        )
+        releases = list(
+            DiscretionaryRelease.objects.filter(
+                fund=fund,
+                organisation__system_id__in=system_ids,
+                status=DiscretionaryRelease.Status.AGREED,
+            ).values_list("organisation_id", "quarter")
+        )
+    out: dict[int, dict[str, Any]] = {}
+    for system_id in system_ids:
+        members = sorted((pk for pk, _, sid in organisations if sid == system_id), key=ods.get)
+        inputs: dict[str, Any] = {
+            "control_totals": {ods[pk]: cts.get(pk) for pk in members},
+            "planned": {ods[pk]: planned[pk] for pk in members if pk in planned},
+            "year_to_date": {ods[pk]: year_to_date[pk] for pk in members if pk in year_to_date},
+            "latest_returns": {ods[pk]: latest[pk] for pk in members if pk in latest},
+            "fund": None,
+        }
+        if fund is not None:
+            member_set = set(members)
+            inputs["fund"] = {
+                "name": fund.name,
+                # A system ties more than the fund's share if it chose to, never less.
+                "system_share": max(shares.get(system_id, fund.system_share), fund.system_share),
+                "phasing": list(fund.phasing),
+                "taper": fund.taper,
+                "taper_zero_at": fund.taper_zero_at,
+                "allocations": {ods[pk]: a for pk, a in allocations.items() if pk in member_set},
+                "releases": sorted([ods[pk], q] for pk, q in releases if pk in member_set),
+            }
+        out[system_id] = inputs
+    return out
+
+
+def gather(plan_round: PlanningRound, system: System) -> dict[str, Any]:
+    """One system's inputs (see gather_many)."""
+    return gather_many(plan_round, [system])[system.pk]
+
+
+def inputs_hash(inputs: dict[str, Any], version: int) -> str:
+    """What a stored result is reused for: the same inputs, computed by the same version of
+    the calculations."""
+    canonical = json.dumps(
+        {"calculation_version": version, "inputs": inputs},
+        sort_keys=True, default=str, separators=(",", ":"),
+    )  # fmt: skip
+    return hashlib.sha256(canonical.encode()).hexdigest()

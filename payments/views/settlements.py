@@ -1,0 +1,177 @@
+"""Settlement pages: enter a period's actuals against an agreement in force, see the flows
+and workings, propose, answer, decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts import policy
+from accounts.models import Organisation
+from openbook.errors import ProblemList
+from payments import selectors
+from payments.calculations.version import current as calculation_version
+from payments.services import agreements as services
+from payments.services import settlements
+from payments.views.agreements import detail_page, form_blocks
+from payments.views.common import round_and_system
+
+HUNDRED = Decimal(100)
+
+
+def _settlement_url(settlement) -> str:
+    a = settlement.agreement
+    return reverse("settlement_detail", args=[a.round.slug, a.system.code, a.pk, settlement.pk])
+
+
+@login_required
+@require_POST
+def settlement_enter(request, slug, code, pk):
+    plan_round, system = round_and_system(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    version = services.in_force(agreement)
+    count = len(version.mechanisms) if version else 0
+    measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
+    period = request.POST.get("period", "")
+    outcomes_met = request.POST.get("outcomes_met") == "yes"
+    try:
+        settlement = settlements.settlement_enter(
+            actor=request.user, agreement=agreement, period=period,
+            measures=list(measures.values()), outcomes_met=outcomes_met,
+        )  # fmt: skip
+    except (ProblemList, ValidationError) as exc:
+        # The page again, with what was typed and what is wrong with it.
+        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures}
+        if isinstance(exc, ProblemList):
+            entry |= {"error": exc.summary, "problems": exc.problems}
+        else:
+            entry["error"] = " ".join(exc.messages)
+        return detail_page(request, plan_round, system, agreement, entry, status=422)
+    messages.success(request, "Entered. The worker is working out the settlement.")
+    return redirect(_settlement_url(settlement))
+
+
+@login_required
+def settlement_detail(request, slug, code, pk, sid):
+    plan_round, system = round_and_system(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    settlement = selectors.settlement_get(request.user, agreement, sid)
+    return _settlement_page(request, plan_round, system, agreement, settlement)
+
+
+def _settlement_page(request, plan_round, system, agreement, settlement, error=None, status=200):
+    """The settlement's page; `error` a refused answer or decision: {"field": the input's id,
+    "message"}, shown in the error summary and on the field."""
+    partners = sorted(settlement.version.partners.all(), key=lambda o: o.name)
+    responses = {r.organisation_id: r for r in settlement.responses.select_related("responded_by")}
+    context = {
+        "round": plan_round,
+        "system": system,
+        "agreement": agreement,
+        "settlement": settlement,
+        "rows": [
+            (o, (settlement.flows or {}).get(o.ods_code), responses.get(o.pk)) for o in partners
+        ],
+        "can_lead": policy.can_draft_agreement(request.user, system),
+        "can_decide": policy.can_decide_settlement(request.user, system),
+        "can_respond": [
+            o
+            for o in partners
+            if o.pk not in responses and policy.can_answer_settlement(request.user, o)
+        ],  # fmt: skip
+        "measures": [
+            (block["label"], value)
+            for block, value in zip(
+                form_blocks(settlement.version.mechanisms, partners),
+                settlement.measures,
+                strict=False,
+            )
+        ],  # fmt: skip
+        "error": error,
+        "flows_today": settlements.flows_today(settlement),
+        "calculation_version": calculation_version(),
+    }
+    if request.htmx and request.GET.get("part") == "result":
+        return render(request, "payments/settlement_detail.html#result", context)
+    return render(request, "payments/settlement_detail.html", context, status=status)
+
+
+def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = ""):
+    """Do `act`; a refusal that names the reason comes back on the page, on `field`."""
+    plan_round, system = round_and_system(request, slug, code)
+    agreement = selectors.agreement_get(request.user, plan_round, system, pk)
+    settlement = selectors.settlement_get(request.user, agreement, sid)
+    try:
+        act(settlement)
+    except ValidationError as exc:
+        if field and hasattr(exc, "error_dict") and "reason" in exc.error_dict:
+            error = {"field": field, "message": " ".join(exc.message_dict["reason"])}
+            return _settlement_page(request, plan_round, system, agreement, settlement,
+                                    error=error, status=422)  # fmt: skip
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect(_settlement_url(settlement))
+
+
+@login_required
+@require_POST
+def settlement_propose(request, slug, code, pk, sid):
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_propose(actor=request.user, settlement=s),
+        "Proposed to the partners.",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_withdraw(request, slug, code, pk, sid):
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_withdraw(actor=request.user, settlement=s),
+        "Settlement withdrawn.",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_respond(request, slug, code, pk, sid):
+    accepted = request.POST.get("answer") == "accept"
+    _, system = round_and_system(request, slug, code)
+    organisation = Organisation.objects.filter(
+        system=system, ods_code=request.POST.get("organisation", "").strip().upper()
+    ).first()
+    if organisation is None:
+        raise Http404("No such partner.")
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_respond(
+            actor=request.user, settlement=s, organisation=organisation, accepted=accepted,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"{organisation.name} " + ("accepts the settlement." if accepted else
+                                   "disputes the settlement: it goes to the region."),
+        field=f"reason-{organisation.ods_code}",
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def settlement_decide(request, slug, code, pk, sid):
+    uphold = request.POST.get("decision") == "uphold"
+    return _settlement_action(
+        request, slug, code, pk, sid,
+        lambda s: settlements.settlement_decide(
+            actor=request.user, settlement=s, uphold=uphold, reason=request.POST.get("reason", "")
+        ),
+        "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
+        field="decision-reason",
+    )  # fmt: skip
