@@ -90,7 +90,7 @@ def xlsx_bytes(rows: Rows, month: int, lines: Sequence[Line] = ()) -> bytes:
         line = by_code.get(str(ws.cell(row=r, column=1).value))
         validation = None
         if line is not None:
-            validation = excel._validation(line)
+            validation = excel.line_validation(line)
             ws.add_data_validation(validation)
         for m in MONTHS:
             cell = ws.cell(row=r, column=2 + m)
@@ -112,7 +112,7 @@ def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int],
     """(kind, rows, cell namer) for an uploaded return, or UploadRejected."""
     kind = excel.sniff(name, data)
     if kind == "xlsx":
-        excel._check_zip(data)
+        excel.check_zip(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)

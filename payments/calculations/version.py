@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 1
-FINGERPRINT = "2c49936b97a27f3d43bfeaec35a753b31a016488e0e3d64deffa00fba1002fe3"
+FINGERPRINT = "f81dca247c476baeba4e540a52843971dd553e6863612f9e088cca0a550d334f"
 
 
 def current() -> int:
@@ -50,10 +50,12 @@ def fingerprint(folder: Path | None = None) -> str:
     module aside, and the modules in ALSO. (A new Python may write some source back
     differently; then the fingerprint is recorded again, and the version stays.)"""
     digest = hashlib.sha256()
-    paths = sorted((folder or Path(__file__).parent).glob("*.py"))
+    folder = folder or Path(__file__).parent
+    paths = sorted(folder.rglob("*.py"))  # the mechanisms are a package of their own
     for path in [*paths, *ALSO]:
         if path.name == "version.py":
             continue
-        tree = _without_docstrings(ast.parse(path.read_text(), filename=path.name))
-        digest.update(path.name.encode() + b"\0" + ast.unparse(tree).encode() + b"\0")
+        name = str(path.relative_to(folder)) if path.is_relative_to(folder) else path.name
+        tree = _without_docstrings(ast.parse(path.read_text(), filename=name))
+        digest.update(name.encode() + b"\0" + ast.unparse(tree).encode() + b"\0")
     return digest.hexdigest()

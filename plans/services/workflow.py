@@ -23,6 +23,7 @@ from plans.models import (
     Value,
     Version,
 )
+from plans.readiness import readiness
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -120,7 +121,7 @@ def submission_submit(
     if errors:
         raise ValidationError(errors)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
-    blockers = selectors.readiness(submission, draft).blockers
+    blockers = readiness(submission, draft).blockers
     if blockers:
         raise ProblemList(
             "The plan is not complete, so it was not submitted.",

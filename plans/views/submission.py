@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from plans import evidence, selectors, services
 from plans.models import Comment, Section, Submission
+from plans.readiness import readiness
 from plans.views.common import plan_context, version_for
 
 
@@ -31,7 +32,7 @@ def submission_detail(request, slug, ods_code):
     # What is left to do: only the organisation's own people see the draft it is about.
     ready = None
     if submission and ctx.is_own and submission.is_editable:
-        ready = selectors.readiness(submission, submission.versions.filter(number=0).first())
+        ready = readiness(submission, submission.versions.filter(number=0).first())
     review = _review(request, submission, numbers) if submission else None
     return render(
         request,

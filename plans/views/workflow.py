@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook.errors import ProblemList
 from openbook.forms import DateInputField, DecisionNoteForm, add_errors
-from plans import evidence, selectors, services
+from plans import evidence, services
+from plans.readiness import readiness
 from plans.views.common import plan_context
 
 
@@ -80,7 +81,7 @@ def submit(request, slug, ods_code):
             return _back(ctx)
     late = timezone.now() > ctx.round.final_deadline
     draft = submission.versions.filter(number=0).first()
-    blockers = selectors.readiness(submission, draft).blockers
+    blockers = readiness(submission, draft).blockers
     return render(
         request,
         "plans/submit.html",

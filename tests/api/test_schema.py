@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts.services import token_create
 from openbook.wsgi import application
-from tests.isolation import _plans_submitted
+from tests.isolation.plans import _plans_submitted
 
 # Loaded from the running application (no database is needed to describe the API).
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)

@@ -17,7 +17,7 @@ def test_bench_upload_prints_one_json_line(capsys):
 
 
 def test_bench_collate_checks_its_sums_and_prints_one_json_line(world, capsys):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     _plans_submitted(world)
     call_command("bench", "collate", "--repeats", "1", "--round", "2026-27")

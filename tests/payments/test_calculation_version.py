@@ -157,7 +157,7 @@ def test_after_a_deploy_the_worker_redoes_older_results(celery_worker_process):
     from payments.tasks import recompute_outdated
     from plans.models import PlanningRound
     from tests.conftest import build_world
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     world = build_world()
     _plans_submitted(world)

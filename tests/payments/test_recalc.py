@@ -160,7 +160,7 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
 def test_the_recalc_command_runs_every_system_here(world, plan_round, capsys):
     from django.core.management import call_command
 
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)
@@ -270,7 +270,7 @@ def test_an_administrator_follows_a_national_run_on_the_worker(celery_worker_pro
     from django.test import Client
 
     from tests.conftest import build_world
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     world = build_world()
     _plans_submitted(world)
@@ -291,7 +291,7 @@ def test_an_administrator_follows_a_national_run_on_the_worker(celery_worker_pro
 
 
 def test_a_national_gather_gives_each_system_what_its_own_gives(world, plan_round):
-    from tests.isolation import _with_fund
+    from tests.isolation.payments import _with_fund
 
     plan_round.delete()
     _with_fund(world)

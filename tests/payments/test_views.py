@@ -160,7 +160,7 @@ def test_the_results_poll_does_not_collate_the_system_plan(client, world, plan_r
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)

@@ -10,15 +10,10 @@ from django.core.exceptions import ValidationError
 
 from openbook.models import AuditEvent
 from payments.services.control_totals import control_total_set
+from plans.cells import CellInput
 from plans.evidence import compare_base, submission_evidence
 from plans.models import Comment, Submission
-from plans.services import (
-    CellInput,
-    draft_save,
-    submission_accept,
-    submission_return,
-    submission_submit,
-)
+from plans.services import draft_save, submission_accept, submission_return, submission_submit
 from plans.services.system import system_plan_approve, system_plan_submit
 from plans.system_plan import system_plan_get
 from tests.plans.conftest import submit_plan

@@ -309,7 +309,7 @@ def test_the_template_shows_figures_as_the_pages_do_and_prints_on_a_page_wide(me
 
 
 def test_exports_carry_number_formats_and_csv_stays_raw(client, world):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     _plans_submitted(world)
     client.force_login(world.people["lead"])

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def collated(world):
     from plans.models import PlanningRound
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     _plans_submitted(world)
     plan_round = PlanningRound.objects.get()

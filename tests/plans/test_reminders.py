@@ -28,7 +28,7 @@ def test_a_week_and_a_day_before_each_sent_once(world, plan_round):
 
 
 def test_organisations_that_submitted_are_not_reminded(world, plan_round):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)

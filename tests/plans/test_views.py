@@ -123,7 +123,7 @@ def test_spreading_a_year_total_evenly_adds_up_exactly(member_client, world):
 
 
 def test_spreading_in_the_profile_of_the_last_submitted_version(client, world, plan_round):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)
@@ -180,7 +180,7 @@ def test_a_cells_history_names_who_changed_it(member_client, world):
 
 
 def test_partners_see_submitted_figures_read_only(client, world, plan_round):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)
@@ -250,7 +250,7 @@ def test_home_page_lists_plans_needing_attention(client, world, plan_round):
     from django.utils import timezone
 
     from plans.models import PlanningRound
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)
@@ -298,7 +298,7 @@ def test_deadlines_come_most_urgent_first_with_days_left_and_past_ones_marked(
 
 
 def test_the_draft_is_shown_beside_the_last_submitted_version(client, world, plan_round):
-    from tests.isolation import _plans_returned
+    from tests.isolation.plans import _plans_returned
 
     plan_round.delete()
     _plans_returned(world)
@@ -339,7 +339,7 @@ def test_more_decimal_places_on_request(member_client, world):
 
 
 def test_the_board_pack_holds_the_whole_plan(client, world, plan_round):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)
@@ -352,7 +352,7 @@ def test_the_board_pack_holds_the_whole_plan(client, world, plan_round):
 
 
 def test_sections_say_whether_they_are_complete(client, world, plan_round):
-    from tests.isolation import _plans_returned
+    from tests.isolation.plans import _plans_returned
 
     plan_round.delete()
     _plans_returned(world)
@@ -399,7 +399,7 @@ def test_the_page_without_scripts_refuses_a_spread_over_someone_elses_change(mem
 
 
 def test_partners_see_a_cells_line_but_not_its_draft_history(client, world, plan_round):
-    from tests.isolation import _plans_submitted
+    from tests.isolation.plans import _plans_submitted
 
     plan_round.delete()
     _plans_submitted(world)

@@ -1,0 +1,60 @@
+"""Risk-share mechanisms (DESIGN.md, "Payment and risk-share mechanisms"): what each partner
+pays (−) or receives (+) for an outcome, relative to the plan, with the workings.
+
+Each mechanism is built from its parameters as typed (`build(kind, params)`), which checks them
+all and reports every problem in plain words. Settling takes an `Outcome`: the measure the
+mechanism follows (activity in units, or spend in £000) and whether the outcome measures were
+met. At the planned measure with outcomes met, every mechanism settles at zero: the plan
+position. Money is £000 as Decimal; shares of a whole are apportioned to the penny by largest
+remainder, so they add up to it exactly.
+"""
+
+from payments.calculations.mechanisms.base import (
+    LIMIT,
+    Mechanism,
+    Outcome,
+    ParameterProblems,
+    SettlementResult,
+)
+from payments.calculations.mechanisms.catalogue import FIELDS, KINDS, build
+from payments.calculations.mechanisms.kinds import (
+    AllOrNothing,
+    BlendedPayment,
+    CapAndCollar,
+    Capitation,
+    GainShare,
+    MarginalRate,
+    PooledBudget,
+    RiskPool,
+)
+from payments.calculations.mechanisms.outcomes import (
+    PERIOD_FRACTIONS,
+    VARIANCES,
+    WhatIfRow,
+    settle_all,
+    what_if,
+)
+
+__all__ = [
+    "FIELDS",
+    "KINDS",
+    "LIMIT",
+    "PERIOD_FRACTIONS",
+    "VARIANCES",
+    "AllOrNothing",
+    "BlendedPayment",
+    "CapAndCollar",
+    "Capitation",
+    "GainShare",
+    "MarginalRate",
+    "Mechanism",
+    "Outcome",
+    "ParameterProblems",
+    "PooledBudget",
+    "RiskPool",
+    "SettlementResult",
+    "WhatIfRow",
+    "build",
+    "settle_all",
+    "what_if",
+]

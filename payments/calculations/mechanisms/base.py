@@ -1,0 +1,208 @@
+"""What every mechanism shares: the outcome it settles for, its result, the precision and
+wording of money, and reading typed parameters with every problem reported."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from openbook import numbers
+from payments.calculations.apportion import apportion
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+PENCE = Decimal("0.00001")  # a penny, in £000
+LIMIT = Decimal("1e11")  # any figure must be under this (£100bn in £000, or units)
+
+
+class ParameterProblems(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Outcome:
+    measure: Decimal  # activity (units) or spend (£000), whichever the mechanism follows
+    met: bool = True  # the outcome measures
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    flows: dict[str, Decimal]  # partner → + receives / − pays, £000
+    workings: tuple[str, ...]
+
+
+def pence(value: Decimal) -> Decimal:
+    return value.quantize(PENCE)
+
+
+# Workings state every amount in the one number format, exactly: money (kept in £000 to the
+# penny) in pounds and pence, activity in units with every place a phased volume has, rates
+# as percentages.
+def gbp(value: Decimal) -> str:
+    return numbers.amount(value * 1000, numbers.GBP)
+
+
+def units(value: Decimal) -> str:
+    return numbers.exact(value)
+
+
+def rate(fraction: Decimal) -> str:
+    """A rate exactly as agreed (12.5%, not 13%), so each working can be done again by hand."""
+    return numbers.exact(fraction * HUNDRED) + "%"
+
+
+def split(total: Decimal, shares: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """`total` shared in proportion, to the penny, adding up to it exactly."""
+    if total == ZERO:
+        return dict.fromkeys(shares, ZERO)
+    names = list(shares)
+    return dict(zip(names, apportion(pence(total), [shares[n] for n in names], PENCE),
+                    strict=True))  # fmt: skip
+
+
+class Reader:
+    """Reads typed parameters, collecting every problem rather than stopping at the first."""
+
+    def __init__(self, params: Mapping[str, Any]):
+        self.params = params
+        self.problems: list[str] = []
+
+    def _decimal(self, raw: object, label: str) -> Decimal | None:
+        """A figure as typed, or None (with the problem noted) if it is not a usable number."""
+        try:
+            value = Decimal(str(raw).strip().replace(",", ""))
+        except InvalidOperation:
+            self.problems.append(f"{label} must be a number (found “{raw}”).")
+            return None
+        if not value.is_finite():
+            self.problems.append(f"{label} must be a number (found “{raw}”).")
+            return None
+        if abs(value) >= LIMIT:
+            self.problems.append(f"{label} must be under 100,000,000,000.")
+            return None
+        return value
+
+    def number(self, key: str, label: str, *, minimum: Decimal | None = None,
+               positive: bool = False) -> Decimal:  # fmt: skip
+        raw = self.params.get(key)
+        if raw in (None, ""):
+            self.problems.append(f"{label} is needed.")
+            return ZERO
+        value = self._decimal(raw, label)
+        if value is None:
+            return ZERO
+        if positive and value <= 0:
+            self.problems.append(f"{label} must be more than zero.")
+        elif minimum is not None and value < minimum:
+            self.problems.append(f"{label} must be at least {minimum}.")
+        return value
+
+    def per_partner(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
+        """Partner → a figure, for the partners given; problems noted for the rest."""
+        raw = self.params.get(key) or {}
+        if not isinstance(raw, Mapping):
+            self.problems.append(f"{label}: give a figure for each partner, by ODS code.")
+            return {}
+        out: dict[str, Decimal] = {}
+        for ods, value in raw.items():
+            if ods not in partners:
+                self.problems.append(f"{label}: {ods} is not a partner in this agreement.")
+                continue
+            if value in (None, ""):
+                continue
+            number = self._decimal(value, f"{label}: {ods}'s")
+            if number is not None:
+                out[str(ods)] = number
+        return out
+
+    def percent(self, key: str, label: str) -> Decimal:
+        """A rate typed as a percentage (30 for 30%), returned as a fraction."""
+        value = self.number(key, label)
+        if not ZERO <= value <= HUNDRED:
+            self.problems.append(f"{label} must be between 0% and 100%.")
+        return value / HUNDRED
+
+    def partner(self, key: str, label: str, partners: set[str]) -> str:
+        value = str(self.params.get(key) or "").strip()
+        if not value:
+            self.problems.append(f"Choose the {label.lower()}.")
+        elif value not in partners:
+            self.problems.append(f"{label} {value} is not a partner in this agreement.")
+        return value
+
+    def shares(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
+        """Partner → percentage, which must add up to exactly 100%."""
+        out = {
+            ods: value / HUNDRED for ods, value in self.per_partner(key, label, partners).items()
+        }
+        for ods, value in out.items():
+            if value < 0:
+                self.problems.append(f"{label}: {ods}'s share cannot be negative.")
+        if out and sum(out.values(), ZERO) != ONE:
+            total = sum(out.values(), ZERO) * HUNDRED
+            self.problems.append(
+                f"{label} must add up to 100% (they add up to {total.normalize():f}%)."
+            )
+        if not out:
+            self.problems.append(f"{label}: give each partner's share.")
+        return out
+
+    def amounts(
+        self, key: str, label: str, partners: set[str], *, required: bool = True
+    ) -> dict[str, Decimal]:
+        """Partner → a positive amount (£000)."""
+        out = self.per_partner(key, label, partners)
+        for ods, value in out.items():
+            if value <= 0:
+                self.problems.append(f"{label}: {ods}'s must be more than zero.")
+        if required and not out:
+            self.problems.append(f"{label}: give at least one partner's.")
+        return out
+
+    def two_parties(self, partners: set[str]) -> tuple[str, str]:
+        provider = self.partner("provider", "Provider", partners)
+        commissioner = self.partner("commissioner", "Commissioner", partners)
+        if provider and provider == commissioner:
+            self.problems.append("The provider and the commissioner must be different partners.")
+        return provider, commissioner
+
+    def done(self) -> None:
+        if self.problems:
+            raise ParameterProblems(self.problems)
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    follows: ClassVar[str]  # "activity", "spend" or "outcomes": what the what-if varies
+
+    scaled_fields: ClassVar[tuple[str, ...]] = ()  # amounts and volumes for a whole year
+
+    @property
+    def plan_measure(self) -> Decimal:
+        return ZERO
+
+    def settle(self, outcome: Outcome) -> SettlementResult:
+        raise NotImplementedError
+
+    def for_period(self, fraction: Decimal) -> Mechanism:
+        """The mechanism for part of the year (a quarter is 1/4): its amounts and volumes
+        scaled, its rates, prices and shares unchanged."""
+        if fraction == ONE:
+            return self
+        changes: dict[str, Any] = {}
+        for name in self.scaled_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                changes[name] = {k: v * fraction for k, v in value.items()}
+            else:
+                changes[name] = value * fraction
+        return replace(self, **changes)

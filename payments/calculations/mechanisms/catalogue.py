@@ -1,0 +1,212 @@
+"""The catalogue: each mechanism built from its parameters as typed, and what each asks for
+(for forms and the API's documentation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from payments.calculations.mechanisms.base import ZERO, Mechanism, ParameterProblems, Reader
+from payments.calculations.mechanisms.kinds import (
+    AllOrNothing,
+    BlendedPayment,
+    CapAndCollar,
+    Capitation,
+    GainShare,
+    MarginalRate,
+    PooledBudget,
+    RiskPool,
+)
+
+
+def _marginal(r: Reader, partners: set[str]) -> MarginalRate:
+    provider, commissioner = r.two_parties(partners)
+    return MarginalRate(
+        provider=provider,
+        commissioner=commissioner,
+        baseline=r.number("baseline", "The baseline activity", minimum=ZERO),
+        price=r.number("price", "The price a unit", positive=True),
+        rate=r.percent("rate", "The marginal rate"),
+    )
+
+
+def _blended(r: Reader, partners: set[str]) -> BlendedPayment:
+    provider, commissioner = r.two_parties(partners)
+    return BlendedPayment(
+        provider=provider,
+        commissioner=commissioner,
+        fixed=r.number("fixed", "The fixed payment", minimum=ZERO),
+        plan=r.number("plan", "The planned activity", minimum=ZERO),
+        price=r.number("price", "The price a unit", positive=True),
+        variable_rate=r.percent("variable_rate", "The variable rate"),
+        outcome_amount=r.number("outcome_amount", "The outcome element", minimum=ZERO)
+        if r.params.get("outcome_amount") not in (None, "")
+        else ZERO,
+    )
+
+
+def _cap_and_collar(r: Reader, partners: set[str]) -> CapAndCollar:
+    provider, commissioner = r.two_parties(partners)
+    mechanism = CapAndCollar(
+        provider=provider,
+        commissioner=commissioner,
+        core=r.number("core", "The core payment", minimum=ZERO),
+        plan=r.number("plan", "The planned activity", minimum=ZERO),
+        collar=r.number("collar", "The collar", minimum=ZERO),
+        cap=r.number("cap", "The cap", minimum=ZERO),
+        price=r.number("price", "The price a unit", positive=True),
+        rate=r.percent("rate", "The marginal rate"),
+    )
+    if mechanism.collar >= mechanism.cap:
+        r.problems.append("The collar must be below the cap.")
+    elif not mechanism.collar <= mechanism.plan <= mechanism.cap:
+        r.problems.append("The planned activity must lie between the collar and the cap.")
+    return mechanism
+
+
+def _pool(r: Reader, partners: set[str]) -> RiskPool:
+    shares = r.shares("shares", "The partners' shares", partners)
+    caps = r.amounts("caps", "Caps", partners, required=False)
+    for ods in caps:
+        if ods not in shares:
+            r.problems.append(f"{ods} has a cap but no share.")
+    return RiskPool(budget=r.number("budget", "The pool budget", positive=True), shares=shares,
+                    caps=caps)  # fmt: skip
+
+
+def _all_or_nothing(r: Reader, partners: set[str]) -> AllOrNothing:
+    return AllOrNothing(
+        percent=r.percent("percent", "The percentage of contract value"),
+        contract_values=r.amounts("contract_values", "Contract values", partners),
+    )
+
+
+def _gain_share(r: Reader, partners: set[str]) -> GainShare:
+    provider, commissioner = r.two_parties(partners)
+    return GainShare(
+        provider=provider,
+        commissioner=commissioner,
+        baseline=r.number("baseline", "The baseline spend", positive=True),
+        planned_spend=r.number("planned_spend", "The planned spend", minimum=ZERO),
+        provider_share=r.percent("provider_share", "The provider's share of savings"),
+    )
+
+
+def _capitation(r: Reader, partners: set[str]) -> Capitation:
+    optional = {
+        key: r.number(key, label, positive=True)
+        for key, label in (("planned_spend", "The planned spend"), ("target", "The target"))
+        if r.params.get(key) not in (None, "")
+    }
+    provider, commissioner = r.two_parties(partners)
+    return Capitation(
+        provider=provider,
+        commissioner=commissioner,
+        baseline=r.number("baseline", "The baseline in-scope spend", positive=True),
+        inflation=r.percent("inflation", "Inflation"),
+        growth=r.percent("growth", "Growth"),
+        efficiency=r.percent("efficiency", "The efficiency requirement"),
+        shifts=r.number("shifts", "Shifts in or out of scope")
+        if r.params.get("shifts") not in (None, "")
+        else ZERO,
+        **optional,
+    )
+
+
+def _pooled_budget(r: Reader, partners: set[str]) -> PooledBudget:
+    contributions = r.amounts("contributions", "Contributions", partners)
+    host = r.partner("host", "Host", partners)
+    if host and host not in contributions:
+        r.problems.append("The host must be one of the contributing partners.")
+    return PooledBudget(host=host, contributions=contributions)
+
+
+BUILDERS: dict[str, tuple[type[Mechanism], Callable[[Reader, set[str]], Mechanism]]] = {
+    MarginalRate.kind: (MarginalRate, _marginal),
+    BlendedPayment.kind: (BlendedPayment, _blended),
+    CapAndCollar.kind: (CapAndCollar, _cap_and_collar),
+    RiskPool.kind: (RiskPool, _pool),
+    AllOrNothing.kind: (AllOrNothing, _all_or_nothing),
+    GainShare.kind: (GainShare, _gain_share),
+    Capitation.kind: (Capitation, _capitation),
+    PooledBudget.kind: (PooledBudget, _pooled_budget),
+}
+KINDS = {kind: cls.label for kind, (cls, _) in BUILDERS.items()}
+
+
+def build(kind: str, params: Mapping[str, Any], partners: Sequence[str]) -> Mechanism:
+    """A mechanism from its typed parameters, or ParameterProblems listing everything wrong."""
+    if kind not in BUILDERS:
+        raise ParameterProblems([f"“{kind}” is not a mechanism Openbook knows."])
+    reader = Reader(params)
+    mechanism = BUILDERS[kind][1](reader, set(partners))
+    reader.done()
+    return mechanism
+
+
+# What each mechanism asks for, for forms and the API's documentation: (key, label, type,
+# hint). Types: number (£000 or units), percent, partner (one of the agreement's partners),
+# shares (a percentage per partner), amounts (£000 per partner).
+# fmt: off
+FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
+    MarginalRate.kind: [
+        ("provider", "Provider", "partner", ""),
+        ("commissioner", "Commissioner", "partner", ""),
+        ("baseline", "Baseline activity", "number", "Units, e.g. emergency admissions"),
+        ("price", "Price a unit", "number", "£000"),
+        ("rate", "Marginal rate", "percent", "Paid above the baseline, e.g. 30"),
+    ],
+    BlendedPayment.kind: [
+        ("provider", "Provider", "partner", ""),
+        ("commissioner", "Commissioner", "partner", ""),
+        ("fixed", "Fixed payment", "number", "£000"),
+        ("plan", "Planned activity", "number", "Units"),
+        ("price", "Price a unit", "number", "£000"),
+        ("variable_rate", "Variable rate", "percent",
+         "Of price, for each unit away from plan, e.g. 20"),
+        ("outcome_amount", "Outcome element", "number",
+         "£000, paid when the outcome measures are met (optional)"),
+    ],
+    CapAndCollar.kind: [
+        ("provider", "Provider", "partner", ""),
+        ("commissioner", "Commissioner", "partner", ""),
+        ("core", "Core payment", "number", "£000"),
+        ("plan", "Planned activity", "number", "Units"),
+        ("collar", "Collar", "number", "Units: below this the payment does not flex"),
+        ("cap", "Cap", "number", "Units: above this the payment does not flex"),
+        ("price", "Price a unit", "number", "£000"),
+        ("rate", "Marginal rate", "percent", "Of price, between collar and cap"),
+    ],
+    RiskPool.kind: [
+        ("budget", "Pool budget", "number", "£000"),
+        ("shares", "Shares", "shares", "% of the pool's gain or loss, adding up to 100"),
+        ("caps", "Caps", "amounts_optional", "£000 at most per partner (optional)"),
+    ],
+    AllOrNothing.kind: [
+        ("percent", "Percentage of contract value", "percent", "e.g. 1.8"),
+        ("contract_values", "Contract values", "amounts", "£000 per partner in the scheme"),
+    ],
+    GainShare.kind: [
+        ("provider", "Provider", "partner", ""),
+        ("commissioner", "Commissioner", "partner", ""),
+        ("baseline", "Baseline spend", "number", "£000"),
+        ("planned_spend", "Planned spend", "number", "£000"),
+        ("provider_share", "Provider's share of savings", "percent", ""),
+    ],
+    Capitation.kind: [
+        ("provider", "Provider", "partner", "Holds the budget and its risk"),
+        ("commissioner", "Commissioner", "partner", ""),
+        ("baseline", "Baseline in-scope spend", "number", "£000"),
+        ("inflation", "Inflation", "percent", ""),
+        ("growth", "Growth", "percent", ""),
+        ("efficiency", "Efficiency", "percent", ""),
+        ("shifts", "Shifts in (+) or out (−) of scope", "number", "£000 (optional)"),
+        ("planned_spend", "Planned spend", "number", "£000 (optional: the budget if blank)"),
+        ("target", "Weighted capitation target", "number", "£000 (optional)"),
+    ],
+    PooledBudget.kind: [
+        ("host", "Host", "partner", ""),
+        ("contributions", "Contributions", "amounts", "£000 per contributing partner"),
+    ],
+}
+# fmt: on

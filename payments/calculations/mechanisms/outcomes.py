@@ -1,0 +1,68 @@
+"""An agreement's mechanisms together: the what-if across activity or spend from −20% to
++20% of plan, and a period's settlement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from payments.calculations.mechanisms.base import ONE, ZERO, Mechanism, Outcome, rate
+
+VARIANCES = tuple(Decimal(v) / 100 for v in range(-20, 21, 5))  # −20% … +20% of plan
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    variance: Decimal  # fraction of plan
+    met: bool
+    measure: Decimal
+    flows: dict[str, Decimal]
+
+
+def what_if(
+    mechanisms: Sequence[Mechanism], variances: Sequence[Decimal] = VARIANCES
+) -> list[WhatIfRow]:
+    """What every partner pays or receives across the agreement's mechanisms, for activity or
+    spend from −20% to +20% of plan, with the outcome measures met and not met."""
+    rows = []
+    for met in (True, False):
+        for variance in variances:
+            flows: dict[str, Decimal] = {}
+            measure = ZERO
+            for mechanism in mechanisms:
+                measure = mechanism.plan_measure * (ONE + variance)
+                for partner, amount in mechanism.settle(Outcome(measure, met)).flows.items():
+                    flows[partner] = flows.get(partner, ZERO) + amount
+            rows.append(WhatIfRow(variance, met, measure, flows))
+    return rows
+
+
+PERIOD_FRACTIONS = {"Q1": Decimal("0.25"), "Q2": Decimal("0.25"), "Q3": Decimal("0.25"),
+                    "Q4": Decimal("0.25"), "year": ONE}  # fmt: skip
+
+
+def settle_all(
+    mechanisms: Sequence[Mechanism],
+    measures: Sequence[Decimal | None],
+    met: bool,
+    fraction: Decimal = ONE,
+) -> tuple[dict[str, Decimal], list[list[str]]]:
+    """Every mechanism of an agreement settled for a period: the partners' totals and each
+    mechanism's workings. A mechanism that follows outcomes only needs no measure."""
+    totals: dict[str, Decimal] = {}
+    workings: list[list[str]] = []
+    for mechanism, measure in zip(mechanisms, measures, strict=True):
+        period = mechanism.for_period(fraction)
+        steps = (
+            []
+            if fraction == ONE
+            else [f"For the period: amounts and volumes × {rate(fraction)} of the year"]
+        )
+        if measure is None and period.follows != "outcomes":
+            raise ValueError(f"{period.label} needs the actual {period.follows}.")
+        result = period.settle(Outcome(measure if measure is not None else ZERO, met))
+        for partner, amount in result.flows.items():
+            totals[partner] = totals.get(partner, ZERO) + amount
+        workings.append(steps + list(result.workings))
+    return totals, workings

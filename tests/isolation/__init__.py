@@ -1,0 +1,32 @@
+"""The isolation matrix: every route × every kind of person → the status they must get.
+
+Every URL the platform serves appears in ROUTES (or in EXEMPT, with the reason), in one table
+a part of the platform (tests/isolation/<part>.py). Each later capability adds its routes to
+its table; test_isolation_matrix fails if a route is missing.
+
+Expectations are written per actor with a default for the rest, so a row reads as the policy:
+"a partner in the same system sees it; an outsider from another system gets 404".
+"""
+
+from __future__ import annotations
+
+from tests.isolation import accounts, payments, plans, returns
+from tests.isolation.common import Route
+
+ROUTES: list[Route] = [*accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES]
+
+# Routes outside the matrix, and why.
+EXEMPT = {
+    "login": "public: the sign-in page",
+    "logout": "ends whatever session there is; tested in test_login",
+    "password_change": "acts on the signed-in person only; tested in test_login",
+    "password_change_done": "a confirmation page",
+    "password_reset": "public by design; tested in test_login",
+    "password_reset_done": "public confirmation",
+    "password_reset_confirm": "guarded by its one-time token; tested in test_login",
+    "password_reset_complete": "public confirmation",
+    "healthz": "public health check; tested in test_health",
+    "api_schema": "public description of the API; tested by the schemathesis test",
+    "api_docs": "public API reference page",
+    "api-root": "DRF's index of API links",
+}

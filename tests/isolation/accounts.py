@@ -1,0 +1,190 @@
+"""The matrix's rows for people, places, notifications and tokens (pages and API)."""
+
+from __future__ import annotations
+
+from tests.isolation.common import (
+    API_ANONYMOUS,
+    LOGIN_REDIRECT,
+    Route,
+    _every_choice,
+    _lead_notification,
+    _page_for_everyone,
+    _s1_object_api,
+    _s1_object_page,
+)
+from tests.isolation.plans import _plans_submitted
+
+
+def _member_token(world) -> str:
+    from accounts.models import PersonalToken
+
+    token = PersonalToken.objects.filter(user=world.people["member"]).first()
+    if token is None:
+        from accounts.services import token_create
+
+        token, _ = token_create(actor=world.people["member"], name="matrix", lifetime_days=30)
+    return token.token_key
+
+
+def _setup_member_token(world) -> None:
+    _member_token(world)
+
+
+ROUTES: list[Route] = [
+    # --- accounts: pages -------------------------------------------------------------
+    Route("home", "GET", lambda w: "/", _page_for_everyone, 200),
+    Route("organisation_list", "GET", lambda w: "/organisations/", _page_for_everyone, 200),
+    Route(
+        "organisation_detail",
+        "GET",
+        lambda w: f"/organisations/{w.org_a.ods_code}/",
+        _s1_object_page,
+        200,
+    ),
+    Route("system_detail", "GET", lambda w: f"/systems/{w.s1.code}/", _s1_object_page, 200),
+    Route(
+        "region_detail",
+        "GET",
+        lambda w: f"/regions/{w.r1.code}/",
+        # People in S2 (same region) see the region page, showing only their own system.
+        {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404},
+        200,
+    ),
+    Route("token_list", "GET", lambda w: "/account/tokens/", _page_for_everyone, 200),
+    Route(
+        "token_list",
+        "POST",
+        lambda w: "/account/tokens/",
+        _page_for_everyone,
+        200,
+        data=lambda w: {"name": "script", "lifetime_days": "30"},
+    ),
+    Route(
+        "token_revoke",
+        "POST",
+        lambda w: f"/account/tokens/{_member_token(w)}/revoke/",
+        # Only the owner can revoke; to anyone else the token does not exist.
+        {"anonymous": LOGIN_REDIRECT, "member": 302},
+        404,
+        setup=_setup_member_token,
+    ),
+    Route(
+        "places_set",
+        "POST",
+        lambda w: "/account/places/",
+        _page_for_everyone,
+        302,
+        data=lambda w: {"more": "1", "next": "/"},
+    ),  # fmt: skip
+    # --- notifications: each person's own ------------------------------------------------
+    Route(
+        "notification_list",
+        "GET",
+        lambda w: "/notifications/",
+        _page_for_everyone,
+        200,
+        setup=lambda w: _plans_submitted(w),
+    ),
+    Route(
+        "notification_open",
+        "GET",
+        lambda w: f"/notifications/{_lead_notification()}/",
+        # The lead's notification: to anyone else it does not exist.
+        {"anonymous": LOGIN_REDIRECT, "lead": 302},
+        404,
+        setup=lambda w: _plans_submitted(w),
+    ),
+    Route("notifications_read", "POST", lambda w: "/notifications/read/", _page_for_everyone, 302),
+    Route(
+        "notification_settings",
+        "GET",
+        lambda w: "/notifications/settings/",
+        _page_for_everyone,
+        200,
+    ),
+    Route(
+        "notification_settings",
+        "POST",
+        lambda w: "/notifications/settings/",
+        _page_for_everyone,
+        302,
+        data=lambda w: _every_choice("daily"),
+    ),
+    # --- accounts: API ----------------------------------------------------------------
+    Route("api_me", "GET", lambda w: "/api/v1/me/", {"anonymous": API_ANONYMOUS}, 200, api=True),
+    Route(
+        "membership-list",
+        "GET",
+        lambda w: "/api/v1/memberships/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "membership-detail",
+        "GET",
+        lambda w: f"/api/v1/memberships/{w.people['member'].memberships.first().pk}/",
+        {"anonymous": API_ANONYMOUS, "member": 200},
+        404,
+        api=True,
+        notes="a membership is visible to its holder only",
+    ),
+    Route(
+        "organisation-list",
+        "GET",
+        lambda w: "/api/v1/organisations/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "organisation-detail",
+        "GET",
+        lambda w: f"/api/v1/organisations/{w.org_a.ods_code}/",
+        _s1_object_api,
+        200,
+        api=True,
+    ),
+    Route(
+        "system-list",
+        "GET",
+        lambda w: "/api/v1/systems/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "system-detail",
+        "GET",
+        lambda w: f"/api/v1/systems/{w.s1.code}/",
+        _s1_object_api,
+        200,
+        api=True,
+    ),
+    Route(
+        "token-list",
+        "GET",
+        lambda w: "/api/v1/tokens/",
+        {"anonymous": API_ANONYMOUS},
+        200,
+        api=True,
+    ),
+    Route(
+        "token-list",
+        "POST",
+        lambda w: "/api/v1/tokens/",
+        {"anonymous": API_ANONYMOUS},
+        201,
+        data=lambda w: {"name": "matrix script", "lifetime_days": 30},
+        api=True,
+    ),
+    Route(
+        "token-detail",
+        "DELETE",
+        lambda w: f"/api/v1/tokens/{_member_token(w)}/",
+        {"anonymous": API_ANONYMOUS, "member": 204},
+        404,
+        setup=_setup_member_token,
+        api=True,
+    ),
+]
