@@ -79,9 +79,9 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
         if cell.line in inputs and cell.value is not None:
             key = (cell.line, cell.month)
             cells[key] = cells.get(key, Decimal(0)) + cell.value
-    costs = [code for code, k in lines.flat["F900"].items() if k < 0 and code in inputs]
+    costs = [code for code, k in lines.flat[lines.surplus].items() if k < 0 and code in inputs]
     cost = next(code for code in costs if (code, RETURN_MONTH) in cells)
-    gap = position(cells, RETURN_MONTH, lines.flat).year_to_date - target
+    gap = position(cells, RETURN_MONTH, lines.flat, lines.surplus).year_to_date - target
     # More cost, less surplus (or the other way), spread over the quarter's months; the last
     # month takes what does not divide evenly, so the quarter comes out exactly.
     share = (gap / RETURN_MONTH).quantize(Decimal("0.001"))

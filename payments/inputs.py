@@ -19,8 +19,6 @@ from plans.models import Line, PlanningRound
 from plans.queries import latest_counted
 from plans.selectors import line_spec
 
-SURPLUS = "F900"  # the template line that is a partner's surplus (+) or deficit (−)
-
 # Constants (no value is formatted into them). Each partner's planned surplus for the year
 # and, from its latest submitted monthly returns, its surplus by month: the template's surplus
 # formula applied inside the database, as coefficients per line.
@@ -62,9 +60,11 @@ RETURNS_SQL = (
 
 
 def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
-    """The surplus line as input lines times +1/−1, by line id, for the SQL above."""
+    """The surplus line (the template's line with that role: its surplus (+) or deficit (−))
+    as input lines times +1/−1, by line id, for the SQL above."""
     lines = list(Line.objects.filter(section__template_version_id=plan_round.template_version_id))
-    terms = flatten([line_spec(line) for line in lines]).get(SURPLUS, {})
+    surplus = next((line.code for line in lines if line.role == Line.Role.SURPLUS), None)
+    terms = flatten([line_spec(line) for line in lines]).get(surplus, {}) if surplus else {}
     ids = {line.code: line.pk for line in lines}
     pairs = sorted((ids[code], k) for code, k in terms.items() if k)
     return {"lines": [p for p, _ in pairs], "coefs": [k for _, k in pairs]}

@@ -84,7 +84,7 @@ def seed_payments(plan_round: PlanningRound, systems: list[System], out=sys.stdo
                 month=RETURN_MONTH,
             )  # fmt: skip
             lines = return_lines(plan_round, organisation.kind)
-            costs = {code for code, k in lines.flat["F900"].items() if k < 0}
+            costs = {code for code, k in lines.flat[lines.surplus].items() if k < 0}
             rng = _rng("return", organisation.ods_code)
             cells = version_cells(monthly_return.versions.get(number=0))
             for (code, month), value in list(cells.items()):

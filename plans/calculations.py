@@ -32,6 +32,7 @@ class LineSpec:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     formula: tuple[tuple[int, str], ...] | None = None  # ((+1, "F100"), (-1, "F200"), ...)
+    role: str = ""  # what the line means to the platform (template_definition.ROLES)
 
     @property
     def is_derived(self) -> bool:
@@ -179,16 +180,14 @@ def derive_rows(
     return derived
 
 
-# Sections whose figures are positions at the end of each month, as the template's guidance
-# says ("planned performance at the end of each month"): a count there is a stock, such as
-# the patients waiting 52 weeks or more, not a flow to add up over the year.
-MONTH_END_SECTIONS = frozenset({"performance"})
+MONTH_END = "month_end"  # the role of a count that is a stock, such as patients waiting
 
 
-def row_total(unit: str, by_month: Mapping[int, Decimal], section: str = "") -> Decimal | None:
-    """A row's year figure: money and counts add up; WTE, and any count in a month-end
-    section, is the year-end (M12) position; percentages have no meaningful total."""
-    if unit == "wte" or (unit == "count" and section in MONTH_END_SECTIONS):
+def row_total(unit: str, by_month: Mapping[int, Decimal], role: str = "") -> Decimal | None:
+    """A row's year figure: money and counts add up; WTE, and a count whose template role
+    says it is a position at each month's end, is the year-end (M12) position; percentages
+    have no meaningful total."""
+    if unit == "wte" or role == MONTH_END:
         return by_month.get(12)
     if unit in ("gbp000", "count"):
         return sum(by_month.values(), ZERO)

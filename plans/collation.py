@@ -120,7 +120,7 @@ class Consolidated:
 def consolidate(
     totals: Mapping[tuple[str, int], Decimal],
     surplus: LineSpec,
-    income_from_partners: str = "F100",
+    income_from_partners: str,
 ) -> Consolidated:
     """Consolidated income and expenditure by month, from the system's totals."""
     return consolidate_rows(month_rows(totals), surplus, income_from_partners)
@@ -129,7 +129,7 @@ def consolidate(
 def consolidate_rows(
     rows: Mapping[str, Row],
     surplus: LineSpec,
-    income_from_partners: str = "F100",
+    income_from_partners: str,
     eliminated: Row | None = None,
 ) -> Consolidated:
     """Consolidated income and expenditure by month, from the system's lines' months.

@@ -182,11 +182,11 @@ def build_grid(
                         )
                         for m in calculations.MONTHS
                     ],
-                    total=calculations.row_total(line.unit, by_month, section.code)
+                    total=calculations.row_total(line.unit, by_month, line.role)
                     if by_month
                     else None,
                     derived=line.is_derived,
-                    previous_total=calculations.row_total(line.unit, was, section.code)
+                    previous_total=calculations.row_total(line.unit, was, line.role)
                     if was
                     else None,
                 )
@@ -197,7 +197,9 @@ def build_grid(
     total_unit = ""
     if inputs and len(units) == 1 and not any(line.is_derived for line in lines):
         total_unit = next(iter(units))
-        if total_unit in ADDITIVE and section.code not in calculations.MONTH_END_SECTIONS:
+        if total_unit in ADDITIVE and not any(
+            line.role == calculations.MONTH_END for line in lines
+        ):
             totals = calculations.column_totals(cells, [line.code for line in inputs])
             column_totals = [totals[m] for m in calculations.MONTHS]
     return Grid(

@@ -25,7 +25,6 @@ from plans.models import MONTH_LABELS
 Cells = dict[tuple[str, int], Decimal]  # (line code, month) → value
 
 TITLE = "Openbook monthly return"
-SURPLUS = "F900"
 
 
 @dataclass
@@ -175,9 +174,10 @@ def position(
     cells: Mapping[tuple[str, int], Decimal],
     month: int,
     flat: Mapping[str, Mapping[str, int]],
-    surplus: str = SURPLUS,
+    surplus: str,
 ) -> ReturnPosition:
-    derived = derive_from_totals({surplus: flat[surplus]}, cells)
+    """`surplus`: the code of the template's surplus line (its role)."""
+    derived = derive_from_totals({surplus: flat.get(surplus, {})}, cells)
     by_month = tuple(derived.get((surplus, m), ZERO) for m in MONTHS)
     return ReturnPosition(
         month=month,

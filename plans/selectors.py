@@ -167,6 +167,7 @@ def line_spec(line: Line) -> LineSpec:
         minimum=line.minimum,
         maximum=line.maximum,
         formula=tuple((int(c), str(ref)) for c, ref in line.formula) if line.formula else None,
+        role=line.role,
     )
 
 

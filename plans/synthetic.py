@@ -15,7 +15,7 @@ from accounts.models import Membership, Organisation, Role, User
 from accounts.services import membership_create
 from plans import selectors
 from plans.cells import CellInput
-from plans.models import PlanningRound, Section
+from plans.models import Line, PlanningRound, Section
 
 # Rough annual scale (£000 of income) by kind, so a mental health trust is not an acute.
 SCALE = {
@@ -103,7 +103,7 @@ def plan_cells(
     for line in lines:
         code = line.code
         for month in range(1, 13):
-            if code == "F100":
+            if line.role == Line.Role.PARTNER_INCOME:
                 for c in commissioners:
                     add(
                         code,
@@ -111,7 +111,7 @@ def plan_cells(
                         _monthly(rng, income * PARTNER_INCOME / len(commissioners)),
                         c.ods_code,
                     )
-            elif code == "F510":
+            elif line.role == Line.Role.PARTNER_SPEND:
                 for ods, spend in spend_with.items():
                     add(code, month, _monthly(rng, spend), ods)
             elif code.startswith("A1"):

@@ -71,7 +71,6 @@ AGGREGATES_SQL = (
 """
 ).replace("MONTH_SUMS", _MONTH_SUMS)
 
-PARTNER_INCOME = "F100"  # a provider's income from commissioners in its system, by counterparty
 ACTIVITY_PAIRS = [("A1ELE", "A2ELE"), ("A1DAY", "A2DAY"), ("A1NEL", "A2NEL"),
                   ("A1OPF", "A2OPF"), ("A1OPU", "A2OPU"), ("A1AAE", "A2AAE")]  # fmt: skip
 STAFF_GROUPS = {
@@ -132,11 +131,13 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
 
 def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
     """Every included organisation's figures for these systems: one set-based statement."""
-    code_of = dict(
-        Line.objects.filter(
-            section__template_version_id=plan_round.template_version_id
-        ).values_list("pk", "code")
-    )
+    line_rows = Line.objects.filter(
+        section__template_version_id=plan_round.template_version_id
+    ).values_list("pk", "code", "role")
+    code_of = {pk: code for pk, code, _ in line_rows}
+    # A provider's income from commissioners in its system, by counterparty: the line with
+    # that role in the round's template (none: nothing is eliminated).
+    partner_income = next((pk for pk, _, role in line_rows if role == Line.Role.PARTNER_INCOME), 0)
     statuses = _statuses(plan_round, system_ids)
     ods_of = {
         o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
@@ -148,7 +149,6 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
         # Room for the hash aggregate in memory (a national collation spills to disk at
         # PostgreSQL's default of 4MB); for this transaction only.
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        partner_income = next((pk for pk, code in code_of.items() if code == PARTNER_INCOME), 0)
         cursor.execute(
             AGGREGATES_SQL,
             {"round": plan_round.pk, "systems": system_ids, "partner_income": partner_income},
@@ -206,11 +206,15 @@ class SystemPlan:
     # Worked out once per plan: a page, its snapshot and its comparison all read them.
     @cached_property
     def surplus_by_organisation(self) -> dict[str, Decimal]:
-        return collation.totals_by(self.plans, "F900", self.specs, "ods_code")
+        return collation.totals_by(self.plans, self._surplus, self.specs, "ods_code")
 
     @cached_property
     def surplus_by_kind(self) -> dict[str, Decimal]:
-        return collation.totals_by(self.plans, "F900", self.specs, "kind")
+        return collation.totals_by(self.plans, self._surplus, self.specs, "kind")
+
+    @property
+    def _surplus(self) -> str:
+        return next((spec.code for spec in self.specs if spec.role == Line.Role.SURPLUS), "")
 
     @property
     def flagged(self) -> list[collation.PairBalance]:
@@ -239,8 +243,13 @@ class TemplateLines:
     flat: dict[str, dict[str, int]]  # derived lines as sums of input lines
     sections: list[tuple[Section, list[Line]]]
     labels: dict[str, str]
-    surplus: LineSpec
+    surplus: LineSpec  # the line with the surplus role (an empty formula if none)
+    roles: dict[str, str]  # role → the code of the line that has it
     pay_groups: dict[str, tuple[list[str], list[str]]]  # staff group → (pay, WTE) lines
+
+
+def _with_role(specs: list[LineSpec], role: str) -> LineSpec | None:
+    return next((spec for spec in specs if spec.role == role), None)
 
 
 def template_lines(plan_round: PlanningRound) -> TemplateLines:
@@ -259,7 +268,9 @@ def template_lines(plan_round: PlanningRound) -> TemplateLines:
         flatten(specs),
         list(sections.values()),
         {line.code: line.label for line in lines},
-        next(spec for spec in specs if spec.code == "F900"),
+        _with_role(specs, Line.Role.SURPLUS)
+        or LineSpec("", "Surplus / (deficit)", "gbp000", formula=()),
+        {spec.role: spec.code for spec in specs if spec.role},
         {
             name: ([f"F2{code}{t}" for t in "SBA"], [f"W{code}{t}" for t in "SBA"])
             for name, code in STAFF_GROUPS.items()
@@ -302,12 +313,15 @@ def build(
         sections=template.sections,
         rows=rows,
         consolidated=collation.consolidate_rows(
-            rows, template.surplus, eliminated=fetched.eliminable.get(system.pk, [None] * 12)
+            rows,
+            template.surplus,
+            template.roles.get(Line.Role.PARTNER_INCOME, ""),
+            eliminated=fetched.eliminable.get(system.pk, [None] * 12),
         ),
         income_balances=collation.balances_of(
             figures,
-            "F100",
-            "F510",
+            template.roles.get(Line.Role.PARTNER_INCOME, ""),
+            template.roles.get(Line.Role.PARTNER_SPEND, ""),
             measure="Income and expenditure",
             threshold=plan_round.balance_threshold,
             included=included,

@@ -19,6 +19,17 @@ KIND_GROUPS: dict[str, list[str]] = {
 UNITS = {"gbp000", "wte", "count", "percent"}
 SIGNS = {"positive", "negative", "any"}
 COUNTERPARTIES = {"", "commissioner", "provider"}
+# What a line means to the platform, whatever the template calls it: the surplus (+) or
+# deficit (−) the control totals and the fund compare against; a provider's income from the
+# commissioners in its system, and a commissioner's spending with the providers in it (the
+# two sides of the agreement of balances, eliminated when the system is consolidated); and a
+# count that is a position at the end of each month (its year figure is March's, not a sum).
+ROLES = {
+    "surplus": {"unit": "gbp000", "counterparty": "", "one": True},
+    "partner_income": {"unit": "gbp000", "counterparty": "commissioner", "one": True},
+    "partner_spend": {"unit": "gbp000", "counterparty": "provider", "one": True},
+    "month_end": {"unit": "count", "counterparty": None, "one": False},
+}
 
 
 class DefinitionError(ValueError):
@@ -56,6 +67,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             raise DefinitionError(f"the template has no {key!r}")
     sections = []
     codes: dict[str, str] = {}
+    roles: dict[str, str] = {}
     for s_index, section in enumerate(data["sections"]):
         where = f"section {section.get('code', s_index + 1)}"
         kind = section.get("kind", "grid")
@@ -85,6 +97,21 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             counterparty = line.get("counterparty", "") or ""
             if counterparty not in COUNTERPARTIES:
                 raise DefinitionError(f"{lwhere}: counterparty must be commissioner or provider")
+            role = str(line.get("role", "") or "")
+            if role:
+                rule = ROLES.get(role)
+                if rule is None:
+                    raise DefinitionError(f"{lwhere}: role must be one of {sorted(ROLES)}")
+                if unit != rule["unit"]:
+                    raise DefinitionError(f"{lwhere}: a {role} line is in {rule['unit']}")
+                if rule["counterparty"] is not None and counterparty != rule["counterparty"]:
+                    wanted = rule["counterparty"] or "no counterparty"
+                    raise DefinitionError(f"{lwhere}: a {role} line has {wanted}")
+                if rule["one"] and role in roles:
+                    raise DefinitionError(
+                        f"{lwhere}: only one line can be the {role} line ({roles[role]} is)"
+                    )
+                roles[role] = code
             minimum = line.get("min")
             maximum = line.get("max")
             if (
@@ -106,6 +133,8 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                     "max": None if maximum is None else str(maximum),
                     "required": bool(line.get("required", False)),
                     "help": str(line.get("help", "") or "").strip(),
+                    # Only when given, so a definition without roles keeps its canonical form.
+                    **({"role": role} if role else {}),
                 }
             )
         sections.append(out)
@@ -125,14 +154,16 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
 def checksum(definition: dict[str, Any]) -> str:
     """What a loaded version is frozen to: everything but the lines' help text, which is
     guidance and may be reworded without a new version (and versions loaded before lines had
-    help keep their checksums)."""
+    help keep their checksums), and their roles, which are frozen with the loaded lines
+    themselves (a version loaded before lines had roles was given them from its codes, and
+    its file naming the same roles is the same version)."""
     frozen = {
         **definition,
         "sections": [
             {
                 **section,
                 "lines": [
-                    {key: value for key, value in line.items() if key != "help"}
+                    {key: value for key, value in line.items() if key not in ("help", "role")}
                     for line in section["lines"]
                 ],
             }

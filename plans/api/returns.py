@@ -113,7 +113,7 @@ class ReturnDetail(APIView):
         )
         lines = services.return_lines(monthly_return.round, monthly_return.organisation.kind)
         cells = services.version_cells(version)
-        position = monthly_returns.position(cells, monthly_return.month, lines.flat)
+        position = monthly_returns.position(cells, monthly_return.month, lines.flat, lines.surplus)
         data = _summary(monthly_return) | {
             "version": version.number,
             "versions": list(selectors.return_versions_visible(request.user, monthly_return)),

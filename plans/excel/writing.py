@@ -18,7 +18,7 @@ from accounts.models import Organisation
 from openbook import numbers
 from openbook.exports import neutralise
 from plans import selectors
-from plans.calculations import MONTH_END_SECTIONS, MONTHS
+from plans.calculations import MONTH_END, MONTHS
 from plans.excel.layout import (
     DERIVED_FILL,
     FIRST_MONTH_COL,
@@ -187,7 +187,7 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
                 validation.add(cell)
         total = {"gbp000": f"=SUM({first}{r}:{last}{r})", "count": f"=SUM({first}{r}:{last}{r})",
                  "wte": f"={last}{r}"}.get(line.unit)  # fmt: skip
-        if line.unit == "count" and section.code in MONTH_END_SECTIONS:
+        if line.role == MONTH_END:
             total = f"={last}{r}"  # a stock: the year's figure is March's position
         if total:
             year = ws.cell(row=r, column=FIRST_MONTH_COL + 12, value=total)

@@ -88,6 +88,15 @@ class Line(models.Model):
         NEGATIVE = "negative", "Zero or less"
         ANY = "any", "Any sign"
 
+    class Role(models.TextChoices):
+        """What the line means to the platform (plans/template_definition.py, ROLES)."""
+
+        NONE = "", "None"
+        SURPLUS = "surplus", "Surplus or deficit"
+        PARTNER_INCOME = "partner_income", "Income from commissioners in the system"
+        PARTNER_SPEND = "partner_spend", "Spending with providers in the system"
+        MONTH_END = "month_end", "A position at the end of each month"
+
     class Counterparty(models.TextChoices):
         NONE = "", "None"
         COMMISSIONER = "commissioner", "Each commissioner in the system"
@@ -101,6 +110,7 @@ class Line(models.Model):
     help = models.TextField(blank=True)
     unit = models.CharField(max_length=10, choices=Unit.choices)
     sign = models.CharField(max_length=10, choices=Sign.choices, default=Sign.POSITIVE)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.NONE, blank=True)
     kinds = models.JSONField(help_text="Organisation kinds that complete this line.")
     counterparty = models.CharField(
         max_length=20, choices=Counterparty.choices, blank=True, default=""

@@ -50,6 +50,11 @@ class ReturnLines:
         return [line for line in self.lines if not line.formula]
 
     @property
+    def surplus(self) -> str:
+        """The code of the template's surplus line ("" if the template names none)."""
+        return next((s.code for s in self.specs.values() if s.role == Line.Role.SURPLUS), "")
+
+    @property
     def required(self) -> list[str]:
         return [line.code for line in self.inputs if line.required]
 
@@ -272,7 +277,7 @@ def return_submit(
     _write(version, cells, lines)
     locked.status = MonthlyReturn.Status.SUBMITTED
     locked.save(update_fields=["status", "updated_at"])
-    pos = monthly_returns.position(cells, locked.month, lines.flat)
+    pos = monthly_returns.position(cells, locked.month, lines.flat, lines.surplus)
     audit_record(
         action="return.submitted",
         actor=actor,

@@ -56,6 +56,7 @@ def template_load(
                 f"{template.code} version {existing.number} is already loaded with different "
                 "contents. Give the changed template a new version number."
             )
+        _check_roles(existing, definition)
         _refresh_help(existing, definition)
         return existing, False
     version = TemplateVersion.objects.create(
@@ -86,6 +87,7 @@ def template_load(
                 maximum=None if line["max"] is None else Decimal(line["max"]),
                 required=line["required"],
                 help=line["help"],
+                role=line.get("role", ""),
                 position=l_pos,
             )
             for l_pos, line in enumerate(section["lines"], start=1)
@@ -98,6 +100,25 @@ def template_load(
         after={"template": template.code, "version": version.number, "checksum": digest},
     )
     return version, True
+
+
+def _check_roles(version: TemplateVersion, definition: dict) -> None:
+    """A loaded version's line roles are part of what it is: its file may not give them
+    differently (a version loaded before roles had them set from its line codes)."""
+    wanted = {
+        line["code"]: line.get("role", "")
+        for section in definition["sections"]
+        for line in section["lines"]
+    }
+    stored = dict(
+        Line.objects.filter(section__template_version=version).values_list("code", "role")
+    )
+    differ = sorted(code for code in wanted if stored.get(code, "") != wanted[code])
+    if differ:
+        raise ValidationError(
+            f"{version.template.code} version {version.number} is already loaded with other "
+            f"roles for {', '.join(differ)}. Give the changed template a new version number."
+        )
 
 
 def _refresh_help(version: TemplateVersion, definition: dict) -> None:

@@ -13,8 +13,7 @@ from payments import selectors as payments_selectors
 from payments.calculations.positions import Position
 from plans import selectors
 from plans.grid import Grid
-from plans.models import PlanningRound, Submission
-from plans.monthly_returns import SURPLUS
+from plans.models import Line, PlanningRound, Submission
 
 
 @dataclass
@@ -97,7 +96,7 @@ def compared_with(request, ctx, version):
 def plan_position(request, ctx, grid: Grid):
     """For a section holding the surplus line: the organisation's control total, this plan's
     surplus and the difference, at the top of the grid."""
-    row = next((r for r in grid.rows if r.line.code == SURPLUS), None)
+    row = next((r for r in grid.rows if r.line.role == Line.Role.SURPLUS), None)
     if row is None:
         return None
     control_total = payments_selectors.control_total_of(request.user, ctx.round, ctx.organisation)

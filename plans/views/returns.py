@@ -57,7 +57,7 @@ def return_list(request, slug, ods_code):
         )
         position = (
             monthly_returns.position(
-                services.version_cells(latest), monthly_return.month, lines.flat
+                services.version_cells(latest), monthly_return.month, lines.flat, lines.surplus
             )
             if latest
             else None
@@ -138,7 +138,9 @@ def _context(request, monthly_return, version, lines, **extra):
         "versions": selectors.return_versions_visible(user, monthly_return),
         "months": [(m, MONTH_LABELS[m - 1], m <= monthly_return.month) for m in MONTHS],
         "rows": _grid(lines, monthly_return.month, cells, extra.pop("typed", None)),
-        "position": monthly_returns.position(cells, monthly_return.month, lines.flat),
+        "position": monthly_returns.position(
+            cells, monthly_return.month, lines.flat, lines.surplus
+        ),
         "can_edit": own
         and version.number == 0
         and policy.can_prepare(user, monthly_return.organisation),

@@ -181,7 +181,7 @@ def _collated_row(plan, line) -> dict:
     return {
         "line": line,
         "months": [by_month.get(m) for m in MONTHS],
-        "year": row_total(line.unit, by_month, line.section.code) if by_month else None,
+        "year": row_total(line.unit, by_month, line.role) if by_month else None,
     }
 
 

@@ -13,6 +13,17 @@ from __future__ import annotations
 from tests.isolation import accounts, payments, plans, returns
 from tests.isolation.common import Route
 
+# The states the matrix sets up, for other tests that need the same.
+from tests.isolation.payments import (  # noqa: F401
+    POOL,
+    _with_agreement,
+    _with_fund,
+    _with_settlement,
+    _with_transfer,
+    _with_transfer_only,
+)
+from tests.isolation.plans import _plans_submitted, _system_submitted  # noqa: F401
+
 ROUTES: list[Route] = [*accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES]
 
 # Routes outside the matrix, and why.

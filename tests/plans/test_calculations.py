@@ -98,7 +98,7 @@ def test_row_totals_by_unit():
     assert row_total("wte", months) == D(12)  # the year-end position
     assert row_total("percent", months) is None
     # A count of a stock at each month end (a waiting list) is its March position.
-    assert row_total("count", months, "performance") == D(12)
+    assert row_total("count", months, "month_end") == D(12)
 
 
 def test_diff_and_change_totals():

@@ -60,7 +60,7 @@ def test_system_totals_worked_example():
 
 
 def test_eliminations_worked_example():
-    result = consolidate(system_totals(system_monthly(A, C, ICB), SPECS), SURPLUS)
+    result = consolidate(system_totals(system_monthly(A, C, ICB), SPECS), SURPLUS, "F100")
     # Income before: 100 + 40 + 150 = 290; eliminated: 140 (the providers' figures).
     assert result.eliminated[1] == D(140)
     assert result.income[1] == D(150)
@@ -141,7 +141,7 @@ def systems(draw):
 @given(systems())
 def test_elimination_never_moves_the_system_surplus(plans):
     totals = system_totals(system_monthly(*plans), SPECS)
-    result = consolidate(totals, SURPLUS)
+    result = consolidate(totals, SURPLUS, "F100")
     for m in MONTHS:
         assert result.surplus_after[m] == result.surplus_before[m] == totals[("F900", m)]
 
