@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
+from openbook.forms import add_errors
 from payments import selectors as payments_selectors
 from plans import selectors as plans_selectors
 
@@ -129,9 +130,7 @@ def token_list(request):
                 lifetime_days=form.cleaned_data["lifetime_days"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_errors(form, exc)
         else:
             form = TokenCreateForm()
     return render(

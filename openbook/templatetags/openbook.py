@@ -4,6 +4,7 @@ from django import template
 
 from openbook import numbers
 from openbook.forms import nhsuk_widgets
+from openbook.refusals import PROBLEM
 
 register = template.Library()
 
@@ -17,6 +18,19 @@ def form_fields(form):
 @register.inclusion_tag("openbook/includes/error_summary.html")
 def error_summary(form):
     return {"form": form}
+
+
+@register.inclusion_tag("openbook/includes/messages.html")
+def page_messages(messages):
+    """The messages for this page: a refusal as the NHS.UK error summary (its problems listed
+    under it), anything else as a status line."""
+    errors, problems, notices = [], [], []
+    for message in messages:
+        if message.level_tag == "error":
+            (problems if PROBLEM in message.extra_tags.split() else errors).append(message)
+        else:
+            notices.append(message)
+    return {"errors": errors, "problems": problems, "notices": notices}
 
 
 @register.filter

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.models import Organisation
-from openbook.errors import Conflict, ProblemList
+from openbook.refusals import attempt
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
 from payments.models import Settlement
@@ -145,7 +145,7 @@ def agreement_form(request, slug, code, pk=None):
         if kind in FIELDS:
             mechanisms.append({"kind": kind, "params": {}})
     elif request.method == "POST" and request.POST.get("action") == "save":
-        try:
+        with attempt() as call:
             if agreement is None:
                 agreement = services.agreement_create(
                     actor=request.user, plan_round=plan_round, system=system, name=name,
@@ -161,11 +161,9 @@ def agreement_form(request, slug, code, pk=None):
                 messages.success(
                     request, f"Saved as version {version.number}: every partner signs it."
                 )
+        if call.ok:
             return redirect(agreement_url(agreement))
-        except ProblemList as exc:
-            error, problems = exc.summary, exc.problems
-        except Conflict as exc:
-            error = exc.message
+        error, problems = call.refusal.message, call.refusal.problems
     return render(
         request,
         "payments/agreement_form.html",
@@ -290,14 +288,12 @@ def agreement_sign(request, slug, code, pk):
         number = int(request.POST.get("version", "0") or 0)
     except ValueError:
         number = 0  # refused below as a different version
-    try:
+    with attempt(request) as call:
         version = services.agreement_sign(
             actor=request.user, agreement=agreement, organisation=organisation,
             version_number=number,
         )  # fmt: skip
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, getattr(exc, "message", None) or " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(
             request,
             f"Signed for {organisation.name}."

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from accounts.selectors import system_get
-from plans import selectors as plan_selectors
+from plans.views.common import round_and_system
 
-
-def round_and_system(request, slug: str, code: str):
-    return plan_selectors.round_get(request.user, slug), system_get(request.user, code)
+__all__ = ["agreement_url", "round_and_system"]
 
 
 def agreement_url(agreement) -> str:

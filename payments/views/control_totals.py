@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from openbook.errors import ProblemList
+from openbook.refusals import attempt
 from payments import coalescing, selectors
 from payments.calculations.control_totals import (
     Move,
@@ -123,23 +123,14 @@ def control_totals_save(request, slug, code):
             "Control totals are set by the region's reviewers and administrators."
         )
     if request.FILES.get("file"):
-        try:
+        with attempt(request) as call:
             count = control_totals_import(
                 actor=request.user,
                 plan_round=plan_round,
                 system=system,
                 data=request.FILES["file"].read(1_000_000),
             )
-        except ProblemList as exc:
-            messages.error(
-                request,
-                exc.summary
-                + " "
-                + "; ".join(f"{p['cell']}: {p['value']} {p['problem']}" for p in exc.problems),
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
+        if call.ok:
             messages.success(request, f"{count} control totals set from the file.")
         return _back(plan_round, system)
     changes = []
@@ -152,22 +143,15 @@ def control_totals_save(request, slug, code):
             changes.append((organisation, parse_value(request.POST[field])))
         except ValueProblem as exc:
             problems.append(f"{organisation.name}: “{request.POST[field]}” {exc}")
-    if problems:
-        messages.error(request, "Nothing was saved. " + " ".join(problems))
-        return _back(plan_round, system)
-    try:
-        with transaction.atomic():  # all the page's changes, or none
-            for organisation, amount in changes:
-                control_total_set(
-                    actor=request.user,
-                    plan_round=plan_round,
-                    organisation=organisation,
-                    amount=amount,
-                )
-    except ValidationError as exc:
-        messages.error(request, "Nothing was saved. " + " ".join(exc.messages))
-        return _back(plan_round, system)
-    messages.success(request, "Control totals saved.")
+    with attempt(request, prefix="Nothing was saved.") as call, transaction.atomic():
+        if problems:  # all the page's changes, or none
+            raise ValidationError(" ".join(problems))
+        for organisation, amount in changes:
+            control_total_set(
+                actor=request.user, plan_round=plan_round, organisation=organisation, amount=amount
+            )
+    if call.ok:
+        messages.success(request, "Control totals saved.")
     return _back(plan_round, system)
 
 
@@ -182,22 +166,23 @@ def transfer_propose(request, slug, code):
     )
     reason = request.POST.get("reason", "")
     moves = []
-    try:
+    with attempt() as call:
         for ods, raw in typed:
             if ods and raw.strip():
-                amount = parse_value(raw)
-                moves.append((ods, amount))
-        transfer_service.transfer_propose(
-            actor=request.user, plan_round=plan_round, system=system, moves=moves, reason=reason
-        )
-    except (ValueProblem, ValidationError, PermissionDenied) as exc:
+                try:
+                    moves.append((ods, parse_value(raw)))
+                except ValueProblem as exc:
+                    raise ValidationError(f"An amount {exc}.") from None
+        try:
+            transfer_service.transfer_propose(
+                actor=request.user, plan_round=plan_round, system=system, moves=moves,
+                reason=reason,
+            )  # fmt: skip
+        except PermissionDenied as exc:  # a partner's approver naming two other organisations
+            raise ValidationError(str(exc)) from None
+    if call.refusal:
         # Sent back with what was typed, so nothing has to be entered again.
-        if isinstance(exc, ValueProblem):
-            problem = f"An amount {exc}."
-        elif isinstance(exc, ValidationError):
-            problem = " ".join(exc.messages)
-        else:  # a partner's approver naming two other organisations
-            problem = str(exc)
+        problem = call.refusal.message
         typed += [("", "")] * (3 - len(typed))
         return _page(
             request,
@@ -216,16 +201,14 @@ def transfer_decide(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     transfer = selectors.transfer_get(request.user, plan_round, system, pk)
     agreed = request.POST.get("decision") == "agree"
-    try:
+    with attempt(request) as call:
         transfer_service.transfer_decide(
             actor=request.user,
             transfer=transfer,
             agreed=agreed,
             reason=request.POST.get("reason", ""),
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(
             request, "Your agreement is recorded." if agreed else "You refused the transfer."
         )
@@ -237,11 +220,9 @@ def transfer_decide(request, slug, code, pk):
 def transfer_withdraw(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     transfer = selectors.transfer_get(request.user, plan_round, system, pk)
-    try:
+    with attempt(request) as call:
         transfer_service.transfer_withdraw(actor=request.user, transfer=transfer)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Transfer withdrawn.")
     return _back(plan_round, system)
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
+from openbook.refusals import attempt
 from payments import coalescing, selectors
 from payments.calculations.version import current as calculation_version
 from payments.models import Fund
@@ -98,9 +99,12 @@ def fund_rules(request, slug, code):
     if not policy.can_manage_fund(request.user):
         raise PermissionDenied("A round's fund is set by platform administrators.")
     post = request.POST
-    try:
+    with attempt(request, prefix="Nothing was saved.") as call:
         taper = post.get("taper", "none")
-        zero_at = parse_value(post.get("taper_zero_at", "")) if taper == "linear" else None
+        try:
+            zero_at = parse_value(post.get("taper_zero_at", "")) if taper == "linear" else None
+        except ValueProblem as exc:
+            raise ValidationError(f"The shortfall at which the taper reaches zero {exc}.") from None
         fund_services.fund_save(
             actor=request.user,
             plan_round=plan_round,
@@ -110,11 +114,7 @@ def fund_rules(request, slug, code):
             taper=taper,
             taper_zero_at=zero_at,
         )
-    except ValueProblem as exc:
-        messages.error(request, f"The shortfall at which the taper reaches zero {exc}.")
-    except ValidationError as exc:
-        messages.error(request, "Nothing was saved. " + " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Fund rules saved; every system's figures will be recalculated.")
     return _back(plan_round, system)
 
@@ -124,14 +124,12 @@ def fund_rules(request, slug, code):
 def fund_share(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
-    try:
+    with attempt(request) as call:
         fund_services.system_share_choose(
             actor=request.user, fund=fund, system=system,
             share=_percent(request.POST.get("system_share", ""), "The system's share"),
         )  # fmt: skip
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "The system's share is saved.")
     return _back(plan_round, system)
 
@@ -149,15 +147,13 @@ def fund_allocations(request, slug, code):
                 amounts[organisation.ods_code] = parse_value(request.POST[field])
             except ValueProblem as exc:
                 problems.append(f"{organisation.name}: “{request.POST[field]}” {exc}.")
-    try:
+    with attempt(request, prefix="Nothing was saved.") as call:
         if problems:
             raise ValidationError(" ".join(problems))
         changed = fund_services.allocations_set(
             actor=request.user, fund=fund, system=system, amounts=amounts
         )
-    except ValidationError as exc:
-        messages.error(request, "Nothing was saved. " + " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, f"Allocations saved ({changed} changed).")
     return _back(plan_round, system)
 
@@ -168,19 +164,18 @@ def release_propose(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     organisation = system.organisations.filter(ods_code=request.POST.get("organisation")).first()
-    try:
+    with attempt(request) as call:
         if organisation is None:
             raise ValidationError("Choose an organisation of the system.")
-        quarter = int(request.POST.get("quarter", "0") or 0)
+        try:
+            quarter = int(request.POST.get("quarter", "0") or 0)
+        except ValueError:
+            raise ValidationError("Choose a quarter from 1 to 4.") from None
         fund_services.release_propose(
             actor=request.user, fund=fund, organisation=organisation, quarter=quarter,
             reason=request.POST.get("reason", ""),
         )  # fmt: skip
-    except ValueError:
-        messages.error(request, "Choose a quarter from 1 to 4.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Release proposed: it counts once the region agrees.")
     return _back(plan_round, system)
 
@@ -192,13 +187,11 @@ def release_decide(request, slug, code, pk):
     fund = _fund_or_404(request, plan_round, system)
     release = selectors.release_get(request.user, fund, system, pk)
     agreed = request.POST.get("decision") == "agree"
-    try:
+    with attempt(request) as call:
         fund_services.release_decide(
             actor=request.user, release=release, agreed=agreed, note=request.POST.get("note", "")
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Release agreed." if agreed else "Release refused.")
     return _back(plan_round, system)
 
@@ -209,10 +202,8 @@ def release_withdraw(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     release = selectors.release_get(request.user, fund, system, pk)
-    try:
+    with attempt(request) as call:
         fund_services.release_withdraw(actor=request.user, release=release)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Release withdrawn.")
     return _back(plan_round, system)

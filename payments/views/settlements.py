@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.models import Organisation
-from openbook.errors import ProblemList
+from openbook.refusals import attempt, show
 from payments import selectors
 from payments.calculations.version import current as calculation_version
 from payments.services import agreements as services
@@ -41,18 +40,15 @@ def settlement_enter(request, slug, code, pk):
     measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
     period = request.POST.get("period", "")
     outcomes_met = request.POST.get("outcomes_met") == "yes"
-    try:
+    with attempt() as call:
         settlement = settlements.settlement_enter(
             actor=request.user, agreement=agreement, period=period,
             measures=list(measures.values()), outcomes_met=outcomes_met,
         )  # fmt: skip
-    except (ProblemList, ValidationError) as exc:
+    if call.refusal:
         # The page again, with what was typed and what is wrong with it.
-        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures}
-        if isinstance(exc, ProblemList):
-            entry |= {"error": exc.summary, "problems": exc.problems}
-        else:
-            entry["error"] = " ".join(exc.messages)
+        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures,
+                 "error": call.refusal.message, "problems": call.refusal.problems}  # fmt: skip
         return detail_page(request, plan_round, system, agreement, entry, status=422)
     messages.success(request, "Entered. The worker is working out the settlement.")
     return redirect(_settlement_url(settlement))
@@ -108,14 +104,14 @@ def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str 
     plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     settlement = selectors.settlement_get(request.user, agreement, sid)
-    try:
+    with attempt() as call:
         act(settlement)
-    except ValidationError as exc:
-        if field and hasattr(exc, "error_dict") and "reason" in exc.error_dict:
-            error = {"field": field, "message": " ".join(exc.message_dict["reason"])}
-            return _settlement_page(request, plan_round, system, agreement, settlement,
-                                    error=error, status=422)  # fmt: skip
-        messages.error(request, " ".join(exc.messages))
+    if call.refusal and field and "reason" in call.refusal.fields:
+        error = {"field": field, "message": call.refusal.fields["reason"]}
+        return _settlement_page(request, plan_round, system, agreement, settlement,
+                                error=error, status=422)  # fmt: skip
+    if call.refusal:
+        show(request, call.refusal)
     else:
         messages.success(request, done)
     return redirect(_settlement_url(settlement))

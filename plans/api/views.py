@@ -97,12 +97,10 @@ class DraftValues(APIView):
             )
         incoming = serializers.DraftValuesInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        if submission is None:
-            submission = services.submission_start(
-                actor=request.user, plan_round=plan_round, organisation=organisation
-            )
-        result = services.draft_save(
+        result = services.start_and_save(
             actor=request.user,
+            plan_round=plan_round,
+            organisation=organisation,
             submission=submission,
             cells=cells_from_rows(incoming.validated_data["values"]),
             source="api",

@@ -5,10 +5,12 @@ from plans.services.drafts import (
     draft_save,
     narrative_save,
     spread_cells,
+    start_and_save,
+    start_and_write,
     submission_start,
 )
 from plans.services.templates import BUILTIN_TEMPLATE, round_save, template_load
-from plans.services.uploads import plan_upload
+from plans.services.uploads import plan_upload, start_and_upload
 from plans.services.workflow import (
     comment_add,
     submission_accept,
@@ -26,6 +28,9 @@ __all__ = [
     "plan_upload",
     "round_save",
     "spread_cells",
+    "start_and_save",
+    "start_and_upload",
+    "start_and_write",
     "submission_accept",
     "submission_recall",
     "submission_return",

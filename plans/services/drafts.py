@@ -411,3 +411,41 @@ def spread_cells(
         )
         for m, value in zip(calculations.MONTHS, months, strict=True)
     ]
+
+
+# --- the first change to a plan starts it ------------------------------------------------------
+# A plan nobody has started yet is started by the first figure, narrative or upload saved to
+# it, in the same transaction as the save: a refused save leaves no plan half-begun, and a save
+# never lands on a plan whose start failed.
+
+
+@transaction.atomic
+def start_and_save(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    submission: Submission | None,
+    cells: Sequence[CellInput],
+    source: str = "grid",
+) -> SaveResult:
+    submission = submission or submission_start(
+        actor=actor, plan_round=plan_round, organisation=organisation
+    )
+    return draft_save(actor=actor, submission=submission, cells=cells, source=source)
+
+
+@transaction.atomic
+def start_and_write(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    submission: Submission | None,
+    section_code: str,
+    text: str,
+) -> bool:
+    submission = submission or submission_start(
+        actor=actor, plan_round=plan_round, organisation=organisation
+    )
+    return narrative_save(actor=actor, submission=submission, section_code=section_code, text=text)

@@ -7,17 +7,18 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from openbook.errors import Conflict, ProblemList
-from plans.models import DraftEdit, Section, Submission, Version
+from plans.models import DraftEdit, PlanningRound, Section, Submission, Version
 from plans.services.drafts import (
     SaveResult,
     _locked_editable,
     _resolve_cells,
     draft_save,
     narrative_save,
+    submission_start,
 )
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Organisation, User
     from plans.excel import ParsedPlan
 
 
@@ -100,3 +101,22 @@ def _changed_by_others(draft: Version, *, since: int, actor: User) -> bool:
         actor=actor, source__in=[DraftEdit.Source.XLSX, DraftEdit.Source.CSV]
     )
     return own_uploads.count() < edits.count()
+
+
+@transaction.atomic
+def start_and_upload(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    submission: Submission | None,
+    parsed: ParsedPlan,
+    source: str,
+    replace_newer_draft: bool = False,
+) -> SaveResult:
+    """An upload to a plan nobody has started yet starts it, in the same transaction."""
+    submission = submission or submission_start(
+        actor=actor, plan_round=plan_round, organisation=organisation
+    )
+    return plan_upload(actor=actor, submission=submission, parsed=parsed, source=source,
+                       replace_newer_draft=replace_newer_draft)  # fmt: skip

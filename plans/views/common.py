@@ -9,11 +9,17 @@ from django.http import Http404
 
 from accounts import policy
 from accounts.models import Organisation
+from accounts.selectors import system_get
 from payments import selectors as payments_selectors
 from payments.calculations.positions import Position
 from plans import selectors
 from plans.grid import Grid
 from plans.models import Line, PlanningRound, Submission
+
+
+def round_and_system(request, slug: str, code: str):
+    """The round and system a page is about, through the selectors (an outsider gets 404)."""
+    return selectors.round_get(request.user, slug), system_get(request.user, code)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE, csv_content
+from openbook.refusals import attempt
 from plans import excel, services
 from plans.views.common import plan_context, version_for
 
@@ -58,29 +59,26 @@ def upload(request, slug, ods_code):
         if upload_file is None:
             error = "Choose a file to upload."
         else:
-            try:
-                data = upload_file.read(excel.settings.PLAN_UPLOAD_MAX_BYTES + 1)
-                kind = excel.sniff(upload_file.name, data)
-                parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
-                parsed = parse(data, ctx.round, ctx.organisation)
-                submission = ctx.submission or services.submission_start(
-                    actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
-                )
-                result = services.plan_upload(
+            with attempt() as call:
+                data = upload_file.read(settings.PLAN_UPLOAD_MAX_BYTES + 1)
+                try:
+                    kind = excel.sniff(upload_file.name, data)
+                    parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
+                    parsed = parse(data, ctx.round, ctx.organisation)
+                except excel.UploadRejected as exc:
+                    raise ValidationError(str(exc)) from None
+                result = services.start_and_upload(
                     actor=request.user,
-                    submission=submission,
+                    plan_round=ctx.round,
+                    organisation=ctx.organisation,
+                    submission=ctx.submission,
                     parsed=parsed,
                     source=kind,
                     replace_newer_draft=request.POST.get("replace") == "yes",
                 )
-            except excel.UploadRejected as exc:
-                error = str(exc)
-            except ProblemList as exc:
-                error, problems = exc.summary, exc.problems
-            except Conflict as exc:
-                error, offer_replace = exc.message, True
-            except ValidationError as exc:
-                error = " ".join(exc.messages)
+            if call.refusal:
+                error, problems = call.refusal.message, call.refusal.problems
+                offer_replace = call.refusal.conflict
             else:
                 if result.changed:
                     plural = "s" if result.changed != 1 else ""

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +17,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook import numbers
-from openbook.errors import Conflict, ProblemList
+from openbook.errors import ProblemList
+from openbook.refusals import attempt
 from plans import selectors, services
 from plans.calculations import ValueProblem, parse_value
 from plans.cells import CellInput
@@ -140,20 +141,21 @@ def _mark(grid: Grid, problems: list[dict], conflicts: list[dict], typed: dict) 
 
 def _save(request, ctx, cells, source):
     """Run the save; return (problems, conflicts, changed)."""
-    submission = ctx.submission or services.submission_start(
-        actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
+    with attempt() as call:
+        result = services.start_and_save(
+            actor=request.user, plan_round=ctx.round, organisation=ctx.organisation,
+            submission=ctx.submission, cells=cells, source=source,
+        )  # fmt: skip
+    if call.refusal is None:
+        return [], [], result.changed
+    if call.refusal.conflicts:
+        return [], call.refusal.conflicts, 0
+    # A refusal that names no cell (the plan was submitted meanwhile) still shows in the list.
+    return (
+        call.refusal.problems or [{"cell": "", "value": "", "problem": call.refusal.message}],
+        [],
+        0,
     )
-    try:
-        result = services.draft_save(
-            actor=request.user, submission=submission, cells=cells, source=source
-        )
-    except ProblemList as exc:
-        return exc.problems, [], 0
-    except Conflict as exc:
-        return [], exc.conflicts, 0
-    except ValidationError as exc:
-        return [{"cell": "", "value": "", "problem": m} for m in exc.messages], [], 0
-    return [], [], result.changed
 
 
 def _grid_context(request, ctx, section, version, editing, grid, problems, conflicts):

@@ -12,14 +12,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
-from accounts.selectors import region_get, system_get
+from accounts.selectors import region_get
 from openbook.forms import DecisionNoteForm, add_errors
+from openbook.refusals import attempt
 from payments.calculations.control_totals import system_control_total
 from payments.selectors import current_control_totals
 from plans import evidence, selectors
 from plans.models import SystemVersion
 from plans.services import system as system_services
 from plans.system_plan import region_overview, system_plan_get
+from plans.views.common import round_and_system
 
 
 class NarrativeForm(forms.Form):
@@ -39,12 +41,6 @@ class ReasonForm(forms.Form):
         help_text="The system lead sees this as a comment.",
         max_length=5000,
     )
-
-
-def _context(request, slug, code):
-    plan_round = selectors.round_get(request.user, slug)
-    system = system_get(request.user, code)
-    return plan_round, system
 
 
 def _back(plan_round, system):
@@ -74,7 +70,7 @@ def _form_page(request, plan_round, system, form, template, act, extra=None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def system_submit(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     if not policy.can_submit_system_plan(request.user, system):
         raise PermissionDenied("Only the system lead can submit the system plan.")
 
@@ -121,7 +117,7 @@ def _what_is_sent(user, plan_round, system) -> dict:
 def system_approve(request, slug, code):
     """Approving is a second step that repeats the evidence of the version sent; one with
     mismatches or pay flags needs a confirmation and a note."""
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     if not policy.can_review_system_plan(request.user, system):
         raise PermissionDenied("Only the region's reviewers can approve a system plan.")
     version = (
@@ -157,7 +153,7 @@ def system_approve(request, slug, code):
 @login_required
 @require_http_methods(["GET", "POST"])
 def system_return(request, slug, code):
-    plan_round, system = _context(request, slug, code)
+    plan_round, system = round_and_system(request, slug, code)
     if not policy.can_review_system_plan(request.user, system):
         raise PermissionDenied("Only the region's reviewers can return a system plan.")
 
@@ -174,17 +170,15 @@ def system_return(request, slug, code):
 @login_required
 @require_POST
 def system_comment(request, slug, code):
-    plan_round, system = _context(request, slug, code)
-    try:
+    plan_round, system = round_and_system(request, slug, code)
+    with attempt(request) as call:
         system_services.system_comment_add(
             actor=request.user,
             plan_round=plan_round,
             system=system,
             body=request.POST.get("body", ""),
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Comment added.")
     return _back(plan_round, system)
 

@@ -17,6 +17,7 @@ from accounts import policy
 from accounts.selectors import organisation_get
 from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE
+from openbook.refusals import attempt
 from plans import monthly_returns, return_files, selectors
 from plans.calculations import MONTHS, derive_from_totals
 from plans.excel import XLSX_TYPE, UploadRejected
@@ -84,17 +85,15 @@ def return_list(request, slug, ods_code):
 def return_start(request, slug, ods_code):
     plan_round = selectors.round_get(request.user, slug)
     organisation = organisation_get(request.user, ods_code)
-    try:
-        month = int(request.POST.get("month", ""))
-    except ValueError:
-        messages.error(request, "Choose the month the return is for.")
-        return redirect(_list_url(plan_round, organisation))
-    try:
+    with attempt(request) as call:
+        try:
+            month = int(request.POST.get("month", ""))
+        except ValueError:
+            raise ValidationError("Choose the month the return is for.") from None
         monthly_return = services.return_start(
             actor=request.user, plan_round=plan_round, organisation=organisation, month=month
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    if call.refusal:
         return redirect(_list_url(plan_round, organisation))
     return redirect(_detail_url(monthly_return))
 
@@ -230,18 +229,11 @@ def return_submit(request, slug, ods_code, month):
         expected = int(request.POST.get("revision", ""))
     except ValueError:
         expected = -1
-    try:
+    with attempt(request) as call:
         version = services.return_submit(
             actor=request.user, monthly_return=monthly_return, expected_revision=expected
         )
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    except ProblemList as exc:
-        details = "; ".join(p["cell"] for p in exc.problems)
-        messages.error(request, f"{exc.summary} Blank: {details}.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(
             request,
             f"Submitted the {monthly_return.month_label} return as version {version.number}. "

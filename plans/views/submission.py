@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from openbook.refusals import attempt
 from plans import evidence, selectors, services
 from plans.models import Comment, Section, Submission
 from plans.readiness import readiness
@@ -102,16 +103,14 @@ def narrative(request, slug, ods_code, section_code):
     if request.method == "POST":
         if not ctx.can_edit:
             raise PermissionDenied("You cannot change this plan.")
-        submission = ctx.submission or services.submission_start(
-            actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
-        )
         text = request.POST.get("text", "")
-        try:
-            changed = services.narrative_save(
-                actor=request.user, submission=submission, section_code=section.code, text=text
-            )
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        with attempt() as call:
+            changed = services.start_and_write(
+                actor=request.user, plan_round=ctx.round, organisation=ctx.organisation,
+                submission=ctx.submission, section_code=section.code, text=text,
+            )  # fmt: skip
+        if call.refusal:
+            error = call.refusal.message
         else:
             messages.success(request, "Saved." if changed else "No changes to save.")
             return redirect(request.path)
@@ -163,7 +162,7 @@ def comment_add(request, slug, ods_code):
         ).first()
         if parent is None:
             raise Http404("No such comment.")
-    try:
+    with attempt(request) as call:
         services.comment_add(
             actor=request.user,
             submission=ctx.submission,
@@ -171,8 +170,6 @@ def comment_add(request, slug, ods_code):
             line_code=request.POST.get("line") or None,
             parent=parent,
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "Comment added.")
     return redirect(_submission_url(ctx) + "#comments")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook.errors import ProblemList
 from openbook.forms import DateInputField, DecisionNoteForm, add_errors
+from openbook.refusals import attempt
 from plans import evidence, services
 from plans.readiness import readiness
 from plans.views.common import plan_context
@@ -148,7 +149,7 @@ def return_plan(request, slug, ods_code):
                 actor=request.user, submission=submission, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form.add_error(None, " ".join(exc.messages))
+            add_errors(form, exc)
         else:
             messages.success(
                 request, f"{ctx.organisation.name}'s plan has been returned with your reason."
@@ -162,10 +163,8 @@ def return_plan(request, slug, ods_code):
 @require_POST
 def recall(request, slug, ods_code):
     ctx = plan_context(request, slug, ods_code)
-    try:
+    with attempt(request) as call:
         services.submission_recall(actor=request.user, submission=_need_submission(ctx))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, "The plan is recalled and back in draft.")
     return _back(ctx)

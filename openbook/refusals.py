@@ -1,0 +1,89 @@
+"""A service's refusal, told on the page: the HTML twin of openbook/api.py's error handler.
+
+Services refuse with Django's ValidationError (a ProblemList when there are several specific
+problems: a cell, the value found, why) or with a Conflict (someone else changed it first);
+nothing is stored either way. A view runs the call inside `attempt`; a refusal becomes the
+page's NHS.UK error summary after the redirect (the message, then the problems as a list),
+or, for a view that shows its form again, `call.refusal` says what to show beside it.
+Permission refusals are not caught: they are the 403 page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+
+from openbook.errors import Conflict, ProblemList
+
+PROBLEM = "problem"  # the extra tag of a message that is one of a refusal's problems
+SHOWN_PROBLEMS = 200  # more than this is a file to fix, not a list to read
+
+
+@dataclass
+class Refusal:
+    """What a refused call tells the person."""
+
+    message: str
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # form field → its reason
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflict: bool = False  # someone else changed it first
+
+
+def refusal(exc: ValidationError | Conflict, prefix: str = "") -> Refusal:
+    """One wording for every refusal, whatever raised it."""
+    lead = f"{prefix} " if prefix else ""
+    if isinstance(exc, Conflict):
+        return Refusal(lead + exc.message, conflicts=exc.conflicts, conflict=True)
+    if isinstance(exc, ProblemList):
+        return Refusal(lead + exc.summary, problems=exc.problems)
+    fields = {}
+    if hasattr(exc, "error_dict"):
+        fields = {name: " ".join(reasons) for name, reasons in exc.message_dict.items()}
+    return Refusal(lead + " ".join(exc.messages), fields=fields)
+
+
+def problem_text(problem: dict[str, Any]) -> str:
+    value = problem.get("value")
+    shown = f"“{value}” " if value not in (None, "") else ""
+    return f"{problem.get('cell', '')}: {shown}{problem.get('problem', '')}".strip(": ")
+
+
+@dataclass
+class Call:
+    refusal: Refusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def show(request, found: Refusal) -> None:
+    """Put a refusal on the next page's error summary."""
+    messages.error(request, found.message)
+    for problem in found.problems[:SHOWN_PROBLEMS]:
+        messages.error(request, problem_text(problem), extra_tags=PROBLEM)
+    if len(found.problems) > SHOWN_PROBLEMS:
+        messages.error(
+            request,
+            f"…and {len(found.problems) - SHOWN_PROBLEMS} more ({len(found.problems)} in all).",
+            extra_tags=PROBLEM,
+        )
+
+
+@contextmanager
+def attempt(request=None, *, prefix: str = "") -> Iterator[Call]:
+    """Run a service call; if it refuses, note why on `call.refusal` and (given the request)
+    show it on the next page. Code after the with-block checks `call.ok`."""
+    call = Call()
+    try:
+        yield call
+    except (ValidationError, Conflict) as exc:
+        call.refusal = refusal(exc, prefix)
+        if request is not None:
+            show(request, call.refusal)
