@@ -10,3 +10,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import receivers  # noqa: F401  (connects the login audit receivers)
         from accounts.api import schema  # noqa: F401  (registers the token auth in the schema)
+        from accounts.registrations import register
+
+        register()

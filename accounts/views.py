@@ -1,4 +1,4 @@
-"""Pages for signing in, the home page, the NHS structure a person can see and API tokens."""
+"""Pages for signing in, the NHS structure a person can see and API tokens."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -7,60 +7,18 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
+from openbook import registry
 from openbook.forms import add_errors
-from payments import selectors as payments_selectors
-from plans import selectors as plans_selectors
 
 
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
-
-
-def by_urgency(items: list[dict], now=None) -> list[dict]:
-    """Dated items first, the soonest (or most overdue) at the top, each with its days left;
-    then the undated ones in the order the workflows gave them."""
-    now = now or timezone.now()
-    for item in items:
-        due = item.get("due")
-        if due is not None:
-            days = (timezone.localdate(due) - timezone.localdate(now)).days
-            item["days_left"] = max(days, 0)
-            item["days_ago"] = max(-days, 0)
-            item["overdue"] = due < now
-    dated = sorted((i for i in items if i.get("due")), key=lambda i: i["due"])
-    return dated + [i for i in items if not i.get("due")]
-
-
-@login_required
-def home(request):
-    memberships = list(selectors.memberships_of(request.user))
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            # By system, so the page can gather each system's links once.
-            "organisation_memberships": sorted(
-                (m for m in memberships if m.organisation_id),
-                key=lambda m: (m.organisation.system.name, m.organisation.name),
-            ),
-            "system_memberships": [m for m in memberships if m.system_id],
-            "region_memberships": [m for m in memberships if m.region_id],
-            "round": plans_selectors.current_round(request.user),
-            "attention": by_urgency(
-                selectors.attention_items(request.user)
-                + plans_selectors.attention_for(request.user)
-                + plans_selectors.system_plan_attention(request.user)
-                + payments_selectors.attention_for(request.user)
-            ),
-        },
-    )
 
 
 @login_required
@@ -82,7 +40,7 @@ def organisation_detail(request, ods_code):
         {
             "organisation": organisation,
             "people": people,
-            "round": plans_selectors.current_round(request.user),
+            "round": registry.current("round", request.user),
         },
     )
 
@@ -97,7 +55,7 @@ def system_detail(request, code):
             "system": system,
             "organisations": system.organisations.order_by("kind", "name"),
             "people": selectors.system_people(request.user, system),
-            "round": plans_selectors.current_round(request.user),
+            "round": registry.current("round", request.user),
         },
     )
 
@@ -112,7 +70,7 @@ def region_detail(request, code):
         {
             "region": region,
             "systems": systems,
-            "round": plans_selectors.current_round(request.user),
+            "round": registry.current("round", request.user),
         },
     )
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "plans",
     "payments",
     "notifications",
+    "demo",  # the demo and national seeds and the benchmarks; no app imports it
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -86,7 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "notifications.context_processors.unread",
-                "accounts.context_processors.places",
+                "plans.context_processors.places",
             ],
         },
     },

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from openbook.api import router
 from openbook.health import healthz
-from openbook.views import ApiDocsView, audit_export, audit_timeline
+from openbook.views import ApiDocsView, audit_export, audit_timeline, home
 
 admin.site.site_header = "Openbook administration"
 admin.site.site_title = "Openbook administration"
@@ -22,6 +22,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("systems/<slug:code>/audit/", audit_timeline, name="audit_timeline"),
     path("systems/<slug:code>/audit.<str:fmt>", audit_export, name="audit_export"),

@@ -1,12 +1,52 @@
-"""Platform pages."""
+"""Platform pages: the home page (what waits on a person, from every app), the API reference
+and a system's audit trail."""
 
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
+from accounts import selectors
+from openbook import registry
 from openbook.exports import CSV_TYPE, csv_content
+
+
+def by_urgency(items: list[dict], now=None) -> list[dict]:
+    """Dated items first, the soonest (or most overdue) at the top, each with its days left;
+    then the undated ones in the order the workflows gave them."""
+    now = now or timezone.now()
+    for item in items:
+        due = item.get("due")
+        if due is not None:
+            days = (timezone.localdate(due) - timezone.localdate(now)).days
+            item["days_left"] = max(days, 0)
+            item["days_ago"] = max(-days, 0)
+            item["overdue"] = due < now
+    dated = sorted((i for i in items if i.get("due")), key=lambda i: i["due"])
+    return dated + [i for i in items if not i.get("due")]
+
+
+@login_required
+def home(request):
+    memberships = list(selectors.memberships_of(request.user))
+    return render(
+        request,
+        "openbook/home.html",
+        {
+            # By system, so the page can gather each system's links once.
+            "organisation_memberships": sorted(
+                (m for m in memberships if m.organisation_id),
+                key=lambda m: (m.organisation.system.name, m.organisation.name),
+            ),
+            "system_memberships": [m for m in memberships if m.system_id],
+            "region_memberships": [m for m in memberships if m.region_id],
+            "round": registry.current("round", request.user),
+            # What every app registered as waiting on people (openbook/registry.py).
+            "attention": by_urgency(registry.attention_for(request.user)),
+        },
+    )
 
 
 @method_decorator(
@@ -40,7 +80,7 @@ def audit_timeline(request, code):
     links = trail.object_links(page.object_list)
     for event in page:
         event.link = links.get(event.pk)
-        event.kind_label = trail.KIND_LABELS.get(trail.kind_of(event.action), "")
+        event.kind_label = registry.KIND_LABELS.get(trail.kind_of(event.action), "")
         event.label = trail.action_label(event.action)
         event.details = trail.event_details(event)
     query = request.GET.copy()

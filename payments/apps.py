@@ -6,3 +6,8 @@ class PaymentsConfig(AppConfig):
 
     name = "payments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payments.registrations import register
+
+        register()

@@ -109,7 +109,9 @@ def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, d
             round=plan_round, organisation__system_id__in=system_ids
         ).values_list("organisation_id", "amount")
     )
-    params = {"round": plan_round.pk, "systems": system_ids, **_surplus_coefficients(plan_round)}
+    params: dict[str, Any] = {
+        "round": plan_round.pk, "systems": system_ids, **_surplus_coefficients(plan_round)
+    }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(PLANNED_SQL, params)
         planned = dict(cursor.fetchall())
@@ -139,7 +141,9 @@ def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, d
         )
     out: dict[int, dict[str, Any]] = {}
     for system_id in system_ids:
-        members = sorted((pk for pk, _, sid in organisations if sid == system_id), key=ods.get)
+        members = sorted(
+            (pk for pk, _, sid in organisations if sid == system_id), key=ods.__getitem__
+        )
         inputs: dict[str, Any] = {
             "control_totals": {ods[pk]: cts.get(pk) for pk in members},
             "planned": {ods[pk]: planned[pk] for pk in members if pk in planned},

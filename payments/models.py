@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Organisation, System
 from plans.models import PlanningRound
@@ -39,6 +40,9 @@ class ControlTotal(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation.ods_code}: {self.amount}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("control_totals", args=[self.round.slug, self.organisation.system.code])
+
 
 class Transfer(models.Model):
     """A proposal to move control total between partners; it takes effect only when every
@@ -65,6 +69,9 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("control_totals", args=[self.round.slug, self.system.code])
 
 
 class TransferLine(models.Model):
@@ -290,6 +297,9 @@ class DiscretionaryRelease(models.Model):
     def __str__(self) -> str:
         return f"Release Q{self.quarter} to {self.organisation} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("fund", args=[self.fund.round.slug, self.organisation.system.code])
+
 
 class Agreement(models.Model):
     """A risk-share agreement among named partners of a system for a round. Its terms live in
@@ -308,6 +318,9 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreement_detail", args=[self.round.slug, self.system.code, self.pk])
 
 
 class AgreementVersion(models.Model):
@@ -426,6 +439,10 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} {self.get_period_display()} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        a = self.agreement
+        return reverse("settlement_detail", args=[a.round.slug, a.system.code, a.pk, self.pk])
 
     @property
     def is_open(self) -> bool:

@@ -142,6 +142,27 @@ def agreements_for(user: AnyUser, plan_round: PlanningRound, system: System):
     )
 
 
+def agreements_listed(user: AnyUser, plan_round: PlanningRound, system: System):
+    """The agreements for a list: each with its versions (newest first, with partners and
+    signatures) and its settlements, newest first, in a fixed number of queries however many
+    there are. Read only: a service that changes one works on a fresh copy."""
+    from django.db.models import Prefetch
+
+    from payments.models import AgreementSignature, AgreementVersion, Settlement
+
+    versions = AgreementVersion.objects.order_by("-number").prefetch_related(
+        "partners",
+        Prefetch(
+            "signatures",
+            queryset=AgreementSignature.objects.select_related("organisation", "signed_by"),
+        ),
+    )
+    return agreements_for(user, plan_round, system).prefetch_related(
+        Prefetch("versions", queryset=versions),
+        Prefetch("settlements", queryset=Settlement.objects.order_by("-pk")),
+    )
+
+
 def agreement_get(user: AnyUser, plan_round: PlanningRound, system: System, pk: int):
     agreement = agreements_for(user, plan_round, system).filter(pk=pk).first()
     if agreement is None:

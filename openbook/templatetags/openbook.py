@@ -4,6 +4,7 @@ from django import template
 
 from openbook import numbers
 from openbook.forms import nhsuk_widgets
+from openbook.months import MONTH_LABELS
 from openbook.refusals import PROBLEM
 
 register = template.Library()
@@ -108,8 +109,6 @@ def get_item(mapping, key):
 @register.filter
 def month_label(month):
     """1 → Apr … 12 → Mar (the financial year's months)."""
-    from plans.models import MONTH_LABELS
-
     try:
         return MONTH_LABELS[int(month) - 1]
     except (TypeError, ValueError, IndexError):

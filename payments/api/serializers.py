@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from payments.calculations.mechanisms import KINDS
+from payments.models import AgreementVersion
 from payments.services import agreements
 
 
@@ -85,6 +86,16 @@ class WhatIfRowSerializer(serializers.Serializer):
     flows = serializers.DictField(child=serializers.CharField())
 
 
+def _prefetched(obj, name: str) -> bool:
+    return name in getattr(obj, "_prefetched_objects_cache", {})
+
+
+def _signatures(version):
+    if _prefetched(version, "signatures"):
+        return version.signatures.all()
+    return version.signatures.select_related("organisation", "signed_by")
+
+
 def version_data(version) -> dict:
     return {
         "number": version.number,
@@ -98,18 +109,25 @@ def version_data(version) -> dict:
                 "signed_by": s.signed_by.email,
                 "signed_at": s.signed_at,
             }  # fmt: skip
-            for s in version.signatures.select_related("organisation", "signed_by")
+            for s in _signatures(version)
         ],
         "agreed_at": version.agreed_at,
     }
 
 
 def agreement_data(agreement) -> dict:
-    agreed = agreements.in_force(agreement)
+    """An agreement's latest version and the one in force (from the versions already fetched,
+    for a list: selectors.agreements_listed)."""
+    if _prefetched(agreement, "versions"):
+        versions = list(agreement.versions.all())  # newest first
+        latest = versions[0]
+        agreed = next((v for v in versions if v.status == AgreementVersion.Status.AGREED), None)
+    else:
+        latest, agreed = agreements.current(agreement), agreements.in_force(agreement)
     return {
         "id": agreement.pk,
         "name": agreement.name,
-        "latest": version_data(agreements.current(agreement)),
+        "latest": version_data(latest),
         "in_force": agreed.number if agreed else None,
     }
 

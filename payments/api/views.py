@@ -69,7 +69,7 @@ class AgreementList(_AgreementView):
     @extend_schema(responses=AgreementSerializer(many=True))
     def get(self, request, slug, code):
         plan_round, system = self.place(request, slug, code)
-        rows = selectors.agreements_for(request.user, plan_round, system)
+        rows = selectors.agreements_listed(request.user, plan_round, system)
         return Response([AgreementSerializer(agreement_data(a)).data for a in rows])
 
     @extend_schema(request=AgreementInputSerializer, responses={201: AgreementSerializer})

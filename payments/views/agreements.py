@@ -18,7 +18,7 @@ from accounts.models import Organisation
 from openbook.refusals import attempt
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
-from payments.models import Settlement
+from payments.models import AgreementVersion, Settlement
 from payments.services import agreements as services
 from payments.views.common import agreement_url, round_and_system
 
@@ -41,13 +41,16 @@ def _pct(variance: Decimal) -> str:
 def agreement_list(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     rows = []
-    for agreement in selectors.agreements_for(request.user, plan_round, system):
+    for agreement in selectors.agreements_listed(request.user, plan_round, system):
+        versions = list(agreement.versions.all())  # newest first
         rows.append(
             {
                 "agreement": agreement,
-                "current": services.current(agreement),
-                "in_force": services.in_force(agreement),
-                "settlements": agreement.settlements.order_by("-pk")[:6],
+                "current": versions[0],
+                "in_force": next(
+                    (v for v in versions if v.status == AgreementVersion.Status.AGREED), None
+                ),
+                "settlements": list(agreement.settlements.all())[:6],
             }
         )
     return render(

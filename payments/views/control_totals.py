@@ -21,6 +21,7 @@ from payments.calculations.control_totals import (
 )
 from payments.calculations.positions import positions
 from payments.calculations.version import current as calculation_version
+from payments.forms import TransferDecisionForm, cleaned, per_organisation
 from payments.services import recalculation
 from payments.services import transfers as transfer_service
 from payments.services.control_totals import control_total_set, control_totals_import
@@ -133,20 +134,9 @@ def control_totals_save(request, slug, code):
         if call.ok:
             messages.success(request, f"{count} control totals set from the file.")
         return _back(plan_round, system)
-    changes = []
-    problems = []
-    for organisation in system.organisations.all():
-        field = f"ct:{organisation.ods_code}"
-        if field not in request.POST:
-            continue
-        try:
-            changes.append((organisation, parse_value(request.POST[field])))
-        except ValueProblem as exc:
-            problems.append(f"{organisation.name}: “{request.POST[field]}” {exc}")
     with attempt(request, prefix="Nothing was saved.") as call, transaction.atomic():
-        if problems:  # all the page's changes, or none
-            raise ValidationError(" ".join(problems))
-        for organisation, amount in changes:
+        typed = per_organisation(request.POST, "ct:", system.organisations.all(), "control total")
+        for organisation, amount in typed.items():  # all the page's changes, or none
             control_total_set(
                 actor=request.user, plan_round=plan_round, organisation=organisation, amount=amount
             )
@@ -200,13 +190,13 @@ def transfer_propose(request, slug, code):
 def transfer_decide(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     transfer = selectors.transfer_get(request.user, plan_round, system, pk)
-    agreed = request.POST.get("decision") == "agree"
+    if not policy.transfer_parties(request.user, transfer):
+        raise PermissionDenied
     with attempt(request) as call:
+        decision = cleaned(TransferDecisionForm(request.POST))
+        agreed = decision["decision"] == "agree"
         transfer_service.transfer_decide(
-            actor=request.user,
-            transfer=transfer,
-            agreed=agreed,
-            reason=request.POST.get("reason", ""),
+            actor=request.user, transfer=transfer, agreed=agreed, reason=decision["reason"]
         )
     if call.ok:
         messages.success(

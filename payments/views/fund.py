@@ -3,11 +3,9 @@ its workings, the system's position, and discretionary releases."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +15,17 @@ from accounts import policy
 from openbook.refusals import attempt
 from payments import coalescing, selectors
 from payments.calculations.version import current as calculation_version
+from payments.forms import (
+    FundRulesForm,
+    FundShareForm,
+    ReleaseDecisionForm,
+    ReleaseProposalForm,
+    cleaned,
+    per_organisation,
+)
 from payments.models import Fund
 from payments.services import fund as fund_services
 from payments.views.common import round_and_system
-from plans.calculations import ValueProblem, parse_value
-
-PERCENT = Decimal(100)
 
 
 def _back(plan_round, system):
@@ -34,17 +37,6 @@ def _fund_or_404(request, plan_round, system) -> Fund:
     if fund is None:
         raise Http404("This round has no fund yet.")
     return fund
-
-
-def _percent(raw: str, what: str) -> Decimal:
-    """A percentage typed as 50 or 50% → 0.5."""
-    try:
-        value = parse_value(raw.strip().removesuffix("%"))
-    except ValueProblem as exc:
-        raise ValidationError(f"{what} {exc}.") from None
-    if value is None:
-        raise ValidationError(f"Give {what.lower()}.")
-    return value / PERCENT
 
 
 @login_required
@@ -98,21 +90,16 @@ def fund_rules(request, slug, code):
     selectors.fund_for(request.user, plan_round, system)  # 404 for outsiders first
     if not policy.can_manage_fund(request.user):
         raise PermissionDenied("A round's fund is set by platform administrators.")
-    post = request.POST
     with attempt(request, prefix="Nothing was saved.") as call:
-        taper = post.get("taper", "none")
-        try:
-            zero_at = parse_value(post.get("taper_zero_at", "")) if taper == "linear" else None
-        except ValueProblem as exc:
-            raise ValidationError(f"The shortfall at which the taper reaches zero {exc}.") from None
+        rules = cleaned(FundRulesForm(request.POST))
         fund_services.fund_save(
             actor=request.user,
             plan_round=plan_round,
-            name=post.get("name", ""),
-            system_share=_percent(post.get("system_share", ""), "The system share"),
-            phasing=[_percent(post.get(f"q{q}", ""), f"Quarter {q}'s share") for q in (1, 2, 3, 4)],
-            taper=taper,
-            taper_zero_at=zero_at,
+            name=rules["name"],
+            system_share=rules["system_share"],
+            phasing=[rules[f"q{q}"] for q in (1, 2, 3, 4)],
+            taper=rules["taper"],
+            taper_zero_at=rules["taper_zero_at"],
         )
     if call.ok:
         messages.success(request, "Fund rules saved; every system's figures will be recalculated.")
@@ -124,11 +111,11 @@ def fund_rules(request, slug, code):
 def fund_share(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
+    if not policy.can_choose_system_share(request.user, system):
+        raise PermissionDenied
     with attempt(request) as call:
-        fund_services.system_share_choose(
-            actor=request.user, fund=fund, system=system,
-            share=_percent(request.POST.get("system_share", ""), "The system's share"),
-        )  # fmt: skip
+        share = cleaned(FundShareForm(request.POST))["system_share"]
+        fund_services.system_share_choose(actor=request.user, fund=fund, system=system, share=share)
     if call.ok:
         messages.success(request, "The system's share is saved.")
     return _back(plan_round, system)
@@ -139,17 +126,11 @@ def fund_share(request, slug, code):
 def fund_allocations(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
-    amounts, problems = {}, []
-    for organisation in system.organisations.all():
-        field = f"alloc:{organisation.ods_code}"
-        if field in request.POST:
-            try:
-                amounts[organisation.ods_code] = parse_value(request.POST[field])
-            except ValueProblem as exc:
-                problems.append(f"{organisation.name}: “{request.POST[field]}” {exc}.")
+    if not policy.can_set_allocations(request.user, system):
+        raise PermissionDenied
     with attempt(request, prefix="Nothing was saved.") as call:
-        if problems:
-            raise ValidationError(" ".join(problems))
+        typed = per_organisation(request.POST, "alloc:", system.organisations.all(), "allocation")
+        amounts = {organisation.ods_code: amount for organisation, amount in typed.items()}
         changed = fund_services.allocations_set(
             actor=request.user, fund=fund, system=system, amounts=amounts
         )
@@ -163,18 +144,11 @@ def fund_allocations(request, slug, code):
 def release_propose(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
-    organisation = system.organisations.filter(ods_code=request.POST.get("organisation")).first()
+    if not policy.can_propose_release(request.user, system):
+        raise PermissionDenied
     with attempt(request) as call:
-        if organisation is None:
-            raise ValidationError("Choose an organisation of the system.")
-        try:
-            quarter = int(request.POST.get("quarter", "0") or 0)
-        except ValueError:
-            raise ValidationError("Choose a quarter from 1 to 4.") from None
-        fund_services.release_propose(
-            actor=request.user, fund=fund, organisation=organisation, quarter=quarter,
-            reason=request.POST.get("reason", ""),
-        )  # fmt: skip
+        release = cleaned(ReleaseProposalForm(request.POST, system=system))
+        fund_services.release_propose(actor=request.user, fund=fund, **release)
     if call.ok:
         messages.success(request, "Release proposed: it counts once the region agrees.")
     return _back(plan_round, system)
@@ -186,10 +160,13 @@ def release_decide(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     fund = _fund_or_404(request, plan_round, system)
     release = selectors.release_get(request.user, fund, system, pk)
-    agreed = request.POST.get("decision") == "agree"
+    if not policy.can_decide_release(request.user, system):
+        raise PermissionDenied
     with attempt(request) as call:
+        decision = cleaned(ReleaseDecisionForm(request.POST))
+        agreed = decision["decision"] == "agree"
         fund_services.release_decide(
-            actor=request.user, release=release, agreed=agreed, note=request.POST.get("note", "")
+            actor=request.user, release=release, agreed=agreed, note=decision["note"]
         )
     if call.ok:
         messages.success(request, "Release agreed." if agreed else "Release refused.")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from accounts.models import Organisation
 from openbook.refusals import attempt, show
 from payments import selectors
 from payments.calculations.version import current as calculation_version
+from payments.forms import SettlementAnswerForm, SettlementDecisionForm, cleaned
 from payments.services import agreements as services
 from payments.services import settlements
 from payments.views.agreements import detail_page, form_blocks
@@ -140,18 +142,21 @@ def settlement_withdraw(request, slug, code, pk, sid):
 @login_required
 @require_POST
 def settlement_respond(request, slug, code, pk, sid):
-    accepted = request.POST.get("answer") == "accept"
+    form = SettlementAnswerForm(request.POST)
+    accepted = form.is_valid() and form.cleaned_data["answer"] == "accept"
     _, system = round_and_system(request, slug, code)
     organisation = Organisation.objects.filter(
         system=system, ods_code=request.POST.get("organisation", "").strip().upper()
     ).first()
     if organisation is None:
         raise Http404("No such partner.")
+    if not policy.can_answer_settlement(request.user, organisation):
+        raise PermissionDenied
     return _settlement_action(
         request, slug, code, pk, sid,
         lambda s: settlements.settlement_respond(
             actor=request.user, settlement=s, organisation=organisation, accepted=accepted,
-            reason=request.POST.get("reason", ""),
+            reason=cleaned(form)["reason"],
         ),
         f"{organisation.name} " + ("accepts the settlement." if accepted else
                                    "disputes the settlement: it goes to the region."),
@@ -162,11 +167,15 @@ def settlement_respond(request, slug, code, pk, sid):
 @login_required
 @require_POST
 def settlement_decide(request, slug, code, pk, sid):
-    uphold = request.POST.get("decision") == "uphold"
+    form = SettlementDecisionForm(request.POST)
+    uphold = form.is_valid() and form.cleaned_data["decision"] == "uphold"
+    _, system = round_and_system(request, slug, code)
+    if not policy.can_decide_settlement(request.user, system):
+        raise PermissionDenied
     return _settlement_action(
         request, slug, code, pk, sid,
         lambda s: settlements.settlement_decide(
-            actor=request.user, settlement=s, uphold=uphold, reason=request.POST.get("reason", "")
+            actor=request.user, settlement=s, uphold=uphold, reason=cleaned(form)["reason"]
         ),
         "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
         field="decision-reason",

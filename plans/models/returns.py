@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Organisation
 from plans.models.rounds import MONTH_LABELS, Line, PlanningRound
@@ -43,6 +44,11 @@ class MonthlyReturn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.name} – {self.round.name} – {self.month_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "return_detail", args=[self.round.slug, self.organisation.ods_code, self.month]
+        )
 
     @property
     def month_label(self) -> str:

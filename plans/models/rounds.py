@@ -7,8 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-MONTHS = tuple(range(1, 13))
-MONTH_LABELS = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar")
+from openbook.months import MONTH_LABELS, MONTHS  # noqa: F401  (the models' names for them)
 
 
 class Template(models.Model):

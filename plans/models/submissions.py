@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Organisation
 from plans.models.rounds import Line, PlanningRound, Section
@@ -39,6 +40,9 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.name} – {self.round.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plan_detail", args=[self.round.slug, self.organisation.ods_code])
 
     @property
     def is_editable(self) -> bool:

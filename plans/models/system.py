@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from plans.models.rounds import PlanningRound
@@ -36,6 +37,9 @@ class SystemSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} – {self.round}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("system_plan", args=[self.round.slug, self.system.code]) + "#region"
 
 
 class SystemVersion(models.Model):
@@ -85,6 +89,9 @@ class SystemComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+    def get_absolute_url(self) -> str:
+        return self.submission.get_absolute_url()
 
 
 class VersionSeen(models.Model):

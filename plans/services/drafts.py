@@ -219,7 +219,7 @@ def draft_save(
     if resolved is None:
         resolved = _resolve_cells(submission, cells)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
-    current = {
+    current: dict[tuple[int, int | None, int], tuple[int, Decimal]] = {
         (line_id, cp, month): (pk, value)
         for pk, line_id, cp, month, value in Value.objects.filter(version=draft).values_list(
             "pk", "line_id", "counterparty_id", "month", "value"
@@ -232,7 +232,8 @@ def draft_save(
     before_after = []
     history: list[CellChange] = []
     for cell, line, counterparty_id, value, expected in resolved:
-        pk, now = current.get((line.pk, counterparty_id, cell.month), (None, None))
+        found = current.get((line.pk, counterparty_id, cell.month))
+        pk, now = found if found is not None else (None, None)
         if now == value:
             continue
         if expected is not UNSET and expected != now:
@@ -259,7 +260,8 @@ def draft_save(
             [cell.name(), None if now is None else str(now), None if value is None else str(value)]
         )
         if value is None:
-            deletes.append(pk)
+            if pk is not None:  # always, as an empty cell left empty was skipped above
+                deletes.append(pk)
         else:
             upserts.append((line.pk, counterparty_id, cell.month, value))
     if conflicts:
@@ -328,9 +330,9 @@ def narrative_save(*, actor: User, submission: Submission, section_code: str, te
     existing = Narrative.objects.filter(version=draft, section=section).first()
     if (existing.text if existing else "") == text:
         return False
-    if not text:
+    if existing is not None and not text:
         existing.delete()
-    elif existing:
+    elif existing is not None:
         existing.text = text
         existing.save(update_fields=["text"])
     else:

@@ -218,7 +218,7 @@ def submission_accept(
         )
     submission.status = Submission.Status.ACCEPTED
     submission.save(update_fields=["status", "updated_at"])
-    version = submission.versions.order_by("-number").first()
+    accepted = submission.versions.order_by("-number").first()
     if note:
         Comment.objects.create(
             submission=submission, author=actor, kind=Comment.Kind.ACCEPT_NOTE, body=note
@@ -230,7 +230,7 @@ def submission_accept(
         organisation=submission.organisation,
         obj=submission,
         after={
-            "version": version.number if version else None,
+            "version": accepted.number if accepted else None,
             "mismatches": len(evidence.mismatches),
             "pay_flags": len(evidence.pay_flags),
         },

@@ -49,20 +49,16 @@ def return_list(request, slug, ods_code):
     returns = selectors.returns_visible_to(request.user).filter(
         round=plan_round, organisation=organisation
     )
-    for monthly_return in returns.order_by("month"):
-        latest = (
-            selectors.return_versions_visible(request.user, monthly_return)
-            .filter(number__gt=0)
-            .order_by("-number")
-            .first()
-        )
-        position = (
-            monthly_returns.position(
-                services.version_cells(latest), monthly_return.month, lines.flat, lines.surplus
+    returns = list(returns.order_by("month"))
+    latest_of = selectors.latest_submitted_returns(request.user, returns)
+    for monthly_return in returns:
+        latest = latest_of.get(monthly_return.pk)
+        position = None
+        if latest is not None:
+            cells = {(v.line.code, v.month): v.value for v in latest.values.all()}
+            position = monthly_returns.position(
+                cells, monthly_return.month, lines.flat, lines.surplus
             )
-            if latest
-            else None
-        )
         rows.append({"return": monthly_return, "latest": latest, "position": position})
     can_prepare = policy.can_prepare(request.user, organisation)
     started = {row["return"].month for row in rows}

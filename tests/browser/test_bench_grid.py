@@ -7,7 +7,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_bench_grid_times_the_page_in_chromium(browser):
-    from openbook.bench import grid
+    from demo.bench import grid
 
     result = grid.run(repeats=1, chromium=browser)
     assert result["interactive_ms"] > 0 and result["baseline_load_ms"] > 0

@@ -13,7 +13,7 @@ from payments.services.control_totals import control_total_set
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
 from tests.factories import UserFactory
-from tests.payments.test_fund import submit_return
+from tests.payments.services.test_fund import submit_return
 from tests.plans.conftest import make_round
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

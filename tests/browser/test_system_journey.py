@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from demo.synthetic import plan_cells
 from plans.models import PlanningRound, Submission
-from plans.synthetic import plan_cells
 from tests.browser.conftest import sign_in
 from tests.conftest import build_world
 from tests.plans.conftest import make_round, submit_plan

@@ -90,6 +90,17 @@ def test_dockerfile_copies_only_what_exists_and_runs_as_non_root():
     assert text.count("FROM ") >= 3  # multi-stage
 
 
+def test_the_image_holds_every_app_of_ours():
+    """An app left out of the image fails at start-up, not in the tests that run from the
+    checkout."""
+    from django.conf import settings
+
+    text = (DEPLOY / "Dockerfile").read_text()
+    copied = {m.group(1) for m in re.finditer(r"^COPY (\w+) \1$", text, re.M)}
+    ours = {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()}
+    assert ours and ours <= copied, f"not copied into the image: {sorted(ours - copied)}"
+
+
 def test_makefile_targets_used_by_docker_exist():
     makefile = (ROOT / "Makefile").read_text()
     for argv in _docker_commands():

@@ -20,8 +20,8 @@ def _plans_submitted(world) -> None:
     """Org A's plan, complete and submitted (version 1), awaiting the system lead."""
     import datetime as dt
 
+    from demo.synthetic import plan_cells
     from plans.services import draft_save, narrative_save, submission_start, submission_submit
-    from plans.synthetic import plan_cells
     from tests.plans.conftest import make_round
 
     plan_round = make_round(slug=ROUND)

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from openbook import registry
 from openbook.audit import audit_record
 from openbook.models import AuditEvent
 
@@ -205,7 +206,6 @@ def test_every_action_the_code_records_has_a_name_for_people():
     import re
     from pathlib import Path
 
-    from openbook import trail
     from payments.models import DiscretionaryRelease
 
     root = Path(__file__).resolve().parents[2]
@@ -222,4 +222,4 @@ def test_every_action_the_code_records_has_a_name_for_people():
         if status != "proposed"
     } | {"fund.release_proposed"}
     assert len(recorded) > 40
-    assert sorted(recorded - set(trail.ACTION_LABELS)) == []
+    assert sorted(recorded - set(registry.ACTION_LABELS)) == []

@@ -40,8 +40,8 @@ def submit_plan(organisation, cells, approver=None):
     """Start, fill and submit an organisation's plan in the (only) round, as its approver."""
     import datetime as dt
 
+    from demo.synthetic import board_approver
     from plans.services import draft_save, narrative_save, submission_submit
-    from plans.synthetic import board_approver
 
     plan_round = PlanningRound.objects.get()
     approver = approver or board_approver(organisation)

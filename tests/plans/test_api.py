@@ -72,7 +72,7 @@ def test_a_stale_edit_gets_409_with_both_values(world, plan_round):
 
 
 def test_workflow_through_the_api(world, plan_round):
-    from plans.synthetic import plan_cells
+    from demo.synthetic import plan_cells
 
     member, approver, lead = (api(world.people[n]) for n in ("member", "approver", "lead"))
     cells = [

@@ -10,12 +10,12 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
+from demo.synthetic import plan_cells
 from openbook.models import AuditEvent
 from plans import excel, selectors
 from plans.cells import CellInput
 from plans.models import Submission, Value, Version
 from plans.services import draft_save, submission_start
-from plans.synthetic import plan_cells
 
 pytestmark = pytest.mark.django_db
 PLAN = "/rounds/2026-27/ZA1/"

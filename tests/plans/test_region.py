@@ -164,10 +164,10 @@ def test_a_change_that_leaves_every_surplus_alone_still_counts(world, collated):
     approved other figures, so the plan can and should go again."""
     import datetime as dt
 
+    from demo.synthetic import plan_cells
     from plans.models import Submission
     from plans.services import draft_save, submission_recall, submission_submit
     from plans.services.system import snapshot, snapshot_changes
-    from plans.synthetic import plan_cells
 
     lead, approver = world.people["lead"], world.people["approver"]
     system_plan_submit(actor=lead, plan=collated, narrative="Balanced overall.")

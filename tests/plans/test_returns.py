@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from demo.synthetic import plan_cells
 from openbook.errors import Conflict, ProblemList
 from openbook.models import AuditEvent
 from plans import monthly_returns, return_files
@@ -21,7 +22,6 @@ from plans.services.returns import (
     return_submit,
     version_cells,
 )
-from plans.synthetic import plan_cells
 from tests.plans.conftest import submit_plan
 
 D = Decimal

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from demo.synthetic import plan_cells
 from openbook.errors import Conflict, ProblemList
 from openbook.models import AuditEvent
 from plans import selectors
@@ -23,7 +24,6 @@ from plans.services import (
     submission_start,
     submission_submit,
 )
-from plans.synthetic import plan_cells
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from demo.synthetic import plan_cells
 from plans.cells import CellInput
-from plans.synthetic import plan_cells
 from plans.system_plan import system_plan_get
 from tests.plans.conftest import submit_plan
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 
+from demo.synthetic import board_approver, plan_cells
 from payments.inputs import gather
 from plans.calculations import row_total
 from plans.services import (
@@ -20,7 +21,6 @@ from plans.services import (
     submission_submit,
     template_load,
 )
-from plans.synthetic import board_approver, plan_cells
 from plans.system_plan import system_plan_get
 from plans.template_definition import DefinitionError, normalise
 from tests.plans.conftest import make_round

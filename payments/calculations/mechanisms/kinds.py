@@ -166,7 +166,7 @@ class RiskPool(Mechanism):
             for partner, amount in part.items():
                 cap = self.caps.get(partner)
                 room = None if cap is None else cap - abs(flows[partner])
-                if room is not None and abs(amount) > room:
+                if cap is not None and room is not None and abs(amount) > room:
                     take = room if amount > 0 else -room
                     left += amount - take
                     flows[partner] += take

@@ -92,8 +92,8 @@ def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_proce
     import datetime as dt
 
     from accounts.models import Organisation
+    from demo.synthetic import board_approver
     from plans.services import narrative_save, submission_start, submission_submit
-    from plans.synthetic import board_approver
     from tests.conftest import build_world
     from tests.factories import OrganisationFactory
     from tests.plans.conftest import make_round

@@ -1,6 +1,6 @@
 """`openbook demo`: `openbook serve` with the demo data seeded, and the demo logins printed."""
 
-from accounts.demo import DEMO_LOGINS
+from demo.people import DEMO_LOGINS
 from openbook.management.commands.serve import Command as ServeCommand
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import Organisation, System
+from demo.synthetic import _rng, board_approver
 from payments.inputs import gather_many
 from payments.models import ControlTotal, Fund
 from payments.services import fund as fund_services
@@ -23,7 +24,6 @@ from plans.services.returns import (
     return_submit,
     version_cells,
 )
-from plans.synthetic import _rng, board_approver
 
 HELD = {Organisation.Kind.COMMISSIONER, *Organisation.PROVIDER_KINDS}  # have control totals
 RETURN_MONTH = 6  # September: two quarters of actuals

@@ -15,7 +15,7 @@ from payments.models import RecalculationRun, Settlement, SystemResult
 from payments.services import recalculation
 from payments.services import settlements as svc
 from payments.services.control_totals import control_total_set
-from tests.payments.test_settlements import _entered
+from tests.payments.services.test_settlements import _entered
 
 D = Decimal
 

@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import System, User
+from demo.national import ROUND_SLUG
 from plans.models import PlanningRound
-from plans.national import ROUND_SLUG
 from plans.queries import latest_counted
 from plans.system_plan import build, fetch_plans, template_lines
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, Region, System
+from demo.synthetic import board_approver, plan_cells
 from plans.models import PlanningRound, Submission
 from plans.services import (
     draft_save,
@@ -23,7 +24,6 @@ from plans.services import (
     submission_submit,
     template_load,
 )
-from plans.synthetic import board_approver, plan_cells
 
 K = Organisation.Kind
 REGIONS = ["Northmoor", "Eastmarsh", "Westvale", "Southdown", "Midfield", "Highcombe", "Lowmead"]
@@ -125,7 +125,7 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
             out.write(f"  {n}/{len(organisations)} organisations\n")
     from django.db import connection
 
-    from payments.national import seed_payments
+    from demo.national_money import seed_payments
     from plans.models import Value
 
     money = seed_payments(plan_round, systems, out)

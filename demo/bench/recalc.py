@@ -14,14 +14,14 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from accounts.models import Organisation, System
+from demo.national import ROUND_SLUG
+from demo.synthetic import board_approver
 from payments.inputs import _COEFFICIENTS, _surplus_coefficients
 from payments.models import SystemResult
 from payments.services.recalculation import recalculate, recalculate_many
 from plans.models import MonthlyReturn, PlanningRound
-from plans.national import ROUND_SLUG
 from plans.queries import latest_counted
 from plans.services.returns import return_save, return_submit, version_cells
-from plans.synthetic import board_approver
 
 # Every system's control total, planned surplus, actual surplus to date and fund allocation,
 # added up straight from the stored figures.

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--events", type=int, default=20000, help="audit: the chain's length.")
 
     def handle(self, *args, name: str, repeats: int, round_slug: str | None, **options):
-        from openbook.bench import audit, collate, grid, recalc, upload
+        from demo.bench import audit, collate, grid, recalc, upload
 
         extra = {"round_slug": round_slug} if round_slug else {}
         if name == "grid":

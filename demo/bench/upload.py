@@ -17,10 +17,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Organisation, Region, System, User
+from demo.synthetic import plan_cells
 from plans import excel
 from plans.models import PlanningRound, Submission, Value, Version
 from plans.services import draft_save, plan_upload, round_save, submission_start, template_load
-from plans.synthetic import plan_cells
 
 K = Organisation.Kind
 

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from accounts.demo import DEMO_LOGINS
 from accounts.models import Membership, Organisation, System, User
+from demo.people import DEMO_LOGINS
 from openbook.audit import audit_verify_all
 
 pytestmark = pytest.mark.django_db

@@ -23,9 +23,9 @@ from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
 
+from demo.synthetic import plan_cells
 from plans.models import MONTH_LABELS, Submission, Version
 from plans.services import draft_save, narrative_save, submission_start, submission_submit
-from plans.synthetic import plan_cells
 
 SECTION = "finance"
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -33,7 +33,7 @@ BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def _setup():
-    from openbook.bench.upload import _setup as upload_setup
+    from demo.bench.upload import _setup as upload_setup
 
     plan_round, organisation, user = upload_setup()
     submission = Submission.objects.filter(round=plan_round, organisation=organisation).first()

@@ -68,9 +68,9 @@ RETURN_MONTH = 3
 def _june_cells(plan_round, organisation, target: Decimal) -> dict:
     """The organisation's plan for its finance lines, with the first quarter's costs moved so
     that its surplus to the end of June comes out at `target`."""
+    from demo.synthetic import plan_cells
     from plans.monthly_returns import position
     from plans.services.returns import return_lines
-    from plans.synthetic import plan_cells
 
     lines = return_lines(plan_round, organisation.kind)
     inputs = {line.code for line in lines.inputs}
@@ -93,12 +93,12 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
 
 @transaction.atomic
 def seed_fund(round_slug: str) -> dict[str, int]:
+    from demo.synthetic import board_approver
     from payments.calculations.system_fund import phased_target
     from payments.models import Fund
     from payments.services import fund as fund_services
     from plans.models import MonthlyReturn
     from plans.services.returns import return_save, return_start, return_submit
-    from plans.synthetic import board_approver
 
     plan_round = PlanningRound.objects.get(slug=round_slug)
     system = System.objects.get(code="borsetshire")
@@ -168,8 +168,8 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
                        version_number=1)  # fmt: skip
     # A gain share Borchester and the ICB have both signed, with the first quarter's
     # settlement worked out and proposed: their approvers can accept or dispute it.
+    from demo.synthetic import board_approver
     from payments.services import settlements
-    from plans.synthetic import board_approver
 
     gain = agreement_create(
         actor=lead, plan_round=plan_round, system=system,

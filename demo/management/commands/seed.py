@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from accounts.demo import seed_demo
-from plans.demo import seed_plans
+from demo.people import seed_demo
+from demo.plans import seed_plans
 
 
 class Command(BaseCommand):
@@ -20,14 +20,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale: str, **options):
         if scale == "national":
-            from plans.national import seed_national
+            from demo.national import seed_national
 
             made = seed_national(out=self.stdout)
             summary = ", ".join(f"{count} {what}" for what, count in made.items())
             self.stdout.write(f"National round: {summary}.")
             return
-        from payments.demo import seed_agreements, seed_control_totals, seed_fund
-        from plans.demo import ROUND_SLUG
+        from demo.money import seed_agreements, seed_control_totals, seed_fund
+        from demo.plans import ROUND_SLUG
 
         made = seed_demo() | seed_plans()
         made |= seed_control_totals(ROUND_SLUG)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Role
+from demo.synthetic import board_approver, plan_cells
 from plans.models import PlanningRound, Submission
 from plans.services import (
     draft_save,
@@ -26,7 +27,6 @@ from plans.services import (
     submission_submit,
     template_load,
 )
-from plans.synthetic import board_approver, plan_cells
 
 ROUND_SLUG = "2026-27"
 SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]

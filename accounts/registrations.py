@@ -1,0 +1,24 @@
+"""What the accounts app tells the platform (openbook/registry.py): its audit actions and what
+waits on a person."""
+
+from __future__ import annotations
+
+from openbook import registry
+
+ACTIONS = {
+    "membership.created": "Role given",
+    "membership.changed": "Role changed",
+    "membership.deleted": "Role taken away",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+    "auth.login": "Signed in",
+    "auth.logout": "Signed out",
+    "auth.login_failed": "Sign-in refused",
+}
+
+
+def register() -> None:
+    from accounts import selectors
+
+    registry.register_actions({}, ACTIONS)
+    registry.register_attention(selectors.attention_items)

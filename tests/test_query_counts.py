@@ -1,0 +1,178 @@
+"""Lists cost the same number of queries however long they are: each list page and API list
+is read with a few rows and again with more, and the count must not move (the N+1 guard),
+under a ceiling."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tests.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+ROUND = "2026-27"
+CEILING = 40  # queries for any list page, whatever its length
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+def _steady(client, url: str, more) -> None:
+    """The same count with more rows as with fewer (read twice first: caches settle)."""
+    _count(client, url)
+    before = _count(client, url)
+    more()
+    _count(client, url)
+    after = _count(client, url)
+    assert after == before, f"{url}: {before} queries with fewer rows, {after} with more"
+    assert after <= CEILING, f"{url}: {after} queries"
+
+
+def _client(user, api: bool = False):
+    client = APIClient()
+    if api:
+        client.force_authenticate(user)
+    else:
+        client.force_login(user)
+    return client
+
+
+def _more_agreements(world, count: int = 3):
+    from payments.services.agreements import agreement_create, agreement_sign
+    from plans.models import PlanningRound
+    from tests.payments.conftest import POOL
+
+    plan_round = PlanningRound.objects.get()
+
+    def more():
+        for n in range(count):
+            agreement = agreement_create(
+                actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                name=f"Pool {n}", partners=["ZA1", "ZA2"], mechanisms=[POOL],
+            )  # fmt: skip
+            agreement_sign(actor=world.people["approver"], agreement=agreement,
+                           organisation=world.org_a, version_number=1)  # fmt: skip
+
+    return more
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_agreement_list(world, api):
+    from tests.isolation import _with_settlement
+
+    _with_settlement(world)
+    url = (f"/api/v1/rounds/{ROUND}/systems/s1/agreements/" if api
+           else f"/rounds/{ROUND}/systems/s1/agreements/")  # fmt: skip
+    _steady(_client(world.people["lead"], api), url, _more_agreements(world))
+
+
+def test_the_settlement_list(world):
+    from payments.models import Agreement
+    from payments.services import settlements
+    from tests.isolation import _with_settlement
+
+    _with_settlement(world)
+    agreement = Agreement.objects.get()
+
+    def more():
+        for period in ("Q1", "Q2", "Q3"):
+            settlements.compute(settlements.settlement_enter(
+                actor=world.people["lead"], agreement=agreement, period=period,
+                measures=["300"], outcomes_met=True,
+            ).pk)  # fmt: skip
+
+    url = f"/api/v1/rounds/{ROUND}/systems/s1/agreements/{agreement.pk}/settlements/"
+    _steady(_client(world.people["lead"], api=True), url, more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_organisation_list(world, api):
+    def more():
+        for n in range(4):
+            OrganisationFactory(ods_code=f"ZQ{n}", name=f"Quebec {n} NHS Trust", system=world.s1)
+
+    url = "/api/v1/organisations/" if api else "/organisations/"
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+def test_the_submission_list(world):
+    from demo.synthetic import board_approver
+    from plans.services import submission_start
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    from plans.models import PlanningRound
+
+    plan_round = PlanningRound.objects.get()
+
+    def more():
+        for organisation in (world.org_b, world.commissioner):
+            submission_start(actor=board_approver(organisation), plan_round=plan_round,
+                             organisation=organisation)  # fmt: skip
+
+    _steady(_client(world.people["lead"], api=True), f"/api/v1/rounds/{ROUND}/submissions/", more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_return_list(world, api):
+    from plans.models import PlanningRound
+    from plans.services.returns import return_start
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    plan_round = PlanningRound.objects.get()
+    member = world.people["member"]
+    return_start(actor=member, plan_round=plan_round, organisation=world.org_a, month=1)
+
+    def more():
+        for month in (2, 3, 4):
+            return_start(actor=member, plan_round=plan_round, organisation=world.org_a,
+                         month=month)  # fmt: skip
+
+    url = (f"/api/v1/rounds/{ROUND}/returns/ZA1/" if api
+           else f"/rounds/{ROUND}/ZA1/returns/")  # fmt: skip
+    _steady(_client(member, api), url, more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_round_list(world, api):
+    from tests.plans.conftest import make_round
+
+    make_round()
+
+    def more():
+        for year in (2027, 2028):
+            make_round(slug=f"{year}-{year % 100 + 1}", name=f"{year} plan", financial_year=year)
+
+    url = "/api/v1/rounds/" if api else "/rounds/"
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+def test_the_notification_list(world):
+    from notifications.models import Kind
+    from notifications.services import notify
+
+    lead = world.people["lead"]
+
+    def make(n: int):
+        notify(kind=next(iter(Kind)), recipients=[lead], title=f"Item {n}", body="", url="/",
+               key=f"query-count-{n}")  # fmt: skip
+
+    make(0)
+    _steady(_client(lead), "/notifications/", lambda: [make(n) for n in range(1, 5)])
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_audit_trail(world, api):
+    from tests.isolation import _with_settlement
+
+    _with_settlement(world)
+    url = "/api/v1/systems/s1/audit/" if api else "/systems/s1/audit/"
+    # More events of the kinds already there (each kind of object on a page is one query).
+    _steady(_client(world.people["lead"], api), url, _more_agreements(world))
