@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Membership, PersonalToken
+from accounts.models import Membership, Organisation, PersonalToken
 from openbook.audit import audit_record
 
 if TYPE_CHECKING:
@@ -170,7 +170,6 @@ def admin_change_record(
     (roles, access, which system an organisation belongs to)."""
     if not changed:
         return
-    from accounts.models import Organisation
 
     organisation = obj if isinstance(obj, Organisation) else None
     audit_record(

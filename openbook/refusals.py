@@ -51,7 +51,8 @@ def refusal(exc: ValidationError | Conflict, prefix: str = "") -> Refusal:
 def problem_text(problem: dict[str, Any]) -> str:
     value = problem.get("value")
     shown = f"“{value}” " if value not in (None, "") else ""
-    return f"{problem.get('cell', '')}: {shown}{problem.get('problem', '')}".strip(": ")
+    text = f"{problem.get('cell', '')}: {shown}{problem.get('problem', '')}".strip(": ")
+    return text[:1].upper() + text[1:]  # a list item starts as a sentence: "Row 2: …"
 
 
 @dataclass

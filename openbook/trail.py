@@ -22,6 +22,7 @@ from openbook.audit import (
     canonical_json,
     event_fields,
 )
+from openbook.exports import neutralise
 from openbook.forms import DateInputField
 from openbook.models import AuditEvent, system_chain
 from openbook.registry import Link
@@ -190,7 +191,6 @@ def export_csv(events) -> str:
     """The chain as CSV for reading and keeping: JSON fields (before, after, payload) as
     canonical JSON text. Text a spreadsheet would run as a formula gets a leading apostrophe,
     so recompute hashes from the JSON export (or strip it first)."""
-    from openbook.exports import neutralise
 
     out = io.StringIO()
     writer = csv.writer(out)

@@ -9,7 +9,8 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
 from accounts import selectors
-from openbook import registry
+from accounts.selectors import system_get
+from openbook import registry, trail
 from openbook.exports import CSV_TYPE, csv_content
 
 
@@ -68,9 +69,6 @@ class ApiDocsView(SpectacularRedocView):
 def audit_timeline(request, code):
     from django.core.paginator import Paginator
 
-    from accounts.selectors import system_get
-    from openbook import trail
-
     system = system_get(request.user, code)
     events = trail.audit_events_for(request.user, system).select_related("actor", "organisation")
     filtered = trail.TimelinePageFilter(request.GET or None, queryset=events, system=system)
@@ -102,9 +100,6 @@ def audit_timeline(request, code):
 @login_required
 def audit_export(request, code, fmt):
     from django.http import Http404, HttpResponse
-
-    from accounts.selectors import system_get
-    from openbook import trail
 
     system = system_get(request.user, code)
     events = trail.audit_events_for(request.user, system)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Organisation, System
+from payments.calculations.version import current
 from plans.models import PlanningRound
 
 
@@ -175,7 +176,6 @@ class SystemResult(models.Model):
     @property
     def is_outdated(self) -> bool:
         """Worked out by an older version of the calculations: the worker is redoing it."""
-        from payments.calculations.version import current
 
         return self.calculation_version < current()
 
@@ -385,7 +385,6 @@ class AgreementSignature(models.Model):
 
 
 def calculation_version_now() -> int:
-    from payments.calculations.version import current
 
     return current()
 

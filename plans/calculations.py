@@ -14,6 +14,7 @@ from itertools import repeat
 
 from openbook import numbers
 from openbook.numbers import THOUSANDTH
+from payments.calculations.apportion import apportion
 
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal("0")
@@ -198,7 +199,6 @@ def spread(total: Decimal, profile: Sequence[Decimal] | None = None) -> list[Dec
     """A year's total across the twelve months, evenly or in proportion to a profile (twelve
     figures, such as the same line in the last submitted version), each to the thousandth and
     adding up to exactly the total (largest remainder)."""
-    from payments.calculations.apportion import apportion
 
     weights = list(profile) if profile is not None else [Decimal(1)] * len(MONTHS)
     if len(weights) != len(MONTHS):

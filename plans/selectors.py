@@ -9,9 +9,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts import policy
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation, Role
 from accounts.selectors import organisation_get
-from plans.calculations import CellKey, LineSpec
+from plans.calculations import CellKey, LineSpec, change_totals, diff
 from plans.models import (
     CellChange,
     Comment,
@@ -22,6 +22,7 @@ from plans.models import (
     ReturnVersion,
     Section,
     Submission,
+    SystemSubmission,
     Value,
     Version,
 )
@@ -47,8 +48,6 @@ def my_places(user: AnyUser) -> list[tuple[str, str]]:
     organisation the person works in, "My system plan" for each system they lead or view,
     "My region" for each region they review. One of a kind is named by its label alone."""
     from django.urls import reverse
-
-    from accounts.models import Membership
 
     plan_round = current_round(user)
     if plan_round is None:
@@ -191,7 +190,6 @@ def comments_for(user: AnyUser, submission: Submission) -> QuerySet[Comment]:
 
 def version_diff(user: AnyUser, submission: Submission, a: int, b: int) -> dict:
     """What changed from version a to version b: each changed cell and the net change by unit."""
-    from plans.calculations import change_totals, diff
 
     first, second = version_get(user, submission, a), version_get(user, submission, b)
     changes = diff(version_cells(first), version_cells(second))
@@ -266,8 +264,6 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
 
     from django.urls import reverse
     from django.utils import timezone
-
-    from accounts.models import Role
 
     now = now or timezone.now()
     rounds = list(PlanningRound.objects.filter(final_deadline__gt=now - dt.timedelta(days=30)))
@@ -420,9 +416,6 @@ def system_plan_attention(user: AnyUser) -> list[dict[str, str]]:
     """System plans waiting on this person: submitted ones for the region's reviewers to
     review, returned ones for the system lead to resubmit."""
     from django.urls import reverse
-
-    from accounts.models import Role
-    from plans.models import SystemSubmission
 
     leads = policy.system_ids_with_role(user, (Role.SYSTEM_LEAD,))
     regions = policy.reviewed_region_ids(user)

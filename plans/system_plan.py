@@ -17,7 +17,7 @@ from accounts import policy
 from accounts.models import Organisation, System
 from plans import collation, queries
 from plans.calculations import LineSpec, flatten
-from plans.models import Line, PlanningRound, Section, Submission, Version
+from plans.models import Line, PlanningRound, Section, Submission, SystemSubmission, Version
 from plans.selectors import line_spec
 
 if TYPE_CHECKING:
@@ -378,9 +378,8 @@ class SystemRow:
 
 def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[SystemRow]:
     """Every system in the region the person may see, collated in one pass."""
-    from plans.models import SystemSubmission
 
-    systems = [s for s in region.systems.order_by("name") if policy.can_view_system(user, s)]
+    systems = list(region.systems.filter(policy.systems_q(user)).order_by("name"))
     fetched = fetch_plans(plan_round, [s.pk for s in systems])
     submissions = {
         s.system_id: s

@@ -176,3 +176,43 @@ def test_the_audit_trail(world, api):
     url = "/api/v1/systems/s1/audit/" if api else "/systems/s1/audit/"
     # More events of the kinds already there (each kind of object on a page is one query).
     _steady(_client(world.people["lead"], api), url, _more_agreements(world))
+
+
+def test_the_systems_and_memberships_apis(world):
+    from accounts.models import Role
+    from tests.factories import MembershipFactory, SystemFactory
+
+    admin = world.people["admin"]
+    client = _client(admin, api=True)
+    _steady(client, "/api/v1/systems/",
+            lambda: [SystemFactory(region=world.r1) for _ in range(3)])  # fmt: skip
+    _steady(client, "/api/v1/memberships/", lambda: [
+        MembershipFactory(role=Role.ORG_PREPARER, organisation=world.org_a) for _ in range(3)
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_token_list(world, api):
+    from accounts.services import token_create
+
+    member = world.people["member"]
+    token_create(actor=member, name="first", lifetime_days=30)
+    url = "/api/v1/tokens/" if api else "/account/tokens/"
+    _steady(_client(member, api), url, lambda: [
+        token_create(actor=member, name=f"more {n}", lifetime_days=30) for n in range(3)
+    ])  # fmt: skip
+
+
+def test_the_region_s_systems(world):
+    from tests.factories import OrganisationFactory, SystemFactory
+    from tests.plans.conftest import make_round
+
+    make_round()
+
+    def more():
+        for n in range(3):
+            system = SystemFactory(region=world.r1, code=f"more{n}", name=f"More {n} ICS")
+            OrganisationFactory(ods_code=f"ZM{n}", name=f"More {n} NHS Trust", system=system)
+
+    url = f"/rounds/{ROUND}/regions/{world.r1.code}/"
+    _steady(_client(world.people["reviewer"]), url, more)

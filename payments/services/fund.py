@@ -36,7 +36,6 @@ SHARE_PLACES = Decimal("0.0001")
 
 def _recalculate_round(plan_round: PlanningRound, trigger: str) -> None:
     """Every system with a control total or an allocation in the round."""
-    from payments.models import FundAllocation
 
     ids = set(
         ControlTotal.objects.filter(round=plan_round).values_list(

@@ -10,10 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import policy
+from accounts.selectors import system_get
 from plans import selectors, services
 from plans.api import serializers
+from plans.calculations import MONTHS
 from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
+from plans.system_plan import system_plan_get
 
 
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):
@@ -234,8 +237,6 @@ class Diff(_SubmissionView):
 
 
 def _system_plan(request, slug, code):
-    from accounts.selectors import system_get
-    from plans.system_plan import system_plan_get
 
     plan_round = selectors.round_get(request.user, slug)
     return system_plan_get(request.user, plan_round, system_get(request.user, code))
@@ -247,7 +248,6 @@ class SystemPlanView(APIView):
 
     @extend_schema(responses=serializers.SystemPlanSerializer)
     def get(self, request, slug, code):
-        from plans.calculations import MONTHS
 
         plan = _system_plan(request, slug, code)
         c = plan.consolidated

@@ -15,6 +15,8 @@ from django.db.models import Sum
 from accounts import policy
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
+from openbook.models import AuditEvent
+from payments.services.recalculation import request_recalculation
 from plans import monthly_returns
 from plans.calculations import MONTHS, flatten
 from plans.models import (
@@ -182,7 +184,6 @@ def revision_for_upload(
     one downloaded before anyone else's save keeps its revision, so the save is refused as
     stale; a file that carries no revision is stale (-1). The saves are read from the audit
     trail, where each records the revision it made and who made it."""
-    from openbook.models import AuditEvent
 
     current = monthly_return.revision
     if file_revision is None:
@@ -290,7 +291,6 @@ def return_submit(
             "forecast_outturn": str(pos.outturn),
         },
     )
-    from payments.services.recalculation import request_recalculation
 
     request_recalculation(
         round_id=locked.round_id,

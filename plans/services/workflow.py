@@ -13,6 +13,7 @@ from accounts import policy
 from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
+from payments.services.recalculation import request_recalculation
 from plans import calculations, selectors
 from plans.evidence import submission_evidence
 from plans.models import (
@@ -75,7 +76,6 @@ def _snapshot(draft: Version, new: Version) -> None:
 
 def _numbers_moved(submission: Submission, trigger: str) -> None:
     """The system's figures changed: recalculate when this transaction commits."""
-    from payments.services.recalculation import request_recalculation
 
     request_recalculation(
         round_id=submission.round_id, system_id=submission.organisation.system_id, trigger=trigger

@@ -16,10 +16,11 @@ from accounts.selectors import region_get
 from openbook.forms import DecisionNoteForm, add_errors
 from openbook.refusals import attempt
 from payments.calculations.control_totals import system_control_total
-from payments.selectors import current_control_totals
+from payments.selectors import control_totals_by_system
 from plans import evidence, selectors
 from plans.models import SystemVersion
 from plans.services import system as system_services
+from plans.services.system import changes_since_sent
 from plans.system_plan import region_overview, system_plan_get
 from plans.views.common import round_and_system
 
@@ -91,7 +92,6 @@ def system_submit(request, slug, code):
 def _what_is_sent(user, plan_round, system) -> dict:
     """What the lead is about to freeze: where each plan stands, the mismatches, and after an
     approval what has changed since."""
-    from plans.services.system import changes_since_sent
 
     plan = system_plan_get(user, plan_round, system)
     states = [s.state for s in plan.statuses]
@@ -188,8 +188,9 @@ def region_systems(request, slug, code):
     plan_round = selectors.round_get(request.user, slug)
     region = region_get(request.user, code)
     rows = region_overview(request.user, plan_round, region)
+    totals = control_totals_by_system(plan_round, [row.system for row in rows])
     for row in rows:
-        row.sct = system_control_total(current_control_totals(plan_round, row.system))
+        row.sct = system_control_total(totals[row.system.pk])
         row.against_sct = None if row.sct is None else row.surplus - row.sct
     return render(
         request, "plans/region_overview.html", {"round": plan_round, "region": region, "rows": rows}

@@ -19,6 +19,7 @@ from accounts.selectors import system_get
 from openbook.exports import CSV_TYPE, Figure, csv_content, long_rows, put_row, raw
 from plans import evidence, selectors
 from plans.calculations import MONTHS, row_total
+from plans.excel import XLSX_TYPE
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
 from plans.services.system import changes_since_sent, snapshot, snapshot_changes
 from plans.system_plan import system_plan_get
@@ -294,7 +295,6 @@ def _export(blocks, fmt: str, filename: str) -> HttpResponse:
             ws.freeze_panes = "A2"  # the headings stay in view as the figures scroll
         out = io.BytesIO()
         wb.save(out)
-        from plans.excel import XLSX_TYPE
 
         response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
