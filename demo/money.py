@@ -158,7 +158,8 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
                 "budget": "48000", "shares": {"ZB1": "40", "ZB2": "25", "ZB6": "35"},
                 "caps": {"ZB2": "1500"}}},
             {"kind": "all_or_nothing", "params": {
-                "percent": "1.8", "contract_values": {"ZB1": "61000", "ZB2": "42000"}}},
+                "percent": "1.8", "contract_values": {"ZB1": "61000", "ZB2": "42000"},
+                "payer": "ZB6"}},
         ],
     )  # fmt: skip
     icb = Organisation.objects.get(ods_code="ZB6")

@@ -61,7 +61,8 @@ def register_linker(object_type: str, linker: Linker) -> None:
 
 
 def register_attention(items: Attention) -> None:
-    _ATTENTION.append(items)
+    if items not in _ATTENTION:  # ready() may run again (a test re-populating the apps)
+        _ATTENTION.append(items)
 
 
 def register_current(name: str, find: Callable[[AnyUser], Any]) -> None:

@@ -72,16 +72,18 @@ class FundRulesForm(forms.Form):
     q2 = PercentField(what="Quarter 2's share")
     q3 = PercentField(what="Quarter 3's share")
     q4 = PercentField(what="Quarter 4's share")
-    taper = _Choice("Taper", [("none", "None"), ("linear", "Linear")])
-    taper_zero_at = AmountField(what="The shortfall at which the taper reaches zero",
-                                required=False)  # fmt: skip
+    taper = _Choice("Taper", [("none", "None"), ("linear", "Linear")], required=False)
+    # Read only for a linear taper: what is left in the box with no taper is not a problem.
+    taper_zero_at = forms.CharField(required=False, max_length=40)
 
     def clean(self):
         data = super().clean()
-        if data.get("taper") == "linear" and data.get("taper_zero_at") is None:
-            raise ValidationError("Give the shortfall at which the taper reaches zero.")
-        if data.get("taper") != "linear":
+        data["taper"] = data.get("taper") or "none"
+        if data["taper"] != "linear":
             data["taper_zero_at"] = None
+            return data
+        what = "The shortfall at which the taper reaches zero"
+        data["taper_zero_at"] = AmountField(what=what).clean(data.get("taper_zero_at"))
         return data
 
 

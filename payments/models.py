@@ -416,6 +416,9 @@ class Settlement(models.Model):
     outcomes_met = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £000
+    # Named parties outside the agreement (a pool's result, spend against a budget): with the
+    # partners' flows they sum to zero.
+    external = models.JSONField(default=dict, blank=True)
     workings = models.JSONField(null=True, blank=True)
     # A digest of what the worker worked out (flows and workings): a repeat that gives the same
     # stores nothing.

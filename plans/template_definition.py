@@ -138,6 +138,10 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         sections.append(out)
+    if "surplus" not in roles:
+        # Control totals, the fund and the system plan all compare against it: a template
+        # without one would show every partner at a surplus of nothing.
+        raise DefinitionError("the template names no surplus line (give one line role: surplus)")
     for section in sections:
         for line in section["lines"]:
             for _, ref in line["formula"] or []:

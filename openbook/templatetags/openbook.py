@@ -28,7 +28,7 @@ def page_messages(messages):
     errors, problems, notices = [], [], []
     for message in messages:
         if message.level_tag == "error":
-            (problems if PROBLEM in message.extra_tags.split() else errors).append(message)
+            (problems if PROBLEM in (message.extra_tags or "").split() else errors).append(message)
         else:
             notices.append(message)
     return {"errors": errors, "problems": problems, "notices": notices}

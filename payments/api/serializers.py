@@ -83,7 +83,15 @@ class SignInputSerializer(serializers.Serializer):
 class WhatIfRowSerializer(serializers.Serializer):
     variance_percent = serializers.DecimalField(max_digits=6, decimal_places=1)
     outcomes_met = serializers.BooleanField()
-    flows = serializers.DictField(child=serializers.CharField())
+    flows = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000.",
+    )
+    external = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Parties outside the agreement (a pool's result, spend against a budget) → "
+        "amount, £000. With the partners' flows they sum to zero.",
+    )
 
 
 def _prefetched(obj, name: str) -> bool:
@@ -150,7 +158,14 @@ class SettlementSerializer(serializers.Serializer):
     status = serializers.CharField()
     measures = serializers.ListField(child=serializers.CharField(allow_null=True))
     outcomes_met = serializers.BooleanField()
-    flows = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    flows = serializers.DictField(
+        child=serializers.CharField(), allow_null=True,
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000.",
+    )  # fmt: skip
+    external = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Parties outside the agreement → amount, £000; with the flows, zero.",
+    )
     workings = serializers.ListField(child=serializers.DictField(), allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
     calculation_version = serializers.IntegerField(

@@ -123,6 +123,7 @@ class AgreementWhatIf(_AgreementView):
                         "variance_percent": r.variance * 100,
                         "outcomes_met": r.met,
                         "flows": {k: str(v) for k, v in r.flows.items()},
+                        "external": {k: str(v) for k, v in r.external.items() if v},
                     }  # fmt: skip
                 ).data
                 for r in rows

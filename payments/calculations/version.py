@@ -15,8 +15,8 @@ import ast
 import hashlib
 from pathlib import Path
 
-CALCULATION_VERSION = 1
-FINGERPRINT = "e29b7f1ba3ed93dec88502c30856a15e3ba4f867a4d6b9c0f8009979480327e8"
+CALCULATION_VERSION = 2
+FINGERPRINT = "44e89b18cb053862f901eead2044e345417eab8247776ad86361d65d42576374"
 
 
 def current() -> int:

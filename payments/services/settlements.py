@@ -153,7 +153,9 @@ def compute(settlement_id: int) -> Settlement:
         fraction = period_fraction(settlement.version, settlement.period)
         data: dict[str, Any]
         try:
-            flows, workings = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
+            flows, workings, external = settle_all(
+                mechanisms, measures, settlement.outcomes_met, fraction
+            )
         except (ValueError, ArithmeticError) as exc:
             # Inputs the rules cannot settle: recorded and shown, not retried for ever.
             data = {"flows": None, "workings": [{"mechanism": "Could not be worked out",
@@ -161,6 +163,7 @@ def compute(settlement_id: int) -> Settlement:
         else:
             data = {
                 "flows": {k: str(v) for k, v in sorted(flows.items())},
+                "external": {k: str(v) for k, v in sorted(external.items()) if v},
                 "workings": [
                     {"mechanism": m.label, "steps": steps}
                     for m, steps in zip(mechanisms, workings, strict=True)
@@ -170,11 +173,12 @@ def compute(settlement_id: int) -> Settlement:
         version = calculation_version()
         if settlement.result_hash != digest or settlement.calculation_version != version:
             settlement.flows, settlement.workings = data["flows"], data["workings"]
+            settlement.external = data.get("external", {})
             settlement.result_hash = digest
             settlement.calculation_version = version
             settlement.computed_at = timezone.now()
-            settlement.save(update_fields=["flows", "workings", "result_hash", "computed_at",
-                                           "calculation_version"])  # fmt: skip
+            settlement.save(update_fields=["flows", "workings", "external", "result_hash",
+                                           "computed_at", "calculation_version"])  # fmt: skip
     return settlement
 
 
@@ -189,7 +193,7 @@ def flows_today(settlement: Settlement) -> dict[str, str] | None:
         mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
-        flows, _ = settle_all(mechanisms, measures, settlement.outcomes_met, fraction)
+        flows = settle_all(mechanisms, measures, settlement.outcomes_met, fraction).flows
     except Exception:  # an old agreement today's rules cannot build: nothing to compare
         logger.warning("Settlement %s: today's calculation failed", settlement.pk, exc_info=True)
         return None

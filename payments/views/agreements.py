@@ -211,6 +211,7 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
     except ParameterProblems:
         rows = []  # terms saved before a rule tightened; the edit form lists the problems
     codes = [o.ods_code for o in partners]
+    externals = sorted({name for r in rows for name, amount in r.external.items() if amount})
     agreed = services.in_force(agreement)
     try:
         agreed_mechanisms = services.built_mechanisms(agreed) if agreed else []
@@ -245,12 +246,25 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
             "mechanisms": form_blocks(version.mechanisms, partners),
             "phasing": version.phasing or services.EVEN_PHASING,
             "met_rows": [
-                (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if r.met
+                (
+                    _pct(r.variance),
+                    [r.flows.get(c) for c in codes] + [r.external.get(n) for n in externals],
+                )
+                for r in rows
+                if r.met
             ],
             "missed_rows": [
-                (_pct(r.variance), [r.flows.get(c) for c in codes]) for r in rows if not r.met
+                (
+                    _pct(r.variance),
+                    [r.flows.get(c) for c in codes] + [r.external.get(n) for n in externals],
+                )
+                for r in rows
+                if not r.met
             ],
             "codes": codes,
+            # Parties outside the agreement (a pool's result, spend against a budget): with
+            # the partners they sum to zero in every row.
+            "externals": externals,
             "chart": chart,
             "can_sign": [(o, _exposure(rows, o.ods_code)) for o in can_sign],
             "sign_error": sign_error,

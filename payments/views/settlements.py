@@ -101,11 +101,15 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
     return render(request, "payments/settlement_detail.html", context, status=status)
 
 
-def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = ""):
-    """Do `act`; a refusal that names the reason comes back on the page, on `field`."""
+def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = "", allowed=None):
+    """Do `act`; a refusal that names the reason comes back on the page, on `field`.
+    `allowed(system)`, when given, is the policy's check, made once the settlement is found
+    (so a settlement that is not there is 404 to everyone) and before the form is read."""
     plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     settlement = selectors.settlement_get(request.user, agreement, sid)
+    if allowed is not None and not allowed(system):
+        raise PermissionDenied
     with attempt() as call:
         act(settlement)
     if call.refusal and field and "reason" in call.refusal.fields:
@@ -150,8 +154,6 @@ def settlement_respond(request, slug, code, pk, sid):
     ).first()
     if organisation is None:
         raise Http404("No such partner.")
-    if not policy.can_answer_settlement(request.user, organisation):
-        raise PermissionDenied
     return _settlement_action(
         request, slug, code, pk, sid,
         lambda s: settlements.settlement_respond(
@@ -161,6 +163,7 @@ def settlement_respond(request, slug, code, pk, sid):
         f"{organisation.name} " + ("accepts the settlement." if accepted else
                                    "disputes the settlement: it goes to the region."),
         field=f"reason-{organisation.ods_code}",
+        allowed=lambda _: policy.can_answer_settlement(request.user, organisation),
     )  # fmt: skip
 
 
@@ -169,9 +172,6 @@ def settlement_respond(request, slug, code, pk, sid):
 def settlement_decide(request, slug, code, pk, sid):
     form = SettlementDecisionForm(request.POST)
     uphold = form.is_valid() and form.cleaned_data["decision"] == "uphold"
-    _, system = round_and_system(request, slug, code)
-    if not policy.can_decide_settlement(request.user, system):
-        raise PermissionDenied
     return _settlement_action(
         request, slug, code, pk, sid,
         lambda s: settlements.settlement_decide(
@@ -179,4 +179,5 @@ def settlement_decide(request, slug, code, pk, sid):
         ),
         "Decided: the settlement stands." if uphold else "Set aside: the lead proposes again.",
         field="decision-reason",
+        allowed=lambda system: policy.can_decide_settlement(request.user, system),
     )  # fmt: skip

@@ -23,7 +23,7 @@ from plans import selectors, services
 from plans.calculations import ValueProblem, parse_value
 from plans.cells import CellInput
 from plans.grid import Grid, build_grid
-from plans.models import MONTH_LABELS, DraftEdit, Line, Section
+from plans.models import MONTH_LABELS, DraftEdit, Line, Section, Submission
 from plans.views.common import (
     PlanContext,
     compared_with,
@@ -250,15 +250,11 @@ def section_cells(request, slug, ods_code, section_code):
     cells = _posted_cells(request.POST, only_changed=False)
     if source == "spread":
         try:
-            if ctx.submission is None:
-                services.submission_start(
-                    actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
-                )
-                ctx = plan_context(request, slug, ods_code)
-            version = version_for(request, ctx)
+            # A plan nobody has started is started by the save below, in its transaction.
+            version = ctx.submission and version_for(request, ctx)
             profile = (
                 compared_with(request, ctx, version)
-                if request.POST.get("method") == "profile"
+                if request.POST.get("method") == "profile" and version
                 else None
             )
             if request.POST.get("method") == "profile" and profile is None:
@@ -276,7 +272,7 @@ def section_cells(request, slug, ods_code, section_code):
                 request.POST, request.POST.get("line", ""), request.POST.get("counterparty", "")
             )
             cells = services.spread_cells(
-                submission=ctx.submission,
+                submission=_or_unstarted(ctx),
                 line_code=request.POST.get("line", ""),
                 counterparty=request.POST.get("counterparty") or None,
                 total=request.POST.get("total", ""),
@@ -377,6 +373,12 @@ def section_history(request, slug, ods_code, section_code):
     )
 
 
+def _or_unstarted(ctx) -> Submission:
+    """The plan, or (for one nobody has started) the plan it will be, unsaved: enough to work
+    out the cells, which the save then stores, starting the plan in the same transaction."""
+    return ctx.submission or Submission(round=ctx.round, organisation=ctx.organisation)
+
+
 def _unchanged_by_others(request, submission, row) -> None:
     """Refuse a spread (from the page without scripts) over a line someone else has changed
     since the page was opened at the draft revision it sends back."""
@@ -433,12 +435,10 @@ def section_spread(request, slug, ods_code, section_code):
             ]
         else:
             try:
-                submission = ctx.submission or services.submission_start(
-                    actor=request.user, plan_round=ctx.round, organisation=ctx.organisation
-                )
-                _unchanged_by_others(request, submission, row)
+                if ctx.submission is not None:
+                    _unchanged_by_others(request, ctx.submission, row)
                 cells = services.spread_cells(
-                    submission=submission,
+                    submission=_or_unstarted(ctx),
                     line_code=row.line.code,
                     counterparty=row.counterparty.ods_code if row.counterparty else None,
                     total=request.POST.get("total", ""),

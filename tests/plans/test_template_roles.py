@@ -66,13 +66,20 @@ def test_roles_are_checked_when_a_template_is_read(code, role, problem):
         normalise(definition)
 
 
+def test_a_template_names_its_surplus_line():
+    definition = _definition()
+    del _line(definition, "F900")["role"]
+    with pytest.raises(DefinitionError, match="the template names no surplus line"):
+        normalise(definition)
+
+
 def test_a_loaded_version_keeps_its_roles(tmp_path, db):
     template_load()
     changed = _definition()
-    del _line(changed, "F900")["role"]
+    del _line(changed, "P110")["role"]
     path = tmp_path / "template.yaml"
     path.write_text(yaml.safe_dump(changed, allow_unicode=True))
-    with pytest.raises(ValidationError, match="other roles for F900"):
+    with pytest.raises(ValidationError, match="other roles for P110"):
         template_load(path=path)
 
 

@@ -30,6 +30,7 @@ from payments.calculations.mechanisms.kinds import (
 from payments.calculations.mechanisms.outcomes import (
     PERIOD_FRACTIONS,
     VARIANCES,
+    Settled,
     WhatIfRow,
     settle_all,
     what_if,
@@ -53,6 +54,7 @@ __all__ = [
     "PooledBudget",
     "RiskPool",
     "SettlementResult",
+    "Settled",
     "WhatIfRow",
     "build",
     "settle_all",

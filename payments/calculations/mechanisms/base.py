@@ -4,7 +4,7 @@ wording of money, and reading typed parameters with every problem reported."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -32,8 +32,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class SettlementResult:
+    """What each partner receives (+) or pays (−), £000, against the plan. Money between
+    partners nets to zero; what does not (a pool's underspend, spend against a budget) is the
+    named external party's, so partners and external parties together always sum to zero."""
+
     flows: dict[str, Decimal]  # partner → + receives / − pays, £000
     workings: tuple[str, ...]
+    external: dict[str, Decimal] = field(default_factory=dict)  # named party → amount, £000
 
 
 def pence(value: Decimal) -> Decimal:

@@ -75,9 +75,14 @@ def _pool(r: Reader, partners: set[str]) -> RiskPool:
 
 
 def _all_or_nothing(r: Reader, partners: set[str]) -> AllOrNothing:
+    values = r.amounts("contract_values", "Contract values", partners)
+    payer = r.partner("payer", "Payer", partners)
+    if payer and payer in values:
+        r.problems.append(f"The payer {payer} cannot also be paid: leave out its contract value.")
     return AllOrNothing(
         percent=r.percent("percent", "The percentage of contract value"),
-        contract_values=r.amounts("contract_values", "Contract values", partners),
+        contract_values=values,
+        payer=payer,
     )
 
 
@@ -183,8 +188,9 @@ FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
         ("caps", "Caps", "amounts_optional", "£000 at most per partner (optional)"),
     ],
     AllOrNothing.kind: [
+        ("payer", "Payer", "partner", "Pays the providers; keeps it if the measures are missed"),
         ("percent", "Percentage of contract value", "percent", "e.g. 1.8"),
-        ("contract_values", "Contract values", "amounts", "£000 per partner in the scheme"),
+        ("contract_values", "Contract values", "amounts", "£000 per provider paid"),
     ],
     GainShare.kind: [
         ("provider", "Provider", "partner", ""),

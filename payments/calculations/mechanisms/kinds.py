@@ -23,6 +23,14 @@ from payments.calculations.mechanisms.base import (
     units,
 )
 
+# The parties outside the agreement whose money settles what partners do not pay each other:
+# a pool's result (its budget, or contributions, less what was spent), what a capped pool
+# could not share, a saving against planned spend, spend against a budget.
+POOL_RESULT = "The pool (budget less spend)"
+NOT_SHARED = "Beyond every cap, not shared"
+SAVING = "Spend saved against the plan"
+SPEND = "Spend against the budget"
+
 
 @dataclass(frozen=True)
 class MarginalRate(Mechanism):
@@ -175,15 +183,18 @@ class RiskPool(Mechanism):
                 else:
                     flows[partner] += amount
         steps += [f"{p}: {rate(self.shares[p])} → {gbp(v)}" for p, v in flows.items()]
+        external = {POOL_RESULT: -result}
         if left:
             steps.append(f"Beyond every partner's cap, not shared: {gbp(left)}")
-        return SettlementResult(flows, tuple(steps))
+            external[NOT_SHARED] = left
+        return SettlementResult(flows, tuple(steps), external)
 
 
 @dataclass(frozen=True)
 class AllOrNothing(Mechanism):
-    """A percentage of each partner's contract value, paid to every partner if the system
-    meets its outcome measures, to none if not."""
+    """A percentage of each provider's contract value, paid by the payer (a partner, usually
+    the commissioner) if the system meets its outcome measures, to none if not: when they
+    are missed the payer keeps what it would have paid."""
 
     kind: ClassVar[str] = "all_or_nothing"
     label: ClassVar[str] = "All-or-nothing outcome payment"
@@ -191,18 +202,24 @@ class AllOrNothing(Mechanism):
     scaled_fields: ClassVar[tuple[str, ...]] = ("contract_values",)
     percent: Decimal  # fraction of contract value
     contract_values: Mapping[str, Decimal]
+    payer: str
 
     def settle(self, outcome: Outcome) -> SettlementResult:
-        # The plan assumes the payment is earned: missing the measures takes it from everyone.
+        # The plan assumes the payment is earned: missing the measures takes it from every
+        # provider, and the payer keeps it.
         flows = {
             p: ZERO if outcome.met else -pence(v * self.percent)
             for p, v in self.contract_values.items()
         }
+        kept = -sum(flows.values(), ZERO)
+        flows[self.payer] = flows.get(self.payer, ZERO) + kept
         steps = [f"{p}: {rate(self.percent)} of contract value {gbp(v)} = "
                  f"{gbp(pence(v * self.percent))}"
                  for p, v in self.contract_values.items()]  # fmt: skip
-        steps.append("Outcome measures met: paid to every partner, as planned" if outcome.met
-                     else "Outcome measures missed: paid to none")  # fmt: skip
+        steps.append(f"Outcome measures met: {self.payer} pays every provider, as planned"
+                     if outcome.met
+                     else f"Outcome measures missed: paid to none; {self.payer} keeps "
+                          f"{gbp(kept)}")  # fmt: skip
         return SettlementResult(flows, tuple(steps))
 
 
@@ -232,11 +249,12 @@ class GainShare(Mechanism):
     def settle(self, outcome: Outcome) -> SettlementResult:
         saving, provider, commissioner = self._shares(outcome.measure)
         _, plan_provider, plan_commissioner = self._shares(self.planned_spend)
+        flows = {
+            self.provider: provider - plan_provider,
+            self.commissioner: commissioner - plan_commissioner,
+        }
         return SettlementResult(
-            {
-                self.provider: provider - plan_provider,
-                self.commissioner: commissioner - plan_commissioner,
-            },  # fmt: skip
+            flows,
             (
                 f"Saving: baseline {gbp(self.baseline)} − spend {gbp(outcome.measure)} = "
                 f"{gbp(saving)} (none if spend is above the baseline)",
@@ -244,6 +262,7 @@ class GainShare(Mechanism):
                 f"{self.commissioner}: {gbp(commissioner)}",
                 f"Against the planned saving ({gbp(plan_provider)} and {gbp(plan_commissioner)})",
             ),
+            {SAVING: -sum(flows.values(), ZERO)},
         )
 
 
@@ -297,7 +316,9 @@ class Capitation(Mechanism):
                 f"Distance from target {gbp(self.target)}: "
                 + numbers.figure(self.distance_from_target, numbers.PERCENT, places=2)
             )
-        return SettlementResult({self.provider: over, self.commissioner: ZERO}, tuple(steps))
+        return SettlementResult(
+            {self.provider: over, self.commissioner: ZERO}, tuple(steps), {SPEND: -over}
+        )
 
 
 @dataclass(frozen=True)
@@ -334,4 +355,4 @@ class PooledBudget(Mechanism):
                 f"{self.host}, the host, carries what is beyond the caps: {gbp(host_extra)}"
             )
         steps += [f"{p}: {gbp(v)}" for p, v in flows.items()]
-        return SettlementResult(flows, tuple(steps))
+        return SettlementResult(flows, tuple(steps), {POOL_RESULT: -result})

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from payments.calculations.mechanisms.base import ONE, ZERO, Mechanism, Outcome, rate
 
@@ -18,6 +19,12 @@ class WhatIfRow:
     met: bool
     measure: Decimal
     flows: dict[str, Decimal]
+    external: dict[str, Decimal] = field(default_factory=dict)  # partners + these sum to zero
+
+
+def _add(into: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
+    for name, amount in amounts.items():
+        into[name] = into.get(name, ZERO) + amount
 
 
 def what_if(
@@ -29,12 +36,14 @@ def what_if(
     for met in (True, False):
         for variance in variances:
             flows: dict[str, Decimal] = {}
+            external: dict[str, Decimal] = {}
             measure = ZERO
             for mechanism in mechanisms:
                 measure = mechanism.plan_measure * (ONE + variance)
-                for partner, amount in mechanism.settle(Outcome(measure, met)).flows.items():
-                    flows[partner] = flows.get(partner, ZERO) + amount
-            rows.append(WhatIfRow(variance, met, measure, flows))
+                result = mechanism.settle(Outcome(measure, met))
+                _add(flows, result.flows)
+                _add(external, result.external)
+            rows.append(WhatIfRow(variance, met, measure, flows, external))
     return rows
 
 
@@ -42,15 +51,23 @@ PERIOD_FRACTIONS = {"Q1": Decimal("0.25"), "Q2": Decimal("0.25"), "Q3": Decimal(
                     "Q4": Decimal("0.25"), "year": ONE}  # fmt: skip
 
 
+class Settled(NamedTuple):
+    flows: dict[str, Decimal]  # partner → + receives / − pays, £000
+    workings: list[list[str]]  # each mechanism's steps
+    external: dict[str, Decimal]  # named parties outside the agreement: with flows, sum zero
+
+
 def settle_all(
     mechanisms: Sequence[Mechanism],
     measures: Sequence[Decimal | None],
     met: bool,
     fraction: Decimal = ONE,
-) -> tuple[dict[str, Decimal], list[list[str]]]:
-    """Every mechanism of an agreement settled for a period: the partners' totals and each
-    mechanism's workings. A mechanism that follows outcomes only needs no measure."""
+) -> Settled:
+    """Every mechanism of an agreement settled for a period: the partners' totals, each
+    mechanism's workings and what falls to parties outside the agreement. A mechanism that
+    follows outcomes only needs no measure."""
     totals: dict[str, Decimal] = {}
+    external: dict[str, Decimal] = {}
     workings: list[list[str]] = []
     for mechanism, measure in zip(mechanisms, measures, strict=True):
         period = mechanism.for_period(fraction)
@@ -62,7 +79,7 @@ def settle_all(
         if measure is None and period.follows != "outcomes":
             raise ValueError(f"{period.label} needs the actual {period.follows}.")
         result = period.settle(Outcome(measure if measure is not None else ZERO, met))
-        for partner, amount in result.flows.items():
-            totals[partner] = totals.get(partner, ZERO) + amount
+        _add(totals, result.flows)
+        _add(external, result.external)
         workings.append(steps + list(result.workings))
-    return totals, workings
+    return Settled(totals, workings, external)

@@ -7,9 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calculations.mechanisms import (
+    PERIOD_FRACTIONS,
     Outcome,
     ParameterProblems,
     build,
+    settle_all,
     what_if,
 )
 
@@ -49,12 +51,26 @@ def test_a_capped_partner_passes_the_rest_to_the_others():
     assert m.settle(Outcome(D(1400))).flows == {"P1": D(-100), "P2": D(-300)}
 
 
-def test_all_or_nothing_pays_every_partner_or_none():
-    m = build("all_or_nothing", {"percent": "1.8",
+def test_all_or_nothing_pays_every_provider_or_none_and_the_payer_keeps_it():
+    m = build("all_or_nothing", {"percent": "1.8", "payer": "C1",
                                  "contract_values": {"P1": "100000", "P2": "50000"}},
               PARTNERS)  # fmt: skip
-    assert m.settle(Outcome(D(0), met=True)).flows == {"P1": D(0), "P2": D(0)}
-    assert m.settle(Outcome(D(0), met=False)).flows == {"P1": D(-1800), "P2": D(-900)}
+    assert m.settle(Outcome(D(0), met=True)).flows == {"P1": D(0), "P2": D(0), "C1": D(0)}
+    # Missed: 1.8% of £100,000k and £50,000k withheld, and the commissioner keeps £2,700k.
+    missed = m.settle(Outcome(D(0), met=False))
+    assert missed.flows == {"P1": D(-1800), "P2": D(-900), "C1": D(2700)}
+    assert missed.external == {}
+    assert "C1 keeps £2,700,000.00" in missed.workings[-1]
+
+
+def test_all_or_nothing_names_a_payer_that_is_not_paid():
+    with pytest.raises(ParameterProblems) as exc:
+        build("all_or_nothing", {"percent": "1", "contract_values": {"P1": "10"}}, PARTNERS)
+    assert "Choose the payer." in exc.value.problems
+    with pytest.raises(ParameterProblems) as exc:
+        build("all_or_nothing", {"percent": "1", "payer": "P1",
+                                 "contract_values": {"P1": "10"}}, PARTNERS)  # fmt: skip
+    assert any("cannot also be paid" in p for p in exc.value.problems)
 
 
 def test_capitation_distance_from_target_as_a_percentage():
@@ -137,7 +153,8 @@ mechanism_params = st.sampled_from([
     ("cap_and_collar", {"provider": "P1", "commissioner": "C1", "core": "1", "plan": "100",
                         "collar": "80", "cap": "120", "price": "1", "rate": "50"}),
     ("risk_pool", {"budget": "5000", "shares": {"P1": "70", "P2": "30"}}),
-    ("all_or_nothing", {"percent": "1.8", "contract_values": {"P1": "1000", "P2": "20"}}),
+    ("all_or_nothing", {"percent": "1.8", "contract_values": {"P1": "1000", "P2": "20"},
+                        "payer": "C1"}),
     ("gain_share", {"provider": "P1", "commissioner": "C1", "baseline": "900",
                     "planned_spend": "800", "provider_share": "40"}),
     ("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
@@ -172,3 +189,63 @@ def test_bad_parameters_are_problems_not_crashes(kind, params, problem):
     with pytest.raises(ParameterProblems) as exc:
         build(kind, params, PARTNERS)
     assert any(problem in p for p in exc.value.problems), exc.value.problems
+
+
+BETWEEN_PARTNERS = {"marginal_rate", "blended", "cap_and_collar", "all_or_nothing"}
+
+
+@given(
+    st.lists(mechanism_params, min_size=1, max_size=4),
+    st.decimals(min_value=-50, max_value=50, places=1),
+    st.booleans(),
+    st.sampled_from(list(PERIOD_FRACTIONS)),
+)
+def test_every_settlement_sums_to_zero_with_its_named_outside_parties(chosen, swing, met, period):
+    """Money between partners nets to zero; what does not is a named party's outside the
+    agreement (a pool's result, spend against a budget), never unaccounted for."""
+    mechanisms = [build(kind, params, PARTNERS) for kind, params in chosen]
+    measures = [m.plan_measure * (1 + swing / 100) for m in mechanisms]
+    settled = settle_all(mechanisms, measures, met, PERIOD_FRACTIONS[period])
+    assert sum(settled.flows.values()) + sum(settled.external.values()) == 0
+    for (kind, _), mechanism, measure in zip(chosen, mechanisms, measures, strict=True):
+        one = mechanism.settle(Outcome(measure, met))
+        assert sum(one.flows.values()) + sum(one.external.values()) == 0, kind
+        if kind in BETWEEN_PARTNERS:
+            assert sum(one.flows.values()) == 0 and not one.external, kind
+
+
+@given(st.lists(mechanism_params, min_size=1, max_size=4))
+def test_every_what_if_row_sums_to_zero_with_its_named_outside_parties(chosen):
+    mechanisms = [build(kind, params, PARTNERS) for kind, params in chosen]
+    for row in what_if(mechanisms):
+        assert sum(row.flows.values()) + sum(row.external.values()) == 0
+
+
+def test_a_pool_s_result_falls_to_the_pool_and_what_caps_leave_is_named():
+    # Budget 1,000, spend 1,400: a 400 overspend; P1 (50%) is capped at 100, so P2 takes the
+    # other 300 and nothing is left. With P2 capped at 250 as well, 50 is beyond every cap.
+    pool = build("risk_pool", {"budget": "1000", "shares": {"P1": "50", "P2": "50"},
+                               "caps": {"P1": "100"}}, PARTNERS)  # fmt: skip
+    result = pool.settle(Outcome(D(1400)))
+    assert result.external == {"The pool (budget less spend)": D(400)}
+    both = build("risk_pool", {"budget": "1000", "shares": {"P1": "50", "P2": "50"},
+                               "caps": {"P1": "100", "P2": "250"}}, PARTNERS)  # fmt: skip
+    capped = both.settle(Outcome(D(1400)))
+    assert capped.flows == {"P1": D(-100), "P2": D(-250)}
+    assert capped.external == {"The pool (budget less spend)": D(400),
+                               "Beyond every cap, not shared": D(-50)}  # fmt: skip
+
+
+def test_capitation_and_gain_share_name_the_spend_they_settle():
+    capitation = build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                                      "inflation": "0", "growth": "0", "efficiency": "0"},
+                       PARTNERS)  # fmt: skip
+    over = capitation.settle(Outcome(D(1100)))  # 100 over the budget: the provider bears it
+    assert over.flows == {"P1": D(-100), "C1": D(0)}
+    assert over.external == {"Spend against the budget": D(100)}
+    gain = build("gain_share", {"provider": "P1", "commissioner": "C1", "baseline": "900",
+                                "planned_spend": "800", "provider_share": "40"}, PARTNERS)  # fmt: skip
+    # Spend 700 saves 200 against the baseline, 100 more than planned: 40 to P1, 60 to C1.
+    saved = gain.settle(Outcome(D(700)))
+    assert saved.flows == {"P1": D(40), "C1": D(60)}
+    assert saved.external == {"Spend saved against the plan": D(-100)}

@@ -107,7 +107,7 @@ def test_the_form_adds_mechanisms_and_keeps_what_was_typed(world, plan_round, cl
             "action": "add", "new-kind": "all_or_nothing"}  # fmt: skip
     body = client.post(url, form).content.decode()
     assert "1. All-or-nothing outcome payment" in body and 'value="Elective pool"' in body
-    form |= {"action": "save", "m1-kind": "all_or_nothing", "m1-percent": "180",
+    form |= {"action": "save", "m1-kind": "all_or_nothing", "m1-percent": "180", "m1-payer": "ZA2",
              "m1-contract_values-ZA1": "1000"}  # fmt: skip
     response = client.post(url, form)
     assert response.status_code == 422

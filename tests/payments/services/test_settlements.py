@@ -28,9 +28,12 @@ def _entered(people, agreement, spend="1100", met=True, period="year"):
 
 def test_the_worker_works_out_each_partner_with_workings(people, agreed):
     settlement = _entered(people, agreed, spend="1100", met=False)
-    # Pool: 1,000 − 1,100 = −100 → ZA1 −60, ZA2 −40; outcome missed: ZA1 loses 2% of 5,000.
+    # Pool: 1,000 − 1,100 = −100 → ZA1 −60, ZA2 −40, the pool's overspend of 100 met by
+    # them. Outcome missed: ZA1 loses 2% of 5,000 = 100, which ZA2, the payer, keeps.
     assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
-        "ZA1": Decimal(-160), "ZA2": Decimal(-40)}  # fmt: skip
+        "ZA1": Decimal(-160), "ZA2": Decimal(60)}  # fmt: skip
+    assert {k: Decimal(v) for k, v in settlement.external.items()} == {
+        "The pool (budget less spend)": Decimal(100)}  # fmt: skip
     assert (
         "Pool result: budget £1,000,000.00 − spend £1,100,000.00 = (£100,000.00)"
         in settlement.workings[0]["steps"]
