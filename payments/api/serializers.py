@@ -183,3 +183,108 @@ class RespondSerializer(serializers.Serializer):
 class DecideSerializer(serializers.Serializer):
     uphold = serializers.BooleanField()
     reason = serializers.CharField()
+
+
+# --- control totals and transfers ------------------------------------------------------------
+
+AMOUNT_HELP = "£000 as a decimal string to three places (a thousandth of £000 is £1)."
+
+
+def amount_text(value) -> str | None:
+    """One representation for an amount in £000: a string with three decimal places."""
+    return None if value is None else f"{value:.3f}"
+
+
+class ControlTotalRowSerializer(serializers.Serializer):
+    ods_code = serializers.CharField()
+    name = serializers.CharField()
+    control_total = serializers.CharField(allow_null=True, help_text=AMOUNT_HELP)
+
+
+class ControlTotalsSerializer(serializers.Serializer):
+    organisations = ControlTotalRowSerializer(many=True)
+    system_control_total = serializers.CharField(
+        allow_null=True, help_text="The partners' control totals summed. " + AMOUNT_HELP
+    )
+
+
+class ControlTotalsInputSerializer(serializers.Serializer):
+    control_totals = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=40),
+        help_text="ODS code → control total (£000; blank or null for none). All or nothing.",
+    )
+
+
+class ControlTotalsImportSerializer(serializers.Serializer):
+    csv = serializers.CharField(
+        max_length=200_000,
+        help_text="The CSV text: a header row `organisation,control_total`, then a row a "
+        "partner (blank for none). All or nothing; every problem named by row.",
+    )
+
+
+class TransferLineSerializer(serializers.Serializer):
+    organisation = serializers.CharField(help_text="ODS code.")
+    amount = serializers.CharField(
+        help_text="+ to gain control total, − to give it. " + AMOUNT_HELP
+    )
+
+
+class TransferDecisionSerializer(serializers.Serializer):
+    organisation = serializers.CharField(allow_null=True, help_text="ODS code; null: the lead.")
+    agreed = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    decided_by = serializers.EmailField()
+
+
+class TransferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    proposed_by = serializers.EmailField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    lines = TransferLineSerializer(many=True)
+    decisions = TransferDecisionSerializer(many=True)
+    waiting_on = serializers.ListField(
+        child=serializers.CharField(), help_text="Parties still to decide (names)."
+    )
+
+
+class TransferInputSerializer(serializers.Serializer):
+    lines = TransferLineSerializer(many=True, min_length=2, max_length=50)
+    reason = serializers.CharField(max_length=2000)
+
+
+class TransferDecideSerializer(serializers.Serializer):
+    agreed = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, required=False, max_length=2000)
+    organisation = serializers.CharField(
+        required=False, allow_null=True,
+        help_text="The ODS code to decide for, if you approve for more than one party.",
+    )  # fmt: skip
+
+
+def transfer_data(transfer, waiting_on: list[str]) -> dict:
+    return {
+        "id": transfer.pk,
+        "status": transfer.status,
+        "reason": transfer.reason,
+        "proposed_by": transfer.proposed_by.email,
+        "created_at": transfer.created_at,
+        "decided_at": transfer.decided_at,
+        "lines": [
+            {"organisation": line.organisation.ods_code, "amount": amount_text(line.amount)}
+            for line in transfer.lines.all()
+        ],
+        "decisions": [
+            {
+                "organisation": d.organisation.ods_code if d.organisation else None,
+                "agreed": d.agreed,
+                "reason": d.reason,
+                "decided_by": d.decided_by.email,
+            }
+            for d in transfer.decisions.all()
+        ],
+        "waiting_on": waiting_on,
+    }

@@ -2,7 +2,8 @@ from django.urls import path
 
 from payments.api import views
 
-A = "rounds/<slug:slug>/systems/<slug:code>/agreements/"
+S = "rounds/<slug:slug>/systems/<slug:code>/"
+A = S + "agreements/"
 urlpatterns = [
     path(A, views.AgreementList.as_view(), name="api_agreement_list"),
     path(A + "<int:pk>/", views.AgreementDetail.as_view(), name="api_agreement_detail"),
@@ -33,6 +34,22 @@ urlpatterns = [
         A + "<int:pk>/settlements/<int:sid>/decide/",
         views.SettlementDecide.as_view(),
         name="api_settlement_decide",
+    ),
+    path(S + "control-totals/", views.ControlTotals.as_view(), name="api_control_totals"),
+    path(
+        S + "control-totals/import/",
+        views.ControlTotalsImport.as_view(),
+        name="api_control_totals_import",
+    ),
+    path(S + "transfers/", views.TransferList.as_view(), name="api_transfer_list"),
+    path(S + "transfers/<int:pk>/", views.TransferDetail.as_view(), name="api_transfer_detail"),
+    path(
+        S + "transfers/<int:pk>/decide/", views.TransferDecide.as_view(), name="api_transfer_decide"
+    ),
+    path(
+        S + "transfers/<int:pk>/withdraw/",
+        views.TransferWithdraw.as_view(),
+        name="api_transfer_withdraw",
     ),
     path(
         "rounds/<slug:slug>/systems/<slug:code>/results/",

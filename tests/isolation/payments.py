@@ -77,6 +77,40 @@ ROUTES: list[Route] = [
 ]  # fmt: skip
 
 
+def _api_sys(world, rest: str) -> str:
+    return f"/api/v1/rounds/{ROUND}/systems/{world.s1.code}/{rest}"
+
+
+_TRANSFER_BODY = {"lines": [{"organisation": "ZA1", "amount": "1"},
+                            {"organisation": "ZA2", "amount": "-1"}], "reason": "x"}  # fmt: skip
+ROUTES += [
+    Route("api_control_totals", "GET", lambda w: _api_sys(w, "control-totals/"), _system_api,
+          200, api=True, setup=_with_control_totals),
+    Route("api_control_totals", "PUT", lambda w: _api_sys(w, "control-totals/"),
+          {**_system_api, "reviewer": 200, "admin": 200}, 403,
+          data=lambda w: {"control_totals": {"ZA1": "3"}}, api=True, setup=_with_control_totals),
+    Route("api_control_totals_import", "POST", lambda w: _api_sys(w, "control-totals/import/"),
+          {**_system_api, "reviewer": 200, "admin": 200}, 403,
+          data=lambda w: {"csv": "organisation,control_total\nZA1,3\n"}, api=True,
+          setup=_with_control_totals),
+    Route("api_transfer_list", "GET", lambda w: _api_sys(w, "transfers/"), _system_api, 200,
+          api=True, setup=_with_transfer),
+    Route("api_transfer_list", "POST", lambda w: _api_sys(w, "transfers/"),
+          {**_system_api, "lead": 201, "approver": 201}, 403,
+          data=lambda w: _TRANSFER_BODY, api=True, setup=_with_control_totals),
+    Route("api_transfer_detail", "GET", lambda w: _api_sys(w, f"transfers/{_transfer_id()}/"),
+          _system_api, 200, api=True, setup=_with_transfer),
+    # The lead proposed (and so agreed, and is told so: 400); Alpha's approver decides.
+    Route("api_transfer_decide", "POST",
+          lambda w: _api_sys(w, f"transfers/{_transfer_id()}/decide/"),
+          {**_system_api, "approver": 200, "lead": 400}, 403,
+          data=lambda w: {"agreed": True}, api=True, setup=_with_transfer),
+    Route("api_transfer_withdraw", "POST",
+          lambda w: _api_sys(w, f"transfers/{_transfer_id()}/withdraw/"),
+          {**_system_api, "lead": 200}, 403, api=True, setup=_with_transfer),
+]  # fmt: skip
+
+
 # --- the fund ---------------------------------------------------------------------------------
 
 
