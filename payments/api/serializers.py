@@ -288,3 +288,96 @@ def transfer_data(transfer, waiting_on: list[str]) -> dict:
         ],
         "waiting_on": waiting_on,
     }
+
+
+# --- the fund --------------------------------------------------------------------------------
+
+PERCENT_HELP = "A percentage as a decimal string (50 is 50%), to two places."
+
+
+def percent_text(fraction) -> str | None:
+    """One representation for a share: the percentage to two places ("50.00")."""
+    return None if fraction is None else f"{fraction * 100:.2f}"
+
+
+class FundSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    fund_system_share = serializers.CharField(help_text="The fund's own rule. " + PERCENT_HELP)
+    system_share = serializers.CharField(
+        help_text="What this system ties to its performance: the fund's share, or more if the "
+        "system chose more. " + PERCENT_HELP
+    )
+    phasing = serializers.ListField(
+        child=serializers.CharField(), help_text="Each quarter's share. " + PERCENT_HELP
+    )
+    taper = serializers.ChoiceField(choices=["none", "linear"])
+    taper_zero_at = serializers.CharField(
+        allow_null=True,
+        help_text="The shortfall at which a linear taper pays nothing. " + AMOUNT_HELP,
+    )
+    allocations = serializers.DictField(
+        child=serializers.CharField(), help_text="ODS code → indicative allocation. " + AMOUNT_HELP
+    )
+
+
+class FundRulesInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    system_share = serializers.CharField(max_length=20, help_text=PERCENT_HELP)
+    phasing = serializers.ListField(
+        child=serializers.CharField(max_length=20), min_length=4, max_length=4,
+        help_text="Q1 to Q4. " + PERCENT_HELP,
+    )  # fmt: skip
+    taper = serializers.ChoiceField(choices=["none", "linear"])
+    taper_zero_at = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=40, help_text=AMOUNT_HELP
+    )
+
+
+class FundShareInputSerializer(serializers.Serializer):
+    system_share = serializers.CharField(max_length=20, help_text=PERCENT_HELP)
+
+
+class AllocationsInputSerializer(serializers.Serializer):
+    allocations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=40),
+        help_text="ODS code → indicative allocation (blank or null: none). " + AMOUNT_HELP,
+    )
+
+
+class ReleaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(help_text="ODS code.")
+    quarter = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    proposed_by = serializers.EmailField()
+    proposed_at = serializers.DateTimeField()
+    decided_by = serializers.EmailField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(allow_blank=True)
+
+
+class ReleaseInputSerializer(serializers.Serializer):
+    organisation = serializers.CharField(max_length=20, help_text="ODS code.")
+    quarter = serializers.IntegerField(min_value=1, max_value=4)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReleaseDecideSerializer(serializers.Serializer):
+    agreed = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+def release_data(release) -> dict:
+    return {
+        "id": release.pk,
+        "organisation": release.organisation.ods_code,
+        "quarter": release.quarter,
+        "reason": release.reason,
+        "status": release.status,
+        "proposed_by": release.proposed_by.email,
+        "proposed_at": release.proposed_at,
+        "decided_by": release.decided_by.email if release.decided_by else None,
+        "decided_at": release.decided_at,
+        "decision_note": release.decision_note,
+    }

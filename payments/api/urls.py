@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.api import views
+from payments.api import control_totals, fund, views
 
 S = "rounds/<slug:slug>/systems/<slug:code>/"
 A = S + "agreements/"
@@ -35,21 +35,42 @@ urlpatterns = [
         views.SettlementDecide.as_view(),
         name="api_settlement_decide",
     ),
-    path(S + "control-totals/", views.ControlTotals.as_view(), name="api_control_totals"),
+    path(S + "control-totals/", control_totals.ControlTotals.as_view(), name="api_control_totals"),
     path(
         S + "control-totals/import/",
-        views.ControlTotalsImport.as_view(),
+        control_totals.ControlTotalsImport.as_view(),
         name="api_control_totals_import",
     ),
-    path(S + "transfers/", views.TransferList.as_view(), name="api_transfer_list"),
-    path(S + "transfers/<int:pk>/", views.TransferDetail.as_view(), name="api_transfer_detail"),
+    path(S + "transfers/", control_totals.TransferList.as_view(), name="api_transfer_list"),
     path(
-        S + "transfers/<int:pk>/decide/", views.TransferDecide.as_view(), name="api_transfer_decide"
+        S + "transfers/<int:pk>/",
+        control_totals.TransferDetail.as_view(),
+        name="api_transfer_detail",
+    ),
+    path(
+        S + "transfers/<int:pk>/decide/",
+        control_totals.TransferDecide.as_view(),
+        name="api_transfer_decide",
     ),
     path(
         S + "transfers/<int:pk>/withdraw/",
-        views.TransferWithdraw.as_view(),
+        control_totals.TransferWithdraw.as_view(),
         name="api_transfer_withdraw",
+    ),
+    path(S + "fund/", fund.FundDetail.as_view(), name="api_fund"),
+    path(S + "fund/rules/", fund.FundRules.as_view(), name="api_fund_rules"),
+    path(S + "fund/share/", fund.FundShare.as_view(), name="api_fund_share"),
+    path(S + "fund/allocations/", fund.FundAllocations.as_view(), name="api_fund_allocations"),
+    path(S + "fund/releases/", fund.ReleaseList.as_view(), name="api_release_list"),
+    path(
+        S + "fund/releases/<int:pk>/decide/",
+        fund.ReleaseDecide.as_view(),
+        name="api_release_decide",
+    ),
+    path(
+        S + "fund/releases/<int:pk>/withdraw/",
+        fund.ReleaseWithdraw.as_view(),
+        name="api_release_withdraw",
     ),
     path(
         "rounds/<slug:slug>/systems/<slug:code>/results/",
