@@ -149,6 +149,12 @@ class SettlementInputSerializer(serializers.Serializer):
         "mechanisms that follow outcomes only).",
     )
     outcomes_met = serializers.BooleanField()
+    confirm_unusual = serializers.BooleanField(
+        default=False,
+        help_text="An actual more than twice the period's phased plan, or under half of it, "
+        "is refused (400, each named) unless this is true: for a quarter, give the quarter's "
+        "figure, not the year's.",
+    )
 
 
 class SettlementSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts import policy
 from notifications import occasions
+from openbook import numbers
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
 from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
@@ -55,6 +56,37 @@ def _audit(action: str, actor, settlement: Settlement, **extra) -> None:
                  **extra)  # fmt: skip
 
 
+class UnusualActuals(ProblemList):
+    """Actuals far from the period's phased plan: entered only once the person confirms."""
+
+
+UNUSUAL = Decimal(2)  # more than twice the plan, or under half of it
+
+
+def _far_from_plan(
+    mechanisms: list, measures: list[str | None], period: str, fraction: Decimal
+) -> list[dict[str, str]]:
+    """Each actual more than twice, or under half, the period's share of the year's plan."""
+    found = []
+    period_name = "the year" if period == "year" else period
+    for n, (mechanism, raw) in enumerate(zip(mechanisms, measures, strict=True), start=1):
+        if raw is None:
+            continue
+        plan = mechanism.for_period(fraction).plan_measure
+        actual = Decimal(raw)
+        if plan > 0 and (actual > plan * UNUSUAL or actual * UNUSUAL < plan):
+            shown = (numbers.amount(plan) if mechanism.follows == "spend"
+                     else f"{numbers.figure(plan)} units")  # fmt: skip
+            found.append({
+                "cell": f"Mechanism {n} ({mechanism.label})",
+                "value": raw,
+                "problem": f"the actual {mechanism.follows} is "
+                           f"{'more than twice' if actual > plan else 'under half'} the plan "
+                           f"for {period_name}, {shown}",
+            })  # fmt: skip
+    return found
+
+
 @transaction.atomic
 def settlement_enter(
     *,
@@ -63,7 +95,11 @@ def settlement_enter(
     period: str,
     measures: Sequence[str | None],
     outcomes_met: bool,
+    confirm_unusual: bool = False,
 ) -> Settlement:
+    """Enter a period's actuals. An actual more than twice the period's phased plan, or under
+    half of it (a year's figure typed for a quarter, a figure in pounds typed as £000), is
+    refused as UnusualActuals unless the person confirms it is right."""
     if not policy.can_draft_agreement(actor, agreement.system):
         raise PermissionDenied("Settlements are entered by the system lead.")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
@@ -105,6 +141,13 @@ def settlement_enter(
         clean.append(str(value))
     if problems:
         raise ProblemList("The actuals could not be accepted; nothing was saved.", problems)
+    unusual = _far_from_plan(mechanisms, clean, period, period_fraction(version, period))
+    if unusual and not confirm_unusual:
+        raise UnusualActuals(
+            "Some actuals are far from the plan for the period; nothing was saved. Check each "
+            "is the figure for the period chosen, then confirm.",
+            unusual,
+        )
     if agreement.settlements.filter(
         period=period, status__in=[S.DRAFT, S.PROPOSED, S.DISPUTED]
     ).exists():

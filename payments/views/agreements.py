@@ -272,7 +272,13 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
             "settlements": agreement.settlements.order_by("-created_at"),
             "in_force": agreed,
             "entry_fields": [
-                (n, m.label, m.follows, (entry or {}).get("measures", {}).get(n, ""))
+                (
+                    n,
+                    m.label,
+                    m.follows,
+                    (entry or {}).get("measures", {}).get(n, ""),
+                    m.plan_measure,
+                )
                 for n, m in enumerate(agreed_mechanisms, start=1)
             ],
             "periods": Settlement.PERIODS,

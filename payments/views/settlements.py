@@ -42,15 +42,23 @@ def settlement_enter(request, slug, code, pk):
     measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
     period = request.POST.get("period", "")
     outcomes_met = request.POST.get("outcomes_met") == "yes"
+    unusual = False
     with attempt() as call:
-        settlement = settlements.settlement_enter(
-            actor=request.user, agreement=agreement, period=period,
-            measures=list(measures.values()), outcomes_met=outcomes_met,
-        )  # fmt: skip
+        try:
+            settlement = settlements.settlement_enter(
+                actor=request.user, agreement=agreement, period=period,
+                measures=list(measures.values()), outcomes_met=outcomes_met,
+                confirm_unusual=request.POST.get("confirm_unusual") == "yes",
+            )  # fmt: skip
+        except settlements.UnusualActuals:
+            unusual = True
+            raise
     if call.refusal:
-        # The page again, with what was typed and what is wrong with it.
+        # The page again, with what was typed and what is wrong with it (and, for actuals far
+        # from the plan, the box to confirm them).
         entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures,
-                 "error": call.refusal.message, "problems": call.refusal.problems}  # fmt: skip
+                 "error": call.refusal.message, "problems": call.refusal.problems,
+                 "unusual": unusual}  # fmt: skip
         return detail_page(request, plan_round, system, agreement, entry, status=422)
     messages.success(request, "Entered. The worker is working out the settlement.")
     return redirect(_settlement_url(settlement))

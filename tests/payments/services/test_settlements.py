@@ -235,3 +235,35 @@ def test_inputs_the_rules_cannot_settle_are_shown_not_retried(people, agreed):
     assert "needs the actual spend" in settlement.workings[0]["steps"][0]
     with pytest.raises(ValidationError, match="could not be worked out"):
         svc.settlement_propose(actor=people["lead"], settlement=settlement)
+
+
+def test_a_year_s_figure_given_for_a_quarter_is_questioned_before_it_is_entered(people, agreed):
+    # The pool's budget is 1,000 a year, so Q1's plan is 250: 1,100 is more than twice that.
+    with pytest.raises(svc.UnusualActuals) as refused:
+        svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
+                             measures=["1100", ""], outcomes_met=True)  # fmt: skip
+    assert refused.value.problems == [{
+        "cell": "Mechanism 1 (Risk/reward pool)", "value": "1100",
+        "problem": "the actual spend is more than twice the plan for Q1, £250k",
+    }]  # fmt: skip
+    assert not Settlement.objects.exists()
+    with pytest.raises(svc.UnusualActuals):  # under half is questioned too
+        svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
+                             measures=["400", ""], outcomes_met=True)  # fmt: skip
+    confirmed = svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
+                                     measures=["1100", ""], outcomes_met=True,
+                                     confirm_unusual=True)  # fmt: skip
+    assert confirmed.measures == ["1100", None]
+
+
+def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
+    plan_round, system = agreed.round, agreed.system
+    url = f"/rounds/{plan_round.slug}/systems/{system.code}/agreements/{agreed.pk}/settlements/"
+    client = client_for(people["lead"])
+    form = {"period": "Q1", "measure-1": "1100", "outcomes_met": "yes"}
+    refused = client.post(url, form)
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "more than twice the plan for Q1" in body and 'name="confirm_unusual"' in body
+    assert client.post(url, form | {"confirm_unusual": "yes"}).status_code == 302
+    assert Settlement.objects.get().period == "Q1"
