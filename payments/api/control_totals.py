@@ -118,7 +118,10 @@ class TransferList(SystemView):
         moves, problems = [], []
         for n, line in enumerate(incoming.validated_data["lines"], start=1):
             try:
-                moves.append((line["organisation"], parse_value(line["amount"])))
+                amount = parse_value(line["amount"])
+                if amount is None:
+                    raise ValueProblem("is not an amount: give a figure")
+                moves.append((line["organisation"], amount))
             except ValueProblem as exc:
                 problems.append({"cell": f"line {n}", "value": line["amount"],
                                  "problem": str(exc)})  # fmt: skip
@@ -167,7 +170,7 @@ class TransferDecide(SystemView):
 
 
 class TransferWithdraw(SystemView):
-    """The proposer (or the system lead) withdraws a transfer no one has refused yet."""
+    """The proposer withdraws a transfer still being decided."""
 
     @extend_schema(request=None, responses=TransferSerializer)
     def post(self, request, slug, code, pk):

@@ -3,7 +3,7 @@ recalculation worker last stored them."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from payments.api.serializers import (
     WhatIfRowSerializer,
     agreement_data,
 )
+from payments.calculations.mechanisms import ParameterProblems
 from payments.services import agreements, settlements
 from plans import selectors as plan_selectors
 
@@ -115,7 +116,10 @@ class AgreementWhatIf(_AgreementView):
     @extend_schema(responses=WhatIfRowSerializer(many=True))
     def get(self, request, slug, code, pk):
         agreement = self.agreement(request, slug, code, pk)
-        rows = agreements.version_what_if(agreements.current(agreement))
+        try:
+            rows = agreements.version_what_if(agreements.current(agreement))
+        except ParameterProblems as exc:  # terms a later rule refuses: edit them first
+            raise ValidationError(exc.problems) from None
         return Response(
             [
                 WhatIfRowSerializer(

@@ -23,7 +23,12 @@ from notifications import occasions
 from openbook import numbers
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
-from payments.calculations.mechanisms import LIMIT, PERIOD_FRACTIONS, settle_all
+from payments.calculations.mechanisms import (
+    LIMIT,
+    PERIOD_FRACTIONS,
+    ParameterProblems,
+    settle_all,
+)
 from payments.calculations.version import current as calculation_version
 from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
 from payments.services.agreements import built_mechanisms, in_force
@@ -113,7 +118,13 @@ def settlement_enter(
             f"The agreement's phasing gives {period} none of the year: there is nothing to "
             "settle for that quarter."
         )
-    mechanisms = built_mechanisms(version)
+    try:
+        mechanisms = built_mechanisms(version)
+    except ParameterProblems as exc:
+        raise ValidationError(
+            ["The agreed terms cannot be settled as they stand; agree a new version first."]
+            + exc.problems
+        ) from None
     if len(measures) != len(mechanisms):
         raise ValidationError(
             f"Give one actual figure for each of the {len(mechanisms)} mechanisms."
@@ -161,7 +172,9 @@ def settlement_enter(
     )  # fmt: skip
     _audit("settlement.entered", actor, settlement,
            after={"period": period, "version": version.number, "measures": clean,
-                  "outcomes_met": outcomes_met})  # fmt: skip
+                  "outcomes_met": outcomes_met,
+                  # Actuals far from the plan, entered because the lead confirmed them.
+                  "confirmed_far_from_plan": [u["cell"] for u in unusual]})  # fmt: skip
     transaction.on_commit(lambda: enqueue(settlement.pk))
     return settlement
 
@@ -191,11 +204,14 @@ def compute(settlement_id: int) -> Settlement:
             # queued before the proposal must not rewrite it); nor does an older worker, mid
             # deploy, redo what a newer one worked out.
             return settlement
-        mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
         data: dict[str, Any]
+        mechanisms: list = []
         try:
+            # Terms a later rule refuses are a settlement that cannot be worked out: recorded
+            # and shown, not retried for ever.
+            mechanisms = built_mechanisms(settlement.version)
             flows, workings, external = settle_all(
                 mechanisms, measures, settlement.outcomes_met, fraction
             )

@@ -82,3 +82,16 @@ def test_a_transfer_proposed_agreed_and_applied_through_the_api(world):
     withdrawn = lead.post(f"{base}transfers/{second['id']}/withdraw/").json()
     assert withdrawn["status"] == "withdrawn"
     assert Transfer.objects.get(pk=second["id"]).status == "withdrawn"
+
+
+def test_a_transfer_line_without_a_figure_is_named(world):
+    plan_round = make_round()
+    response = _api(world.people["lead"]).post(
+        f"/api/v1/rounds/{plan_round.slug}/systems/s1/transfers/",
+        {"lines": [{"organisation": "ZA1", "amount": ","},
+                   {"organisation": "ZA2", "amount": "1"}], "reason": "x"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["error"]["problems"][0]["cell"] == "line 1"
+    assert not Transfer.objects.exists()

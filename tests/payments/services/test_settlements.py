@@ -267,3 +267,26 @@ def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     assert "more than twice the plan for Q1" in body and 'name="confirm_unusual"' in body
     assert client.post(url, form | {"confirm_unusual": "yes"}).status_code == 302
     assert Settlement.objects.get().period == "Q1"
+
+
+def test_terms_from_before_the_payer_are_given_one_and_unbuildable_terms_never_crash(
+    people, agreed, world
+):
+    import importlib
+
+    from django.apps import apps
+
+    from payments.models import AgreementVersion
+
+    version = AgreementVersion.objects.get(agreement=agreed, status="agreed")
+    mechanisms = version.mechanisms
+    mechanisms[1]["params"].pop("payer")  # the all-or-nothing payment, as stored before
+    AgreementVersion.objects.filter(pk=version.pk).update(mechanisms=mechanisms)
+    # Until named, entering says why rather than failing, and the worker records it.
+    with pytest.raises(ValidationError, match="cannot be settled as they stand"):
+        _entered(people, agreed)
+    migration = importlib.import_module("payments.migrations.0011_all_or_nothing_payer")
+    migration.name_payers(apps, None)
+    version.refresh_from_db()
+    assert version.mechanisms[1]["params"]["payer"] == "ZA2"  # the partner not paid
+    assert _entered(people, agreed).flows is not None
