@@ -85,7 +85,9 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     page.get_by_role("link", name="Community beds risk pool").click()
     expect(page.locator("#agreement-status")).to_contain_text("Agreed by every partner")
     page.get_by_label("Period").select_option("year")
-    page.get_by_label("1. Risk/reward pool: actual spend, £000").fill("2300")
+    page.get_by_label("1. Risk/reward pool: actual spend in the quarter or year chosen, £000").fill(
+        "2300"
+    )
     page.get_by_role("button", name="Work out the settlement").click()
     flows = page.locator("#settlement-flows")
     expect(flows.locator("tr", has_text="ZA1")).to_contain_text("(210)", timeout=20000)
