@@ -111,9 +111,12 @@ function start(form) {
     }
   });
 
-  // A typed figure is saved when the cell is left, as in a spreadsheet.
+  // A typed figure is saved when the cell is left, as in a spreadsheet. A cell taken out of
+  // the page because the server's answer replaced it was not left by anyone (Chromium says
+  // focusout for it all the same): saving it would send again figures that are on their way.
+  let replacing = false;
   table.addEventListener("focusout", (event) => {
-    if (isInput(event.target)) commit(event.target);
+    if (isInput(event.target) && !replacing && event.target.isConnected) commit(event.target);
   });
 
   // Arriving in a cell selects its figure, so typing replaces it, as in a spreadsheet; a
@@ -288,7 +291,7 @@ function start(form) {
       return false;
     }
     const sent = Object.fromEntries(cells.map((cell) => [cell.name, cell.value]));
-    putInPlace(await response.text(), sent, response.status === 200, said !== asked);
+    putInPlace(await response.text(), sent, response.status, said !== asked);
     if (response.status !== 200) {
       history.push({ failed: before.map((cell) => cell.name) });
     } else if (source !== "undo") {
@@ -304,10 +307,32 @@ function start(form) {
 
   // `overtaken`: something newer was said while this save was on its way (a refused paste,
   // say); its plain news ("Nothing changed.") then stays unsaid, its errors never do.
-  function putInPlace(html, sent, stored, overtaken = false) {
+  function putInPlace(html, sent, code, overtaken = false) {
+    const stored = code === 200;
     const template = document.createElement("template");
     template.innerHTML = html;
     const active = document.activeElement;
+    let placed;
+    replacing = true;
+    try {
+      placed = putEach(template, sent, stored, overtaken, active);
+    } finally {
+      replacing = false;
+    }
+    if (code === 422) {
+      // The figures refused stay in their cells to be put right. Leaving one unchanged does
+      // not send the block again (it would be refused again); changing any of them does. A
+      // conflict (409) is different: leaving the cell again is how yours replaces theirs. A
+      // cell kept because someone is typing in it is not among those placed.
+      for (const input of placed) {
+        if (input.closest("td.ob-unsaved, td.ob-cell--error")) input.dataset.sent = input.value;
+      }
+    }
+  }
+
+  // Puts each element of the answer in place of the one with its id; returns the cells placed.
+  function putEach(template, sent, stored, overtaken, active) {
+    const placed = [];
     for (const fresh of [...template.content.children]) {
       if (fresh.tagName === "TEMPLATE") continue;
       const old = fresh.id && document.getElementById(fresh.id);
@@ -331,6 +356,7 @@ function start(form) {
         continue;
       }
       old.replaceWith(fresh);
+      for (const each of fresh.querySelectorAll('input[name^="v:"]')) placed.push(each);
       const input = inputIn(fresh);
       if (input) input.inputMode = "decimal";
       if (typing) {
@@ -340,6 +366,7 @@ function start(form) {
         }
       }
     }
+    return placed;
   }
 
   // Undo waits for the saves already on their way, so it takes back the newest change.

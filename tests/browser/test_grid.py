@@ -102,6 +102,8 @@ def test_a_pasted_block_lands_in_twelve_cells_and_undo_takes_it_back(grid):
 def test_one_bad_cell_in_a_pasted_block_stores_nothing_and_says_why(grid):
     page = grid
     before = {(line, m): stored(line, m) for line in ROWS for m in MONTHS}
+    sends: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and sends.append(r.url))
     block = [["1", "2", "3", "4"], ["5", "six", "7", "8"], ["9", "10", "11", "12"]]
     cell(page, "F110", 2).click()
     paste(page, "\n".join("\t".join(row) for row in block))
@@ -114,6 +116,7 @@ def test_one_bad_cell_in_a_pasted_block_stores_nothing_and_says_why(grid):
     expect(bad).to_have_value("six")
     expect(page.locator("#err-cell-F120-x-3")).to_contain_text("is not a number")
     # Put right, the cell goes again with the rest of its block: all twelve, as one change.
+    # Leaving a refused cell unchanged (the paste's first) does not send the block again.
     bad.click()
     page.keyboard.type("6")
     page.keyboard.press("Tab")
@@ -126,6 +129,9 @@ def test_one_bad_cell_in_a_pasted_block_stores_nothing_and_says_why(grid):
     cell(page, "F110", 11).click()
     paste(page, "1\t2\t3")
     expect(status).to_contain_text("Nothing was pasted: the block is 1 row by 3 columns")
+    # Two saves in all: the refused paste and the block put right; the cells the answer put
+    # in place (the focused one among them) did not send themselves again.
+    assert len(sends) == 2, sends
 
 
 def test_fill_right_and_spread_a_year_total(grid):
