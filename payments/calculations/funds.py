@@ -63,6 +63,9 @@ class QuarterEarning:
     own_earned: Decimal
     system_earned: Decimal
     workings: tuple[str, ...] = field(default_factory=tuple)
+    own_reported: bool = True  # the organisation's own return for the quarter's end is in
+    system_reported: bool = True  # every partner with a control total has reported it
+    waiting_for: tuple[str, ...] = ()  # partners (ODS codes) the system-tied part waits for
 
     @property
     def earned(self) -> Decimal:
@@ -105,36 +108,72 @@ def _quarter(
     own: QuarterPosition | None,
     system: QuarterPosition | None,
     released: bool,
+    waiting_for: tuple[str, ...] = (),
 ) -> QuarterEarning:
+    """One quarter. The own-performance part depends on the organisation's own return only;
+    the system-tied part waits for every partner with a control total (named) and, unless
+    the lead released it, for the organisation's own result, as it is paid only to one that
+    met its own control total."""
     own_part, system_part = _split(amount, rules)
     gbp = numbers.pounds  # workings in pounds: exact, as the fund is paid to the pound
     steps = [
         f"Q{q}: allocation {gbp(amount)}, of which own performance {gbp(own_part)} "
         f"and tied to the system {gbp(system_part)}",
     ]
-    if own is None or system is None:
-        steps.append("Not yet reported: nothing earned yet.")
-        return QuarterEarning(q, amount, own_part, system_part, ZERO, ZERO, tuple(steps))
-    own_paid = paid_share(own.shortfall, rules)
-    own_earned = _pay(own_part, own_paid)
-    steps.append(
-        f"Own: {gbp(own.actual)} against {gbp(own.target)} year to date, shortfall "
-        f"{gbp(own.shortfall)}; paid {_share(own_paid)} of {gbp(own_part)} = {gbp(own_earned)}"
-    )
-    system_paid = paid_share(system.shortfall, rules)
-    if own.shortfall == ZERO:
-        why, eligible = "it met its own control total", True
-    elif released:
-        why, eligible = "it missed its own control total but the lead released it", True
+    own_earned = ZERO
+    if own is None:
+        steps.append(f"Own: not yet reported for Q{q}; nothing earned from this part yet.")
     else:
-        why, eligible = "it missed its own control total, so this part is withheld", False
-    system_earned = _pay(system_part, system_paid) if eligible else ZERO
-    steps.append(
-        f"System: {gbp(system.actual)} against {gbp(system.target)} year to date, shortfall "
-        f"{gbp(system.shortfall)}, paid at {_share(system_paid)}; {why}; "
-        f"earned {gbp(system_earned)}"
+        own_paid = paid_share(own.shortfall, rules)
+        own_earned = _pay(own_part, own_paid)
+        steps.append(
+            f"Own: {gbp(own.actual)} against {gbp(own.target)} year to date, shortfall "
+            f"{gbp(own.shortfall)}; paid {_share(own_paid)} of {gbp(own_part)} = "
+            f"{gbp(own_earned)}"
+        )
+    system_earned = ZERO
+    if system is None:
+        steps.append(
+            f"System: waiting for {', '.join(waiting_for)} to report Q{q}; nothing earned "
+            "from this part yet."
+            if waiting_for
+            else "System: no partner has a control total, so the system has no position to "
+            "measure; nothing earned from this part yet."
+        )
+    else:
+        system_paid = paid_share(system.shortfall, rules)
+        if own is not None and own.shortfall == ZERO:
+            why, eligible = "it met its own control total", True
+        elif released and own is not None:
+            why, eligible = "it missed its own control total but the lead released it", True
+        elif released:
+            why, eligible = "the lead released it", True
+        elif own is None:
+            why, eligible = (
+                "it is paid only if the organisation met its own control total, so it waits "
+                "for the organisation's own return",
+                False,
+            )
+        else:
+            why, eligible = "it missed its own control total, so this part is withheld", False
+        system_earned = _pay(system_part, system_paid) if eligible else ZERO
+        steps.append(
+            f"System: {gbp(system.actual)} against {gbp(system.target)} year to date, "
+            f"shortfall {gbp(system.shortfall)}, paid at {_share(system_paid)}; {why}; "
+            f"earned {gbp(system_earned)}"
+        )
+    return QuarterEarning(
+        q,
+        amount,
+        own_part,
+        system_part,
+        own_earned,
+        system_earned,
+        tuple(steps),
+        own_reported=own is not None,
+        system_reported=system is not None,
+        waiting_for=waiting_for if system is None else (),
     )
-    return QuarterEarning(q, amount, own_part, system_part, own_earned, system_earned, tuple(steps))
 
 
 def fund_earned(
@@ -143,15 +182,18 @@ def fund_earned(
     own: Sequence[QuarterPosition | None],
     system: Sequence[QuarterPosition | None],
     released: Sequence[bool] = (False, False, False, False),
+    waiting_for: Sequence[tuple[str, ...]] = ((), (), (), ()),
 ) -> list[QuarterEarning]:
-    """What an organisation earns each quarter. A quarter not yet reported (None) earns nothing
-    yet. The system-tied part is paid, tapered by the system's shortfall, to an organisation
-    that met its own control total, or that the system lead (with the region) released it to."""
+    """What an organisation earns each quarter. A part not yet reported (None) earns nothing
+    yet: the own part as soon as the organisation has reported, whoever else has not. The
+    system-tied part is paid, tapered by the system's shortfall, to an organisation that met
+    its own control total, or that the system lead (with the region) released it to;
+    `waiting_for` names, by quarter, the partners the system's position still waits for."""
     rules.check()
     quarters = apportion(allocation, list(rules.phasing))
     return [
-        _quarter(q, amount, rules, own_pos, sys_pos, release)
-        for q, (amount, own_pos, sys_pos, release) in enumerate(
-            zip(quarters, own, system, released, strict=True), start=1
+        _quarter(q, amount, rules, own_pos, sys_pos, release, tuple(waiting))
+        for q, (amount, own_pos, sys_pos, release, waiting) in enumerate(
+            zip(quarters, own, system, released, waiting_for, strict=True), start=1
         )
     ]

@@ -11,7 +11,12 @@ from typing import Any
 from openbook import numbers
 from payments.calculations.funds import FundRules
 from payments.calculations.positions import positions
-from payments.calculations.system_fund import QUARTER_ENDS, phased_target, system_fund
+from payments.calculations.system_fund import (
+    QUARTER_ENDS,
+    phased_target,
+    still_to_report,
+    system_fund,
+)
 from plans.models import MONTH_LABELS
 
 
@@ -62,6 +67,9 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
                     "own_earned": str(q.own_earned),
                     "system_earned": str(q.system_earned),
                     "earned": str(q.earned),
+                    "own_reported": q.own_reported,
+                    "system_reported": q.system_reported,
+                    "waiting_for": list(q.waiting_for),
                     "workings": [q.workings[0], target, *q.workings[1:]],
                 }
             )
@@ -81,10 +89,17 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
         "taper_zero_at": _money(rules.taper_zero_at),
         "organisations": rows,
         "system_quarters": [
-            None
-            if p is None
-            else {"target": str(p.target), "actual": str(p.actual), "shortfall": str(p.shortfall)}
-            for p in system
+            {
+                "quarter": q,
+                "reported": p is not None,
+                "waiting_for": list(waiting),
+                "target": None if p is None else str(p.target),
+                "actual": None if p is None else str(p.actual),
+                "shortfall": None if p is None else str(p.shortfall),
+            }
+            for q, (p, waiting) in enumerate(
+                zip(system, still_to_report(cts, inputs["year_to_date"]), strict=True), start=1
+            )
         ],
     }
 

@@ -55,6 +55,19 @@ def system_positions(
     return out
 
 
+def still_to_report(
+    control_totals: Mapping[str, Decimal | None], year_to_date: Mapping[str, Mapping[int, Decimal]]
+) -> list[tuple[str, ...]]:
+    """At each quarter end, the partners with control totals that have not reported it, by
+    ODS code (empty once the system's position is known, and when no partner has a control
+    total: then there is no system position to wait for)."""
+    held = [ods for ods, ct in control_totals.items() if ct is not None]
+    return [
+        tuple(sorted(ods for ods in held if m not in year_to_date.get(ods, {})))
+        for m in QUARTER_ENDS
+    ]
+
+
 @dataclass(frozen=True)
 class OrganisationFund:
     ods_code: str
@@ -79,6 +92,7 @@ def system_fund(
     is never reported, so it earns nothing until it has one (the page says so).
     """
     system = system_positions(control_totals, year_to_date)
+    waiting = still_to_report(control_totals, year_to_date)
     released = set(releases)
     out = []
     for ods in sorted(allocations):
@@ -89,6 +103,7 @@ def system_fund(
             own,
             system,
             tuple((ods, q) in released for q in (1, 2, 3, 4)),
+            waiting,
         )
         out.append(OrganisationFund(ods, allocations[ods], quarters))
     return out, system

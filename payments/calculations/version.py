@@ -15,8 +15,8 @@ import ast
 import hashlib
 from pathlib import Path
 
-CALCULATION_VERSION = 2
-FINGERPRINT = "44e89b18cb053862f901eead2044e345417eab8247776ad86361d65d42576374"
+CALCULATION_VERSION = 3
+FINGERPRINT = "bec6127002186b47c22eb756df608b5c764d0efac7b29f4a7f7c0a0f4d01282f"
 
 
 def current() -> int:

@@ -7,7 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calculations.funds import FundRules
-from payments.calculations.system_fund import phased_target, system_fund, system_positions
+from payments.calculations.system_fund import (
+    phased_target,
+    still_to_report,
+    system_fund,
+    system_positions,
+)
 
 D = Decimal
 RULES = FundRules()  # 50% tied to the system, 25% a quarter, no taper
@@ -34,7 +39,11 @@ def test_worked_example_quarter_by_quarter():
     q1, q2, q3, _ = b.quarters
     assert (q1.own_earned, q1.system_earned) == (D(125), D(125))
     assert (q2.own_earned, q2.system_earned) == (D(0), D(0))
-    assert q3.earned == 0 and "Not yet reported" in q3.workings[-1]
+    assert q3.earned == 0 and not q3.own_reported and not q3.system_reported
+    assert q3.workings[1] == "Own: not yet reported for Q3; nothing earned from this part yet."
+    assert q3.workings[2] == (
+        "System: waiting for A, B to report Q3; nothing earned from this part yet."
+    )
     assert b.earned == D(250)
 
     released, _ = system_fund(RULES, {"B": D(1000)}, CTS, ytd, releases=[("B", 2)])
@@ -49,6 +58,48 @@ def test_an_allocated_organisation_without_a_control_total_earns_nothing_yet():
 
 def test_the_system_waits_for_every_partner_with_a_control_total():
     assert system_positions(CTS, {"A": {3: D(1)}})[0] is None
+    # C has no control total, so it is never waited for.
+    assert still_to_report(CTS, {"A": {3: D(1)}}) == [("B",), ("A", "B"), ("A", "B"), ("A", "B")]
+
+
+def test_the_own_part_is_earned_from_the_own_return_while_a_partner_has_not_reported():
+    """Worked by hand: B (allocation £1,000,000, so £125,000 own and £125,000 system-tied a
+    quarter) reports Q1 at −2,400 against −2,500: it meets its own. A has not reported, so
+    the system's position is unknown: B earns its own £125,000 now, and the system-tied part
+    waits for A, named."""
+    orgs, system = system_fund(RULES, {"B": D(1000)}, CTS, {"B": {3: D(-2400)}})
+    q1 = orgs[0].quarters[0]
+    assert system[0] is None
+    assert (q1.own_reported, q1.system_reported, q1.waiting_for) == (True, False, ("A",))
+    assert (q1.own_earned, q1.system_earned) == (D(125), D(0))
+    assert q1.workings[1] == (
+        "Own: (£2,400,000) against (£2,500,000) year to date, shortfall £0; paid 100.00% of "
+        "£125,000 = £125,000"
+    )
+    assert q1.workings[2] == (
+        "System: waiting for A to report Q1; nothing earned from this part yet."
+    )
+    # Once A reports (600 against 500), the system (−1,800 against −2,000) meets: B earns the
+    # system-tied part too, and its own part is what it was.
+    orgs, _ = system_fund(RULES, {"B": D(1000)}, CTS, {"A": {3: D(600)}, "B": {3: D(-2400)}})
+    q1_then = orgs[0].quarters[0]
+    assert (q1_then.own_earned, q1_then.system_earned) == (D(125), D(125))
+
+
+def test_the_system_part_waits_for_the_own_return_unless_released():
+    """C (allocated £1,000,000, no control total) has no own result to be held to, while the
+    system's Q1 is known (−1,800 against −2,000: met). Its system-tied part waits for an own
+    result that cannot come, unless the lead releases it: then it earns £125,000."""
+    ytd = {"A": {3: D(600)}, "B": {3: D(-2400)}}
+    cts = {"A": D(2000), "B": D(-10000), "C": None}
+    orgs, _ = system_fund(RULES, {"C": D(1000)}, cts, ytd)
+    q1 = orgs[0].quarters[0]  # C: no control total, so no own result; the system is known
+    assert q1.system_reported and not q1.own_reported
+    assert q1.system_earned == 0
+    assert "waits for the organisation's own return" in q1.workings[-1]
+    released, _ = system_fund(RULES, {"C": D(1000)}, cts, ytd, releases=[("C", 1)])
+    assert released[0].quarters[0].system_earned == D(125)
+    assert "the lead released it" in released[0].quarters[0].workings[-1]
 
 
 money = st.decimals(min_value=-50000, max_value=50000, places=3, allow_nan=False)
@@ -67,3 +118,18 @@ def test_earned_never_exceeds_the_allocation(allocation, a, b, share):
     orgs, _ = system_fund(rules, {"A": allocation, "B": allocation}, CTS, ytd)
     for org in orgs:
         assert D(0) <= org.earned <= allocation
+
+
+@given(
+    allocation=st.decimals(min_value=0, max_value=100000, places=3),
+    b=st.lists(money, min_size=4, max_size=4),
+    a=st.lists(st.one_of(st.none(), money), min_size=4, max_size=4),
+)
+def test_the_own_part_depends_only_on_the_own_return(allocation, b, a):
+    """Whatever A reports, or leaves unreported, B's own-performance earnings are the same."""
+    ytd_b = dict(zip((3, 6, 9, 12), b, strict=True))
+    ytd_a = {m: v for m, v in zip((3, 6, 9, 12), a, strict=True) if v is not None}
+    alone, _ = system_fund(RULES, {"B": allocation}, CTS, {"B": ytd_b})
+    beside, _ = system_fund(RULES, {"B": allocation}, CTS, {"A": ytd_a, "B": ytd_b})
+    assert [q.own_earned for q in alone[0].quarters] == [q.own_earned for q in beside[0].quarters]
+    assert all(q.system_earned == 0 for q in alone[0].quarters)  # A never reported
