@@ -413,6 +413,9 @@ class Settlement(models.Model):
     version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
     period = models.CharField(max_length=4, choices=PERIODS)
     measures = models.JSONField(help_text="Actual activity or spend per mechanism, as typed.")
+    # Each mechanism's own answer: its outcome measures met (true) or not (false); null for a
+    # mechanism not linked to outcomes. `outcomes_met` says whether every answer was yes.
+    outcomes = models.JSONField(default=list, blank=True)
     outcomes_met = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £000

@@ -148,7 +148,20 @@ class SettlementInputSerializer(serializers.Serializer):
         help_text="Actual activity or spend for each mechanism, in order (blank for "
         "mechanisms that follow outcomes only).",
     )
-    outcomes_met = serializers.BooleanField()
+    outcomes = serializers.ListField(
+        child=serializers.BooleanField(allow_null=True),
+        max_length=12,
+        required=False,
+        help_text="Whether each mechanism's outcome measures were met, in order: true or false "
+        "for each mechanism linked to outcomes (an all-or-nothing payment, a blended payment "
+        "with an outcome element), null for the rest. Give this or outcomes_met.",
+    )
+    outcomes_met = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One answer for every mechanism linked to outcomes, instead of outcomes.",
+    )
     confirm_unusual = serializers.BooleanField(
         default=False,
         help_text="An actual more than twice the period's phased plan, or under half of it, "
@@ -163,7 +176,14 @@ class SettlementSerializer(serializers.Serializer):
     version = serializers.IntegerField(source="version.number")
     status = serializers.CharField()
     measures = serializers.ListField(child=serializers.CharField(allow_null=True))
-    outcomes_met = serializers.BooleanField()
+    outcomes = serializers.ListField(
+        child=serializers.BooleanField(allow_null=True),
+        help_text="Each mechanism's outcome measures met (true) or missed (false); null for a "
+        "mechanism not linked to outcomes.",
+    )
+    outcomes_met = serializers.BooleanField(
+        help_text="Whether every mechanism linked to outcomes met its measures."
+    )
     flows = serializers.DictField(
         child=serializers.CharField(), allow_null=True,
         help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000.",

@@ -176,6 +176,9 @@ class SettlementList(_SettlementView):
     @extend_schema(request=SettlementInputSerializer, responses={201: SettlementSerializer})
     def post(self, request, slug, code, pk):
         agreement = self.agreement(request, slug, code, pk)
+        if not policy.can_draft_agreement(request.user, agreement.system):
+            # Before the body is read: a viewer is refused (403) whatever they send.
+            raise PermissionDenied("Settlements are entered by the system lead.")
         incoming = SettlementInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         settlement = settlements.settlement_enter(

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "bec6127002186b47c22eb756df608b5c764d0efac7b29f4a7f7c0a0f4d01282f"
+FINGERPRINT = "fd92ef20909097241d225a85c8a64a1d3eb427fd4119222bde0e670933aeed39"
 
 
 def current() -> int:

@@ -27,6 +27,7 @@ from payments.calculations.mechanisms import (
     LIMIT,
     PERIOD_FRACTIONS,
     ParameterProblems,
+    outcomes_for,
     settle_all,
 )
 from payments.calculations.version import current as calculation_version
@@ -99,12 +100,15 @@ def settlement_enter(
     agreement: Agreement,
     period: str,
     measures: Sequence[str | None],
-    outcomes_met: bool,
+    outcomes_met: bool | None = None,
+    outcomes: Sequence[bool | None] | None = None,
     confirm_unusual: bool = False,
 ) -> Settlement:
-    """Enter a period's actuals. An actual more than twice the period's phased plan, or under
-    half of it (a year's figure typed for a quarter, a figure in pounds typed as £000), is
-    refused as UnusualActuals unless the person confirms it is right."""
+    """Enter a period's actuals, and for each mechanism linked to outcomes whether its
+    outcome measures were met: `outcomes`, each mechanism's own answer in order, or
+    `outcomes_met`, one answer for all of them. An actual more than twice the period's phased
+    plan, or under half of it (a year's figure typed for a quarter, a figure in pounds typed
+    as £000), is refused as UnusualActuals unless the person confirms it is right."""
     if not policy.can_draft_agreement(actor, agreement.system):
         raise PermissionDenied("Settlements are entered by the system lead.")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
@@ -129,6 +133,7 @@ def settlement_enter(
         raise ValidationError(
             f"Give one actual figure for each of the {len(mechanisms)} mechanisms."
         )
+    answered = _outcomes(mechanisms, outcomes_met, outcomes)
     problems = []
     clean: list[str | None] = []
     for n, (mechanism, raw) in enumerate(zip(mechanisms, measures, strict=True), start=1):
@@ -168,15 +173,40 @@ def settlement_enter(
         )
     settlement = Settlement.objects.create(
         agreement=agreement, version=version, period=period, measures=clean,
-        outcomes_met=outcomes_met, created_by=actor,
+        outcomes=answered, outcomes_met=all(a is not False for a in answered), created_by=actor,
     )  # fmt: skip
     _audit("settlement.entered", actor, settlement,
            after={"period": period, "version": version.number, "measures": clean,
-                  "outcomes_met": outcomes_met,
+                  "outcomes": answered, "outcomes_met": settlement.outcomes_met,
                   # Actuals far from the plan, entered because the lead confirmed them.
                   "confirmed_far_from_plan": [u["cell"] for u in unusual]})  # fmt: skip
     transaction.on_commit(lambda: enqueue(settlement.pk))
     return settlement
+
+
+def _outcomes(
+    mechanisms: Sequence, outcomes_met: bool | None, outcomes: Sequence[bool | None] | None
+) -> list[bool | None]:
+    """Each mechanism's answer (None for one not linked to outcomes), from one of the two
+    ways of giving them."""
+    if outcomes is not None and outcomes_met is not None:
+        raise ValidationError(
+            "Say whether outcome measures were met either for each mechanism or once for all "
+            "of them, not both."
+        )
+    given = outcomes if outcomes is not None else outcomes_met
+    if given is None:
+        given = [None] * len(mechanisms)
+    try:
+        return outcomes_for(mechanisms, given)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def answers_of(settlement: Settlement) -> list[bool | None] | bool:
+    """What the settlement was entered with: each mechanism's answer (one for all, for a
+    settlement entered before mechanisms had their own)."""
+    return settlement.outcomes or settlement.outcomes_met
 
 
 def enqueue(settlement_id: int) -> None:
@@ -213,7 +243,7 @@ def compute(settlement_id: int) -> Settlement:
             # and shown, not retried for ever.
             mechanisms = built_mechanisms(settlement.version)
             flows, workings, external = settle_all(
-                mechanisms, measures, settlement.outcomes_met, fraction
+                mechanisms, measures, answers_of(settlement), fraction
             )
         except (ValueError, ArithmeticError) as exc:
             # Inputs the rules cannot settle: recorded and shown, not retried for ever.
@@ -252,7 +282,7 @@ def flows_today(settlement: Settlement) -> dict[str, str] | None:
         mechanisms = built_mechanisms(settlement.version)
         measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
-        flows = settle_all(mechanisms, measures, settlement.outcomes_met, fraction).flows
+        flows = settle_all(mechanisms, measures, answers_of(settlement), fraction).flows
     except Exception:  # an old agreement today's rules cannot build: nothing to compare
         logger.warning("Settlement %s: today's calculation failed", settlement.pk, exc_info=True)
         return None

@@ -278,11 +278,15 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
                     m.follows,
                     (entry or {}).get("measures", {}).get(n, ""),
                     m.plan_measure,
+                    # Linked to outcomes: its own box, ticked until the lead says otherwise.
+                    m.outcome_linked,
+                    (entry or {}).get("outcomes", {}).get(n, True),
                 )
                 for n, m in enumerate(agreed_mechanisms, start=1)
             ],
+            "has_outcomes": any(m.outcome_linked for m in agreed_mechanisms),
             "periods": Settlement.PERIODS,
-            "entry": entry or {"period": "", "outcomes_met": True},
+            "entry": entry or {"period": ""},
         },
         status=status,
     )

@@ -41,13 +41,15 @@ def settlement_enter(request, slug, code, pk):
     count = len(version.mechanisms) if version else 0
     measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
     period = request.POST.get("period", "")
-    outcomes_met = request.POST.get("outcomes_met") == "yes"
+    # Each outcome-linked mechanism's box: ticked, met; left clear, missed. (The service
+    # ignores the answer of a mechanism not linked to outcomes.)
+    outcomes = {n: request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)}
     unusual = False
     with attempt() as call:
         try:
             settlement = settlements.settlement_enter(
                 actor=request.user, agreement=agreement, period=period,
-                measures=list(measures.values()), outcomes_met=outcomes_met,
+                measures=list(measures.values()), outcomes=list(outcomes.values()),
                 confirm_unusual=request.POST.get("confirm_unusual") == "yes",
             )  # fmt: skip
         except settlements.UnusualActuals:
@@ -56,7 +58,7 @@ def settlement_enter(request, slug, code, pk):
     if call.refusal:
         # The page again, with what was typed and what is wrong with it (and, for actuals far
         # from the plan, the box to confirm them).
-        entry = {"period": period, "outcomes_met": outcomes_met, "measures": measures,
+        entry = {"period": period, "outcomes": outcomes, "measures": measures,
                  "error": call.refusal.message, "problems": call.refusal.problems,
                  "unusual": unusual}  # fmt: skip
         return detail_page(request, plan_round, system, agreement, entry, status=422)
@@ -93,10 +95,11 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
             if o.pk not in responses and policy.can_answer_settlement(request.user, o)
         ],  # fmt: skip
         "measures": [
-            (block["label"], value)
-            for block, value in zip(
+            (block["label"], value, met)
+            for block, value, met in zip(
                 form_blocks(settlement.version.mechanisms, partners),
                 settlement.measures,
+                settlement.outcomes or [None] * len(settlement.measures),
                 strict=False,
             )
         ],  # fmt: skip

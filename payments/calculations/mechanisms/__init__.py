@@ -32,6 +32,7 @@ from payments.calculations.mechanisms.outcomes import (
     VARIANCES,
     Settled,
     WhatIfRow,
+    outcomes_for,
     settle_all,
     what_if,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Settled",
     "WhatIfRow",
     "build",
+    "outcomes_for",
     "settle_all",
     "what_if",
 ]

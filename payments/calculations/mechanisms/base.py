@@ -193,6 +193,12 @@ class Mechanism:
     def plan_measure(self) -> Decimal:
         return ZERO
 
+    @property
+    def outcome_linked(self) -> bool:
+        """Whether what it settles depends on outcome measures being met: each such mechanism
+        is asked its own (an agreement's mechanisms have measures of their own)."""
+        return False
+
     def settle(self, outcome: Outcome) -> SettlementResult:
         raise NotImplementedError
 

@@ -88,6 +88,10 @@ class BlendedPayment(Mechanism):
     def plan_measure(self) -> Decimal:
         return self.plan
 
+    @property
+    def outcome_linked(self) -> bool:
+        return self.outcome_amount != ZERO
+
     def settle(self, outcome: Outcome) -> SettlementResult:
         away = outcome.measure - self.plan
         variable = pence(away * self.price * self.variable_rate)
@@ -203,6 +207,10 @@ class AllOrNothing(Mechanism):
     percent: Decimal  # fraction of contract value
     contract_values: Mapping[str, Decimal]
     payer: str
+
+    @property
+    def outcome_linked(self) -> bool:
+        return True
 
     def settle(self, outcome: Outcome) -> SettlementResult:
         # The plan assumes the payment is earned: missing the measures takes it from every

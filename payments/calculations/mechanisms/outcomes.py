@@ -57,19 +57,43 @@ class Settled(NamedTuple):
     external: dict[str, Decimal]  # named parties outside the agreement: with flows, sum zero
 
 
+def outcomes_for(
+    mechanisms: Sequence[Mechanism], met: bool | Sequence[bool | None]
+) -> list[bool | None]:
+    """Whether each mechanism's outcome measures were met: None for one that does not depend
+    on them. `met` is one answer for all, or each mechanism's own (None, for an
+    outcome-linked mechanism, is refused: nobody said)."""
+    answers = [met] * len(mechanisms) if isinstance(met, bool) else list(met)
+    if len(answers) != len(mechanisms):
+        raise ValueError(f"Say for each of the {len(mechanisms)} mechanisms, in order.")
+    out: list[bool | None] = []
+    for n, (mechanism, answer) in enumerate(zip(mechanisms, answers, strict=True), start=1):
+        if not mechanism.outcome_linked:
+            out.append(None)
+        elif answer is None:
+            raise ValueError(
+                f"Mechanism {n} ({mechanism.label}): say whether its outcome measures were met."
+            )
+        else:
+            out.append(bool(answer))
+    return out
+
+
 def settle_all(
     mechanisms: Sequence[Mechanism],
     measures: Sequence[Decimal | None],
-    met: bool,
+    met: bool | Sequence[bool | None],
     fraction: Decimal = ONE,
 ) -> Settled:
     """Every mechanism of an agreement settled for a period: the partners' totals, each
     mechanism's workings and what falls to parties outside the agreement. A mechanism that
-    follows outcomes only needs no measure."""
+    follows outcomes only needs no measure; one linked to outcomes settles on its own answer
+    (see outcomes_for)."""
     totals: dict[str, Decimal] = {}
     external: dict[str, Decimal] = {}
     workings: list[list[str]] = []
-    for mechanism, measure in zip(mechanisms, measures, strict=True):
+    answers = outcomes_for(mechanisms, met)
+    for mechanism, measure, answer in zip(mechanisms, measures, answers, strict=True):
         period = mechanism.for_period(fraction)
         steps = (
             []
@@ -78,7 +102,9 @@ def settle_all(
         )
         if measure is None and period.follows != "outcomes":
             raise ValueError(f"{period.label} needs the actual {period.follows}.")
-        result = period.settle(Outcome(measure if measure is not None else ZERO, met))
+        result = period.settle(
+            Outcome(measure if measure is not None else ZERO, answer is not False)
+        )
         _add(totals, result.flows)
         _add(external, result.external)
         workings.append(steps + list(result.workings))

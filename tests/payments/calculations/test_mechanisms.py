@@ -11,6 +11,7 @@ from payments.calculations.mechanisms import (
     Outcome,
     ParameterProblems,
     build,
+    outcomes_for,
     settle_all,
     what_if,
 )
@@ -197,18 +198,20 @@ BETWEEN_PARTNERS = {"marginal_rate", "blended", "cap_and_collar", "all_or_nothin
 @given(
     st.lists(mechanism_params, min_size=1, max_size=4),
     st.decimals(min_value=-50, max_value=50, places=1),
-    st.booleans(),
+    st.lists(st.booleans(), min_size=4, max_size=4),
     st.sampled_from(list(PERIOD_FRACTIONS)),
 )
-def test_every_settlement_sums_to_zero_with_its_named_outside_parties(chosen, swing, met, period):
+def test_every_settlement_sums_to_zero_with_its_named_outside_parties(chosen, swing, mets, period):
     """Money between partners nets to zero; what does not is a named party's outside the
-    agreement (a pool's result, spend against a budget), never unaccounted for."""
+    agreement (a pool's result, spend against a budget), never unaccounted for; whichever
+    mechanisms met their outcome measures."""
     mechanisms = [build(kind, params, PARTNERS) for kind, params in chosen]
     measures = [m.plan_measure * (1 + swing / 100) for m in mechanisms]
+    met = mets[: len(mechanisms)]
     settled = settle_all(mechanisms, measures, met, PERIOD_FRACTIONS[period])
     assert sum(settled.flows.values()) + sum(settled.external.values()) == 0
-    for (kind, _), mechanism, measure in zip(chosen, mechanisms, measures, strict=True):
-        one = mechanism.settle(Outcome(measure, met))
+    for (kind, _), mechanism, measure, m_met in zip(chosen, mechanisms, measures, met, strict=True):
+        one = mechanism.settle(Outcome(measure, m_met))
         assert sum(one.flows.values()) + sum(one.external.values()) == 0, kind
         if kind in BETWEEN_PARTNERS:
             assert sum(one.flows.values()) == 0 and not one.external, kind
@@ -249,3 +252,35 @@ def test_capitation_and_gain_share_name_the_spend_they_settle():
     saved = gain.settle(Outcome(D(700)))
     assert saved.flows == {"P1": D(40), "C1": D(60)}
     assert saved.external == {"Spend saved against the plan": D(-100)}
+
+
+def test_each_outcome_linked_mechanism_settles_on_its_own_answer():
+    """Worked by hand: an all-or-nothing payment (2% of P1's £5,000k, paid by C1) whose
+    measures were met, and a blended payment with a £50k outcome element whose measures were
+    missed, at plan activity. Only the blended element is lost: P1 −50, C1 +50. The marginal
+    rate between them is not linked to outcomes, and its answer is not asked."""
+    aon = build("all_or_nothing", {"percent": "2", "payer": "C1",
+                                   "contract_values": {"P1": "5000"}}, PARTNERS)  # fmt: skip
+    rate = build("marginal_rate", {"provider": "P2", "commissioner": "C1", "baseline": "10",
+                                   "price": "1", "rate": "50"}, PARTNERS)  # fmt: skip
+    blended = build("blended", {"provider": "P1", "commissioner": "C1", "fixed": "500",
+                                "plan": "100", "price": "2", "variable_rate": "20",
+                                "outcome_amount": "50"}, PARTNERS)  # fmt: skip
+    mechanisms = [aon, rate, blended]
+    assert [m.outcome_linked for m in mechanisms] == [True, False, True]
+    assert outcomes_for(mechanisms, [True, None, False]) == [True, None, False]
+    settled = settle_all(mechanisms, [None, D(10), D(100)], [True, None, False])
+    assert settled.flows == {"P1": D(-50), "P2": D(0), "C1": D(50)}
+    assert settled.workings[0][-1] == "Outcome measures met: C1 pays every provider, as planned"
+    assert "not earned" in settled.workings[2][-2]
+    # The other way round: the all-or-nothing payment missed (P1 loses £100k to C1).
+    other = settle_all(mechanisms, [None, D(10), D(100)], [False, None, True])
+    assert other.flows == {"P1": D(-100), "P2": D(0), "C1": D(100)}
+    # A linked mechanism without an answer is named; one answer still covers all.
+    with pytest.raises(ValueError, match="Mechanism 3 \\(Blended payment\\): say whether"):
+        outcomes_for(mechanisms, [True, None, None])
+    assert outcomes_for(mechanisms, False) == [False, None, False]
+    # A blended payment with no outcome element is not linked to outcomes.
+    plain = build("blended", {"provider": "P1", "commissioner": "C1", "fixed": "500",
+                              "plan": "100", "price": "2", "variable_rate": "20"}, PARTNERS)  # fmt: skip
+    assert not plain.outcome_linked

@@ -213,10 +213,56 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert response.status_code == 422
     assert "Mechanism 1 (Risk/reward pool): the actual spend must be a number" in body
     assert 'value="lots"' in body and '<option value="Q2" selected>' in body
-    assert 'id="outcomes_met" name="outcomes_met" type="checkbox" value="yes">' in body  # unticked
+    # The all-or-nothing payment (mechanism 2) has its own box, left as it was: clear.
+    assert 'id="outcomes-2" name="outcomes-2" type="checkbox" value="yes">' in body
+    assert "2. All-or-nothing outcome payment: its outcome measures were met" in body
+    assert 'name="outcomes-1"' not in body  # the pool is not linked to outcomes
     assert not Settlement.objects.exists()
-    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes_met": "yes"})
-    assert response.status_code == 302 and Settlement.objects.get().period == "Q2"
+    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes"})
+    assert response.status_code == 302
+    settlement = Settlement.objects.get()
+    assert (settlement.period, settlement.outcomes, settlement.outcomes_met) == (
+        "Q2", [None, True], True)  # fmt: skip
+    page = client.get(f"{url}{settlement.pk}/").content.decode()
+    assert "Actual: 260" in page and "Outcomes only" not in page
+    assert "outcome measures met" in page
+
+
+def test_each_outcome_linked_mechanism_is_answered_for_itself(world, plan_round, people):
+    """Worked by hand: a pool (budget 1,000, ZA1 60%, ZA2 40%), an all-or-nothing payment
+    (2% of ZA1's £5,000k, paid by ZA2) that met its measures, and a blended payment (ZA1
+    from ZA2, plan 100 units at £2k, 20% variable, a £30k outcome element) that missed them.
+    At plan spend and activity only the outcome element is lost: ZA1 −30, ZA2 +30."""
+    from tests.payments.conftest import AON
+
+    blended = {"kind": "blended", "params": {
+        "provider": "ZA1", "commissioner": "ZA2", "fixed": "500", "plan": "100", "price": "2",
+        "variable_rate": "20", "outcome_amount": "30"}}  # fmt: skip
+    agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
+                                 name="Three", partners=["ZA1", "ZA2"],
+                                 mechanisms=[POOL, AON, blended])  # fmt: skip
+    for actor, organisation in (
+        (people["approver"], world.org_a),
+        (people["partner"], world.org_b),
+    ):
+        agreement_sign(actor=actor, agreement=agreement, organisation=organisation,
+                       version_number=1)  # fmt: skip
+    with pytest.raises(ValidationError, match="Mechanism 3 \\(Blended payment\\): say"):
+        svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
+                             measures=["1000", "", "100"], outcomes=[None, True, None])  # fmt: skip
+    with pytest.raises(ValidationError, match="not both"):
+        svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
+                             measures=["1000", "", "100"], outcomes=[None, True, False],
+                             outcomes_met=True)  # fmt: skip
+    entered = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
+                                   measures=["1000", "", "100"],
+                                   outcomes=[True, True, False])  # fmt: skip
+    assert entered.outcomes == [None, True, False] and entered.outcomes_met is False
+    settled = svc.compute(entered.pk)
+    assert {k: Decimal(v) for k, v in settled.flows.items()} == {
+        "ZA1": Decimal(-30), "ZA2": Decimal(30)}  # fmt: skip
+    event = AuditEvent.objects.filter(action="settlement.entered").latest("id")
+    assert event.after["outcomes"] == [None, True, False]
 
 
 def test_a_quarter_the_phasing_gives_nothing_is_not_settled(world, plan_round, people):
@@ -260,7 +306,7 @@ def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     plan_round, system = agreed.round, agreed.system
     url = f"/rounds/{plan_round.slug}/systems/{system.code}/agreements/{agreed.pk}/settlements/"
     client = client_for(people["lead"])
-    form = {"period": "Q1", "measure-1": "1100", "outcomes_met": "yes"}
+    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes"}
     refused = client.post(url, form)
     assert refused.status_code == 422
     body = refused.content.decode()
