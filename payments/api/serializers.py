@@ -3,11 +3,44 @@ wire, and what a client may send."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from payments.calculations.mechanisms import KINDS
+from payments.calculations.mechanisms import FIGURE_LABELS, KINDS, ParameterProblems
 from payments.models import AgreementVersion
 from payments.services import agreements
+
+_UNITS = {"_gbp": "pounds and pence, two places", "_percent": "a percentage, two places",
+          "_people": "people"}  # fmt: skip
+
+
+def _unit_of(name: str) -> str:
+    return next(text for end, text in _UNITS.items() if name.endswith(end))
+
+
+def figure_strings(figures: dict[str, Decimal | None]) -> dict[str, str | None]:
+    """A mechanism's named figures on the wire: fixed places by unit (the name's ending)."""
+    return {
+        name: None
+        if value is None
+        else format(value, ".2f")
+        if not name.endswith("_people")
+        else format(value.normalize(), "f")
+        for name, value in figures.items()
+    }
+
+
+FiguresSerializer = type(
+    "FiguresSerializer",
+    (serializers.Serializer,),
+    {
+        name: serializers.CharField(
+            required=False, allow_null=True, help_text=f"{label}: {_unit_of(name)}."
+        )
+        for name, label in FIGURE_LABELS.items()
+    },
+)
 
 
 class ResultsSerializer(serializers.Serializer):
@@ -64,6 +97,12 @@ class AgreementVersionSerializer(serializers.Serializer):
     partners = serializers.ListField(child=serializers.CharField())
     mechanisms = MechanismSerializer(many=True)
     phasing = serializers.ListField(child=serializers.CharField())
+    figures = serializers.ListField(
+        child=FiguresSerializer(),
+        help_text="For each mechanism, in order, the figures its terms give (a capitation "
+        "budget's distance from target, populations and figures per head); empty for a "
+        "mechanism that gives none. Each name ends in its unit.",
+    )
     signatures = SignatureSerializer(many=True)
     agreed_at = serializers.DateTimeField(allow_null=True)
 
@@ -92,6 +131,11 @@ class WhatIfRowSerializer(serializers.Serializer):
         help_text="Parties outside the agreement (a pool's result, spend against a budget) → "
         "amount, £000. With the partners' flows they sum to zero.",
     )
+    figures = serializers.ListField(
+        child=FiguresSerializer(),
+        help_text="For each mechanism, in order, the figures at this row's activity or spend "
+        "(a capitation budget's distance from target, spend per head and per weighted head).",
+    )
 
 
 def _prefetched(obj, name: str) -> bool:
@@ -104,6 +148,14 @@ def _signatures(version):
     return version.signatures.select_related("organisation", "signed_by")
 
 
+def _figures(version) -> list[dict[str, str | None]]:
+    try:
+        built = agreements.built_mechanisms(version)
+    except ParameterProblems:  # terms saved before a rule tightened: nothing to work out
+        return [{} for _ in version.mechanisms]
+    return [figure_strings(m.figures()) for m in built]
+
+
 def version_data(version) -> dict:
     return {
         "number": version.number,
@@ -111,6 +163,7 @@ def version_data(version) -> dict:
         "partners": sorted(o.ods_code for o in version.partners.all()),
         "mechanisms": version.mechanisms,
         "phasing": version.phasing or agreements.EVEN_PHASING,
+        "figures": _figures(version),
         "signatures": [
             {
                 "organisation": s.organisation.ods_code,

@@ -25,6 +25,7 @@ from payments.api.serializers import (
     SignInputSerializer,
     WhatIfRowSerializer,
     agreement_data,
+    figure_strings,
 )
 from payments.calculations.mechanisms import ParameterProblems
 from payments.services import agreements, settlements
@@ -128,6 +129,7 @@ class AgreementWhatIf(_AgreementView):
                         "outcomes_met": r.met,
                         "flows": {k: str(v) for k, v in r.flows.items()},
                         "external": {k: str(v) for k, v in r.external.items() if v},
+                        "figures": [figure_strings(f) for f in r.figures],
                     }  # fmt: skip
                 ).data
                 for r in rows

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "fd92ef20909097241d225a85c8a64a1d3eb427fd4119222bde0e670933aeed39"
+FINGERPRINT = "04c9b64ecfa92e79d30b3db4796e82a7abbf279c677429856f19765a13919530"
 
 
 def current() -> int:

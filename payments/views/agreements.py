@@ -17,10 +17,10 @@ from accounts import policy
 from accounts.models import Organisation
 from openbook.refusals import attempt
 from payments import selectors
-from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems
+from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems, what_if
 from payments.models import AgreementVersion, Settlement
 from payments.services import agreements as services
-from payments.views.common import agreement_url, round_and_system
+from payments.views.common import agreement_url, figure_rows, round_and_system
 
 HUNDRED = Decimal(100)
 
@@ -207,9 +207,13 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
     partners = sorted(version.partners.all(), key=lambda o: o.name)
     signed = {s.organisation_id: s for s in version.signatures.all()}
     try:
-        rows = services.version_what_if(version)
+        built = services.built_mechanisms(version)
     except ParameterProblems:
-        rows = []  # terms saved before a rule tightened; the edit form lists the problems
+        built = []  # terms saved before a rule tightened; the edit form lists the problems
+    rows = what_if(built) if built else []
+    blocks = form_blocks(version.mechanisms, partners)
+    for block, mechanism in zip(blocks, built, strict=False):
+        block["figures"] = figure_rows(mechanism.figures())
     codes = [o.ods_code for o in partners]
     externals = sorted({name for r in rows for name, amount in r.external.items() if amount})
     agreed = services.in_force(agreement)
@@ -243,7 +247,7 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
             "versions": versions,
             "latest": versions[0],
             "partners": [(o, signed.get(o.pk)) for o in partners],
-            "mechanisms": form_blocks(version.mechanisms, partners),
+            "mechanisms": blocks,
             "phasing": version.phasing or services.EVEN_PHASING,
             "met_rows": [
                 (

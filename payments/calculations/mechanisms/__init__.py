@@ -16,7 +16,7 @@ from payments.calculations.mechanisms.base import (
     ParameterProblems,
     SettlementResult,
 )
-from payments.calculations.mechanisms.catalogue import FIELDS, KINDS, build
+from payments.calculations.mechanisms.catalogue import FIELDS, FIGURE_LABELS, KINDS, build
 from payments.calculations.mechanisms.kinds import (
     AllOrNothing,
     BlendedPayment,
@@ -39,6 +39,7 @@ from payments.calculations.mechanisms.outcomes import (
 
 __all__ = [
     "FIELDS",
+    "FIGURE_LABELS",
     "KINDS",
     "LIMIT",
     "PERIOD_FRACTIONS",

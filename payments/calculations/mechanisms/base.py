@@ -15,6 +15,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 PENCE = Decimal("0.00001")  # a penny, in £000
+PENNY = Decimal("0.01")  # a penny, in pounds
 LIMIT = Decimal("1e11")  # any figure must be under this (£100bn in £000, or units)
 
 
@@ -50,6 +51,11 @@ def pence(value: Decimal) -> Decimal:
 # as percentages.
 def gbp(value: Decimal) -> str:
     return numbers.amount(value * 1000, numbers.GBP)
+
+
+def money_gbp(value: Decimal | None) -> str:
+    """An amount already in pounds (a figure per head), in pounds and pence."""
+    return numbers.amount(value, numbers.GBP)
 
 
 def units(value: Decimal) -> str:
@@ -198,6 +204,11 @@ class Mechanism:
         """Whether what it settles depends on outcome measures being met: each such mechanism
         is asked its own (an agreement's mechanisms have measures of their own)."""
         return False
+
+    def figures(self, measure: Decimal | None = None) -> dict[str, Decimal | None]:
+        """Named figures about the terms (and, given a measure, about that outcome), each name
+        ending in its unit: `_gbp` pounds, `_percent`, `_people`. None: not given."""
+        return {}
 
     def settle(self, outcome: Outcome) -> SettlementResult:
         raise NotImplementedError

@@ -100,7 +100,12 @@ def _gain_share(r: Reader, partners: set[str]) -> GainShare:
 def _capitation(r: Reader, partners: set[str]) -> Capitation:
     optional = {
         key: r.number(key, label, positive=True)
-        for key, label in (("planned_spend", "The planned spend"), ("target", "The target"))
+        for key, label in (
+            ("planned_spend", "The planned spend"),
+            ("target", "The target"),
+            ("population", "The registered population"),
+            ("weighted_population", "The weighted population"),
+        )
         if r.params.get(key) not in (None, "")
     }
     provider, commissioner = r.two_parties(partners)
@@ -209,6 +214,10 @@ FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
         ("shifts", "Shifts in (+) or out (−) of scope", "number", "£000 (optional)"),
         ("planned_spend", "Planned spend", "number", "£000 (optional: the budget if blank)"),
         ("target", "Weighted capitation target", "number", "£000 (optional)"),
+        ("population", "Registered population", "number",
+         "people (optional: for figures per head)"),
+        ("weighted_population", "Weighted population", "number",
+         "people, weighted for need (optional: for figures per weighted head)"),
     ],
     PooledBudget.kind: [
         ("host", "Host", "partner", ""),
@@ -216,3 +225,21 @@ FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 # fmt: on
+
+
+# The named figures a mechanism gives (Mechanism.figures), for pages and the API's
+# documentation: name → label. The name ends in the unit: _gbp pounds and pence, _percent a
+# percentage to two places, _people a count of people.
+FIGURE_LABELS: dict[str, str] = {
+    "budget_gbp": "Budget",
+    "target_gbp": "Weighted capitation target",
+    "distance_from_target_percent": "Distance from target",
+    "population_people": "Registered population",
+    "weighted_population_people": "Weighted population",
+    "budget_per_head_gbp": "Budget per head",
+    "budget_per_weighted_head_gbp": "Budget per weighted head",
+    "target_per_weighted_head_gbp": "Target per weighted head",
+    "spend_gbp": "Spend",
+    "spend_per_head_gbp": "Spend per head",
+    "spend_per_weighted_head_gbp": "Spend per weighted head",
+}

@@ -12,11 +12,13 @@ from openbook import numbers
 from payments.calculations.mechanisms.base import (
     HUNDRED,
     ONE,
+    PENNY,
     ZERO,
     Mechanism,
     Outcome,
     SettlementResult,
     gbp,
+    money_gbp,
     pence,
     rate,
     split,
@@ -293,6 +295,8 @@ class Capitation(Mechanism):
     shifts: Decimal = ZERO  # £000 moved in (+) or out (−) of scope
     planned_spend: Decimal | None = None  # the provider's plan; the budget if not given
     target: Decimal | None = None  # weighted capitation target allocation, £000
+    population: Decimal | None = None  # registered (raw) population, people
+    weighted_population: Decimal | None = None  # weighted for need, people
 
     @property
     def budget(self) -> Decimal:
@@ -310,6 +314,32 @@ class Capitation(Mechanism):
             return None
         return ((self.budget - self.target) / self.target * HUNDRED).quantize(Decimal("0.01"))
 
+    def figures(self, measure: Decimal | None = None) -> dict[str, Decimal | None]:
+        """The budget and target in pounds, the distance from target, the populations and
+        the budget, target and (given the spend) spend per head and per weighted head, in
+        pounds and pence. Per-head figures are for the year's terms, or the period's."""
+
+        def per(amount: Decimal | None, people: Decimal | None) -> Decimal | None:
+            if amount is None or not people:
+                return None
+            return (amount * 1000 / people).quantize(PENNY)
+
+        out: dict[str, Decimal | None] = {
+            "budget_gbp": (self.budget * 1000).quantize(PENNY),
+            "target_gbp": None if self.target is None else (self.target * 1000).quantize(PENNY),
+            "distance_from_target_percent": self.distance_from_target,
+            "population_people": self.population,
+            "weighted_population_people": self.weighted_population,
+            "budget_per_head_gbp": per(self.budget, self.population),
+            "budget_per_weighted_head_gbp": per(self.budget, self.weighted_population),
+            "target_per_weighted_head_gbp": per(self.target, self.weighted_population),
+        }
+        if measure is not None:
+            out["spend_gbp"] = (measure * 1000).quantize(PENNY)
+            out["spend_per_head_gbp"] = per(measure, self.population)
+            out["spend_per_weighted_head_gbp"] = per(measure, self.weighted_population)
+        return out
+
     def settle(self, outcome: Outcome) -> SettlementResult:
         over = pence(self.plan_measure - outcome.measure)
         steps = [
@@ -321,9 +351,26 @@ class Capitation(Mechanism):
         ]
         if self.distance_from_target is not None and self.target is not None:
             steps.append(
-                f"Distance from target {gbp(self.target)}: "
+                f"Distance from target {gbp(self.target)}: ({gbp(self.budget)} − "
+                f"{gbp(self.target)}) ÷ {gbp(self.target)} = "
                 + numbers.figure(self.distance_from_target, numbers.PERCENT, places=2)
             )
+        figures = self.figures(outcome.measure)
+        for people, heads, key in (
+            (self.population, "head", "per_head"),
+            (self.weighted_population, "weighted head", "per_weighted_head"),
+        ):
+            if people:
+                steps.append(
+                    f"Per {heads} ({units(people)} people): budget "
+                    f"{money_gbp(figures['budget_' + key + '_gbp'])}, spend "
+                    f"{money_gbp(figures['spend_' + key + '_gbp'])}"
+                    + (
+                        f", target {money_gbp(figures['target_' + key + '_gbp'])}"
+                        if key == "per_weighted_head" and self.target is not None
+                        else ""
+                    )
+                )
         return SettlementResult(
             {self.provider: over, self.commissioner: ZERO}, tuple(steps), {SPEND: -over}
         )

@@ -20,6 +20,8 @@ class WhatIfRow:
     measure: Decimal
     flows: dict[str, Decimal]
     external: dict[str, Decimal] = field(default_factory=dict)  # partners + these sum to zero
+    # Each mechanism's named figures at this row's measure (Mechanism.figures), in order.
+    figures: list[dict[str, Decimal | None]] = field(default_factory=list)
 
 
 def _add(into: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
@@ -37,13 +39,15 @@ def what_if(
         for variance in variances:
             flows: dict[str, Decimal] = {}
             external: dict[str, Decimal] = {}
+            figures = []
             measure = ZERO
             for mechanism in mechanisms:
                 measure = mechanism.plan_measure * (ONE + variance)
                 result = mechanism.settle(Outcome(measure, met))
                 _add(flows, result.flows)
                 _add(external, result.external)
-            rows.append(WhatIfRow(variance, met, measure, flows, external))
+                figures.append(mechanism.figures(measure))
+            rows.append(WhatIfRow(variance, met, measure, flows, external, figures))
     return rows
 
 

@@ -87,6 +87,46 @@ def test_capitation_distance_from_target_as_a_percentage():
     assert grown.budget == D("101386.78")  # 100000 × 1.02 × 1.01 × 0.989 − 500
 
 
+def test_capitation_gives_its_populations_per_head_figures_and_distance_as_fields():
+    """Worked by hand: a baseline of £100m grown by 2% inflation and 1% growth, less 1.1%
+    efficiency, is a budget of £101,886,780 (100,000 × 1.02 × 1.01 × 0.989, in £000). Against
+    a weighted target of £98m that is (101,886,780 − 98,000,000) ÷ 98,000,000 = 3.966…%,
+    3.97% above. For 250,000 registered people it is £407.55 a head (407.547…); for 270,000
+    weighted, £377.36 (377.358…), against a target of £362.96 (362.962…). Spending £101m is
+    £404.00 a head and £374.07 a weighted head (374.074…)."""
+    m = build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "100000",
+                             "inflation": "2", "growth": "1", "efficiency": "1.1",
+                             "target": "98000", "population": "250000",
+                             "weighted_population": "270000"}, PARTNERS)  # fmt: skip
+    assert m.figures() == {
+        "budget_gbp": D("101886780.00"), "target_gbp": D("98000000.00"),
+        "distance_from_target_percent": D("3.97"),
+        "population_people": D(250000), "weighted_population_people": D(270000),
+        "budget_per_head_gbp": D("407.55"), "budget_per_weighted_head_gbp": D("377.36"),
+        "target_per_weighted_head_gbp": D("362.96"),
+    }  # fmt: skip
+    spent = m.figures(D(101000))
+    assert (spent["spend_gbp"], spent["spend_per_head_gbp"],
+            spent["spend_per_weighted_head_gbp"]) == (D("101000000.00"), D("404.00"),
+                                                      D("374.07"))  # fmt: skip
+    steps = m.settle(Outcome(D(101000))).workings
+    assert steps[-2] == "Per head (250,000 people): budget £407.55, spend £404.00"
+    assert steps[-1] == (
+        "Per weighted head (270,000 people): budget £377.36, spend £374.07, target £362.96"
+    )
+    # Without populations or a target, those figures are not given, not zero.
+    bare = build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                                "inflation": "0", "growth": "0", "efficiency": "0"}, PARTNERS)  # fmt: skip
+    assert bare.figures()["distance_from_target_percent"] is None
+    assert bare.figures()["budget_per_head_gbp"] is None
+    # A population must be more than nobody.
+    with pytest.raises(ParameterProblems) as exc:
+        build("capitation", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
+                             "inflation": "0", "growth": "0", "efficiency": "0",
+                             "population": "0"}, PARTNERS)  # fmt: skip
+    assert "The registered population must be more than zero." in exc.value.problems
+
+
 def test_gain_share_and_pooled_budget():
     gain = build("gain_share", {"provider": "P1", "commissioner": "C1", "baseline": "1000",
                                 "planned_spend": "1000", "provider_share": "50"},
