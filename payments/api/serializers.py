@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from payments.calculations.mechanisms import FIGURE_LABELS, KINDS, ParameterProblems
+from payments.calculations.mechanisms import FIELDS, FIGURE_LABELS, KINDS, ParameterProblems
 from payments.models import AgreementVersion
 from payments.services import agreements
 
@@ -59,6 +60,58 @@ class ResultsSerializer(serializers.Serializer):
     )
 
 
+# --- mechanisms: one schema per kind --------------------------------------------------------
+# What a client sends and reads is checked by MechanismSerializer (the kind, and the
+# parameters as an object) and then by the mechanism's own rules, which list every problem at
+# once. The schema says more: each kind's parameters, named, with their units, from the same
+# catalogue the pages' forms are drawn from.
+
+_PARAM_HELP = {
+    "number": "a number, as a string",
+    "percent": "a percentage, as a string: 30 for 30%",
+    "partner": "the ODS code of one of the agreement's partners",
+    "shares": "{ODS code: percentage as a string}, adding up to 100",
+    "amounts": "{ODS code: amount as a string}",
+    "amounts_optional": "{ODS code: amount as a string}",
+}
+
+
+def _param_field(label: str, type_: str, hint: str) -> serializers.Field:
+    optional = "optional" in hint or type_ == "amounts_optional"
+    help_text = f"{label}{' (' + hint + ')' if hint else ''}: {_PARAM_HELP[type_]}."
+    if type_ in ("shares", "amounts", "amounts_optional"):
+        return serializers.DictField(
+            child=serializers.CharField(), required=not optional, help_text=help_text
+        )
+    return serializers.CharField(
+        required=not optional, allow_blank=optional, max_length=40, help_text=help_text
+    )
+
+
+def _kind_serializer(kind: str) -> type[serializers.Serializer]:
+    name = "".join(part.title() for part in kind.split("_"))
+    params = type(
+        f"{name}Params",
+        (serializers.Serializer,),
+        {key: _param_field(label, type_, hint) for key, label, type_, hint in FIELDS[kind]},
+    )
+    return type(
+        f"{name}Mechanism",
+        (serializers.Serializer,),
+        {
+            "__doc__": f"{KINDS[kind]}: {FLOW_SIGNS}",
+            "kind": serializers.ChoiceField(choices=[kind]),
+            "params": params(),
+        },
+    )
+
+
+FLOW_SIGNS = (
+    "what it settles is, for each partner, received (+) or paid (−) against the plan; "
+    "money no partner pays another is shown against a named party outside the agreement."
+)
+
+
 class MechanismSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sorted(KINDS))
     params = serializers.DictField(
@@ -67,10 +120,30 @@ class MechanismSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="Mechanism",
+        serializers={kind: _kind_serializer(kind) for kind in sorted(KINDS)},
+        resource_type_field_name="kind",
+    )
+)
+class MechanismField(serializers.Field):
+    """A mechanism: read as MechanismSerializer reads it (the parameters' own rules follow in
+    the service), documented as one schema per kind, told apart by `kind`."""
+
+    def to_internal_value(self, data):
+        mechanism = MechanismSerializer(data=data)
+        mechanism.is_valid(raise_exception=True)
+        return mechanism.validated_data
+
+    def to_representation(self, value):
+        return MechanismSerializer(value).data
+
+
 class AgreementInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=160)
     partners = serializers.ListField(child=serializers.CharField(max_length=10), max_length=50)
-    mechanisms = MechanismSerializer(many=True)
+    mechanisms = serializers.ListField(child=MechanismField(), max_length=20)
     phasing = serializers.ListField(
         child=serializers.CharField(max_length=12),
         min_length=4,
@@ -95,7 +168,7 @@ class AgreementVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     status = serializers.CharField()
     partners = serializers.ListField(child=serializers.CharField())
-    mechanisms = MechanismSerializer(many=True)
+    mechanisms = serializers.ListField(child=MechanismField(), max_length=20)
     phasing = serializers.ListField(child=serializers.CharField())
     figures = serializers.ListField(
         child=FiguresSerializer(),

@@ -76,7 +76,9 @@ def test_accepting_with_mismatches_needs_a_note(client_for, world, mismatched):
     page = client.post("/rounds/2026-27/ZA1/accept/", {"note": ""})
     assert page.status_code == 422
     assert b"Confirm you have read the 1 agreement-of-balances mismatch" in page.content
-    api = client.post("/api/v1/rounds/2026-27/submissions/ZA1/accept/", {}, format="json")
+    api = client.post(
+        "/api/v1/rounds/2026-27/submissions/ZA1/accept/", {}, content_type="application/json"
+    )
     assert api.status_code == 400 and "note" in api.json()["error"]["fields"]
     assert Submission.objects.get(pk=mismatched.pk).status == "submitted"
 
@@ -111,7 +113,9 @@ def test_a_plan_with_nothing_to_acknowledge_is_accepted_without_a_note(
     assert submission_evidence(mismatched).concerns == 0
     # An API client that read version 1 is told the plan moved on, and nothing happens.
     api = client_for(world.people["lead"]).post(
-        "/api/v1/rounds/2026-27/submissions/ZA1/accept/", {"version": 1}, format="json"
+        "/api/v1/rounds/2026-27/submissions/ZA1/accept/",
+        {"version": 1},
+        content_type="application/json",
     )
     assert api.status_code == 409 and "now version 2" in api.json()["error"]["message"]
     assert Submission.objects.get(pk=mismatched.pk).status == "submitted"
