@@ -3,45 +3,12 @@ wire, and what a client may send."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from payments.calculations.mechanisms import FIELDS, FIGURE_LABELS, KINDS, ParameterProblems
+from payments.api.mechanisms import FiguresSerializer, MechanismField, figure_strings
+from payments.calculations.mechanisms import ParameterProblems
 from payments.models import AgreementVersion
 from payments.services import agreements
-
-_UNITS = {"_gbp": "pounds and pence, two places", "_percent": "a percentage, two places",
-          "_people": "people"}  # fmt: skip
-
-
-def _unit_of(name: str) -> str:
-    return next(text for end, text in _UNITS.items() if name.endswith(end))
-
-
-def figure_strings(figures: dict[str, Decimal | None]) -> dict[str, str | None]:
-    """A mechanism's named figures on the wire: fixed places by unit (the name's ending)."""
-    return {
-        name: None
-        if value is None
-        else format(value, ".2f")
-        if not name.endswith("_people")
-        else format(value.normalize(), "f")
-        for name, value in figures.items()
-    }
-
-
-FiguresSerializer = type(
-    "FiguresSerializer",
-    (serializers.Serializer,),
-    {
-        name: serializers.CharField(
-            required=False, allow_null=True, help_text=f"{label}: {_unit_of(name)}."
-        )
-        for name, label in FIGURE_LABELS.items()
-    },
-)
 
 
 class ResultsSerializer(serializers.Serializer):
@@ -58,86 +25,6 @@ class ResultsSerializer(serializers.Serializer):
         help_text="Positions against control totals (planned and year to date) and the fund "
         "earned by quarter, each with its workings; money as strings, £000.",
     )
-
-
-# --- mechanisms: one schema per kind --------------------------------------------------------
-# What a client sends and reads is checked by MechanismSerializer (the kind, and the
-# parameters as an object) and then by the mechanism's own rules, which list every problem at
-# once. The schema says more: each kind's parameters, named, with their units, from the same
-# catalogue the pages' forms are drawn from.
-
-_PARAM_HELP = {
-    "number": "a number, as a string",
-    "percent": "a percentage, as a string: 30 for 30%",
-    "partner": "the ODS code of one of the agreement's partners",
-    "shares": "{ODS code: percentage as a string}, adding up to 100",
-    "amounts": "{ODS code: amount as a string}",
-    "amounts_optional": "{ODS code: amount as a string}",
-}
-
-
-def _param_field(label: str, type_: str, hint: str) -> serializers.Field:
-    optional = "optional" in hint or type_ == "amounts_optional"
-    help_text = f"{label}{' (' + hint + ')' if hint else ''}: {_PARAM_HELP[type_]}."
-    if type_ in ("shares", "amounts", "amounts_optional"):
-        return serializers.DictField(
-            child=serializers.CharField(), required=not optional, help_text=help_text
-        )
-    return serializers.CharField(
-        required=not optional, allow_blank=optional, max_length=40, help_text=help_text
-    )
-
-
-def _kind_serializer(kind: str) -> type[serializers.Serializer]:
-    name = "".join(part.title() for part in kind.split("_"))
-    params = type(
-        f"{name}Params",
-        (serializers.Serializer,),
-        {key: _param_field(label, type_, hint) for key, label, type_, hint in FIELDS[kind]},
-    )
-    return type(
-        f"{name}Mechanism",
-        (serializers.Serializer,),
-        {
-            "__doc__": f"{KINDS[kind]}: {FLOW_SIGNS}",
-            "kind": serializers.ChoiceField(choices=[kind]),
-            "params": params(),
-        },
-    )
-
-
-FLOW_SIGNS = (
-    "what it settles is, for each partner, received (+) or paid (−) against the plan; "
-    "money no partner pays another is shown against a named party outside the agreement."
-)
-
-
-class MechanismSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=sorted(KINDS))
-    params = serializers.DictField(
-        help_text="The mechanism's parameters as typed: numbers as strings, percentages as "
-        "30 for 30%, per-partner figures as {ODS code: value}."
-    )
-
-
-@extend_schema_field(
-    PolymorphicProxySerializer(
-        component_name="Mechanism",
-        serializers={kind: _kind_serializer(kind) for kind in sorted(KINDS)},
-        resource_type_field_name="kind",
-    )
-)
-class MechanismField(serializers.Field):
-    """A mechanism: read as MechanismSerializer reads it (the parameters' own rules follow in
-    the service), documented as one schema per kind, told apart by `kind`."""
-
-    def to_internal_value(self, data):
-        mechanism = MechanismSerializer(data=data)
-        mechanism.is_valid(raise_exception=True)
-        return mechanism.validated_data
-
-    def to_representation(self, value):
-        return MechanismSerializer(value).data
 
 
 class AgreementInputSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
 from payments import coalescing, selectors
+from payments.api.mechanisms import figure_strings
 from payments.api.serializers import (
     AgreementEditSerializer,
     AgreementInputSerializer,
@@ -25,7 +26,6 @@ from payments.api.serializers import (
     SignInputSerializer,
     WhatIfRowSerializer,
     agreement_data,
-    figure_strings,
 )
 from payments.calculations.mechanisms import ParameterProblems
 from payments.services import agreements, settlements
