@@ -84,12 +84,13 @@ class WhatIfRowSerializer(serializers.Serializer):
     outcomes_met = serializers.BooleanField()
     flows = serializers.DictField(
         child=serializers.CharField(),
-        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000.",
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000 to the "
+        "penny (five places).",
     )
     external = serializers.DictField(
         child=serializers.CharField(),
         help_text="Parties outside the agreement (a pool's result, spend against a budget) → "
-        "amount, £000. With the partners' flows they sum to zero.",
+        "amount, £000 to the penny (five places). With the partners' flows they sum to zero.",
     )
     figures = serializers.ListField(
         child=FiguresSerializer(),
@@ -199,11 +200,13 @@ class SettlementSerializer(serializers.Serializer):
     )
     flows = serializers.DictField(
         child=serializers.CharField(), allow_null=True,
-        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000.",
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000 to the "
+        "penny (five places).",
     )  # fmt: skip
     external = serializers.DictField(
         child=serializers.CharField(),
-        help_text="Parties outside the agreement → amount, £000; with the flows, zero.",
+        help_text="Parties outside the agreement → amount, £000 to the penny (five places); "
+        "with the flows, zero.",
     )
     workings = serializers.ListField(child=serializers.DictField(), allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)

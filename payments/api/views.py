@@ -27,7 +27,7 @@ from payments.api.serializers import (
     WhatIfRowSerializer,
     agreement_data,
 )
-from payments.calculations.mechanisms import ParameterProblems
+from payments.calculations.mechanisms import ParameterProblems, pence_text
 from payments.services import agreements, settlements
 from plans import selectors as plan_selectors
 
@@ -127,8 +127,8 @@ class AgreementWhatIf(_AgreementView):
                     {
                         "variance_percent": r.variance * 100,
                         "outcomes_met": r.met,
-                        "flows": {k: str(v) for k, v in r.flows.items()},
-                        "external": {k: str(v) for k, v in r.external.items() if v},
+                        "flows": {k: pence_text(v) for k, v in r.flows.items()},
+                        "external": {k: pence_text(v) for k, v in r.external.items() if v},
                         "figures": [figure_strings(f) for f in r.figures],
                     }  # fmt: skip
                 ).data

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "04c9b64ecfa92e79d30b3db4796e82a7abbf279c677429856f19765a13919530"
+FINGERPRINT = "ab5a0329cf3bce3f0a441998b4e7b7cbee94589640cf82683baa324a211448ff"
 
 
 def current() -> int:

@@ -28,6 +28,7 @@ from payments.calculations.mechanisms import (
     PERIOD_FRACTIONS,
     ParameterProblems,
     outcomes_for,
+    pence_text,
     settle_all,
 )
 from payments.calculations.version import current as calculation_version
@@ -251,8 +252,8 @@ def compute(settlement_id: int) -> Settlement:
                                                  "steps": [str(exc)]}]}  # fmt: skip
         else:
             data = {
-                "flows": {k: str(v) for k, v in sorted(flows.items())},
-                "external": {k: str(v) for k, v in sorted(external.items()) if v},
+                "flows": {k: pence_text(v) for k, v in sorted(flows.items())},
+                "external": {k: pence_text(v) for k, v in sorted(external.items()) if v},
                 "workings": [
                     {"mechanism": m.label, "steps": steps}
                     for m, steps in zip(mechanisms, workings, strict=True)
@@ -290,7 +291,7 @@ def flows_today(settlement: Settlement) -> dict[str, str] | None:
     partners = set(stored) | set(flows)
     if all(stored.get(k, ZERO) == flows.get(k, ZERO) for k in partners):
         return None
-    return {k: str(flows.get(k, ZERO)) for k in sorted(partners)}
+    return {k: pence_text(flows.get(k, ZERO)) for k in sorted(partners)}
 
 
 @transaction.atomic

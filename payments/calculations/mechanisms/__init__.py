@@ -15,6 +15,7 @@ from payments.calculations.mechanisms.base import (
     Outcome,
     ParameterProblems,
     SettlementResult,
+    pence_text,
 )
 from payments.calculations.mechanisms.catalogue import FIELDS, FIGURE_LABELS, KINDS, build
 from payments.calculations.mechanisms.kinds import (
@@ -59,6 +60,7 @@ __all__ = [
     "Settled",
     "WhatIfRow",
     "build",
+    "pence_text",
     "outcomes_for",
     "settle_all",
     "what_if",

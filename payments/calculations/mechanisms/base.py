@@ -46,6 +46,12 @@ def pence(value: Decimal) -> Decimal:
     return value.quantize(PENCE)
 
 
+def pence_text(value: Decimal) -> str:
+    """An amount in £000 as stored and sent: always to the penny, five places ("0.00000",
+    never "0"), so every amount of an agreement reads the same."""
+    return str(pence(value))
+
+
 # Workings state every amount in the one number format, exactly: money (kept in £000 to the
 # penny) in pounds and pence, activity in units with every place a phased volume has, rates
 # as percentages.

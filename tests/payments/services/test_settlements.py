@@ -191,7 +191,7 @@ def test_tampering_with_a_decision_event_is_caught():
         cursor.execute("SET session_replication_role = replica")
         cursor.execute(
             "UPDATE openbook_auditevent SET after = %s WHERE id = %s",
-            ['{"flows": {"ZA1": "0", "ZA2": "0"}}', event.pk],
+            ['{"flows": {"ZA1": "0.00000", "ZA2": "0.00000"}}', event.pk],
         )
         cursor.execute("SET session_replication_role = origin")
     report = audit_verify_chain(chain)
