@@ -310,7 +310,8 @@ def settlement_propose(*, actor: User, settlement: Settlement) -> Settlement:
         )
     settlement.status = S.PROPOSED
     settlement.save(update_fields=["status"])
-    _audit("settlement.proposed", actor, settlement, after={"flows": settlement.flows})
+    _audit("settlement.proposed", actor, settlement,
+           after={"flows": settlement.flows, "external": settlement.external})  # fmt: skip
     occasions.settlement_to_answer(actor, settlement)
     return settlement
 
@@ -376,7 +377,8 @@ def settlement_respond(
         settlement.decided_at = timezone.now()
         settlement.save(update_fields=["status", "decided_at"])
         _supersede_earlier(settlement)
-        _audit("settlement.agreed", actor, settlement, after={"flows": settlement.flows})
+        _audit("settlement.agreed", actor, settlement,
+               after={"flows": settlement.flows, "external": settlement.external})  # fmt: skip
     return settlement
 
 
@@ -404,6 +406,6 @@ def settlement_decide(
         actor,
         settlement,
         reason=settlement.decision_reason,
-        after={"flows": settlement.flows} if uphold else None,
+        after={"flows": settlement.flows, "external": settlement.external} if uphold else None,
     )
     return settlement

@@ -34,6 +34,10 @@ def test_the_worker_works_out_each_partner_with_workings(people, agreed):
         "ZA1": Decimal(-160), "ZA2": Decimal(60)}  # fmt: skip
     assert {k: Decimal(v) for k, v in settlement.external.items()} == {
         "The pool (budget less spend)": Decimal(100)}  # fmt: skip
+    svc.settlement_propose(actor=people["lead"], settlement=settlement)
+    proposed = AuditEvent.objects.get(action="settlement.proposed", object_id=str(settlement.pk))
+    assert proposed.after == {"flows": {"ZA1": "-160.00000", "ZA2": "60.00000"},
+                              "external": {"The pool (budget less spend)": "100.00000"}}  # fmt: skip
     assert (
         "Pool result: budget £1,000,000.00 − spend £1,100,000.00 = (£100,000.00)"
         in settlement.workings[0]["steps"]
