@@ -3,6 +3,7 @@ and workings, propose, answer, decide."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.contrib import messages
@@ -44,13 +45,18 @@ def settlement_enter(request, slug, code, pk):
     # Each outcome-linked mechanism's box: ticked, met; left clear, missed. (The service
     # ignores the answer of a mechanism not linked to outcomes.)
     outcomes = {n: request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)}
+    # The box confirms the figures it was shown with: change one and it is asked again.
+    asked = json.dumps([period, list(measures.values())])
+    confirmed = (
+        request.POST.get("confirm_unusual") == "yes" and request.POST.get("confirmed_for") == asked
+    )
     unusual = False
     with attempt() as call:
         try:
             settlement = settlements.settlement_enter(
                 actor=request.user, agreement=agreement, period=period,
                 measures=list(measures.values()), outcomes=list(outcomes.values()),
-                confirm_unusual=request.POST.get("confirm_unusual") == "yes",
+                confirm_unusual=confirmed,
             )  # fmt: skip
         except settlements.UnusualActuals:
             unusual = True
@@ -60,7 +66,7 @@ def settlement_enter(request, slug, code, pk):
         # from the plan, the box to confirm them).
         entry = {"period": period, "outcomes": outcomes, "measures": measures,
                  "error": call.refusal.message, "problems": call.refusal.problems,
-                 "unusual": unusual}  # fmt: skip
+                 "unusual": unusual, "confirmed_for": asked}  # fmt: skip
         return detail_page(request, plan_round, system, agreement, entry, status=422)
     messages.success(request, "Entered. The worker is working out the settlement.")
     return redirect(_settlement_url(settlement))

@@ -3,6 +3,8 @@ supersession, and a tampered decision event caught by verification."""
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -315,7 +317,16 @@ def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     assert refused.status_code == 422
     body = refused.content.decode()
     assert "more than twice the plan for Q1" in body and 'name="confirm_unusual"' in body
-    assert client.post(url, form | {"confirm_unusual": "yes"}).status_code == 302
+    shown = html.unescape(re.search(r'name="confirmed_for" value="([^"]*)"', body).group(1))
+    # Ticked, but for a figure changed since it was questioned (1,200): asked again.
+    changed = client.post(url, form | {"measure-1": "1200", "confirm_unusual": "yes",
+                                       "confirmed_for": shown})  # fmt: skip
+    assert changed.status_code == 422 and not Settlement.objects.exists()
+    again = changed.content.decode()
+    assert "more than twice the plan for Q1" in again and 'value="1200"' in again
+    # Ticked for the figures shown: entered.
+    confirmed = {"confirm_unusual": "yes", "confirmed_for": shown}
+    assert client.post(url, form | confirmed).status_code == 302
     assert Settlement.objects.get().period == "Q1"
 
 
