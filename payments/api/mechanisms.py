@@ -18,25 +18,33 @@ def _unit_of(name: str) -> str:
     return next(text for end, text in _UNITS.items() if name.endswith(end))
 
 
-def figure_strings(figures: dict[str, Decimal | None]) -> dict[str, str | None]:
-    """A mechanism's named figures on the wire: fixed places by unit (the name's ending)."""
+def figure_strings(figures: dict[str, Decimal | None]) -> dict[str, str]:
+    """A mechanism's named figures on the wire, those it gives only: fixed places by unit
+    (the name's ending)."""
     return {
-        name: None
-        if value is None
-        else format(value, ".2f")
-        if not name.endswith("_people")
-        else format(value.normalize(), "f")
+        name: format(value.normalize(), "f") if name.endswith("_people") else format(value, ".2f")
         for name, value in figures.items()
+        if value is not None
     }
+
+
+class _Figures(serializers.Serializer):
+    """Only the figures given: a figure a mechanism does not give (a target nobody set, a
+    spend before there is one) is left out, not sent as null."""
+
+    def to_representation(self, instance):
+        return {
+            name: value
+            for name, value in super().to_representation(instance).items()
+            if name in instance
+        }
 
 
 FiguresSerializer = type(
     "FiguresSerializer",
-    (serializers.Serializer,),
+    (_Figures,),
     {
-        name: serializers.CharField(
-            required=False, allow_null=True, help_text=f"{label}: {_unit_of(name)}."
-        )
+        name: serializers.CharField(required=False, help_text=f"{label}: {_unit_of(name)}.")
         for name, label in FIGURE_LABELS.items()
     },
 )

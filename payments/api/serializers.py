@@ -30,7 +30,7 @@ class ResultsSerializer(serializers.Serializer):
 class AgreementInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=160)
     partners = serializers.ListField(child=serializers.CharField(max_length=10), max_length=50)
-    mechanisms = serializers.ListField(child=MechanismField(), max_length=20)
+    mechanisms = serializers.ListField(child=MechanismField(), max_length=agreements.MAX_MECHANISMS)
     phasing = serializers.ListField(
         child=serializers.CharField(max_length=12),
         min_length=4,
@@ -55,7 +55,7 @@ class AgreementVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     status = serializers.CharField()
     partners = serializers.ListField(child=serializers.CharField())
-    mechanisms = serializers.ListField(child=MechanismField(), max_length=20)
+    mechanisms = serializers.ListField(child=MechanismField(), max_length=agreements.MAX_MECHANISMS)
     phasing = serializers.ListField(child=serializers.CharField())
     figures = serializers.ListField(
         child=FiguresSerializer(),

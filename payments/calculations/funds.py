@@ -109,6 +109,7 @@ def _quarter(
     system: QuarterPosition | None,
     released: bool,
     waiting_for: tuple[str, ...] = (),
+    held: bool = True,
 ) -> QuarterEarning:
     """One quarter. The own-performance part depends on the organisation's own return only;
     the system-tied part waits for every partner with a control total (named) and, unless
@@ -121,7 +122,9 @@ def _quarter(
         f"and tied to the system {gbp(system_part)}",
     ]
     own_earned = ZERO
-    if own is None:
+    if not held:
+        steps.append("Own: no control total to be held to, so this part is not paid.")
+    elif own is None:
         steps.append(f"Own: not yet reported for Q{q}; nothing earned from this part yet.")
     else:
         own_paid = paid_share(own.shortfall, rules)
@@ -142,7 +145,13 @@ def _quarter(
         )
     else:
         system_paid = paid_share(system.shortfall, rules)
-        if own is not None and own.shortfall == ZERO:
+        if not held:
+            why, eligible = (
+                "it is paid only to an organisation that met its own control total, and this "
+                "one has none",
+                False,
+            )
+        elif own is not None and own.shortfall == ZERO:
             why, eligible = "it met its own control total", True
         elif released and own is not None:
             why, eligible = "it missed its own control total but the lead released it", True
@@ -183,16 +192,19 @@ def fund_earned(
     system: Sequence[QuarterPosition | None],
     released: Sequence[bool] = (False, False, False, False),
     waiting_for: Sequence[tuple[str, ...]] = ((), (), (), ()),
+    held: bool = True,
 ) -> list[QuarterEarning]:
     """What an organisation earns each quarter. A part not yet reported (None) earns nothing
     yet: the own part as soon as the organisation has reported, whoever else has not. The
     system-tied part is paid, tapered by the system's shortfall, to an organisation that met
     its own control total, or that the system lead (with the region) released it to;
-    `waiting_for` names, by quarter, the partners the system's position still waits for."""
+    `waiting_for` names, by quarter, the partners the system's position still waits for. An
+    organisation with no control total (`held` false) has nothing to meet, so earns neither
+    part, released or not."""
     rules.check()
     quarters = apportion(allocation, list(rules.phasing))
     return [
-        _quarter(q, amount, rules, own_pos, sys_pos, release, tuple(waiting))
+        _quarter(q, amount, rules, own_pos, sys_pos, release, tuple(waiting), held)
         for q, (amount, own_pos, sys_pos, release, waiting) in enumerate(
             zip(quarters, own, system, released, waiting_for, strict=True), start=1
         )

@@ -104,6 +104,7 @@ def system_fund(
             system,
             tuple((ods, q) in released for q in (1, 2, 3, 4)),
             waiting,
+            held=control_totals.get(ods) is not None,
         )
         out.append(OrganisationFund(ods, allocations[ods], quarters))
     return out, system

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "ab5a0329cf3bce3f0a441998b4e7b7cbee94589640cf82683baa324a211448ff"
+FINGERPRINT = "cd0af21f825f5b1540d6957b269f860214bf38bad4b2b3af57b6873dde5b78ff"
 
 
 def current() -> int:

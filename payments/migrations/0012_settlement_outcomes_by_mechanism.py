@@ -15,7 +15,9 @@ def _linked(mechanism: dict) -> bool:
     if kind != "blended":
         return False
     try:
-        return Decimal(str((mechanism.get("params") or {}).get("outcome_amount") or 0)) != 0
+        # As the rules read it: typed, with any thousands separators.
+        typed = str((mechanism.get("params") or {}).get("outcome_amount") or 0)
+        return Decimal(typed.strip().replace(",", "") or 0) != 0
     except InvalidOperation:
         return False
 

@@ -206,8 +206,11 @@ def _outcomes(
 
 def answers_of(settlement: Settlement) -> list[bool | None] | bool:
     """What the settlement was entered with: each mechanism's answer (one for all, for a
-    settlement entered before mechanisms had their own)."""
-    return settlement.outcomes or settlement.outcomes_met
+    settlement entered before mechanisms had their own; and that one answer for any
+    outcome-linked mechanism the backfill could not tell was linked)."""
+    if not settlement.outcomes:
+        return settlement.outcomes_met
+    return [settlement.outcomes_met if a is None else a for a in settlement.outcomes]
 
 
 def enqueue(settlement_id: int) -> None:

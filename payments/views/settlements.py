@@ -45,6 +45,10 @@ def settlement_enter(request, slug, code, pk):
     # Each outcome-linked mechanism's box: ticked, met; left clear, missed. (The service
     # ignores the answer of a mechanism not linked to outcomes.)
     outcomes = {n: request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)}
+    # A form opened before mechanisms had a box each sends one answer for all of them.
+    one_for_all = (
+        None if "outcomes_each" in request.POST else request.POST.get("outcomes_met") == "yes"
+    )
     # The box confirms the figures it was shown with: change one and it is asked again.
     asked = json.dumps([period, list(measures.values())])
     confirmed = (
@@ -55,7 +59,9 @@ def settlement_enter(request, slug, code, pk):
         try:
             settlement = settlements.settlement_enter(
                 actor=request.user, agreement=agreement, period=period,
-                measures=list(measures.values()), outcomes=list(outcomes.values()),
+                measures=list(measures.values()),
+                outcomes=list(outcomes.values()) if one_for_all is None else None,
+                outcomes_met=one_for_all,
                 confirm_unusual=confirmed,
             )  # fmt: skip
         except settlements.UnusualActuals:

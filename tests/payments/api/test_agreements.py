@@ -23,14 +23,15 @@ def test_capitation_figures_are_fields_on_the_agreement_and_the_what_if(world, p
     (figures,) = created.json()["latest"]["figures"]
     # Worked by hand in tests/payments/calculations/test_mechanisms.py.
     assert figures == {
-        "budget_gbp": "101886780.00", "target_gbp": "98000000.00",
+        "budget_gbp": "101886780.00",
+        "target_gbp": "98000000.00",
         "distance_from_target_percent": "3.97",
-        "population_people": "250000", "weighted_population_people": "270000",
-        "budget_per_head_gbp": "407.55", "budget_per_weighted_head_gbp": "377.36",
+        "population_people": "250000",
+        "weighted_population_people": "270000",
+        "budget_per_head_gbp": "407.55",
+        "budget_per_weighted_head_gbp": "377.36",
         "target_per_weighted_head_gbp": "362.96",
-        # Spend figures come with a spend: in each what-if row.
-        "spend_gbp": None, "spend_per_head_gbp": None, "spend_per_weighted_head_gbp": None,
-    }  # fmt: skip
+    }  # fmt: skip  (spend figures come with a spend: in each what-if row)
     rows = lead.get(f"{base}{created.json()['id']}/what-if/").json()
     # 10% under the planned spend (the budget, as none was planned): £91,698,102 spent.
     under = next(r for r in rows if r["variance_percent"] == "-10.0" and r["outcomes_met"])
@@ -38,3 +39,8 @@ def test_capitation_figures_are_fields_on_the_agreement_and_the_what_if(world, p
     assert at_row["spend_gbp"] == "91698102.00"
     assert at_row["spend_per_head_gbp"] == "366.79"  # 91,698,102 ÷ 250,000 = 366.792…
     assert at_row["distance_from_target_percent"] == "3.97"  # the terms', whatever the spend
+    # A mechanism that gives no figures has none: an empty object, not a row of nulls.
+    pool = lead.post(base, {"name": "Pool", "partners": ["ZA1", "ZA2"], "mechanisms": [
+        {"kind": "risk_pool", "params": {"budget": "10", "shares": {"ZA1": "50", "ZA2": "50"}}},
+    ]}, format="json")  # fmt: skip
+    assert pool.json()["latest"]["figures"] == [{}]

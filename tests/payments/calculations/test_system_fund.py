@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.calculations.funds import FundRules
+from payments.calculations.funds import FundRules, QuarterPosition, fund_earned
 from payments.calculations.system_fund import (
     phased_target,
     still_to_report,
@@ -87,19 +87,29 @@ def test_the_own_part_is_earned_from_the_own_return_while_a_partner_has_not_repo
 
 
 def test_the_system_part_waits_for_the_own_return_unless_released():
-    """C (allocated £1,000,000, no control total) has no own result to be held to, while the
-    system's Q1 is known (−1,800 against −2,000: met). Its system-tied part waits for an own
-    result that cannot come, unless the lead releases it: then it earns £125,000."""
+    """The system's Q1 is known (−1,800 against −2,000: met). C, allocated £1,000,000 but
+    with no control total, has nothing to meet, so earns neither part, released or not. An
+    organisation with a control total whose own Q1 is not in waits for it (the system-tied
+    part is paid only to one that met its own), unless the lead released the quarter: then
+    it earns its £125,000."""
     ytd = {"A": {3: D(600)}, "B": {3: D(-2400)}}
     cts = {"A": D(2000), "B": D(-10000), "C": None}
     orgs, _ = system_fund(RULES, {"C": D(1000)}, cts, ytd)
-    q1 = orgs[0].quarters[0]  # C: no control total, so no own result; the system is known
-    assert q1.system_reported and not q1.own_reported
-    assert q1.system_earned == 0
-    assert "waits for the organisation's own return" in q1.workings[-1]
+    q1 = orgs[0].quarters[0]
+    assert q1.system_reported and q1.earned == 0
+    assert q1.workings[1] == "Own: no control total to be held to, so this part is not paid."
+    assert "this one has none" in q1.workings[-1]
     released, _ = system_fund(RULES, {"C": D(1000)}, cts, ytd, releases=[("C", 1)])
-    assert released[0].quarters[0].system_earned == D(125)
-    assert "the lead released it" in released[0].quarters[0].workings[-1]
+    assert released[0].quarters[0].earned == 0
+    no_own = fund_earned(D(1000), RULES, [None] * 4,
+                         [QuarterPosition(D(-2000), D(-1800))] + [None] * 3)  # fmt: skip
+    assert no_own[0].system_earned == 0
+    assert "waits for the organisation's own return" in no_own[0].workings[-1]
+    lead_released = fund_earned(D(1000), RULES, [None] * 4,
+                                [QuarterPosition(D(-2000), D(-1800))] + [None] * 3,
+                                released=(True, False, False, False))  # fmt: skip
+    assert lead_released[0].system_earned == D(125)
+    assert "the lead released it" in lead_released[0].workings[-1]
 
 
 money = st.decimals(min_value=-50000, max_value=50000, places=3, allow_nan=False)

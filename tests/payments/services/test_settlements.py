@@ -214,7 +214,7 @@ def test_an_absurd_actual_is_refused_not_left_for_the_worker(people, agreed):
 def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, plan_round):
     client = client_for(people["lead"])
     url = f"/rounds/{plan_round.slug}/systems/s1/agreements/{agreed.pk}/settlements/"
-    response = client.post(url, {"period": "Q2", "measure-1": "lots"})
+    response = client.post(url, {"period": "Q2", "measure-1": "lots", "outcomes_each": "yes"})
     body = response.content.decode()
     assert response.status_code == 422
     assert "Mechanism 1 (Risk/reward pool): the actual spend must be a number" in body
@@ -224,7 +224,8 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert "2. All-or-nothing outcome payment: its outcome measures were met" in body
     assert 'name="outcomes-1"' not in body  # the pool is not linked to outcomes
     assert not Settlement.objects.exists()
-    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes"})
+    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes",
+                                 "outcomes_each": "yes"})  # fmt: skip
     assert response.status_code == 302
     settlement = Settlement.objects.get()
     assert (settlement.period, settlement.outcomes, settlement.outcomes_met) == (
@@ -232,6 +233,11 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     page = client.get(f"{url}{settlement.pk}/").content.decode()
     assert "Actual: 260" in page and "Outcomes only" not in page
     assert "outcome measures met" in page
+    # A form opened before the change sends one answer for all: it still counts.
+    svc.settlement_withdraw(actor=people["lead"], settlement=settlement)
+    old_form = client.post(url, {"period": "Q3", "measure-1": "250", "outcomes_met": "yes"})
+    assert old_form.status_code == 302
+    assert Settlement.objects.get(period="Q3").outcomes == [None, True]
 
 
 def test_each_outcome_linked_mechanism_is_answered_for_itself(world, plan_round, people):
@@ -312,7 +318,7 @@ def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     plan_round, system = agreed.round, agreed.system
     url = f"/rounds/{plan_round.slug}/systems/{system.code}/agreements/{agreed.pk}/settlements/"
     client = client_for(people["lead"])
-    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes"}
+    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes", "outcomes_each": "yes"}
     refused = client.post(url, form)
     assert refused.status_code == 422
     body = refused.content.decode()
@@ -351,3 +357,15 @@ def test_terms_from_before_the_payer_are_given_one_and_unbuildable_terms_never_c
     version.refresh_from_db()
     assert version.mechanisms[1]["params"]["payer"] == "ZA2"  # the partner not paid
     assert _entered(people, agreed).flows is not None
+
+
+def test_settlements_from_before_each_mechanism_had_its_own_answer_keep_theirs():
+    """Migration 0012 gives each outcome-linked mechanism the one answer the settlement was
+    entered with, reading an outcome element as the rules do (thousands separators too)."""
+    import importlib
+
+    migration = importlib.import_module("payments.migrations.0012_settlement_outcomes_by_mechanism")
+    assert migration._linked({"kind": "blended", "params": {"outcome_amount": "1,000"}})
+    assert not migration._linked({"kind": "blended", "params": {"outcome_amount": ""}})
+    assert migration._linked({"kind": "all_or_nothing", "params": {}})
+    assert not migration._linked({"kind": "risk_pool", "params": {"budget": "1"}})
