@@ -68,7 +68,9 @@ _PARAM_HELP = {
 
 def _param_field(label: str, type_: str, hint: str) -> serializers.Field:
     optional = "optional" in hint or type_ == "amounts_optional"
-    help_text = f"{label}{' (' + hint + ')' if hint else ''}: {_PARAM_HELP[type_]}."
+    help_text = f"{label}{' (' + hint + ')' if hint else ''}: {_PARAM_HELP[type_]}"
+    # Amounts in £000 go no finer than a penny: five decimal places.
+    help_text += ", to the penny at most (five places)." if hint.startswith("£000") else "."
     if type_ in ("shares", "amounts", "amounts_optional"):
         return serializers.DictField(
             child=serializers.CharField(), required=not optional, help_text=help_text

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "cd0af21f825f5b1540d6957b269f860214bf38bad4b2b3af57b6873dde5b78ff"
+FINGERPRINT = "0fd149b47c1049129875b4396946bfd62c3bcbf2852b992de500d3eab8c21cc6"
 
 
 def current() -> int:

@@ -105,7 +105,8 @@ class Reader:
         return value
 
     def number(self, key: str, label: str, *, minimum: Decimal | None = None,
-               positive: bool = False) -> Decimal:  # fmt: skip
+               positive: bool = False, money: bool = False) -> Decimal:  # fmt: skip
+        """A figure; `money`, an amount in £000, which goes no finer than a penny."""
         raw = self.params.get(key)
         if raw in (None, ""):
             self.problems.append(f"{label} is needed.")
@@ -113,11 +114,20 @@ class Reader:
         value = self._decimal(raw, label)
         if value is None:
             return ZERO
+        if money:
+            self._to_the_penny(value, label, raw)
         if positive and value <= 0:
             self.problems.append(f"{label} must be more than zero.")
         elif minimum is not None and value < minimum:
             self.problems.append(f"{label} must be at least {minimum}.")
         return value
+
+    def _to_the_penny(self, value: Decimal, label: str, raw: object) -> None:
+        if value != value.quantize(PENCE):
+            self.problems.append(
+                f"{label} is in £000 and goes no finer than a penny, five decimal places "
+                f"(found “{raw}”)."
+            )
 
     def per_partner(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
         """Partner → a figure, for the partners given; problems noted for the rest."""
@@ -172,11 +182,12 @@ class Reader:
     def amounts(
         self, key: str, label: str, partners: set[str], *, required: bool = True
     ) -> dict[str, Decimal]:
-        """Partner → a positive amount (£000)."""
+        """Partner → a positive amount (£000, to the penny)."""
         out = self.per_partner(key, label, partners)
         for ods, value in out.items():
             if value <= 0:
                 self.problems.append(f"{label}: {ods}'s must be more than zero.")
+            self._to_the_penny(value, f"{label}: {ods}'s", value)
         if required and not out:
             self.problems.append(f"{label}: give at least one partner's.")
         return out

@@ -25,7 +25,7 @@ def _marginal(r: Reader, partners: set[str]) -> MarginalRate:
         provider=provider,
         commissioner=commissioner,
         baseline=r.number("baseline", "The baseline activity", minimum=ZERO),
-        price=r.number("price", "The price a unit", positive=True),
+        price=r.number("price", "The price a unit", positive=True, money=True),
         rate=r.percent("rate", "The marginal rate"),
     )
 
@@ -35,11 +35,11 @@ def _blended(r: Reader, partners: set[str]) -> BlendedPayment:
     return BlendedPayment(
         provider=provider,
         commissioner=commissioner,
-        fixed=r.number("fixed", "The fixed payment", minimum=ZERO),
+        fixed=r.number("fixed", "The fixed payment", minimum=ZERO, money=True),
         plan=r.number("plan", "The planned activity", minimum=ZERO),
-        price=r.number("price", "The price a unit", positive=True),
+        price=r.number("price", "The price a unit", positive=True, money=True),
         variable_rate=r.percent("variable_rate", "The variable rate"),
-        outcome_amount=r.number("outcome_amount", "The outcome element", minimum=ZERO)
+        outcome_amount=r.number("outcome_amount", "The outcome element", minimum=ZERO, money=True)
         if r.params.get("outcome_amount") not in (None, "")
         else ZERO,
     )
@@ -50,11 +50,11 @@ def _cap_and_collar(r: Reader, partners: set[str]) -> CapAndCollar:
     mechanism = CapAndCollar(
         provider=provider,
         commissioner=commissioner,
-        core=r.number("core", "The core payment", minimum=ZERO),
+        core=r.number("core", "The core payment", minimum=ZERO, money=True),
         plan=r.number("plan", "The planned activity", minimum=ZERO),
         collar=r.number("collar", "The collar", minimum=ZERO),
         cap=r.number("cap", "The cap", minimum=ZERO),
-        price=r.number("price", "The price a unit", positive=True),
+        price=r.number("price", "The price a unit", positive=True, money=True),
         rate=r.percent("rate", "The marginal rate"),
     )
     if mechanism.collar >= mechanism.cap:
@@ -70,8 +70,8 @@ def _pool(r: Reader, partners: set[str]) -> RiskPool:
     for ods in caps:
         if ods not in shares:
             r.problems.append(f"{ods} has a cap but no share.")
-    return RiskPool(budget=r.number("budget", "The pool budget", positive=True), shares=shares,
-                    caps=caps)  # fmt: skip
+    budget = r.number("budget", "The pool budget", positive=True, money=True)
+    return RiskPool(budget=budget, shares=shares, caps=caps)
 
 
 def _all_or_nothing(r: Reader, partners: set[str]) -> AllOrNothing:
@@ -91,20 +91,20 @@ def _gain_share(r: Reader, partners: set[str]) -> GainShare:
     return GainShare(
         provider=provider,
         commissioner=commissioner,
-        baseline=r.number("baseline", "The baseline spend", positive=True),
-        planned_spend=r.number("planned_spend", "The planned spend", minimum=ZERO),
+        baseline=r.number("baseline", "The baseline spend", positive=True, money=True),
+        planned_spend=r.number("planned_spend", "The planned spend", minimum=ZERO, money=True),
         provider_share=r.percent("provider_share", "The provider's share of savings"),
     )
 
 
 def _capitation(r: Reader, partners: set[str]) -> Capitation:
     optional = {
-        key: r.number(key, label, positive=True)
-        for key, label in (
-            ("planned_spend", "The planned spend"),
-            ("target", "The target"),
-            ("population", "The registered population"),
-            ("weighted_population", "The weighted population"),
+        key: r.number(key, label, positive=True, money=money)
+        for key, label, money in (
+            ("planned_spend", "The planned spend", True),
+            ("target", "The target", True),
+            ("population", "The registered population", False),
+            ("weighted_population", "The weighted population", False),
         )
         if r.params.get(key) not in (None, "")
     }
@@ -112,11 +112,11 @@ def _capitation(r: Reader, partners: set[str]) -> Capitation:
     return Capitation(
         provider=provider,
         commissioner=commissioner,
-        baseline=r.number("baseline", "The baseline in-scope spend", positive=True),
+        baseline=r.number("baseline", "The baseline in-scope spend", positive=True, money=True),
         inflation=r.percent("inflation", "Inflation"),
         growth=r.percent("growth", "Growth"),
         efficiency=r.percent("efficiency", "The efficiency requirement"),
-        shifts=r.number("shifts", "Shifts in or out of scope")
+        shifts=r.number("shifts", "Shifts in or out of scope", money=True)
         if r.params.get("shifts") not in (None, "")
         else ZERO,
         **optional,

@@ -324,3 +324,26 @@ def test_each_outcome_linked_mechanism_settles_on_its_own_answer():
     plain = build("blended", {"provider": "P1", "commissioner": "C1", "fixed": "500",
                               "plan": "100", "price": "2", "variable_rate": "20"}, PARTNERS)  # fmt: skip
     assert not plain.outcome_linked
+
+
+def test_amounts_go_no_finer_than_a_penny():
+    """£1,000,000.01 is 1000.00001 in £000, to the penny: accepted. A tenth of a penny more
+    is refused, for a single amount and for a partner's, each named; activity (units) and
+    populations may have any places."""
+    ok = build("risk_pool", {"budget": "1000.00001", "shares": {"P1": "50", "P2": "50"}},
+               PARTNERS)  # fmt: skip
+    assert ok.budget == D("1000.00001")
+    with pytest.raises(ParameterProblems) as exc:
+        build("all_or_nothing", {"percent": "1", "payer": "C1",
+                                 "contract_values": {"P1": "10.000001"}}, PARTNERS)  # fmt: skip
+    assert exc.value.problems == [
+        "Contract values: P1's is in £000 and goes no finer than a penny, five decimal places "
+        "(found “10.000001”)."
+    ]
+    with pytest.raises(ParameterProblems) as exc:
+        build("marginal_rate", {"provider": "P1", "commissioner": "C1", "baseline": "10.5",
+                                "price": "0.0000001", "rate": "30"}, PARTNERS)  # fmt: skip
+    assert exc.value.problems == [
+        "The price a unit is in £000 and goes no finer than a penny, five decimal places "
+        "(found “0.0000001”)."
+    ]
