@@ -18,6 +18,7 @@ from accounts import policy
 from accounts.models import Organisation
 from openbook.refusals import attempt, show
 from payments import selectors
+from payments.calculations.mechanisms import ParameterProblems
 from payments.calculations.version import current as calculation_version
 from payments.forms import SettlementAnswerForm, SettlementDecisionForm, cleaned
 from payments.services import agreements as services
@@ -107,11 +108,12 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
             if o.pk not in responses and policy.can_answer_settlement(request.user, o)
         ],  # fmt: skip
         "measures": [
-            (block["label"], value, met)
-            for block, value, met in zip(
+            (block["label"], value, met, follows)
+            for block, value, met, follows in zip(
                 form_blocks(settlement.version.mechanisms, partners),
                 settlement.measures,
                 settlement.outcomes or [None] * len(settlement.measures),
+                _follows(settlement),
                 strict=False,
             )
         ],  # fmt: skip
@@ -122,6 +124,14 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
     if request.htmx and request.GET.get("part") == "result":
         return render(request, "payments/settlement_detail.html#result", context)
     return render(request, "payments/settlement_detail.html", context, status=status)
+
+
+def _follows(settlement) -> list[str]:
+    """What each mechanism's actual is ("spend", £000; "activity", units), for its unit."""
+    try:
+        return [m.follows for m in services.built_mechanisms(settlement.version)]
+    except ParameterProblems:  # terms a later rule refuses: the figures without a unit
+        return [""] * len(settlement.measures)
 
 
 def _settlement_action(request, slug, code, pk, sid, act, done: str, field: str = "", allowed=None):

@@ -231,8 +231,8 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert (settlement.period, settlement.outcomes, settlement.outcomes_met) == (
         "Q2", [None, True], True)  # fmt: skip
     page = client.get(f"{url}{settlement.pk}/").content.decode()
-    assert "Actual: 260" in page and "Outcomes only" not in page
-    assert "outcome measures met" in page
+    assert "Actual spend in the period: £260k" in page and "Outcomes only" not in page
+    assert "All-or-nothing outcome payment</dt>" in page and "Outcome measures met" in page
     # A form opened before the change sends one answer for all: it still counts.
     svc.settlement_withdraw(actor=people["lead"], settlement=settlement)
     old_form = client.post(url, {"period": "Q3", "measure-1": "250", "outcomes_met": "yes"})
