@@ -23,7 +23,8 @@ class ResultsSerializer(serializers.Serializer):
     data = serializers.DictField(
         allow_null=True,
         help_text="Positions against control totals (planned and year to date) and the fund "
-        "earned by quarter, each with its workings; money as strings, £000.",
+        "earned by quarter, each with its workings; money as strings in £000, to three places "
+        "at least (the pound).",
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from openbook import numbers
+from openbook.numbers import THOUSANDTH
 from payments.calculations.funds import FundRules
 from payments.calculations.positions import positions
 from payments.calculations.system_fund import (
@@ -21,7 +22,12 @@ from plans.models import MONTH_LABELS
 
 
 def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    """£000 as a string with three places at least ("0.000", never "0"): figures are kept
+    to the pound, and none is ever rounded here."""
+    if value is None:
+        return None
+    exponent = value.as_tuple().exponent
+    return str(value.quantize(THOUSANDTH) if isinstance(exponent, int) and exponent > -3 else value)
 
 
 # Workings state £000 figures in pounds: exact (figures are kept to the pound) and with the
@@ -61,12 +67,12 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
             quarters.append(
                 {
                     "quarter": q.quarter,
-                    "allocation": str(q.allocation),
-                    "own_part": str(q.own_part),
-                    "system_part": str(q.system_part),
-                    "own_earned": str(q.own_earned),
-                    "system_earned": str(q.system_earned),
-                    "earned": str(q.earned),
+                    "allocation": _money(q.allocation),
+                    "own_part": _money(q.own_part),
+                    "system_part": _money(q.system_part),
+                    "own_earned": _money(q.own_earned),
+                    "system_earned": _money(q.system_earned),
+                    "earned": _money(q.earned),
                     "own_reported": q.own_reported,
                     "system_reported": q.system_reported,
                     "waiting_for": list(q.waiting_for),
@@ -76,8 +82,8 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
         rows.append(
             {
                 "ods_code": org.ods_code,
-                "allocation": str(org.allocation),
-                "earned": str(org.earned),
+                "allocation": _money(org.allocation),
+                "earned": _money(org.earned),
                 "quarters": quarters,
             }
         )
@@ -93,9 +99,9 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
                 "quarter": q,
                 "reported": p is not None,
                 "waiting_for": list(waiting),
-                "target": None if p is None else str(p.target),
-                "actual": None if p is None else str(p.actual),
-                "shortfall": None if p is None else str(p.shortfall),
+                "target": _money(None if p is None else p.target),
+                "actual": _money(None if p is None else p.actual),
+                "shortfall": _money(None if p is None else p.shortfall),
             }
             for q, (p, waiting) in enumerate(
                 zip(system, still_to_report(cts, inputs["year_to_date"]), strict=True), start=1

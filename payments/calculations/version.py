@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "0fd149b47c1049129875b4396946bfd62c3bcbf2852b992de500d3eab8c21cc6"
+FINGERPRINT = "1ff42df45ab83ab16fd5382709b590066474f94b5159edc271325bcb4809bfd0"
 
 
 def current() -> int:

@@ -67,6 +67,9 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     (beta,) = result["organisations"]
     q1 = beta["quarters"][0]
     assert [D(q1["own_earned"]), D(q1["system_earned"]), D(beta["earned"])] == [125, 125, 250]
+    # One representation: £000 to three places, whatever the figure.
+    assert (q1["own_earned"], beta["earned"], q1["allocation"]) == ("125.000", "250.000", "250.000")
+    assert result["system_quarters"][0]["shortfall"] == "0.000"
     assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in q1["workings"]
     system_q1 = result["system_quarters"][0]
     assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
