@@ -8,7 +8,7 @@ is registered before pytest-env, so it runs after it) and before pytest-django r
 settings."""
 
 import os
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -20,8 +20,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
         return
     os.environ["CELERY_QUEUE"] = f"openbook-tests-{worker}"
     os.environ["CACHE_KEY_PREFIX"] = f"openbook-tests-{worker}"
-    # redis://host:port/N → N + the worker's number (gw0 keeps N; Redis has 16 databases).
+    # The database number + the worker's (gw0 keeps it; Redis has 16): redis://host:port/N,
+    # or unix:///path/redis.sock?db=N as the embedded Redis gives.
     url = urlsplit(os.environ["REDIS_URL"])
-    base = int(url.path.strip("/") or 0)
     number = int(worker.removeprefix("gw"))
-    os.environ["REDIS_URL"] = urlunsplit(url._replace(path=f"/{(base + number) % 16}"))
+    if url.scheme == "unix":
+        query = dict(parse_qsl(url.query))
+        query["db"] = str((int(query.get("db", 0)) + number) % 16)
+        os.environ["REDIS_URL"] = f"unix://{url.path}?{urlencode(query)}"
+    else:
+        base = int(url.path.strip("/")) if url.path.strip("/").isdigit() else 0
+        os.environ["REDIS_URL"] = urlunsplit(url._replace(path=f"/{(base + number) % 16}"))

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "1ff42df45ab83ab16fd5382709b590066474f94b5159edc271325bcb4809bfd0"
+FINGERPRINT = "83df921be0859d3dbb40fcaa9642f1f2c8c29d7b2fbe34c3c83226fef459ffdf"
 
 
 def current() -> int:

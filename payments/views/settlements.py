@@ -45,11 +45,12 @@ def settlement_enter(request, slug, code, pk):
     period = request.POST.get("period", "")
     # Each outcome-linked mechanism's box: ticked, met; left clear, missed. (The service
     # ignores the answer of a mechanism not linked to outcomes.)
-    outcomes = {n: request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)}
-    # A form opened before mechanisms had a box each sends one answer for all of them.
-    one_for_all = (
-        None if "outcomes_each" in request.POST else request.POST.get("outcomes_met") == "yes"
-    )
+    # A form opened before mechanisms had a box each sends one ticked answer for all of them
+    # (cleared, it sends nothing: all missed, as the boxes cleared say).
+    one_for_all = True if request.POST.get("outcomes_met") == "yes" else None
+    outcomes = {
+        n: one_for_all or request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)
+    }
     # The box confirms the figures it was shown with: change one and it is asked again.
     asked = json.dumps([period, list(measures.values())])
     confirmed = (

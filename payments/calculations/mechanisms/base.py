@@ -187,7 +187,8 @@ class Reader:
         for ods, value in out.items():
             if value <= 0:
                 self.problems.append(f"{label}: {ods}'s must be more than zero.")
-            self._to_the_penny(value, f"{label}: {ods}'s", value)
+            typed = (self.params.get(key) or {}).get(ods, value)  # as typed, to be found
+            self._to_the_penny(value, f"{label}: {ods}'s", typed)
         if required and not out:
             self.problems.append(f"{label}: give at least one partner's.")
         return out

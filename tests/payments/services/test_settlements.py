@@ -214,7 +214,7 @@ def test_an_absurd_actual_is_refused_not_left_for_the_worker(people, agreed):
 def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, plan_round):
     client = client_for(people["lead"])
     url = f"/rounds/{plan_round.slug}/systems/s1/agreements/{agreed.pk}/settlements/"
-    response = client.post(url, {"period": "Q2", "measure-1": "lots", "outcomes_each": "yes"})
+    response = client.post(url, {"period": "Q2", "measure-1": "lots"})
     body = response.content.decode()
     assert response.status_code == 422
     assert "Mechanism 1 (Risk/reward pool): the actual spend must be a number" in body
@@ -224,8 +224,7 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert "2. All-or-nothing outcome payment: its outcome measures were met" in body
     assert 'name="outcomes-1"' not in body  # the pool is not linked to outcomes
     assert not Settlement.objects.exists()
-    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes",
-                                 "outcomes_each": "yes"})  # fmt: skip
+    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes"})
     assert response.status_code == 302
     settlement = Settlement.objects.get()
     assert (settlement.period, settlement.outcomes, settlement.outcomes_met) == (
@@ -318,7 +317,7 @@ def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     plan_round, system = agreed.round, agreed.system
     url = f"/rounds/{plan_round.slug}/systems/{system.code}/agreements/{agreed.pk}/settlements/"
     client = client_for(people["lead"])
-    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes", "outcomes_each": "yes"}
+    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes"}
     refused = client.post(url, form)
     assert refused.status_code == 422
     body = refused.content.decode()
