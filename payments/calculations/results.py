@@ -84,6 +84,8 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
                 "ods_code": org.ods_code,
                 "allocation": _money(org.allocation),
                 "earned": _money(org.earned),
+                # No control total: nothing to meet, so nothing is earned (the workings say).
+                "held_to_control_total": ct is not None,
                 "quarters": quarters,
             }
         )

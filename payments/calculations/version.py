@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 3
-FINGERPRINT = "83df921be0859d3dbb40fcaa9642f1f2c8c29d7b2fbe34c3c83226fef459ffdf"
+FINGERPRINT = "004748c1d048871a9a5916ff15545f99c3262f00f8b72ccccf323439c1a9cb1e"
 
 
 def current() -> int:

@@ -70,6 +70,7 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     # One representation: £000 to three places, whatever the figure.
     assert (q1["own_earned"], beta["earned"], q1["allocation"]) == ("125.000", "250.000", "250.000")
     assert result["system_quarters"][0]["shortfall"] == "0.000"
+    assert beta["held_to_control_total"] is True
     assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in q1["workings"]
     system_q1 = result["system_quarters"][0]
     assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
@@ -153,6 +154,19 @@ def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, 
     assert "Financial recovery fund" in body
     assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in body
     assert 'id="fund-ZA2"' in body
+    # Q2 is not in: each part says why it has nothing yet, naming whom the system waits for.
+    assert "Own performance 0 of 125, its return not yet in" in body
+    assert "tied to the system 0 of 125, waiting for ZA1, ZA2." in body
+    # The commissioner, allocated but with no control total, has nothing to meet.
+    fund_services.allocations_set(actor=world.people["reviewer"], fund=fund, system=world.s1,
+                                  amounts={"ZA2": D(1000), "ZA3": D(400)})  # fmt: skip
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    body = (
+        client_for(world.people["partner"])
+        .get(f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/")
+        .content.decode()
+    )
+    assert "Own performance 0 of 50, as it has no control total to meet" in body
 
 
 def test_shares_are_checked_as_they_will_be_stored(world, plan_round, fund):
