@@ -142,15 +142,18 @@ def test_rules_are_checked_whole(world, plan_round, fund):
     assert fund.q1 == D("0.25")
 
 
+def _page_after_recalculation(world, plan_round, client_for) -> str:
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
+    page = client_for(world.people["partner"]).get(
+        f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/"
+    )
+    return page.content.decode()
+
+
 def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, client_for):
     submit_return(world, world.org_a, 3, 200, world.people["approver"])
     submit_return(world, world.org_b, 3, -800, world.people["partner"])
-    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
-    body = (
-        client_for(world.people["partner"])
-        .get(f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/")
-        .content.decode()
-    )
+    body = _page_after_recalculation(world, plan_round, client_for)
     assert "Financial recovery fund" in body
     assert "Year-to-date control total: (£10,000,000) × 3/12 = (£2,500,000)" in body
     assert 'id="fund-ZA2"' in body
@@ -160,12 +163,7 @@ def test_the_page_shows_each_quarter_with_its_workings(world, plan_round, fund, 
     # The commissioner, allocated but with no control total, has nothing to meet.
     fund_services.allocations_set(actor=world.people["reviewer"], fund=fund, system=world.s1,
                                   amounts={"ZA2": D(1000), "ZA3": D(400)})  # fmt: skip
-    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="test")
-    body = (
-        client_for(world.people["partner"])
-        .get(f"/rounds/{plan_round.slug}/systems/{world.s1.code}/fund/")
-        .content.decode()
-    )
+    body = _page_after_recalculation(world, plan_round, client_for)
     assert "Own performance 0 of 50, as it has no control total to meet" in body
 
 
