@@ -148,10 +148,12 @@ def recalculate_many(
     calculation version changed (or every one, with `force`), a run recorded per system with
     why. Safe to repeat or kill."""
     version = calculation_version()
-    coalescing.clear_pending(plan_round.pk, [s.pk for s in systems])
+    # The runs are recorded as under way before the queued flag goes, so a page asking whether
+    # figures are still to come never finds neither (and stops polling on the old figures).
     runs = RecalculationRun.objects.bulk_create(
         RecalculationRun(round=plan_round, system=s, trigger=trigger[:80]) for s in systems
     )
+    coalescing.clear_pending(plan_round.pk, [s.pk for s in systems])
     by_system = {run.system_id: run for run in runs}
     started = time.monotonic()
     try:

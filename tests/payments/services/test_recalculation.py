@@ -312,3 +312,20 @@ def test_a_run_under_way_counts_as_pending(world, plan_round):
     run.status = RecalculationRun.Status.CHANGED
     run.save()
     assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
+
+
+def test_a_starting_run_is_pending_at_every_moment(world, plan_round, monkeypatch):
+    """As a run takes the queued flag down, its own record already says it is under way: a page
+    asking in between would otherwise stop polling on the old figures."""
+    cache.set(coalescing._pending_key(plan_round.pk, world.s1.pk), time.time())
+    seen = []
+    clear = coalescing.clear_pending
+
+    def clear_and_look(round_id, system_ids):
+        clear(round_id, system_ids)
+        seen.append(coalescing.is_pending(plan_round.pk, world.s1.pk))
+
+    monkeypatch.setattr(coalescing, "clear_pending", clear_and_look)
+    recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="t")
+    assert seen == [True]
+    assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
