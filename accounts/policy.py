@@ -304,3 +304,12 @@ def can_decide_settlement(user: AnyUser, system: System) -> bool:
 def can_recalculate_round(user: AnyUser) -> bool:
     """A national recalculation of a round is for platform administrators."""
     return is_platform_admin(user)
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def can_manage_webhooks(user: AnyUser, system: System) -> bool:
+    """A system's webhooks, their signing secrets and what was delivered are for its lead: they
+    connect the system's own finance systems, and the secret must not spread further."""
+    return is_system_lead(user, system)

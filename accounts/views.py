@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import policy, selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
 from openbook.forms import add_errors
@@ -56,6 +56,7 @@ def system_detail(request, code):
             "organisations": system.organisations.order_by("kind", "name"),
             "people": selectors.system_people(request.user, system),
             "round": registry.current("round", request.user),
+            "can_manage_webhooks": policy.can_manage_webhooks(request.user, system),
         },
     )
 

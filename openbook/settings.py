@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "plans",
     "payments",
     "notifications",
+    "webhooks",
     "demo",  # the demo and national seeds and the benchmarks; no app imports it
     "django.contrib.admin",
     "django.contrib.auth",
@@ -150,11 +151,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notification-emails": {"task": "notifications.send_pending", "schedule": 300.0},
     # Results computed by an older calculation version, after a deploy (also on worker start).
     "outdated-results": {"task": "payments.recompute_outdated", "schedule": 600.0},
+    # Webhook deliveries whose message to the worker was lost (each attempt queues the next).
+    "webhook-deliveries": {"task": "webhooks.sweep", "schedule": 120.0},
     "notification-digests": {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),  # each morning, London time
     },
 }
+# Outgoing webhooks. Addresses on this machine or a private network are refused (a delivery
+# must not reach services never meant to be called from outside) unless this says otherwise:
+# on in development and the tests, which run their receivers locally.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# The waits before each retry, in seconds: about a day and a half in all, then it has failed.
+WEBHOOKS_RETRY_SECONDS = env.list(
+    "WEBHOOKS_RETRY_SECONDS", cast=int, default=[30, 120, 600, 1800, 7200, 21600, 43200, 86400]
+)
 # How long /healthz waits for the worker to answer its ping, in seconds.
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
 

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("plans.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("", include("openbook.api_audit")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
@@ -32,5 +33,6 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("plans.urls")),
     path("", include("notifications.urls")),
+    path("", include("webhooks.urls")),
     path("", include("accounts.urls")),
 ]

@@ -15,7 +15,7 @@ class _Rollback(Exception):
     """Raised to undo one person's request, so the next person meets the same state."""
 
 
-APPS = ("accounts", "plans", "payments", "openbook", "notifications")
+APPS = ("accounts", "plans", "payments", "openbook", "notifications", "webhooks")
 
 
 def _state() -> dict[str, int]:

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("openbook", "accounts", "plans", "payments", "notifications", "demo")
+APPS = ("openbook", "accounts", "plans", "payments", "notifications", "webhooks", "demo")
 MAX_LINES = 500
 
 
@@ -111,9 +111,10 @@ MAY_IMPORT = {
     "openbook": {"accounts"},
     "accounts": {"openbook"},
     "notifications": {"openbook", "accounts"},
-    "plans": {"openbook", "accounts", "notifications", "payments"},
-    "payments": {"openbook", "accounts", "notifications", "plans"},
-    "demo": {"openbook", "accounts", "notifications", "plans", "payments"},
+    "webhooks": {"openbook", "accounts"},
+    "plans": {"openbook", "accounts", "notifications", "webhooks", "payments"},
+    "payments": {"openbook", "accounts", "notifications", "webhooks", "plans"},
+    "demo": {"openbook", "accounts", "notifications", "webhooks", "plans", "payments"},
 }
 
 

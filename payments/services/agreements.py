@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -20,6 +21,8 @@ from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from payments.calculations.mechanisms import KINDS, Mechanism, ParameterProblems, build, what_if
 from payments.models import Agreement, AgreementSignature, AgreementVersion
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -268,4 +271,14 @@ def agreement_sign(
         audit_record(action="agreement.agreed", actor=actor, system=agreement.system,
                      obj=agreement, payload={"version": latest.number,
                                              "terms": _terms_json(latest)})  # fmt: skip
+        r, s = agreement.round, agreement.system
+        webhooks.emit(
+            Event.AGREEMENT_AGREED,
+            s,
+            {"round": r.slug, "agreement": agreement.pk, "name": agreement.name,
+             "version": latest.number, "agreed_at": latest.agreed_at,
+             "partners": sorted(latest.partners.values_list("ods_code", flat=True))},
+            links={"page": reverse("agreement_detail", args=[r.slug, s.code, agreement.pk]),
+                   "api": reverse("api_agreement_detail", args=[r.slug, s.code, agreement.pk])},
+        )  # fmt: skip
     return latest

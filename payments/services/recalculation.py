@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -30,6 +31,8 @@ from payments.inputs import gather_many, inputs_hash
 from payments.models import RecalculationRun, Settlement, SystemResult
 from payments.services import settlements
 from plans.models import PlanningRound
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 
 def request_recalculation(*, round_id: int, system_id: int, trigger: str) -> None:
@@ -130,6 +133,24 @@ def recompute_outdated() -> int:
     return queued
 
 
+def _announce(plan_round, systems, changed, runs, version) -> None:
+    """Tell each changed system's webhooks its results moved (after the commit)."""
+    codes = {s.pk: s for s in systems}
+    for item in changed:
+        system, whole = codes[item["system_id"]], item["data"]["system"]
+        webhooks.emit(
+            Event.RESULTS_RECALCULATED,
+            system,
+            {"round": plan_round.slug, "calculation_version": version, "unit": "£000",
+             "reason": runs[system.pk].reason, "trigger": runs[system.pk].trigger,
+             "system_control_total": whole.get("control_total"),
+             "planned": whole.get("planned"), "variance": whole.get("variance"),
+             "meets_control_total": whole.get("met")},
+            links={"page": reverse("control_totals", args=[plan_round.slug, system.code]),
+                   "api": reverse("api_system_results", args=[plan_round.slug, system.code])},
+        )  # fmt: skip
+
+
 def recalculate(
     *, system_id: int, round_id: int, trigger: str, force: bool = False
 ) -> RecalculationRun:
@@ -208,6 +229,7 @@ def recalculate_many(
                                calculation_version = EXCLUDED.calculation_version""",
                         [plan_round.pk, now, version, json.dumps(changed)],
                     )
+                _announce(plan_round, systems, changed, by_system, version)
     except Exception as exc:
         for run in runs:
             run.status = RecalculationRun.Status.FAILED

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -34,6 +35,8 @@ from payments.calculations.mechanisms import (
 from payments.calculations.version import current as calculation_version
 from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
 from payments.services.agreements import built_mechanisms, in_force
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
@@ -61,6 +64,22 @@ def _not_now(settlement: Settlement, doing: str) -> ValidationError:
 def _audit(action: str, actor, settlement: Settlement, **extra) -> None:
     audit_record(action=action, actor=actor, system=settlement.agreement.system, obj=settlement,
                  **extra)  # fmt: skip
+
+
+def _announce(event: Event, settlement: Settlement, **data) -> None:
+    """Tell the system's webhooks a settlement is settled: its flows as agreed or decided."""
+    a = settlement.agreement
+    r, s = a.round, a.system
+    webhooks.emit(
+        event,
+        s,
+        {"round": r.slug, "agreement": a.pk, "settlement": settlement.pk,
+         "period": settlement.period, "status": settlement.status, "unit": "£000",
+         "flows": settlement.flows, "external": settlement.external, **data},
+        links={"page": reverse("settlement_detail", args=[r.slug, s.code, a.pk, settlement.pk]),
+               "api": reverse("api_settlement_detail",
+                              args=[r.slug, s.code, a.pk, settlement.pk])},
+    )  # fmt: skip
 
 
 class UnusualActuals(ProblemList):
@@ -382,6 +401,7 @@ def settlement_respond(
         _supersede_earlier(settlement)
         _audit("settlement.agreed", actor, settlement,
                after={"flows": settlement.flows, "external": settlement.external})  # fmt: skip
+        _announce(Event.SETTLEMENT_AGREED, settlement)
     return settlement
 
 
@@ -411,4 +431,6 @@ def settlement_decide(
         reason=settlement.decision_reason,
         after={"flows": settlement.flows, "external": settlement.external} if uphold else None,
     )
+    _announce(Event.SETTLEMENT_DECIDED, settlement, decision="upheld" if uphold else "set aside",
+              reason=settlement.decision_reason)  # fmt: skip
     return settlement

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -28,6 +29,8 @@ from payments.selectors import current_control_totals
 from payments.services.control_totals import MAX_CONTROL_TOTAL, amount_text
 from payments.services.recalculation import request_recalculation
 from plans.models import PlanningRound
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -201,6 +204,19 @@ def _apply(actor: User, transfer: Transfer, now) -> None:
         after={line.organisation: amount_text(after[line.organisation]) for line in lines},
         payload={"system_control_total": amount_text(system_control_total(after))},
     )
+    r, s = transfer.round, transfer.system
+    webhooks.emit(
+        Event.TRANSFER_APPLIED,
+        s,
+        {"round": r.slug, "transfer": transfer.pk, "reason": transfer.reason, "unit": "£000",
+         "lines": [{"organisation": m.organisation, "amount": amount_text(m.amount),
+                    "control_total_before": amount_text(before[m.organisation]),
+                    "control_total_after": amount_text(after[m.organisation])} for m in lines],
+         "system_control_total": amount_text(system_control_total(after))},
+        links={"page": reverse("control_totals", args=[r.slug, s.code])
+               + f"#transfer-{transfer.pk}",
+               "api": reverse("api_transfer_detail", args=[r.slug, s.code, transfer.pk])},
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -25,11 +26,26 @@ from plans.models import (
     Version,
 )
 from plans.readiness import readiness
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 # --- workflow ---------------------------------------------------------------------------------
+
+
+def _announce(event: Event, submission: Submission, **data) -> None:
+    """Tell the system's webhooks what happened to the plan (after the commit)."""
+    o, r = submission.organisation, submission.round
+    webhooks.emit(
+        event,
+        o.system,
+        {"round": r.slug, "organisation": o.ods_code, "organisation_name": o.name,
+         "status": submission.status, **data},
+        links={"page": reverse("plan_detail", args=[r.slug, o.ods_code]),
+               "api": reverse("api_submission_detail", args=[r.slug, o.ods_code])},
+    )  # fmt: skip
 
 
 def _snapshot(draft: Version, new: Version) -> None:
@@ -174,6 +190,7 @@ def submission_submit(
         reason=late_reason,
     )
     occasions.plan_submitted(actor, submission, new.number)
+    _announce(Event.PLAN_SUBMITTED, submission, version=new.number, late=late)
     return new
 
 
@@ -236,6 +253,7 @@ def submission_accept(
         },
         reason=note,
     )
+    _announce(Event.PLAN_ACCEPTED, submission, version=accepted.number if accepted else None)
     return submission
 
 
@@ -260,6 +278,7 @@ def submission_return(*, actor: User, submission: Submission, reason: str) -> Su
         reason=reason,
     )
     occasions.plan_returned(actor, submission, reason, comment.pk)
+    _announce(Event.PLAN_RETURNED, submission, reason=reason)
     return submission
 
 

@@ -56,3 +56,34 @@ def test_the_schema_documents_the_api(client):
     paths = response.json()["paths"]
     for path in ("/api/v1/me/", "/api/v1/organisations/", "/api/v1/tokens/"):
         assert path in paths
+
+
+@pytest.fixture
+def lead_with_webhook(world):
+    """The system lead's token, and a webhook of theirs, so the webhooks operations answer
+    with their own data rather than only refusals."""
+    from webhooks.services import endpoint_create, endpoint_ping
+
+    endpoint = endpoint_create(actor=world.people["lead"], system=world.s1,
+                               url="https://ledger.example.nhs.uk/in",
+                               events=["transfer.applied"])  # fmt: skip
+    endpoint_ping(actor=world.people["lead"], endpoint=endpoint)
+    _, clear = token_create(actor=world.people["lead"], name="schemathesis", lifetime_days=7)
+    return {"Authorization": f"Token {clear}"}, endpoint
+
+
+@schema.include(path_regex="/webhooks/").parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_webhooks_api_conforms_for_the_lead(case, lead_with_webhook, keep_test_connection):
+    headers, endpoint = lead_with_webhook
+    if case.path_parameters:
+        case.path_parameters["code"] = "s1"
+        if "pk" in case.path_parameters:
+            case.path_parameters["pk"] = endpoint.pk
+    case.call_and_validate(
+        headers=headers, checks=[not_a_server_error, response_schema_conformance]
+    )

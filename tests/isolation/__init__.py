@@ -10,7 +10,7 @@ Expectations are written per actor with a default for the rest, so a row reads a
 
 from __future__ import annotations
 
-from tests.isolation import accounts, payments, plans, returns
+from tests.isolation import accounts, payments, plans, returns, webhooks
 from tests.isolation.common import Route
 
 # The states the matrix sets up, for other tests that need the same.
@@ -24,7 +24,9 @@ from tests.isolation.payments import (  # noqa: F401
 )
 from tests.isolation.plans import _plans_submitted, _system_submitted  # noqa: F401
 
-ROUTES: list[Route] = [*accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES]
+ROUTES: list[Route] = [
+    *accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES, *webhooks.ROUTES
+]  # fmt: skip
 
 # Routes outside the matrix, and why.
 EXEMPT = {

@@ -210,7 +210,7 @@ def test_every_action_the_code_records_has_a_name_for_people():
 
     root = Path(__file__).resolve().parents[2]
     recorded = set()
-    for app in ("accounts", "openbook", "payments", "plans", "notifications"):
+    for app in ("accounts", "openbook", "payments", "plans", "notifications", "webhooks"):
         for path in (root / app).rglob("*.py"):
             text = path.read_text()
             recorded |= set(re.findall(r'(?:action=|_audit\()"([a-z_]+\.[a-z_]+)"', text))
