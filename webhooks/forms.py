@@ -17,3 +17,4 @@ class EndpointForm(forms.Form):
         error_messages={"required": "Choose at least one event to send."},
     )
     active = forms.BooleanField(label="On: send events to this address", required=False)
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -41,7 +41,9 @@ class Endpoint(models.Model):
     # Standard Webhooks form: "whsec_" and base64 of 32 random bytes. Kept as it is, because
     # every delivery is signed with it; only the system's lead (and the database) can read it.
     secret = models.CharField(max_length=100)
+    # Off is a pause: events are still recorded, and sent once it is on again.
     is_active = models.BooleanField(default=True)
+    revision = models.PositiveIntegerField(default=1)  # changes are made to the one read
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -67,6 +69,7 @@ class Delivery(models.Model):
     body = models.TextField()  # the JSON sent, exactly
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    budget = models.PositiveSmallIntegerField()  # attempts allowed in all: the retries, or +1
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -24,7 +24,7 @@ def system_for_webhooks(user, code: str):
 def endpoints_for(user, system) -> QuerySet[Endpoint]:
     if not policy.can_manage_webhooks(user, system):
         return Endpoint.objects.none()
-    return Endpoint.objects.filter(system=system).annotate(
+    return Endpoint.objects.filter(system=system).select_related("created_by").annotate(
         delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),
         failing=Count("deliveries", filter=~Q(deliveries__status=Delivery.Status.DELIVERED)
                       & Q(deliveries__attempts__gt=0)),

@@ -3,9 +3,12 @@
 Events are raised inside the service transaction that made the change (`emit`), as delivery
 rows: a change that is refused or rolled back sends nothing, and one that commits is sent at
 least once, by the worker after the commit, or by the sweep if that message was lost. Each
-delivery goes to the address the lead registered and nowhere else, signed as Standard Webhooks
-describes (HMAC-SHA256 over id, timestamp and body), and is retried with growing waits until
-the receiver answers 2xx or the retries run out.
+delivery goes to the address the lead registered and nowhere else (to the address its name
+resolved to when checked, so a name cannot be pointed inside the network between the check
+and the call), signed as Standard Webhooks describes (HMAC-SHA256 over id, timestamp and
+body), and is retried with growing waits until the receiver answers 2xx or the retries run
+out. An attempt is claimed, made and recorded in three steps, so no database transaction is
+open while a receiver is called, and an attempt that dies half way is tried again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from celery import current_app
@@ -33,11 +36,13 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from accounts import policy
+from accounts.models import System
 from openbook.audit import audit_record
+from openbook.errors import Conflict
 from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, Endpoint, Event
 
 if TYPE_CHECKING:
-    from accounts.models import System, User
+    from accounts.models import User
 
 log = logging.getLogger(__name__)
 DELIVER_TASK = "webhooks.deliver"
@@ -53,47 +58,75 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return _private_address(address.ipv4_mapped)
+        if address in NAT64:  # reaches an IPv4 address, perhaps a private one
+            return _private_address(ipaddress.IPv4Address(address.packed[-4:]))
+    return not address.is_global
+
+
 def _private(host: str) -> bool:
     """Whether the host names this machine or a private network, where a delivery could reach
     services never meant to be called from outside."""
-    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(
-        ".localhost"
-    ):
+    host = host.lower().rstrip(".")
+    if host in {"localhost", "localhost.localdomain"} or host.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(host)
+        return _private_address(ipaddress.ip_address(host.split("%")[0]))
     except ValueError:
         return False
-    return not address.is_global
 
 
 def check_url(raw: str) -> str:
     """The address as it will be called, or a ValidationError that says what to change."""
     url = (raw or "").strip()
+
+    def refuse(problem: str) -> ValidationError:
+        return ValidationError({"url": problem})
+
     if not url:
-        raise ValidationError({"url": "Give the address to send events to, starting https://."})
+        raise refuse("Give the address to send events to, starting https://.")
     if len(url) > 500:
-        raise ValidationError({"url": "The address is longer than 500 characters."})
-    parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise ValidationError({"url": "Give the full address, starting https://."})
+        raise refuse("The address is longer than 500 characters.")
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise refuse("This is not a web address: give one like https://finance.example.nhs.uk/"
+                     "openbook.") from None  # fmt: skip
+    if parts.scheme not in {"https", "http"} or not host:
+        raise refuse("Give the full address, starting https://.")
+    if port == 0:
+        raise refuse("The port after the colon must be between 1 and 65535.")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise refuse(f"{host} is not a host name that can be looked up.") from None
     if parts.username or parts.password:
-        raise ValidationError(
-            {
-                "url": "Leave the user name and password out of the address: "
-                "every delivery is signed, for the receiver to check."
-            }
-        )
+        raise refuse("Leave the user name and password out of the address: every delivery is "
+                     "signed, for the receiver to check.")  # fmt: skip
     if parts.fragment:
-        raise ValidationError({"url": "Leave out the part after #: it is never sent."})
-    private = _private(parts.hostname)
+        raise refuse("Leave out the part after #: it is never sent.")
+    private = _private(host)
     if parts.scheme == "http" and not (private and settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS):
-        raise ValidationError({"url": "Use an https:// address: deliveries carry your "
-                               "system's figures and must be encrypted on the way."})  # fmt: skip
+        raise refuse("Use an https:// address: deliveries carry your system's figures and must "
+                     "be encrypted on the way.")  # fmt: skip
     if private and not settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS:
-        raise ValidationError({"url": f"{parts.hostname} is a private or local address; "
-                               "give one your finance system can be reached at."})  # fmt: skip
+        raise refuse(f"{host} is a private or local address; give one your finance system can "
+                     "be reached at.")  # fmt: skip
     return url
+
+
+def shown(url: str) -> str:
+    """The address for the audit trail and the logs: without its query, which may carry a
+    receiver's token (partners read the trail; only the lead sees the address in full)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")
 
 
 def check_events(raw: Iterable[str]) -> list[str]:
@@ -114,8 +147,12 @@ def _check_lead(actor: User, system: System) -> None:
 
 
 def _settings(endpoint: Endpoint) -> dict:
-    return {"url": endpoint.url, "events": list(endpoint.events),
+    return {"url": shown(endpoint.url), "events": list(endpoint.events),
             "description": endpoint.description, "active": endpoint.is_active}  # fmt: skip
+
+
+def _state(endpoint: Endpoint) -> tuple:
+    return endpoint.url, list(endpoint.events), endpoint.description, endpoint.is_active
 
 
 @transaction.atomic
@@ -125,7 +162,8 @@ def endpoint_create(
     """Register an address for the system's events, with a new signing secret. Audited."""
     _check_lead(actor, system)
     url, events = check_url(url), check_events(events)
-    if Endpoint.objects.select_for_update().filter(system=system).count() >= MAX_ENDPOINTS:
+    System.objects.select_for_update().get(pk=system.pk)  # one registration at a time: the limit
+    if Endpoint.objects.filter(system=system).count() >= MAX_ENDPOINTS:
         raise ValidationError(f"A system can have {MAX_ENDPOINTS} webhooks; remove one first.")
     endpoint = Endpoint.objects.create(system=system, url=url, events=events,
                                        description=description.strip()[:200],
@@ -139,12 +177,18 @@ def endpoint_create(
 def endpoint_update(
     *, actor: User, endpoint: Endpoint, url: str | None = None,
     events: Iterable[str] | None = None, description: str | None = None,
-    is_active: bool | None = None,
+    is_active: bool | None = None, expected_revision: int | None = None,
 ) -> Endpoint:  # fmt: skip
-    """Change what is sent where, or turn the webhook off and on. Audited."""
+    """Change what is sent where, or turn the webhook off (a pause: events wait) and on again
+    (they are sent). `expected_revision`, when given, is the one the person read: if someone
+    has changed it since, nothing is changed. Audited."""
     _check_lead(actor, endpoint.system)
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
-    before = _settings(endpoint)
+    if expected_revision is not None and expected_revision != endpoint.revision:
+        raise Conflict("Someone changed this webhook after you opened it. Nothing was saved: "
+                       "look at its settings now, then change them again.")  # fmt: skip
+    before, was = _settings(endpoint), _state(endpoint)
+    resumed = is_active is True and not endpoint.is_active
     if url is not None:
         endpoint.url = check_url(url)
     if events is not None:
@@ -153,10 +197,15 @@ def endpoint_update(
         endpoint.description = description.strip()[:200]
     if is_active is not None:
         endpoint.is_active = is_active
-    endpoint.save()
-    if _settings(endpoint) != before:
+    if _state(endpoint) != was:
+        endpoint.revision += 1
+        endpoint.save()
         audit_record(action="webhook.changed", actor=actor, system=endpoint.system,
                      obj=endpoint, before=before, after=_settings(endpoint))  # fmt: skip
+    if resumed:  # what waited while it was off goes now
+        waiting = endpoint.deliveries.filter(status=Delivery.Status.PENDING)
+        waiting.update(next_attempt_at=timezone.now())
+        _send_after_commit(list(waiting.values_list("pk", flat=True)[:SWEEP_BATCH]))
     return endpoint
 
 
@@ -175,7 +224,8 @@ def endpoint_rotate_secret(*, actor: User, endpoint: Endpoint) -> Endpoint:
     _check_lead(actor, endpoint.system)
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
     endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret", "updated_at"])
+    endpoint.revision += 1
+    endpoint.save(update_fields=["secret", "revision", "updated_at"])
     audit_record(action="webhook.secret_rotated", actor=actor, system=endpoint.system,
                  obj=endpoint)  # fmt: skip
     return endpoint
@@ -185,6 +235,9 @@ def endpoint_rotate_secret(*, actor: User, endpoint: Endpoint) -> Endpoint:
 def endpoint_ping(*, actor: User, endpoint: Endpoint) -> Delivery:
     """Send a test event now, whatever the webhook is subscribed to."""
     _check_lead(actor, endpoint.system)
+    endpoint = Endpoint.objects.select_related("system").get(pk=endpoint.pk)
+    if not endpoint.is_active:
+        raise ValidationError("Turn the webhook on to send a test event.")
     data = {"message": "A test event, sent from Openbook by the system's lead."}
     [delivery] = _create([endpoint], Event.PING, endpoint.system.code, data, {})
     audit_record(action="webhook.test_sent", actor=actor, system=endpoint.system, obj=endpoint,
@@ -199,10 +252,11 @@ def delivery_resend(*, actor: User, delivery: Delivery) -> Delivery:
     delivery = Delivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.is_active:
         raise ValidationError("Turn the webhook on before sending anything again.")
-    if delivery.status == Delivery.Status.PENDING and delivery.attempts == 0:
-        raise ValidationError("This delivery has not been tried yet: it is on its way.")
+    if delivery.status == Delivery.Status.PENDING:
+        raise ValidationError("This delivery is still being tried: it is on its way.")
     delivery.status, delivery.next_attempt_at = Delivery.Status.PENDING, timezone.now()
-    delivery.save(update_fields=["status", "next_attempt_at"])
+    delivery.delivered_at, delivery.budget = None, delivery.attempts + 1
+    delivery.save(update_fields=["status", "next_attempt_at", "delivered_at", "budget"])
     audit_record(action="webhook.resent", actor=actor, system=delivery.endpoint.system,
                  obj=delivery.endpoint, payload={"delivery": delivery.webhook_id})  # fmt: skip
     _send_after_commit([delivery.pk])
@@ -217,6 +271,9 @@ def _absolute(path: str) -> str:
 
 
 def _send_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+
     def send() -> None:
         for pk in ids:
             current_app.send_task(DELIVER_TASK, args=[pk])
@@ -229,7 +286,8 @@ def _create(endpoints, event: Event, system_code: str, data: dict, links: dict) 
     now = timezone.now()
     deliveries = []
     for endpoint in endpoints:
-        delivery = Delivery(endpoint=endpoint, event=event, next_attempt_at=now)
+        delivery = Delivery(endpoint=endpoint, event=event, next_attempt_at=now,
+                            budget=1 + len(retry_waits()))  # fmt: skip
         delivery.body = json.dumps(
             {"id": delivery.webhook_id, "type": str(event), "timestamp": now.isoformat(),
              "system": system_code, "data": data,
@@ -238,15 +296,16 @@ def _create(endpoints, event: Event, system_code: str, data: dict, links: dict) 
         )  # fmt: skip
         deliveries.append(delivery)
     Delivery.objects.bulk_create(deliveries)
-    _send_after_commit([d.pk for d in deliveries])
+    _send_after_commit([d.pk for d in deliveries if d.endpoint.is_active])
     return deliveries
 
 
 def emit(event: Event, system: System, data: dict, links: dict | None = None) -> int:
     """Raise an event for the system's webhooks that want it: called inside the change's
     transaction. `data` names what happened (ids, codes, figures as strings); `links` are
-    paths on this site, sent as full addresses. Returns how many deliveries it made."""
-    endpoints = Endpoint.objects.filter(system=system, is_active=True, events__contains=[event])
+    paths on this site, sent as full addresses. A webhook that is off keeps its events for
+    when it is on again. Returns how many deliveries it made."""
+    endpoints = Endpoint.objects.filter(system=system, events__contains=[event])
     return len(_create(list(endpoints), event, system.code, data, links or {}))
 
 
@@ -268,6 +327,7 @@ class Answer:
 def signed_headers(secret: str, webhook_id: str, body: str, at: dt.datetime, event: str) -> dict:
     """The Standard Webhooks headers for one attempt: the signature covers the id, the
     attempt's time (so an old call cannot be replayed) and the body."""
+    at = at.astimezone(dt.UTC)  # the library takes the time as UTC, whatever it is given
     signature = Webhook(secret).sign(msg_id=webhook_id, timestamp=at, data=body)
     return {
         "content-type": "application/json",
@@ -279,36 +339,55 @@ def signed_headers(secret: str, webhook_id: str, body: str, at: dt.datetime, eve
     }
 
 
-def _resolves_private(host: str) -> bool:
-    if _private(host):
-        return True
+class NotSent(Exception):
+    """The call was not made, and why (in words for the lead)."""
+
+
+def _address_for(host: str, port: int) -> str:
+    """The one address the call goes to: the host's own, looked up once here, refused when it
+    is private (unless allowed) or cannot be looked up."""
     try:
-        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False  # the call itself will fail and say so
-    return any(_private(str(info[4][0]).split("%")[0]) for info in found)
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise NotSent(f"Not sent: {host} could not be looked up.") from None
+    addresses = [str(info[4][0]) for info in found]
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS and (
+        _private(host) or any(_private(a) for a in addresses)
+    ):
+        raise NotSent(f"Not sent: {host} points to a private address.")
+    return addresses[0]
 
 
 def _post(endpoint: Endpoint, delivery: Delivery) -> Answer:
+    """One call, to the address the host name had when looked up here (the TLS certificate is
+    still checked against the name): whatever happens comes back as an Answer."""
     started = time.monotonic()
 
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
-    host = urlsplit(endpoint.url).hostname or ""
-    if not settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS and _resolves_private(host):
-        return Answer(None, f"Not sent: {host} now points to a private address.", "", took())
-    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    headers = signed_headers(endpoint.secret, delivery.webhook_id, delivery.body, at,
-                             delivery.event)  # fmt: skip
-    client = httpx.Client(timeout=settings.WEBHOOKS_TIMEOUT_SECONDS, follow_redirects=False)
+    limit = settings.WEBHOOKS_TIMEOUT_SECONDS
     try:
-        with client, client.stream("POST", endpoint.url, content=delivery.body.encode(),
-                                   headers=headers) as response:  # fmt: skip
+        parts = urlsplit(endpoint.url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = _address_for(host, port)
+        netloc = f"[{address}]" if ":" in address else address
+        path = parts.path or "/"
+        pinned = urlunsplit((parts.scheme, f"{netloc}:{port}", path, parts.query, ""))
+        at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        headers = signed_headers(endpoint.secret, delivery.webhook_id, delivery.body, at,
+                                 delivery.event)  # fmt: skip
+        headers["host"] = parts.netloc  # the name registered, though the call goes by address
+        # No proxies from the environment: the call goes to the address checked above.
+        client = httpx.Client(timeout=limit, follow_redirects=False, trust_env=False)
+        with client, client.stream("POST", pinned, content=delivery.body.encode(),
+                                   headers=headers,
+                                   extensions={"sni_hostname": host}) as response:  # fmt: skip
             start = b""
             for chunk in response.iter_bytes():  # only the answer's start is kept
                 start += chunk
-                if len(start) >= 500:
+                if len(start) >= 500 or time.monotonic() - started > 2 * limit:
                     break
             text = start[:500].decode("utf-8", "replace")
             error = ""
@@ -318,21 +397,32 @@ def _post(endpoint: Endpoint, delivery: Delivery) -> Answer:
             elif not response.is_success:
                 error = f"The receiver answered {response.status_code}."
             return Answer(response.status_code, error, text, took())
+    except NotSent as exc:
+        return Answer(None, str(exc), "", took())
     except httpx.TimeoutException:
-        limit = settings.WEBHOOKS_TIMEOUT_SECONDS
         return Answer(None, f"No answer within {limit:g} seconds.", "", took())
-    except httpx.HTTPError as exc:
-        return Answer(None, f"Could not connect: {exc}"[:500], "", took())
+    except httpx.ConnectError as exc:
+        secure = "certificate" in str(exc).lower() or "ssl" in str(exc).lower()
+        problem = ("The secure connection failed: check the receiver's certificate." if secure
+                   else "Could not connect to the receiver.")  # fmt: skip
+        return Answer(None, problem, "", took())
+    except Exception:  # noqa: BLE001  (anything else, even the worker's time limit: recorded)
+        log.exception("webhook delivery %s failed to send", delivery.webhook_id)
+        return Answer(None, "The call failed before the receiver answered.", "", took())
 
 
 def retry_waits() -> list[int]:
     return [int(s) for s in settings.WEBHOOKS_RETRY_SECONDS]
 
 
-def deliver(delivery_id: int) -> tuple[str, float | None]:
-    """One attempt at a delivery that is due. Returns its status and, when another attempt
-    follows, how many seconds from now. Safe to call twice: the row is locked while the call
-    is made, a delivery not yet due or already done is left alone."""
+def _lease() -> dt.timedelta:
+    """How long an attempt under way holds its delivery: if the worker dies in the call, the
+    sweep tries again once this has passed."""
+    return dt.timedelta(seconds=2 * settings.WEBHOOKS_TIMEOUT_SECONDS + 60)
+
+
+def _claim(delivery_id: int) -> tuple[Delivery | None, str]:
+    """Take the next attempt of a delivery that is due (in a short transaction of its own)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -341,42 +431,64 @@ def deliver(delivery_id: int) -> tuple[str, float | None]:
             .first()
         )
         if delivery is None:
-            return "not pending", None
+            return None, "not pending"
         now = timezone.now()
         if delivery.next_attempt_at and delivery.next_attempt_at > now + dt.timedelta(seconds=1):
-            return "not due", None  # the attempt before it queued the next one
-        endpoint = delivery.endpoint
-        if endpoint.is_active:
-            answer = _post(endpoint, delivery)
-        else:
-            answer = Answer(None, "Not sent: the webhook is turned off.", "", 0)
+            return None, "not due"  # the attempt before it queued the next one
+        if not delivery.endpoint.is_active:
+            return None, "paused"  # kept for when the webhook is on again
+        if delivery.attempts >= delivery.budget:  # its last attempt was lost half way
+            delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
+            delivery.save(update_fields=["status", "next_attempt_at"])
+            return None, "failed"
         delivery.attempts += 1
-        Attempt.objects.create(delivery=delivery, number=delivery.attempts, at=now,
+        delivery.next_attempt_at = now + _lease()
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+    return delivery, "claimed"
+
+
+def deliver(delivery_id: int) -> tuple[str, float | None]:
+    """One attempt at a delivery that is due: claimed, made with no transaction open, and
+    recorded. Returns its status and, when another attempt follows, how many seconds from now.
+    Safe to call twice: a delivery not due, under way elsewhere or done is left alone."""
+    delivery, status = _claim(delivery_id)
+    if delivery is None:
+        return status, None
+    at = timezone.now()
+    answer = _post(delivery.endpoint, delivery)
+    waits = retry_waits()
+    with transaction.atomic():
+        current = Delivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        if current is None:
+            return "removed", None  # the webhook was removed during the call
+        Attempt.objects.create(delivery=current, number=delivery.attempts, at=at,
                                status_code=answer.status_code, error=answer.error[:500],
                                response=answer.response[:500],
                                duration_ms=answer.duration_ms)  # fmt: skip
-        waits = retry_waits()
         wait: float | None = None
         if answer.succeeded:
-            delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, timezone.now()
-            delivery.next_attempt_at = None
-        elif not endpoint.is_active or delivery.attempts > len(waits):
-            delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
+            current.status, current.delivered_at = Delivery.Status.DELIVERED, timezone.now()
+            current.next_attempt_at = None
+        elif current.attempts >= current.budget:
+            current.status, current.next_attempt_at = Delivery.Status.FAILED, None
         else:
-            wait = waits[min(delivery.attempts, len(waits)) - 1]
-            delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait)
-        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
-    if delivery.status == Delivery.Status.FAILED:
+            wait = waits[min(current.attempts, len(waits)) - 1] if waits else 0
+            current.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait)
+        current.save(update_fields=["status", "next_attempt_at", "delivered_at"])
+    if current.status == Delivery.Status.FAILED:
         log.warning("webhook delivery %s to %s failed after %s attempts",
-                    delivery.webhook_id, endpoint.url, delivery.attempts)  # fmt: skip
-    return delivery.status, wait
+                    current.webhook_id, shown(delivery.endpoint.url), current.attempts)  # fmt: skip
+    return current.status, wait
 
 
 def due(grace_seconds: int = 60) -> list[int]:
-    """Deliveries whose next attempt is overdue (their message to the worker was lost)."""
+    """Deliveries whose next attempt is overdue (their message to the worker was lost, their
+    wait was too long to queue, or the attempt under way died), on webhooks that are on."""
     late = timezone.now() - dt.timedelta(seconds=grace_seconds)
     return list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=late)
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=late, endpoint__is_active=True
+        )  # fmt: skip
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )

@@ -2,6 +2,7 @@
 and the sweep that picks up deliveries whose message was lost."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from webhooks import services
@@ -20,7 +21,10 @@ from webhooks import services
 )
 def deliver(self, delivery_id: int) -> str:
     status, wait = services.deliver(delivery_id)
-    if wait is not None:
+    # A wait longer than the broker holds an unacknowledged message is left to the sweep:
+    # queued with a countdown it would be handed out again every visibility timeout.
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    if wait is not None and wait < visibility - 60:
         queue = (self.request.delivery_info or {}).get("routing_key")
         deliver.apply_async(
             args=[delivery_id], countdown=wait, **({"queue": queue} if queue else {})

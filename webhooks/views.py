@@ -3,6 +3,7 @@ secret, test event and the deliveries with every attempt."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,11 +11,26 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from openbook.errors import Conflict
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import SUBSCRIBABLE
 
 EVENTS_HELP = [(e.value, e.label) for e in SUBSCRIBABLE]
+
+
+def _wait(seconds: int) -> str:
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def _terms() -> dict:
+    """The delivery terms as configured, for the page's explanation."""
+    return {"timeout": settings.WEBHOOKS_TIMEOUT_SECONDS,
+            "waits": [_wait(s) for s in services.retry_waits()]}  # fmt: skip
 
 
 def _form_errors(form: EndpointForm, exc: ValidationError) -> None:
@@ -45,7 +61,7 @@ def webhook_list(request, code):
         request,
         "webhooks/list.html",
         {"system": system, "endpoints": selectors.endpoints_for(request.user, system),
-         "form": form, "limit": services.MAX_ENDPOINTS},
+         "form": form, "limit": services.MAX_ENDPOINTS, **_terms()},
         status=422 if request.method == "POST" else 200,
     )  # fmt: skip
 
@@ -63,9 +79,12 @@ def webhook_detail(request, code, pk):
         try:
             services.endpoint_update(actor=request.user, endpoint=endpoint, url=data["url"],
                                      events=data["events"], description=data["description"],
-                                     is_active=data["active"])  # fmt: skip
+                                     is_active=data["active"],
+                                     expected_revision=data["revision"])  # fmt: skip
         except ValidationError as exc:
             _form_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, "The webhook's settings are saved.")
             return redirect("webhook_detail", system.code, endpoint.pk)
@@ -74,7 +93,7 @@ def webhook_detail(request, code, pk):
     return render(
         request,
         "webhooks/detail.html",
-        {"system": system, "endpoint": endpoint, "form": form, "page": page},
+        {"system": system, "endpoint": endpoint, "form": form, "page": page, **_terms()},
         status=422 if request.method == "POST" else 200,
     )
 

@@ -432,5 +432,7 @@ def settlement_decide(
         after={"flows": settlement.flows, "external": settlement.external} if uphold else None,
     )
     _announce(Event.SETTLEMENT_DECIDED, settlement, decision="upheld" if uphold else "set aside",
-              reason=settlement.decision_reason)  # fmt: skip
+              reason=settlement.decision_reason,
+              # Set aside, its flows bind nobody: a receiver must not book them.
+              **({} if uphold else {"flows": None, "external": None}))  # fmt: skip
     return settlement

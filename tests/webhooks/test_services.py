@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from accounts.models import Role
 from accounts.services import membership_create
+from openbook.errors import Conflict
 from openbook.models import AuditEvent
 from payments.models import Agreement, Settlement, Transfer
 from payments.services import recalculation, settlements, transfers
@@ -47,6 +49,10 @@ def _sent(event: str) -> list[dict]:
         ("http://ledger.example.nhs.uk/in", "Use an https:// address"),
         ("https://user:pw@ledger.example.nhs.uk/in", "Leave the user name and password out"),
         ("https://ledger.example.nhs.uk/in#x", "Leave out the part after #"),
+        ("https://[::1", "This is not a web address"),
+        ("https://ledger.example.nhs.uk:99999/in", "This is not a web address"),
+        ("https://ledger.example.nhs.uk:0/in", "The port after the colon"),
+        ("https://.example.nhs.uk/in", "is not a host name that can be looked up"),
     ],
 )
 def test_an_address_that_cannot_be_used_is_refused_with_why(url, problem):
@@ -58,7 +64,8 @@ def test_an_address_that_cannot_be_used_is_refused_with_why(url, problem):
 def test_private_addresses_are_refused_unless_allowed(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = False
     for url in ("https://127.0.0.1/in", "https://10.1.2.3/in", "https://localhost:8443/in",
-                "https://[::1]/in", "https://169.254.169.254/latest", "http://127.0.0.1:9/in"):  # fmt: skip
+                "https://[::1]/in", "https://169.254.169.254/latest", "http://127.0.0.1:9/in",
+                "https://[::ffff:10.0.0.1]/in", "https://[64:ff9b::a00:1]/in"):  # fmt: skip
         with pytest.raises(ValidationError):
             services.check_url(url)
     assert services.check_url(" https://ledger.example.nhs.uk/in?key=1 ") == (
@@ -107,17 +114,68 @@ def test_only_the_lead_registers_and_each_change_is_audited(world):
     assert actions == ["webhook.registered", "webhook.secret_rotated", "webhook.changed",
                        "webhook.removed"]  # fmt: skip
     assert not any(old in json.dumps(e.payload or {}) for e in AuditEvent.objects.all())
+    assert services.shown("https://a.example/in?token=s3cret") == "https://a.example/in?…"
 
 
-def test_a_change_rolled_back_raises_nothing_and_an_endpoint_off_gets_nothing(world):
+def test_a_change_rolled_back_raises_nothing_and_an_endpoint_off_keeps_its_events(world):
     endpoint = _every_event(world)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.emit(Event.PLAN_SUBMITTED, world.s1, {"round": "x"})
         raise RuntimeError("refused")
     assert not Delivery.objects.exists()
+    assert services.emit(Event.PLAN_SUBMITTED, world.s2, {"round": "x"}) == 0  # not S1's
     services.endpoint_update(actor=world.people["lead"], endpoint=endpoint, is_active=False)
-    assert services.emit(Event.PLAN_SUBMITTED, world.s1, {"round": "x"}) == 0
-    assert services.emit(Event.PLAN_SUBMITTED, world.s2, {"round": "x"}) == 0
+    assert services.emit(Event.PLAN_SUBMITTED, world.s1, {"round": "x"}) == 1
+    delivery = Delivery.objects.get()
+    assert services.deliver(delivery.pk) == ("paused", None)  # waits, no attempt counted
+    assert services.due(grace_seconds=-3600) == []  # nor does the sweep take it while off
+    with pytest.raises(ValidationError, match="Turn the webhook on"):
+        services.endpoint_ping(actor=world.people["lead"], endpoint=endpoint)
+    services.endpoint_update(actor=world.people["lead"], endpoint=endpoint, is_active=True)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert services.due(grace_seconds=-3600) == [delivery.pk]
+
+
+def test_a_change_made_to_an_older_reading_is_refused(world):
+    endpoint = _every_event(world)
+    read = endpoint.revision
+    services.endpoint_update(actor=world.people["lead"], endpoint=endpoint, is_active=False,
+                             expected_revision=read)  # fmt: skip
+    with pytest.raises(Conflict):
+        services.endpoint_update(actor=world.people["lead"], endpoint=endpoint,
+                                 description="Ledger", expected_revision=read)  # fmt: skip
+    endpoint.refresh_from_db()
+    assert (endpoint.is_active, endpoint.description) == (False, "")
+
+
+def test_an_attempt_that_fails_before_an_answer_is_recorded_and_retried(world, settings):
+    """A host that cannot be looked up, and one that turns out private, are attempts with a
+    reason; an attempt lost half way (the worker killed) is taken again by the sweep once
+    its lease has passed."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS = False
+    endpoint = services.endpoint_create(actor=world.people["lead"], system=world.s1,
+                                        url="https://receiver.invalid/in",
+                                        events=["plan.submitted"])  # fmt: skip
+    delivery = services.endpoint_ping(actor=world.people["lead"], endpoint=endpoint)
+    status, wait = services.deliver(delivery.pk)
+    assert (status, wait) == ("pending", 1)  # WEBHOOKS_RETRY_SECONDS in the tests: 1,1,1
+    [first] = delivery.tries.all()
+    assert first.error == "Not sent: receiver.invalid could not be looked up."
+    Endpoint.objects.filter(pk=endpoint.pk).update(url="https://127.0.0.1:9/in")
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    services.deliver(delivery.pk)
+    assert delivery.tries.last().error == "Not sent: 127.0.0.1 points to a private address."
+
+    claimed, _ = services._claim(delivery.pk)  # the third attempt starts, and is lost
+    assert claimed.attempts == 3 and services.due() == []  # held for its lease
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now()
+                                                   - dt.timedelta(minutes=5))  # fmt: skip
+    assert services.due() == [delivery.pk]
+    services.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 4 and [t.number for t in delivery.tries.all()] == [1, 2, 4]
+    assert delivery.status == "failed"  # four attempts: the first and three retries
 
 
 def test_each_workflow_raises_its_event_with_what_happened(world):
@@ -213,16 +271,18 @@ def test_a_submitted_plan_returned_raises_plan_returned(world):
     assert returned["data"]["status"] == "returned"
 
 
-def test_the_lead_may_send_again_only_what_has_been_tried(world):
+def test_the_lead_may_send_again_what_is_no_longer_being_tried(world):
     endpoint = _every_event(world)
     delivery = services.endpoint_ping(actor=world.people["lead"], endpoint=endpoint)
     with pytest.raises(ValidationError, match="on its way"):
         services.delivery_resend(actor=world.people["lead"], delivery=delivery)
-    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, attempts=9)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DELIVERED, attempts=9,
+                                                   delivered_at=timezone.now())  # fmt: skip
     with pytest.raises(PermissionDenied):
         services.delivery_resend(actor=world.people["approver"], delivery=delivery)
     again = services.delivery_resend(actor=world.people["lead"], delivery=delivery)
     assert again.status == Delivery.Status.PENDING and again.uid == delivery.uid
+    assert again.delivered_at is None and again.budget == 10  # one more attempt
 
 
 def test_the_sweep_finds_only_overdue_pending_deliveries(world):

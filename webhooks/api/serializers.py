@@ -32,7 +32,13 @@ class EndpointChangeSerializer(serializers.Serializer):
     )  # fmt: skip
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(
-        required=False, help_text="False turns the webhook off: nothing is sent until it is on."
+        required=False,
+        help_text="False turns the webhook off, a pause: events wait and are sent once it is on.",
+    )
+    revision = serializers.IntegerField(
+        required=False,
+        help_text="The revision you read: if the webhook has changed since, nothing is changed "
+        "and the answer is 409.",
     )
 
 
@@ -42,6 +48,7 @@ class EndpointSerializer(serializers.Serializer):
     description = serializers.CharField()
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS))
     active = serializers.BooleanField()
+    revision = serializers.IntegerField()
     created_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     delivered = serializers.IntegerField(help_text="Deliveries the receiver accepted.")
@@ -87,6 +94,7 @@ def endpoint_data(endpoint: Endpoint, *, secret: bool = False) -> dict:
         "description": endpoint.description,
         "events": list(endpoint.events),
         "active": endpoint.is_active,
+        "revision": endpoint.revision,
         "created_by": endpoint.created_by.email if endpoint.created_by else None,
         "created_at": endpoint.created_at,
         "delivered": getattr(endpoint, "delivered", 0),

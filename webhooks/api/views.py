@@ -62,6 +62,8 @@ class EndpointDetail(_WebhookView):
         changes = dict(incoming.validated_data)
         if "active" in changes:
             changes["is_active"] = changes.pop("active")
+        if "revision" in changes:
+            changes["expected_revision"] = changes.pop("revision")
         services.endpoint_update(actor=request.user, endpoint=endpoint, **changes)
         return Response(endpoint_data(self.endpoint(request, code, pk)))
 
