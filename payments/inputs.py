@@ -1,7 +1,8 @@
 """The recalculation's inputs, gathered in one snapshot: control totals, each partner's
-planned surplus (its latest counted plan) and its surplus by month from its monthly returns,
-and the fund's rules, read set-based for any number of systems; and the hash that says whether
-stored results still answer them."""
+planned surplus (its latest counted plan), its latest monthly return, the basis of each
+quarter's assessment for the fund (and the assessment already made, where a later return has
+restated it), and the fund's rules, read set-based for any number of systems; and the hash
+that says whether stored results still answer them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from typing import Any
 from django.db import connection
 
 from accounts.models import Organisation, System
-from payments.models import ControlTotal, DiscretionaryRelease, Fund, FundSystemShare
+from payments.calculations.system_fund import QUARTER_ENDS
+from payments.models import (
+    ControlTotal,
+    DiscretionaryRelease,
+    Fund,
+    FundSystemShare,
+    QuarterAssessment,
+)
 from plans.calculations import flatten
 from plans.models import Line, PlanningRound
 from plans.queries import latest_counted
@@ -41,7 +49,8 @@ PLANNED_SQL = (
 RETURNS_SQL = (
     """
     WITH latest AS (
-        SELECT DISTINCT ON (r.id) r.organisation_id, r.month AS return_month, ver.id AS version_id
+        SELECT DISTINCT ON (r.id) r.organisation_id, r.month AS return_month,
+               ver.id AS version_id, ver.number AS version
         FROM plans_monthlyreturn r
         JOIN plans_returnversion ver ON ver.monthly_return_id = r.id AND ver.number > 0
         JOIN accounts_organisation o ON o.id = r.organisation_id
@@ -50,11 +59,12 @@ RETURNS_SQL = (
     ), """  # noqa: S608
     + _COEFFICIENTS
     + """
-    SELECT latest.organisation_id, latest.return_month, v.month, SUM(v.value * coef.k)
+    SELECT latest.organisation_id, latest.return_month, latest.version, v.month,
+           SUM(v.value * coef.k)
     FROM latest
     JOIN plans_returnvalue v ON v.version_id = latest.version_id
     JOIN coef ON coef.line_id = v.line_id
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2, 3, 4
 """
 )
 
@@ -70,28 +80,75 @@ def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
     return {"lines": [p for p, _ in pairs], "coefs": [k for _, k in pairs]}
 
 
-def _year_to_date(
-    rows: list[tuple[int, int, int, Decimal]],
-) -> tuple[dict[int, dict[int, Decimal]], dict[int, dict[str, Any]]]:
-    """From (organisation, return month, month, surplus) rows: each organisation's actual
-    surplus to date at every month reported (a later return restates earlier months) and what
-    its latest return says."""
-    by_return: dict[tuple[int, int], dict[int, Decimal]] = {}
-    for org_id, return_month, month, value in rows:
-        by_return.setdefault((org_id, return_month), {})[month] = value
-    year_to_date: dict[int, dict[int, Decimal]] = {}
+Returns = dict[int, dict[str, Any]]  # return month → its version and year to date by month
+
+
+def _returns(
+    rows: list[tuple[int, int, int, int, Decimal]],
+) -> tuple[dict[int, Returns], dict[int, dict[str, Any]]]:
+    """From (organisation, return month, version, month, surplus) rows: each organisation's
+    returns (the latest version of each), with the surplus to date at each month as that
+    return states it, and what its latest return says."""
+    by_return: dict[tuple[int, int], tuple[int, dict[int, Decimal]]] = {}
+    for org_id, return_month, version, month, value in rows:
+        by_return.setdefault((org_id, return_month), (version, {}))[1][month] = value
+    returns: dict[int, Returns] = {}
     latest: dict[int, dict[str, Any]] = {}
-    for (org_id, return_month), months in sorted(by_return.items(), key=lambda kv: kv[0][1]):
-        running = Decimal(0)
+    for (org_id, return_month), (version, months) in sorted(
+        by_return.items(), key=lambda kv: kv[0][1]
+    ):
+        running, to_date = Decimal(0), {}
         for m in range(1, return_month + 1):
             running += months.get(m, Decimal(0))
-            year_to_date.setdefault(org_id, {})[m] = running
+            to_date[m] = running
+        returns.setdefault(org_id, {})[return_month] = {"version": version, "to_date": to_date}
         latest[org_id] = {
             "month": return_month,
             "year_to_date": running,
             "outturn": sum(months.values(), Decimal(0)),
         }
-    return year_to_date, latest
+    return returns, latest
+
+
+def _at(returns: Returns, return_month: int, month: int) -> dict[str, Any]:
+    source = returns[return_month]
+    return {"return_month": return_month, "version": source["version"],
+            "actual": source["to_date"][month]}  # fmt: skip
+
+
+def quarter_basis(returns: Returns) -> list[dict[str, Any] | None]:
+    """What each quarter is assessed on: the year to date at its last month from the return
+    for that month (its latest version), or, where none was made, the first return after it;
+    None until there is one. With it, under `latest`, what the latest return says of the same
+    months, where a later return restates them (else None)."""
+    out: list[dict[str, Any] | None] = []
+    for m in QUARTER_ENDS:
+        after = sorted(month for month in returns if month >= m)
+        if not after:
+            out.append(None)
+            continue
+        basis, latest = _at(returns, after[0], m), _at(returns, after[-1], m)
+        out.append(basis | {"latest": latest if latest["actual"] != basis["actual"] else None})
+    return out
+
+
+def _quarters(returns: Returns, assessed: dict[int, dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """Each quarter's basis today, with the assessment already made where it differs (a newer
+    version of the return restated it): the assessment is what counts; the basis, or the
+    latest return where that restates it, shows what would change."""
+    out = []
+    for q, basis in enumerate(quarter_basis(returns), start=1):
+        frozen = assessed.get(q)
+        if basis is None and frozen is None:
+            out.append(None)
+            continue
+        entry = dict(basis or frozen | {"latest": None})  # type: ignore[operator]
+        same = frozen is None or (
+            basis is not None and all(basis[k] == v for k, v in frozen.items())
+        )
+        entry["assessed"] = None if same else frozen
+        out.append(entry)
+    return out
 
 
 def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, dict[str, Any]]:
@@ -116,7 +173,15 @@ def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, d
         cursor.execute(PLANNED_SQL, params)
         planned = dict(cursor.fetchall())
         cursor.execute(RETURNS_SQL, params)
-        year_to_date, latest = _year_to_date(cursor.fetchall())
+        returns, latest = _returns(cursor.fetchall())
+    assessed: dict[int, dict[int, dict[str, Any]]] = {}
+    for row in QuarterAssessment.objects.filter(
+        round=plan_round, organisation__system_id__in=system_ids
+    ).values("organisation_id", "quarter", "return_month", "return_version", "year_to_date"):
+        assessed.setdefault(row["organisation_id"], {})[row["quarter"]] = {
+            "return_month": row["return_month"], "version": row["return_version"],
+            "actual": row["year_to_date"],
+        }  # fmt: skip
     fund = Fund.objects.filter(round=plan_round).first()
     shares: dict[int, Decimal] = {}
     allocations: dict[int, Decimal] = {}
@@ -147,7 +212,11 @@ def gather_many(plan_round: PlanningRound, systems: list[System]) -> dict[int, d
         inputs: dict[str, Any] = {
             "control_totals": {ods[pk]: cts.get(pk) for pk in members},
             "planned": {ods[pk]: planned[pk] for pk in members if pk in planned},
-            "year_to_date": {ods[pk]: year_to_date[pk] for pk in members if pk in year_to_date},
+            "quarters": {
+                ods[pk]: _quarters(returns.get(pk, {}), assessed.get(pk, {}))
+                for pk in members
+                if pk in returns or pk in assessed
+            },
             "latest_returns": {ods[pk]: latest[pk] for pk in members if pk in latest},
             "fund": None,
         }

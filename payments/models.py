@@ -255,6 +255,27 @@ class FundAllocation(models.Model):
         return f"{self.organisation}: {self.amount}"
 
 
+class QuarterAssessment(models.Model):
+    """An organisation's year to date at a quarter end as the fund first assessed it, £000, and
+    the return it came from. Kept: a later return restating it is shown as a restatement with
+    its effect, and never quietly changes the quarter (recorded by the recalculation)."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    quarter = models.PositiveSmallIntegerField()
+    return_month = models.PositiveSmallIntegerField()  # the return it came from, and its version
+    return_version = models.PositiveIntegerField()
+    year_to_date = models.DecimalField(max_digits=18, decimal_places=3)
+    assessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "organisation", "quarter"],
+                                               name="quarter_assessed_once")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.organisation} Q{self.quarter}: {self.year_to_date}"
+
+
 class DiscretionaryRelease(models.Model):
     """The system lead's decision to release the system-tied part of a quarter's fund to an
     organisation that missed its own control total; it counts once the region agrees."""

@@ -14,6 +14,7 @@ from payments.calculations.funds import FundRules
 from payments.calculations.positions import positions
 from payments.calculations.system_fund import (
     QUARTER_ENDS,
+    ZERO,
     phased_target,
     still_to_report,
     system_fund,
@@ -35,6 +36,81 @@ def _money(value: Decimal | None) -> str | None:
 gbp = numbers.pounds
 
 
+def _counted(entry: dict[str, Any]) -> dict[str, Any]:
+    """The year to date a quarter is assessed on: as first assessed, or its basis until then."""
+    return entry["assessed"] or entry
+
+
+def _today(entry: dict[str, Any]) -> dict[str, Any]:
+    """The same months as the latest return states them."""
+    return entry["latest"] or entry
+
+
+def _to_date(quarters: dict[str, list], restated: bool) -> dict[str, dict[int, Decimal]]:
+    """Each partner's year to date at the quarter ends it has reported: as assessed (what
+    counts), or as its latest returns state it (`restated`)."""
+    out: dict[str, dict[int, Decimal]] = {}
+    for ods, entries in quarters.items():
+        for month, entry in zip(QUARTER_ENDS, entries, strict=True):
+            if entry is not None:
+                used = _today(entry) if restated else _counted(entry)
+                out.setdefault(ods, {})[month] = used["actual"]
+    return out
+
+
+def _return_name(source: dict[str, Any]) -> str:
+    return f"the {MONTH_LABELS[source['return_month'] - 1]} return, version {source['version']}"
+
+
+def _source_step(entry: dict[str, Any], month: int) -> str:
+    """Where a quarter's year to date came from, as the workings say it."""
+    label = MONTH_LABELS[month - 1]
+    used = _counted(entry)
+    late = "" if used["return_month"] == month else f" (no {label} return was made)"
+    step = f"Year to date at {label}: {gbp(used['actual'])}, from {_return_name(used)}{late}"
+    if entry["assessed"] is not None:
+        step += ", as first assessed"
+    return step
+
+
+def _restatement(
+    ods: str, quarter: int, quarters: dict[str, list], official, restated
+) -> dict[str, Any] | None:
+    """How later returns restating this quarter would change what the organisation earns:
+    who restated what, and the effect. Always shown for its own restatement (even to no
+    effect); a partner's only where it changes what this one earns (through the system's
+    position)."""
+    label = MONTH_LABELS[QUARTER_ENDS[quarter - 1] - 1]
+    changes = [
+        {"organisation": code, "was": _money(_counted(entry)["actual"]),
+         "now": _money(_today(entry)["actual"]), "return": _return_name(_today(entry))}
+        for code, entries in sorted(quarters.items())
+        if (entry := entries[quarter - 1]) is not None
+        and _counted(entry)["actual"] != _today(entry)["actual"]
+    ]  # fmt: skip
+    effect = restated.earned - official.earned
+    own_restated = any(c["organisation"] == ods for c in changes)
+    if not changes or (effect == ZERO and not own_restated):
+        return None
+    said = "; ".join(
+        f"{c['organisation']}'s year to date at {label} is now {gbp(Decimal(c['now']))} in "
+        f"{c['return']} (was {gbp(Decimal(c['was']))})"
+        for c in changes
+    )
+    step = (
+        f"Restated by a later return: {said}. At the restated figures this quarter would "
+        f"earn {gbp(restated.earned)}, "
+        + (
+            "the same"
+            if effect == ZERO
+            else f"{gbp(abs(effect))} {'more' if effect > 0 else 'less'}"
+        )
+        + "; the assessed figure stands."
+    )
+    return {"by": changes, "earned": _money(restated.earned), "effect": _money(effect),
+            "workings": step}  # fmt: skip
+
+
 def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
     fund = inputs["fund"]
     if fund is None:
@@ -45,19 +121,21 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
         taper=fund["taper"],
         taper_zero_at=fund["taper_zero_at"],
     )
-    cts = inputs["control_totals"]
-    organisations, system = system_fund(
-        rules,
-        fund["allocations"],
-        cts,
-        inputs["year_to_date"],
-        [tuple(r) for r in fund["releases"]],
+    cts, reported = inputs["control_totals"], inputs["quarters"]
+    releases = [tuple(r) for r in fund["releases"]]
+    assessed = _to_date(reported, restated=False)
+    organisations, system = system_fund(rules, fund["allocations"], cts, assessed, releases)
+    restated_orgs, restated_system = system_fund(
+        rules, fund["allocations"], cts, _to_date(reported, restated=True), releases
     )
     rows = []
-    for org in organisations:
+    for org, org_restated in zip(organisations, restated_orgs, strict=True):
         ct = cts.get(org.ods_code)
         quarters = []
-        for q, month in zip(org.quarters, QUARTER_ENDS, strict=True):
+        for q, again, month in zip(org.quarters, org_restated.quarters, QUARTER_ENDS,
+                                   strict=True):  # fmt: skip
+            entry = (reported.get(org.ods_code) or [None] * 4)[q.quarter - 1]
+            restatement = _restatement(org.ods_code, q.quarter, reported, q, again)
             target = (
                 f"Year-to-date control total: {gbp(ct)} × {month}/12 = "
                 f"{gbp(phased_target(ct, month))}"
@@ -76,8 +154,26 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
                     "own_reported": q.own_reported,
                     "system_reported": q.system_reported,
                     "waiting_for": list(q.waiting_for),
-                    "workings": [q.workings[0], target, *q.workings[1:]],
-                }
+                    "source": None
+                    if entry is None
+                    else {
+                        "return_month": _counted(entry)["return_month"],
+                        "version": _counted(entry)["version"],
+                        "year_to_date": _money(_counted(entry)["actual"]),
+                    },
+                    "restated": restatement,
+                    "workings": [
+                        q.workings[0],
+                        target,
+                        *(
+                            [_source_step(entry, month)]
+                            if entry is not None and ct is not None
+                            else []
+                        ),
+                        *q.workings[1:],
+                        *([restatement["workings"]] if restatement else []),
+                    ],
+                }  # fmt: skip
             )
         rows.append(
             {
@@ -104,9 +200,13 @@ def _fund_results(inputs: dict[str, Any]) -> dict[str, Any] | None:
                 "target": _money(None if p is None else p.target),
                 "actual": _money(None if p is None else p.actual),
                 "shortfall": _money(None if p is None else p.shortfall),
+                # The system's year to date at the returns as they stand today, where later
+                # returns restated what was assessed (None when nothing was).
+                "restated_actual": _money(again.actual) if p and again and again != p else None,
             }
-            for q, (p, waiting) in enumerate(
-                zip(system, still_to_report(cts, inputs["year_to_date"]), strict=True), start=1
+            for q, (p, again, waiting) in enumerate(
+                zip(system, restated_system, still_to_report(cts, assessed), strict=True),
+                start=1,
             )
         ],
     }

@@ -15,8 +15,8 @@ import ast
 import hashlib
 from pathlib import Path
 
-CALCULATION_VERSION = 3
-FINGERPRINT = "004748c1d048871a9a5916ff15545f99c3262f00f8b72ccccf323439c1a9cb1e"
+CALCULATION_VERSION = 4
+FINGERPRINT = "35cbab7c3887bd350b4fda5267c82fd29e1e61f67e9d1d505826b4a22111fdba"
 
 
 def current() -> int:

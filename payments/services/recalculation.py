@@ -22,13 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import System
+from accounts.models import Organisation, System
 from openbook.audit import audit_record
 from payments import coalescing
 from payments.calculations.results import compute
 from payments.calculations.version import current as calculation_version
 from payments.inputs import gather_many, inputs_hash
-from payments.models import RecalculationRun, Settlement, SystemResult
+from payments.models import QuarterAssessment, RecalculationRun, Settlement, SystemResult
 from payments.services import settlements
 from plans.models import PlanningRound
 from webhooks import services as webhooks
@@ -133,6 +133,22 @@ def recompute_outdated() -> int:
     return queued
 
 
+def _assess_quarters(plan_round, systems, inputs) -> None:
+    """Record each quarter the fund has now assessed, on the basis it was assessed on: from
+    then on a later return restating it is shown as a restatement, and does not change it."""
+    ods = dict(Organisation.objects.filter(system__in=systems).values_list("ods_code", "pk"))
+    rows = [
+        QuarterAssessment(round=plan_round, organisation_id=ods[code], quarter=q,
+                          return_month=entry["return_month"], return_version=entry["version"],
+                          year_to_date=entry["actual"])
+        for system in systems if inputs[system.pk]["fund"] is not None
+        for code, entries in inputs[system.pk]["quarters"].items()
+        for q, entry in enumerate(entries, start=1)
+        if entry is not None and entry["assessed"] is None
+    ]  # fmt: skip
+    QuarterAssessment.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def _announce(plan_round, systems, changed, runs, version) -> None:
     """Tell each changed system's webhooks its results moved (after the commit)."""
     codes = {s.pk: s for s in systems}
@@ -230,6 +246,7 @@ def recalculate_many(
                         [plan_round.pk, now, version, json.dumps(changed)],
                     )
                 _announce(plan_round, systems, changed, by_system, version)
+            _assess_quarters(plan_round, systems, inputs)
     except Exception as exc:
         for run in runs:
             run.status = RecalculationRun.Status.FAILED

@@ -76,8 +76,10 @@ def test_returns_earn_the_fund_with_workings(world, plan_round, fund):
     assert [D(system_q1[k]) for k in ("target", "actual", "shortfall")] == [-2000, -1800, 0]
     assert result["system_quarters"][1] == {
         "quarter": 2, "reported": False, "waiting_for": ["ZA1", "ZA2"],
-        "target": None, "actual": None, "shortfall": None,
+        "target": None, "actual": None, "shortfall": None, "restated_actual": None,
     }  # fmt: skip
+    assert q1["source"] == {"return_month": 3, "version": 1, "year_to_date": "-2400.000"}
+    assert "Year to date at Jun: (£2,400,000), from the Jun return, version 1" in q1["workings"]
     positions = {
         o["ods_code"]: o for o in SystemResult.objects.get(system=world.s1).data["organisations"]
     }
@@ -192,3 +194,58 @@ def test_an_agreed_release_stands(world, plan_round, fund):
     fund_services.release_decide(actor=world.people["reviewer"], release=release, agreed=True)
     with pytest.raises(ValidationError):
         fund_services.release_withdraw(actor=world.people["lead"], release=release)
+
+
+def test_a_later_return_restating_a_quarter_shows_its_effect_and_changes_nothing(
+    world, plan_round, fund
+):
+    """Worked example (rule 3). Beta's June return: −900 a month, so −2,700 at June against
+    −2,500: 200 short, its own part (125) is not earned; the system (Alpha 600, so −2,100
+    against −2,000) is 100 short, so nor is the tied part. Q1 is assessed at 0 on that
+    return, and kept: a second version of the June return (−2,550) and then the September
+    return (April to June at −800 a month: −2,400, at which Q1 would earn 250) each show as
+    a restatement, with the effect and the return named. Q2 is assessed on September's."""
+    from payments.models import QuarterAssessment
+
+    submit_return(world, world.org_a, 3, 200, world.people["approver"])
+    submit_return(world, world.org_b, 3, -900, world.people["partner"])
+    (beta,) = _fund_result(world, plan_round)["organisations"]
+    assert beta["quarters"][0]["earned"] == "0.000" and beta["quarters"][0]["restated"] is None
+    assessed = QuarterAssessment.objects.get(organisation=world.org_b, quarter=1)
+    assert (assessed.return_month, assessed.return_version, assessed.year_to_date) == (
+        3,
+        1,
+        D("-2700"),
+    )
+
+    submit_return(world, world.org_b, 3, -850, world.people["partner"])  # June, version 2
+    (beta,) = _fund_result(world, plan_round)["organisations"]
+    q1 = beta["quarters"][0]
+    assert q1["earned"] == "0.000" and q1["source"]["version"] == 1
+    assert q1["restated"]["by"] == [{"organisation": "ZA2", "was": "-2700.000",
+                                     "now": "-2550.000", "return": "the Jun return, version 2"}]  # fmt: skip
+    assert q1["restated"]["effect"] == "0.000"  # still short of its own control total
+    assert q1["workings"][-1].endswith("would earn £0, the same; the assessed figure stands.")
+
+    submit_return(world, world.org_b, 6, -800, world.people["partner"])
+    result = _fund_result(world, plan_round)
+    (beta,) = result["organisations"]
+    q1, q2 = beta["quarters"][:2]
+    assert (q1["own_earned"], q1["system_earned"], q1["earned"]) == ("0.000", "0.000", "0.000")
+    assert q1["source"] == {"return_month": 3, "version": 1, "year_to_date": "-2700.000"}
+    assert q1["restated"]["earned"] == "250.000" and q1["restated"]["effect"] == "250.000"
+    assert (
+        "Year to date at Jun: (£2,700,000), from the Jun return, version 1, as first assessed"
+        in q1["workings"]
+    )
+    assert q1["workings"][-1] == (
+        "Restated by a later return: ZA2's year to date at Jun is now (£2,400,000) in the Sep "
+        "return, version 1 (was (£2,700,000)). At the restated figures this quarter would earn "
+        "£250,000, £250,000 more; the assessed figure stands."
+    )
+    assert result["system_quarters"][0]["actual"] == "-2100.000"
+    assert result["system_quarters"][0]["restated_actual"] == "-1800.000"
+    assert q2["source"] == {"return_month": 6, "version": 1, "year_to_date": "-4800.000"}
+    assert q2["own_earned"] == "125.000" and q2["restated"] is None
+    assert D(beta["earned"]) == 125  # Q2's own part only: Alpha has not reported September
+    assert QuarterAssessment.objects.get(organisation=world.org_b, quarter=1).return_version == 1
