@@ -136,7 +136,7 @@ def _quarters(returns: Returns, assessed: dict[int, dict[str, Any]]) -> list[dic
     """Each quarter's basis today, with the assessment already made where it differs (a newer
     version of the return restated it): the assessment is what counts; the basis, or the
     latest return where that restates it, shows what would change."""
-    out = []
+    out: list[dict[str, Any] | None] = []
     for q, basis in enumerate(quarter_basis(returns), start=1):
         frozen = assessed.get(q)
         if basis is None and frozen is None:

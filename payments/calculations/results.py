@@ -81,21 +81,25 @@ def _restatement(
     effect); a partner's only where it changes what this one earns (through the system's
     position)."""
     label = MONTH_LABELS[QUARTER_ENDS[quarter - 1] - 1]
-    changes = [
-        {"organisation": code, "was": _money(_counted(entry)["actual"]),
-         "now": _money(_today(entry)["actual"]), "return": _return_name(_today(entry))}
+    rows = [
+        (code, _counted(entry), _today(entry))
         for code, entries in sorted(quarters.items())
         if (entry := entries[quarter - 1]) is not None
         and _counted(entry)["actual"] != _today(entry)["actual"]
+    ]
+    changes = [
+        {"organisation": code, "was": _money(was["actual"]), "now": _money(now["actual"]),
+         "return": _return_name(now)}
+        for code, was, now in rows
     ]  # fmt: skip
     effect = restated.earned - official.earned
     own_restated = any(c["organisation"] == ods for c in changes)
     if not changes or (effect == ZERO and not own_restated):
         return None
     said = "; ".join(
-        f"{c['organisation']}'s year to date at {label} is now {gbp(Decimal(c['now']))} in "
-        f"{c['return']} (was {gbp(Decimal(c['was']))})"
-        for c in changes
+        f"{code}'s year to date at {label} is now {gbp(now['actual'])} in {_return_name(now)} "
+        f"(was {gbp(was['actual'])})"
+        for code, was, now in rows
     )
     step = (
         f"Restated by a later return: {said}. At the restated figures this quarter would "

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 4
-FINGERPRINT = "35cbab7c3887bd350b4fda5267c82fd29e1e61f67e9d1d505826b4a22111fdba"
+FINGERPRINT = "d7f6c74507222a365e7b234d02888d0ca41ac4f7d8323bd2d2f661320b754409"
 
 
 def current() -> int:
