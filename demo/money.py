@@ -155,10 +155,10 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
         partners=["ZB1", "ZB2", "ZB6"],
         mechanisms=[
             {"kind": "risk_pool", "params": {
-                "budget": "48000", "shares": {"ZB1": "40", "ZB2": "25", "ZB6": "35"},
-                "caps": {"ZB2": "1500"}}},
+                "budget": "48000000", "shares": {"ZB1": "40", "ZB2": "25", "ZB6": "35"},
+                "caps": {"ZB2": "1500000"}}},
             {"kind": "all_or_nothing", "params": {
-                "percent": "1.8", "contract_values": {"ZB1": "61000", "ZB2": "42000"},
+                "percent": "1.8", "contract_values": {"ZB1": "61000000", "ZB2": "42000000"},
                 "payer": "ZB6"}},
         ],
     )  # fmt: skip
@@ -176,15 +176,16 @@ def seed_agreements(round_slug: str) -> dict[str, int]:
         actor=lead, plan_round=plan_round, system=system,
         name="Biosimilar switching gain share", partners=["ZB1", "ZB6"],
         mechanisms=[{"kind": "gain_share", "params": {
-            "provider": "ZB1", "commissioner": "ZB6", "baseline": "6400",
-            "planned_spend": "5800", "provider_share": "50"}}],
+            "provider": "ZB1", "commissioner": "ZB6", "baseline": "6400000",
+            "planned_spend": "5800000", "provider_share": "50"}}],
     )  # fmt: skip
     for ods in ("ZB1", "ZB6"):
         partner = Organisation.objects.get(ods_code=ods)
         agreement_sign(actor=board_approver(partner), agreement=gain, organisation=partner,
                        version_number=1)  # fmt: skip
-    settlement = settlements.settlement_enter(actor=lead, agreement=gain, period="Q1",
-                                              measures=["1390"], outcomes_met=True)  # fmt: skip
+    settlement = settlements.settlement_enter(
+        actor=lead, agreement=gain, period="Q1", measures=["1390000.00"], outcomes_met=True
+    )
     settlements.compute(settlement.pk)
     settlements.settlement_propose(actor=lead, settlement=settlement)
     return {"agreements": 2}

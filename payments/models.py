@@ -439,7 +439,7 @@ class Settlement(models.Model):
     outcomes = models.JSONField(default=list, blank=True)
     outcomes_met = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £000
+    flows = models.JSONField(null=True, blank=True)  # ODS → amount (+ receives), £ and pence
     # Named parties outside the agreement (a pool's result, spend against a budget): with the
     # partners' flows they sum to zero.
     external = models.JSONField(default=dict, blank=True)

@@ -14,6 +14,13 @@ function figure(value) {
   return number < 0 && text !== "0" ? `(${text})` : text;
 }
 const axis = (title) => ({ title: { display: true, text: title }, ticks: { callback: figure } });
+// Risk-share money is in pounds and pence: the what-if's tooltips say it to the penny.
+const pennies = new Intl.NumberFormat("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+function pence(value) {
+  const number = Number(value);
+  const text = pennies.format(Math.abs(number));
+  return number < 0 && text !== "0.00" ? `(${text})` : text;
+}
 const blue = "#005eb8";
 const red = "#d5281b";
 const green = "#007f3b";
@@ -90,11 +97,11 @@ function whatif(canvas, chart) {
     options: {
       animation: false,
       plugins: {
-        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${figure(ctx.parsed.y)}` } },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: £${pence(ctx.parsed.y)}` } },
       },
       scales: {
         x: { title: { display: true, text: "Activity or spend against plan" } },
-        y: axis("£000"),
+        y: axis("£"),
       },
     },
   });

@@ -47,8 +47,13 @@ def figure(value, unit=None):
 
 @register.filter
 def amount(value, unit=None):
-    """A figure in a sentence, with its unit: `{{ v|amount }}` → £1,235k."""
-    return numbers.amount(value, unit)
+    """A figure in a sentence, with its unit: `{{ v|amount }}` → £1,235k. A figure as someone
+    typed it ("2,000,000") reads as the number it is; anything that is not a number is shown
+    as it is rather than failing the page."""
+    try:
+        return numbers.amount(value.replace(",", "") if isinstance(value, str) else value, unit)
+    except ValueError:
+        return value
 
 
 @register.filter

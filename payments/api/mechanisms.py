@@ -68,9 +68,11 @@ _PARAM_HELP = {
 
 def _param_field(label: str, type_: str, hint: str) -> serializers.Field:
     optional = "optional" in hint or type_ == "amounts_optional"
-    help_text = f"{label}{' (' + hint + ')' if hint else ''}: {_PARAM_HELP[type_]}"
-    # Amounts in £000 go no finer than a penny: five decimal places.
-    help_text += ", to the penny at most (five places)." if hint.startswith("£000") else "."
+    money = hint.startswith("£")
+    said = f"in pounds and pence{hint[1:]}" if money else hint
+    help_text = f"{label}{' (' + said + ')' if said else ''}: {_PARAM_HELP[type_]}"
+    # Money is typed in pounds and pence, and goes no finer than a penny.
+    help_text += ', to the penny at most (two places), e.g. "1250000.50".' if money else "."
     if type_ in ("shares", "amounts", "amounts_optional"):
         return serializers.DictField(
             child=serializers.CharField(), required=not optional, help_text=help_text

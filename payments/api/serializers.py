@@ -24,7 +24,10 @@ class ResultsSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Positions against control totals (planned and year to date) and the fund "
         "earned by quarter, each with its workings; money as strings in £000, to three places "
-        "at least (the pound).",
+        "at least (the pound). Each fund quarter names the return it was assessed on "
+        "(`source`: return_month, version, year_to_date) and, where a later return restates "
+        "it, `restated` (by: who, was, now, from which return; earned and effect); the "
+        "assessed figure stands.",
     )
 
 
@@ -85,13 +88,13 @@ class WhatIfRowSerializer(serializers.Serializer):
     outcomes_met = serializers.BooleanField()
     flows = serializers.DictField(
         child=serializers.CharField(),
-        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000 to the "
-        "penny (five places).",
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, in pounds and "
+        "pence: a string with two places.",
     )
     external = serializers.DictField(
         child=serializers.CharField(),
         help_text="Parties outside the agreement (a pool's result, spend against a budget) → "
-        "amount, £000 to the penny (five places). With the partners' flows they sum to zero.",
+        "amount, in pounds and pence (two places). With the partners' flows they sum to zero.",
     )
     figures = serializers.ListField(
         child=FiguresSerializer(),
@@ -160,8 +163,9 @@ class SettlementInputSerializer(serializers.Serializer):
     measures = serializers.ListField(
         child=serializers.CharField(allow_blank=True, allow_null=True, max_length=40),
         max_length=12,
-        help_text="Actual activity or spend for each mechanism, in order (blank for "
-        "mechanisms that follow outcomes only).",
+        help_text="Actual activity (units) or spend (pounds and pence, to the penny) for each "
+        "mechanism, in order, for the period chosen (blank for mechanisms that follow "
+        "outcomes only).",
     )
     outcomes = serializers.ListField(
         child=serializers.BooleanField(allow_null=True),
@@ -201,12 +205,12 @@ class SettlementSerializer(serializers.Serializer):
     )
     flows = serializers.DictField(
         child=serializers.CharField(), allow_null=True,
-        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, £000 to the "
-        "penny (five places).",
+        help_text="Partner (ODS code) → receives (+) or pays (−) against plan, in pounds and "
+        "pence: a string with two places.",
     )  # fmt: skip
     external = serializers.DictField(
         child=serializers.CharField(),
-        help_text="Parties outside the agreement → amount, £000 to the penny (five places); "
+        help_text="Parties outside the agreement → amount, in pounds and pence (two places); "
         "with the flows, zero.",
     )
     workings = serializers.ListField(child=serializers.DictField(), allow_null=True)

@@ -27,7 +27,7 @@ from payments.api.serializers import (
     WhatIfRowSerializer,
     agreement_data,
 )
-from payments.calculations.mechanisms import ParameterProblems, pence_text
+from payments.calculations.mechanisms import ParameterProblems, pounds_text
 from payments.services import agreements, settlements
 from plans import selectors as plan_selectors
 
@@ -111,8 +111,8 @@ class AgreementDetail(_AgreementView):
 
 
 class AgreementWhatIf(_AgreementView):
-    """What each partner pays (−) or receives (+) against plan, £000, for activity or spend
-    from −20% to +20% of plan, outcome measures met and not."""
+    """What each partner pays (−) or receives (+) against plan, in pounds and pence, for
+    activity or spend from −20% to +20% of plan, outcome measures met and not."""
 
     @extend_schema(responses=WhatIfRowSerializer(many=True))
     def get(self, request, slug, code, pk):
@@ -127,8 +127,8 @@ class AgreementWhatIf(_AgreementView):
                     {
                         "variance_percent": r.variance * 100,
                         "outcomes_met": r.met,
-                        "flows": {k: pence_text(v) for k, v in r.flows.items()},
-                        "external": {k: pence_text(v) for k, v in r.external.items() if v},
+                        "flows": {k: pounds_text(v) for k, v in r.flows.items()},
+                        "external": {k: pounds_text(v) for k, v in r.external.items() if v},
                         "figures": [figure_strings(f) for f in r.figures],
                     }  # fmt: skip
                 ).data

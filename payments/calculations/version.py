@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 4
-FINGERPRINT = "d7f6c74507222a365e7b234d02888d0ca41ac4f7d8323bd2d2f661320b754409"
+FINGERPRINT = "022d3f22816bd92d718ed1f3ec3ee385fa13724cfbc375ebd33b99cbaae39adf"
 
 
 def current() -> int:

@@ -29,8 +29,9 @@ from payments.calculations.mechanisms import (
     PERIOD_FRACTIONS,
     ParameterProblems,
     outcomes_for,
-    pence_text,
+    pounds_text,
     settle_all,
+    worked_measure,
 )
 from payments.calculations.version import current as calculation_version
 from payments.models import Agreement, AgreementVersion, Settlement, SettlementResponse
@@ -74,7 +75,7 @@ def _announce(event: Event, settlement: Settlement, **data) -> None:
         event,
         s,
         {"round": r.slug, "agreement": a.pk, "settlement": settlement.pk,
-         "period": settlement.period, "status": settlement.status, "unit": "£000",
+         "period": settlement.period, "status": settlement.status, "unit": "£",
          "flows": settlement.flows, "external": settlement.external, **data},
         links={"page": reverse("settlement_detail", args=[r.slug, s.code, a.pk, settlement.pk]),
                "api": reverse("api_settlement_detail",
@@ -99,9 +100,9 @@ def _far_from_plan(
         if raw is None:
             continue
         plan = mechanism.for_period(fraction).plan_measure
-        actual = Decimal(raw)
+        actual = worked_measure(mechanism, raw)
         if plan > 0 and (actual > plan * UNUSUAL or actual * UNUSUAL < plan):
-            shown = (numbers.amount(plan) if mechanism.follows == "spend"
+            shown = (numbers.amount(plan * 1000, numbers.GBP) if mechanism.follows == "spend"
                      else f"{numbers.figure(plan)} units")  # fmt: skip
             found.append({
                 "cell": f"Mechanism {n} ({mechanism.label})",
@@ -172,6 +173,13 @@ def settlement_enter(
             problems.append(
                 {"cell": where, "value": raw or "",
                  "problem": f"the actual {mechanism.follows} must be {why}"}
+            )  # fmt: skip
+            continue
+        if mechanism.follows == "spend" and value != value.quantize(Decimal("0.01")):
+            problems.append(
+                {"cell": where, "value": raw or "",
+                 "problem": "the actual spend is in pounds and pence and goes no finer than "
+                            "a penny, two decimal places"}
             )  # fmt: skip
             continue
         clean.append(str(value))
@@ -246,6 +254,11 @@ def period_fraction(version: AgreementVersion, period: str) -> Decimal:
     return PERIOD_FRACTIONS[period]
 
 
+def _worked(mechanisms: list, measures: list[str | None]) -> list[Decimal | None]:
+    return [None if m is None else worked_measure(mech, m)
+            for mech, m in zip(mechanisms, measures, strict=True)]  # fmt: skip
+
+
 def compute(settlement_id: int) -> Settlement:
     """The worker's part: what each partner pays or receives, with workings. Idempotent."""
     with transaction.atomic():
@@ -257,7 +270,6 @@ def compute(settlement_id: int) -> Settlement:
             # queued before the proposal must not rewrite it); nor does an older worker, mid
             # deploy, redo what a newer one worked out.
             return settlement
-        measures = [None if m is None else Decimal(m) for m in settlement.measures]
         fraction = period_fraction(settlement.version, settlement.period)
         data: dict[str, Any]
         mechanisms: list = []
@@ -265,6 +277,7 @@ def compute(settlement_id: int) -> Settlement:
             # Terms a later rule refuses are a settlement that cannot be worked out: recorded
             # and shown, not retried for ever.
             mechanisms = built_mechanisms(settlement.version)
+            measures = _worked(mechanisms, settlement.measures)
             flows, workings, external = settle_all(
                 mechanisms, measures, answers_of(settlement), fraction
             )
@@ -274,8 +287,8 @@ def compute(settlement_id: int) -> Settlement:
                                                  "steps": [str(exc)]}]}  # fmt: skip
         else:
             data = {
-                "flows": {k: pence_text(v) for k, v in sorted(flows.items())},
-                "external": {k: pence_text(v) for k, v in sorted(external.items()) if v},
+                "flows": {k: pounds_text(v) for k, v in sorted(flows.items())},
+                "external": {k: pounds_text(v) for k, v in sorted(external.items()) if v},
                 "workings": [
                     {"mechanism": m.label, "steps": steps}
                     for m, steps in zip(mechanisms, workings, strict=True)
@@ -303,17 +316,18 @@ def flows_today(settlement: Settlement) -> dict[str, str] | None:
         return None
     try:
         mechanisms = built_mechanisms(settlement.version)
-        measures = [None if m is None else Decimal(m) for m in settlement.measures]
+        measures = _worked(mechanisms, settlement.measures)
         fraction = period_fraction(settlement.version, settlement.period)
         flows = settle_all(mechanisms, measures, answers_of(settlement), fraction).flows
     except Exception:  # an old agreement today's rules cannot build: nothing to compare
         logger.warning("Settlement %s: today's calculation failed", settlement.pk, exc_info=True)
         return None
     stored = {k: Decimal(v) for k, v in settlement.flows.items()}
-    partners = set(stored) | set(flows)
-    if all(stored.get(k, ZERO) == flows.get(k, ZERO) for k in partners):
+    today = {k: Decimal(pounds_text(v)) for k, v in flows.items()}
+    partners = set(stored) | set(today)
+    if all(stored.get(k, ZERO) == today.get(k, ZERO) for k in partners):
         return None
-    return {k: pence_text(flows.get(k, ZERO)) for k in sorted(partners)}
+    return {k: pounds_text(flows.get(k, ZERO)) for k in sorted(partners)}
 
 
 @transaction.atomic

@@ -23,13 +23,19 @@ from payments.services import agreements as services
 from payments.views.common import agreement_url, figure_rows, round_and_system
 
 HUNDRED = Decimal(100)
+THOUSAND = Decimal(1000)
+
+
+def _gbp(value: Decimal | None) -> Decimal | None:
+    """An amount the mechanisms worked in £000, in pounds and pence, as pages show money."""
+    return None if value is None else value * THOUSAND
 
 
 def _exposure(rows, ods_code: str) -> dict[str, Decimal | None]:
-    """What this partner pays (−) or receives (+), £000, with activity or spend 10% below and
+    """What this partner pays (−) or receives (+), £, with activity or spend 10% below and
     10% above plan and the outcome measures met: what it signs up to, put plainly."""
     met = {r.variance: r.flows.get(ods_code) for r in rows if r.met}
-    return {"below": met.get(Decimal("-0.1")), "above": met.get(Decimal("0.1"))}
+    return {"below": _gbp(met.get(Decimal("-0.1"))), "above": _gbp(met.get(Decimal("0.1")))}
 
 
 def _pct(variance: Decimal) -> str:
@@ -96,13 +102,23 @@ def form_blocks(mechanisms, organisations) -> list[dict]:
         for key, label, kind_of_field, hint in FIELDS[item["kind"]]:
             value = item["params"].get(key, "")
             per_partner = kind_of_field in ("shares", "amounts", "amounts_optional")
+            money = hint.startswith("£")  # typed in pounds and pence
             fields.append(
                 {
                     "key": key,
                     "name": f"m{n}-{key}",
                     "label": label,
                     "type": kind_of_field,
-                    "hint": hint,
+                    "money": money,
+                    "hint": f"In pounds and pence{hint[1:]}" if money else hint,
+                    # What follows a figure on the agreement's page: its unit, beyond "£".
+                    "suffix": " per unit"
+                    if "per unit" in hint
+                    else " units"
+                    if hint.startswith("Units")
+                    else " people"
+                    if hint.startswith("people")
+                    else "",
                     "value": "" if per_partner else value,
                     "partners": [(o, (value or {}).get(o.ods_code, "")) for o in organisations]
                     if per_partner
@@ -231,7 +247,7 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
         "series": [
             {
                 "label": o.ods_code,
-                "values": [str(r.flows.get(o.ods_code, 0)) for r in rows if r.met],
+                "values": [str(_gbp(r.flows.get(o.ods_code, 0))) for r in rows if r.met],
             }
             for o in partners
         ],
@@ -252,7 +268,8 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
             "met_rows": [
                 (
                     _pct(r.variance),
-                    [r.flows.get(c) for c in codes] + [r.external.get(n) for n in externals],
+                    [_gbp(r.flows.get(c)) for c in codes]
+                    + [_gbp(r.external.get(n)) for n in externals],
                 )
                 for r in rows
                 if r.met
@@ -260,7 +277,8 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
             "missed_rows": [
                 (
                     _pct(r.variance),
-                    [r.flows.get(c) for c in codes] + [r.external.get(n) for n in externals],
+                    [_gbp(r.flows.get(c)) for c in codes]
+                    + [_gbp(r.external.get(n)) for n in externals],
                 )
                 for r in rows
                 if not r.met
@@ -281,7 +299,7 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
                     m.label,
                     m.follows,
                     (entry or {}).get("measures", {}).get(n, ""),
-                    m.plan_measure,
+                    _gbp(m.plan_measure) if m.follows == "spend" else m.plan_measure,
                     # Linked to outcomes: its own box, ticked until the lead says otherwise.
                     m.outcome_linked,
                     (entry or {}).get("outcomes", {}).get(n, True),

@@ -128,7 +128,8 @@ def _settlement_page(request, plan_round, system, agreement, settlement, error=N
 
 
 def _follows(settlement) -> list[str]:
-    """What each mechanism's actual is ("spend", £000; "activity", units), for its unit."""
+    """What each mechanism's actual is ("spend", pounds and pence; "activity", units), for its
+    unit."""
     try:
         return [m.follows for m in services.built_mechanisms(settlement.version)]
     except ParameterProblems:  # terms a later rule refuses: the figures without a unit

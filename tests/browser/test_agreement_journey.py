@@ -36,7 +36,7 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     page.get_by_label("Beta Community NHS Trust (ZA2)").check()
     page.get_by_label("Add a mechanism").select_option("risk_pool")
     page.get_by_role("button", name="Add", exact=True).click()
-    page.get_by_label("Pool budget").fill("2000")
+    page.get_by_label("Pool budget").fill("2,000,000")
     page.get_by_label("Shares: ZA1").fill("70")
     page.get_by_label("Shares: ZA2").fill("40")
     page.get_by_role("button", name="Save the agreement").click()
@@ -49,9 +49,11 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     page.get_by_label("Shares: ZA2").fill("30")
     page.get_by_role("button", name="Save the agreement").click()
     expect(page.get_by_role("status")).to_contain_text("Agreement drafted")
-    # Spend 10% over the 2,000 budget: a loss of 200, 140 for Alpha and 60 for Beta.
+    # Spend 10% over the £2,000,000 budget: a loss of £200,000, £140,000 for Alpha and
+    # £60,000 for Beta, in pounds and pence.
     what_if = page.locator("#what-if")
-    expect(what_if.locator("tr", has_text="+10%")).to_contain_text("(140)")
+    expect(what_if.locator("tr", has_text="+10%")).to_contain_text("(140,000.00)")
+    expect(page.locator(".nhsuk-summary-list__value", has_text="£2,000,000.00")).to_be_visible()
     expect(page.locator("#whatif-chart")).to_be_visible()
     sign_out(page)
 
@@ -62,7 +64,7 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
         page.get_by_role("link", name="Community beds risk pool").click()
         # Sign sits below the terms and the what-if, and states this partner's exposure.
         sign = page.locator("#sign ~ form.ob-decision").first
-        expect(sign).to_contain_text(f"{name} at 10% below plan, £000")
+        expect(sign).to_contain_text(f"{name} at 10% below plan, £")
         assert page.locator("#what-if").bounding_box()["y"] < sign.bounding_box()["y"]
         page.get_by_role("button", name=f"Sign version 1 for {name}").click()
         summary = page.locator(".nhsuk-error-summary")
@@ -85,12 +87,12 @@ def test_pool_agreed_settled_disputed_and_decided(page, live_server, celery_work
     page.get_by_role("link", name="Community beds risk pool").click()
     expect(page.locator("#agreement-status")).to_contain_text("Agreed by every partner")
     page.get_by_label("Period").select_option("year")
-    page.get_by_label("1. Risk/reward pool: actual spend in the quarter or year chosen, £000").fill(
-        "2300"
+    page.get_by_label("1. Risk/reward pool: actual spend in the quarter or year chosen, £").fill(
+        "2300000.00"
     )
     page.get_by_role("button", name="Work out the settlement").click()
     flows = page.locator("#settlement-flows")
-    expect(flows.locator("tr", has_text="ZA1")).to_contain_text("(210)", timeout=20000)
+    expect(flows.locator("tr", has_text="ZA1")).to_contain_text("(210,000.00)", timeout=20000)
     page.get_by_role("button", name="Propose to the partners").click()
     expect(page.locator("#settlement-status")).to_contain_text("Proposed")
     settlement_url = page.url

@@ -211,7 +211,7 @@ ROUTES += [
 
 # --- risk-share agreements --------------------------------------------------------------------
 
-POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50", "ZA2": "50"}}}
+POOL = {"kind": "risk_pool", "params": {"budget": "1000000", "shares": {"ZA1": "50", "ZA2": "50"}}}
 
 
 def _with_agreement(world) -> None:
@@ -232,7 +232,7 @@ def _agreement_id() -> int:
 
 def _agreement_form(world) -> dict:
     return {"action": "save", "name": "Pool", "partners": ["ZA1", "ZA2"], "version": "1",
-            "m1-kind": "risk_pool", "m1-budget": "1000", "m1-shares-ZA1": "60",
+            "m1-kind": "risk_pool", "m1-budget": "1000000", "m1-shares-ZA1": "60",
             "m1-shares-ZA2": "40"}  # fmt: skip
 
 
@@ -306,7 +306,7 @@ def _with_settlement(world) -> None:
                    version_number=1)  # fmt: skip
     agreement_sign(actor=beta, agreement=agreement, organisation=world.org_b, version_number=1)
     settlement = settlements.settlement_enter(actor=world.people["lead"], agreement=agreement,
-                                              period="year", measures=["1100"],
+                                              period="year", measures=["1100000"],
                                               outcomes_met=True)  # fmt: skip
     settlements.compute(settlement.pk)
     settlements.settlement_propose(actor=world.people["lead"], settlement=settlement)
@@ -321,7 +321,7 @@ def _settlement(world, rest: str = "") -> str:
 
 ROUTES += [
     Route("settlement_enter", "POST", lambda w: _sys(w, f"agreements/{_agreement_id()}/settlements/"),
-          _lead_only, 403, data=lambda w: {"period": "Q1", "measure-1": "300"},
+          _lead_only, 403, data=lambda w: {"period": "Q1", "measure-1": "300000"},
           setup=_with_settlement),
     Route("settlement_detail", "GET", lambda w: _settlement(w), _system_page, 200,
           setup=_with_settlement),
@@ -353,7 +353,7 @@ ROUTES += [
           setup=_with_settlement),
     Route("api_settlement_list", "POST",
           lambda w: _api_agr(w, f"{_agreement_id()}/settlements/"), {**_system_api, "lead": 201},
-          403, data=lambda w: {"period": "Q1", "measures": ["300"], "outcomes_met": True},
+          403, data=lambda w: {"period": "Q1", "measures": ["300000"], "outcomes_met": True},
           api=True, setup=_with_settlement),
     Route("api_settlement_detail", "GET", lambda w: _api_settlement(w), _system_api, 200,
           api=True, setup=_with_settlement),

@@ -135,7 +135,10 @@ def test_each_event_links_to_its_object(world, client_for):
     from tests.plans.conftest import make_round
 
     plan_round = make_round()
-    pool = {"kind": "risk_pool", "params": {"budget": "10", "shares": {"ZA1": "50", "ZA2": "50"}}}
+    pool = {
+        "kind": "risk_pool",
+        "params": {"budget": "10000", "shares": {"ZA1": "50", "ZA2": "50"}},
+    }
     agreement = agreement_create(actor=world.people["lead"], plan_round=plan_round,
                                  system=world.s1, name="Pool", partners=["ZA1", "ZA2"],
                                  mechanisms=[pool])  # fmt: skip

@@ -6,9 +6,9 @@ import pytest
 from payments.services.agreements import agreement_create, agreement_sign
 from tests.plans.conftest import plan_round  # noqa: F401  (a fixture)
 
-POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "60", "ZA2": "40"}}}
+POOL = {"kind": "risk_pool", "params": {"budget": "1000000", "shares": {"ZA1": "60", "ZA2": "40"}}}
 AON = {"kind": "all_or_nothing",
-       "params": {"percent": "2", "contract_values": {"ZA1": "5000"}, "payer": "ZA2"}}  # fmt: skip
+       "params": {"percent": "2", "contract_values": {"ZA1": "5000000"}, "payer": "ZA2"}}  # fmt: skip
 
 
 @pytest.fixture

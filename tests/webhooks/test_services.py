@@ -208,7 +208,7 @@ def test_each_workflow_raises_its_event_with_what_happened(world):
                                        organisation=organisation, accepted=True)  # fmt: skip
     [settled] = _sent("settlement.agreed")
     settlement.refresh_from_db()
-    assert settled["data"]["flows"] == settlement.flows and settled["data"]["unit"] == "£000"
+    assert settled["data"]["flows"] == settlement.flows and settled["data"]["unit"] == "£"
     assert settled["data"]["external"] == settlement.external
     whole = [*settled["data"]["flows"].values(), *settled["data"]["external"].values()]
     assert sum(Decimal(v) for v in whole) == 0  # partners and the named outside party net

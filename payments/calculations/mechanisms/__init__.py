@@ -3,9 +3,11 @@ pays (−) or receives (+) for an outcome, relative to the plan, with the workin
 
 Each mechanism is built from its parameters as typed (`build(kind, params)`), which checks them
 all and reports every problem in plain words. Settling takes an `Outcome`: the measure the
-mechanism follows (activity in units, or spend in £000) and whether the outcome measures were
+mechanism follows (activity in units, or spend in £000: typed in pounds and pence, see
+`worked_measure`) and whether the outcome measures were
 met. At the planned measure with outcomes met, every mechanism settles at zero: the plan
-position. Money is £000 as Decimal; shares of a whole are apportioned to the penny by largest
+position. Money is typed and shown in pounds and pence (`pounds_text`) and worked in £000 as
+Decimal; shares of a whole are apportioned to the penny by largest
 remainder, so they add up to it exactly.
 """
 
@@ -15,7 +17,8 @@ from payments.calculations.mechanisms.base import (
     Outcome,
     ParameterProblems,
     SettlementResult,
-    pence_text,
+    pounds_text,
+    worked_measure,
 )
 from payments.calculations.mechanisms.catalogue import FIELDS, FIGURE_LABELS, KINDS, build
 from payments.calculations.mechanisms.kinds import (
@@ -60,7 +63,8 @@ __all__ = [
     "Settled",
     "WhatIfRow",
     "build",
-    "pence_text",
+    "pounds_text",
+    "worked_measure",
     "outcomes_for",
     "settle_all",
     "what_if",

@@ -16,6 +16,7 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 PENCE = Decimal("0.00001")  # a penny, in £000
 PENNY = Decimal("0.01")  # a penny, in pounds
+THOUSAND = Decimal(1000)  # pounds in £000: money is typed in pounds, worked in £000
 LIMIT = Decimal("1e11")  # any figure must be under this (£100bn in £000, or units)
 
 
@@ -46,10 +47,17 @@ def pence(value: Decimal) -> Decimal:
     return value.quantize(PENCE)
 
 
-def pence_text(value: Decimal) -> str:
-    """An amount in £000 as stored and sent: always to the penny, five places ("0.00000",
-    never "0"), so every amount of an agreement reads the same."""
-    return str(pence(value))
+def pounds_text(value: Decimal) -> str:
+    """An amount worked in £000, as shown and sent: pounds and pence, two places ("0.00",
+    "1000000.01"), the unit people type money in."""
+    return str((value * THOUSAND).quantize(PENNY))
+
+
+def worked_measure(mechanism: Mechanism, typed: object) -> Decimal:
+    """An actual as typed (spend in pounds and pence, activity in units) as the mechanism
+    works it (spend in £000)."""
+    value = Decimal(str(typed))
+    return value / THOUSAND if mechanism.follows == "spend" else value
 
 
 # Workings state every amount in the one number format, exactly: money (kept in £000 to the
@@ -106,7 +114,8 @@ class Reader:
 
     def number(self, key: str, label: str, *, minimum: Decimal | None = None,
                positive: bool = False, money: bool = False) -> Decimal:  # fmt: skip
-        """A figure; `money`, an amount in £000, which goes no finer than a penny."""
+        """A figure; `money`, an amount typed in pounds and pence (no finer than a penny),
+        returned in £000 as the mechanisms work in it."""
         raw = self.params.get(key)
         if raw in (None, ""):
             self.problems.append(f"{label} is needed.")
@@ -120,13 +129,13 @@ class Reader:
             self.problems.append(f"{label} must be more than zero.")
         elif minimum is not None and value < minimum:
             self.problems.append(f"{label} must be at least {minimum}.")
-        return value
+        return value / THOUSAND if money else value
 
     def _to_the_penny(self, value: Decimal, label: str, raw: object) -> None:
-        if value != value.quantize(PENCE):
+        if value != value.quantize(PENNY):
             self.problems.append(
-                f"{label} is in £000 and goes no finer than a penny, five decimal places "
-                f"(found “{raw}”)."
+                f"{label} is in pounds and pence and goes no finer than a penny, two decimal "
+                f"places (found “{raw}”)."
             )
 
     def per_partner(self, key: str, label: str, partners: set[str]) -> dict[str, Decimal]:
@@ -182,7 +191,7 @@ class Reader:
     def amounts(
         self, key: str, label: str, partners: set[str], *, required: bool = True
     ) -> dict[str, Decimal]:
-        """Partner → a positive amount (£000, to the penny)."""
+        """Partner → a positive amount, typed in pounds and pence, returned in £000."""
         out = self.per_partner(key, label, partners)
         for ods, value in out.items():
             if value <= 0:
@@ -191,7 +200,7 @@ class Reader:
             self._to_the_penny(value, f"{label}: {ods}'s", typed)
         if required and not out:
             self.problems.append(f"{label}: give at least one partner's.")
-        return out
+        return {ods: value / THOUSAND for ods, value in out.items()}
 
     def two_parties(self, partners: set[str]) -> tuple[str, str]:
         provider = self.partner("provider", "Provider", partners)

@@ -155,65 +155,66 @@ def build(kind: str, params: Mapping[str, Any], partners: Sequence[str]) -> Mech
 
 
 # What each mechanism asks for, for forms and the API's documentation: (key, label, type,
-# hint). Types: number (£000 or units), percent, partner (one of the agreement's partners),
-# shares (a percentage per partner), amounts (£000 per partner).
+# hint). Types: number (money in pounds and pence, hint "£…", or units), percent, partner (one
+# of the agreement's partners), shares (a percentage per partner), amounts (pounds and pence
+# per partner). Money is typed in pounds and pence, to the penny; the mechanisms work in £000.
 # fmt: off
 FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
     MarginalRate.kind: [
         ("provider", "Provider", "partner", ""),
         ("commissioner", "Commissioner", "partner", ""),
         ("baseline", "Baseline activity", "number", "Units, e.g. emergency admissions"),
-        ("price", "Price a unit", "number", "£000"),
+        ("price", "Price a unit", "number", "£ per unit"),
         ("rate", "Marginal rate", "percent", "Paid above the baseline, e.g. 30"),
     ],
     BlendedPayment.kind: [
         ("provider", "Provider", "partner", ""),
         ("commissioner", "Commissioner", "partner", ""),
-        ("fixed", "Fixed payment", "number", "£000"),
+        ("fixed", "Fixed payment", "number", "£"),
         ("plan", "Planned activity", "number", "Units"),
-        ("price", "Price a unit", "number", "£000"),
+        ("price", "Price a unit", "number", "£ per unit"),
         ("variable_rate", "Variable rate", "percent",
          "Of price, for each unit away from plan, e.g. 20"),
         ("outcome_amount", "Outcome element", "number",
-         "£000, paid when the outcome measures are met (optional)"),
+         "£, paid when the outcome measures are met (optional)"),
     ],
     CapAndCollar.kind: [
         ("provider", "Provider", "partner", ""),
         ("commissioner", "Commissioner", "partner", ""),
-        ("core", "Core payment", "number", "£000"),
+        ("core", "Core payment", "number", "£"),
         ("plan", "Planned activity", "number", "Units"),
         ("collar", "Collar", "number", "Units: below this the payment does not flex"),
         ("cap", "Cap", "number", "Units: above this the payment does not flex"),
-        ("price", "Price a unit", "number", "£000"),
+        ("price", "Price a unit", "number", "£ per unit"),
         ("rate", "Marginal rate", "percent", "Of price, between collar and cap"),
     ],
     RiskPool.kind: [
-        ("budget", "Pool budget", "number", "£000"),
+        ("budget", "Pool budget", "number", "£"),
         ("shares", "Shares", "shares", "% of the pool's gain or loss, adding up to 100"),
-        ("caps", "Caps", "amounts_optional", "£000 at most per partner (optional)"),
+        ("caps", "Caps", "amounts_optional", "£ at most per partner (optional)"),
     ],
     AllOrNothing.kind: [
         ("payer", "Payer", "partner", "Pays the providers; keeps it if the measures are missed"),
         ("percent", "Percentage of contract value", "percent", "e.g. 1.8"),
-        ("contract_values", "Contract values", "amounts", "£000 per provider paid"),
+        ("contract_values", "Contract values", "amounts", "£ per provider paid"),
     ],
     GainShare.kind: [
         ("provider", "Provider", "partner", ""),
         ("commissioner", "Commissioner", "partner", ""),
-        ("baseline", "Baseline spend", "number", "£000"),
-        ("planned_spend", "Planned spend", "number", "£000"),
+        ("baseline", "Baseline spend", "number", "£"),
+        ("planned_spend", "Planned spend", "number", "£"),
         ("provider_share", "Provider's share of savings", "percent", ""),
     ],
     Capitation.kind: [
         ("provider", "Provider", "partner", "Holds the budget and its risk"),
         ("commissioner", "Commissioner", "partner", ""),
-        ("baseline", "Baseline in-scope spend", "number", "£000"),
+        ("baseline", "Baseline in-scope spend", "number", "£"),
         ("inflation", "Inflation", "percent", ""),
         ("growth", "Growth", "percent", ""),
         ("efficiency", "Efficiency", "percent", ""),
-        ("shifts", "Shifts in (+) or out (−) of scope", "number", "£000 (optional)"),
-        ("planned_spend", "Planned spend", "number", "£000 (optional: the budget if blank)"),
-        ("target", "Weighted capitation target", "number", "£000 (optional)"),
+        ("shifts", "Shifts in (+) or out (−) of scope", "number", "£ (optional)"),
+        ("planned_spend", "Planned spend", "number", "£ (optional: the budget if blank)"),
+        ("target", "Weighted capitation target", "number", "£ (optional)"),
         ("population", "Registered population", "number",
          "people (optional: for figures per head)"),
         ("weighted_population", "Weighted population", "number",
@@ -221,7 +222,7 @@ FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     PooledBudget.kind: [
         ("host", "Host", "partner", ""),
-        ("contributions", "Contributions", "amounts", "£000 per contributing partner"),
+        ("contributions", "Contributions", "amounts", "£ per contributing partner"),
     ],
 }
 # fmt: on

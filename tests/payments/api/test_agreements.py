@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 pytestmark = pytest.mark.django_db
 
 CAPITATION = {"kind": "capitation", "params": {
-    "provider": "ZA1", "commissioner": "ZA2", "baseline": "100000", "inflation": "2",
-    "growth": "1", "efficiency": "1.1", "target": "98000", "population": "250000",
+    "provider": "ZA1", "commissioner": "ZA2", "baseline": "100000000", "inflation": "2",
+    "growth": "1", "efficiency": "1.1", "target": "98000000", "population": "250000",
     "weighted_population": "270000"}}  # fmt: skip
 
 
@@ -41,6 +41,6 @@ def test_capitation_figures_are_fields_on_the_agreement_and_the_what_if(world, p
     assert at_row["distance_from_target_percent"] == "3.97"  # the terms', whatever the spend
     # A mechanism that gives no figures has none: an empty object, not a row of nulls.
     pool = lead.post(base, {"name": "Pool", "partners": ["ZA1", "ZA2"], "mechanisms": [
-        {"kind": "risk_pool", "params": {"budget": "10", "shares": {"ZA1": "50", "ZA2": "50"}}},
+        {"kind": "risk_pool", "params": {"budget": "10000", "shares": {"ZA1": "50", "ZA2": "50"}}},
     ]}, format="json")  # fmt: skip
     assert pool.json()["latest"]["figures"] == [{}]

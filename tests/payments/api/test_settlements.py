@@ -22,13 +22,13 @@ def test_outcomes_are_answered_mechanism_by_mechanism(world, people, agreed):
     assert refused.status_code == 403
     lead = _api(people["lead"])
     # The pool (1) is not linked to outcomes; the all-or-nothing payment (2) is, and must say.
-    unanswered = lead.post(url, {"period": "year", "measures": ["1000", None],
+    unanswered = lead.post(url, {"period": "year", "measures": ["1000000", None],
                                  "outcomes": [None, None]}, format="json")  # fmt: skip
     assert unanswered.status_code == 400
     assert "Mechanism 2 (All-or-nothing outcome payment): say whether its outcome measures" in (
         unanswered.content.decode()
     )
-    entered = lead.post(url, {"period": "year", "measures": ["1000", None],
+    entered = lead.post(url, {"period": "year", "measures": ["1000000", None],
                               "outcomes": [None, False]}, format="json")  # fmt: skip
     assert entered.status_code == 201, entered.content
     body = entered.json()

@@ -1,23 +1,47 @@
-"""Risk-share mechanisms against hand-worked examples, and their properties."""
+"""Risk-share mechanisms against hand-worked examples, and their properties.
 
-from decimal import Decimal
+The examples are worked in £000, as the mechanisms work; people type money in pounds and
+pence, so `build` here types each example's money as they would (×1000) through the real
+catalogue, which divides it back."""
+
+from decimal import Decimal, InvalidOperation
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calculations.mechanisms import (
+    FIELDS,
     PERIOD_FRACTIONS,
     Outcome,
     ParameterProblems,
-    build,
     outcomes_for,
     settle_all,
     what_if,
 )
+from payments.calculations.mechanisms import build as build_typed
 
 D = Decimal
 PARTNERS = ["P1", "P2", "C1"]
+
+
+def _pounds(value):
+    try:
+        return format((Decimal(str(value)) * 1000).normalize(), "f")
+    except InvalidOperation:
+        return value  # not a number: the reader says so, as typed
+
+
+def build(kind, params, partners):
+    """A mechanism from an example's parameters in £000, typed as people type them: money in
+    pounds and pence."""
+    money = {key for key, _label, _type, hint in FIELDS.get(kind, []) if hint.startswith("£")}
+    typed = {
+        key: ({o: _pounds(v) for o, v in value.items()} if isinstance(value, dict)
+              else _pounds(value)) if key in money else value
+        for key, value in params.items()
+    }  # fmt: skip
+    return build_typed(kind, typed, partners)
 
 
 def test_a_30_percent_marginal_rate_over_a_baseline():
@@ -327,23 +351,23 @@ def test_each_outcome_linked_mechanism_settles_on_its_own_answer():
 
 
 def test_amounts_go_no_finer_than_a_penny():
-    """£1,000,000.01 is 1000.00001 in £000, to the penny: accepted. A tenth of a penny more
-    is refused, for a single amount and for a partner's, each named; activity (units) and
-    populations may have any places."""
-    ok = build("risk_pool", {"budget": "1000.00001", "shares": {"P1": "50", "P2": "50"}},
-               PARTNERS)  # fmt: skip
+    """Money is typed in pounds and pence: £1,000,000.01 is accepted, and worked as
+    1000.00001 in £000. A part of a penny is refused, for a single amount and for a
+    partner's, each named as typed; activity (units) may have any places."""
+    ok = build_typed("risk_pool", {"budget": "1,000,000.01",
+                                   "shares": {"P1": "50", "P2": "50"}}, PARTNERS)  # fmt: skip
     assert ok.budget == D("1000.00001")
     with pytest.raises(ParameterProblems) as exc:
-        build("all_or_nothing", {"percent": "1", "payer": "C1",
-                                 "contract_values": {"P1": "10.000001"}}, PARTNERS)  # fmt: skip
+        build_typed("all_or_nothing", {"percent": "1", "payer": "C1",
+                                       "contract_values": {"P1": "10000.001"}}, PARTNERS)  # fmt: skip
     assert exc.value.problems == [
-        "Contract values: P1's is in £000 and goes no finer than a penny, five decimal places "
-        "(found “10.000001”)."
+        "Contract values: P1's is in pounds and pence and goes no finer than a penny, two "
+        "decimal places (found “10000.001”)."
     ]
     with pytest.raises(ParameterProblems) as exc:
-        build("marginal_rate", {"provider": "P1", "commissioner": "C1", "baseline": "10.5",
-                                "price": "0.0000001", "rate": "30"}, PARTNERS)  # fmt: skip
+        build_typed("marginal_rate", {"provider": "P1", "commissioner": "C1", "baseline": "10.5",
+                                      "price": "0.0001", "rate": "30"}, PARTNERS)  # fmt: skip
     assert exc.value.problems == [
-        "The price a unit is in £000 and goes no finer than a penny, five decimal places "
-        "(found “0.0000001”)."
+        "The price a unit is in pounds and pence and goes no finer than a penny, two decimal "
+        "places (found “0.0001”)."
     ]

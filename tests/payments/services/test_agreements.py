@@ -10,7 +10,7 @@ from openbook.models import AuditEvent
 from payments.models import AgreementVersion
 from payments.services.agreements import agreement_create, agreement_edit, agreement_sign, in_force
 
-POOL = {"kind": "risk_pool", "params": {"budget": "1000", "shares": {"ZA1": "50", "ZA2": "50"}}}
+POOL = {"kind": "risk_pool", "params": {"budget": "1000000", "shares": {"ZA1": "50", "ZA2": "50"}}}
 
 
 @pytest.fixture
@@ -83,13 +83,16 @@ def test_the_page_shows_the_what_if_and_lets_an_approver_sign(world, agreement, 
     client = client_for(world.people["approver"])
     body = client.get(url).content.decode()
     assert "Sign version 1 for Alpha Hospitals NHS Trust" in body
-    # Spend 20% over the 1,000 budget: a loss of 200, half each.
+    # Spend 20% over the £1,000,000 budget: a loss of £200,000, half each, in pounds and pence.
     row = '<th scope="row" class="nhsuk-table__cell">+20%</th>'
-    assert row + '<td class="nhsuk-table__cell ob-num">(100)</td>' in body
-    # The sign form states Alpha's exposure: 10% over the budget is a loss of 100, half each.
+    assert row + '<td class="nhsuk-table__cell ob-num">(100,000.00)</td>' in body
+    # The sign form states Alpha's exposure: 10% over the budget is a loss of £100,000, half
+    # each.
     sign = body.split('id="sign-ZA1"', 1)[1].split("</form>", 1)[0]
-    above = sign.split("at 10% above plan, £000</dt>", 1)[1].split("</dd>", 1)[0]
-    assert above.endswith(">(50)")
+    above = sign.split("at 10% above plan, £</dt>", 1)[1].split("</dd>", 1)[0]
+    assert above.endswith(">(50,000.00)")
+    # The terms say their units: the budget in pounds and pence.
+    assert "£1,000,000.00" in body
     refused = client.post(url + "sign/", {"organisation": "ZA1", "version": "1"})
     assert refused.status_code == 422
     assert "Confirm you have read the terms" in refused.content.decode()

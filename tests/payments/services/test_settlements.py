@@ -22,30 +22,29 @@ from tests.payments.conftest import POOL
 S = Settlement.Status
 
 
-def _entered(people, agreement, spend="1100", met=True, period="year"):
+def _entered(people, agreement, spend="1100000", met=True, period="year"):
     settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period=period,
                                       measures=[spend, ""], outcomes_met=met)  # fmt: skip
     return svc.compute(settlement.pk)  # what the worker does, here in process
 
 
 def test_the_worker_works_out_each_partner_with_workings(people, agreed):
-    settlement = _entered(people, agreed, spend="1100", met=False)
-    # Pool: 1,000 − 1,100 = −100 → ZA1 −60, ZA2 −40, the pool's overspend of 100 met by
-    # them. Outcome missed: ZA1 loses 2% of 5,000 = 100, which ZA2, the payer, keeps.
-    assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
-        "ZA1": Decimal(-160), "ZA2": Decimal(60)}  # fmt: skip
-    assert {k: Decimal(v) for k, v in settlement.external.items()} == {
-        "The pool (budget less spend)": Decimal(100)}  # fmt: skip
+    settlement = _entered(people, agreed, spend="1100000", met=False)
+    # Pool: £1,000,000 − £1,100,000 = −£100,000 → ZA1 −£60,000, ZA2 −£40,000, the pool's
+    # overspend met by them. Outcome missed: ZA1 loses 2% of £5,000,000 = £100,000, which ZA2,
+    # the payer, keeps. Flows in pounds and pence.
+    assert settlement.flows == {"ZA1": "-160000.00", "ZA2": "60000.00"}
+    assert settlement.external == {"The pool (budget less spend)": "100000.00"}
     svc.settlement_propose(actor=people["lead"], settlement=settlement)
     proposed = AuditEvent.objects.get(action="settlement.proposed", object_id=str(settlement.pk))
-    assert proposed.after == {"flows": {"ZA1": "-160.00000", "ZA2": "60.00000"},
-                              "external": {"The pool (budget less spend)": "100.00000"}}  # fmt: skip
+    assert proposed.after == {"flows": {"ZA1": "-160000.00", "ZA2": "60000.00"},
+                              "external": {"The pool (budget less spend)": "100000.00"}}  # fmt: skip
     assert (
         "Pool result: budget £1,000,000.00 − spend £1,100,000.00 = (£100,000.00)"
         in settlement.workings[0]["steps"]
     )
-    quarter = _entered(people, agreed, spend="275", period="Q1")  # a quarter of the budget: 250
-    assert Decimal(quarter.flows["ZA1"]) == Decimal(-15)
+    quarter = _entered(people, agreed, spend="275000", period="Q1")  # a quarter: £250,000
+    assert quarter.flows["ZA1"] == "-15000.00"
 
 
 def _agreed_pool(world, plan_round, people, phasing):
@@ -63,14 +62,13 @@ def _agreed_pool(world, plan_round, people, phasing):
 
 
 def test_a_quarter_is_settled_by_the_agreements_phasing(world, plan_round, people):
-    """Winter-heavy phasing: Q3 carries 30% of the year, so its share of the £1,000k budget is
-    300; spend of 330 is 30 over, ZA1 bears 60% of it."""
+    """Winter-heavy phasing: Q3 carries 30% of the year, so its share of the £1,000,000 budget
+    is £300,000; spend of £330,000 is £30,000 over, ZA1 bears 60% of it."""
     agreement = _agreed_pool(world, plan_round, people, ["20", "20", "30", "30"])
     settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q3",
-                                      measures=["330"], outcomes_met=True)  # fmt: skip
+                                      measures=["330000"], outcomes_met=True)  # fmt: skip
     settlement = svc.compute(settlement.pk)
-    assert {k: Decimal(v) for k, v in settlement.flows.items()} == {
-        "ZA1": Decimal(-18), "ZA2": Decimal(-12)}  # fmt: skip
+    assert settlement.flows == {"ZA1": "-18000.00", "ZA2": "-12000.00"}
     assert (
         "For the period: amounts and volumes × 30% of the year" in settlement.workings[0]["steps"]
     )
@@ -133,7 +131,7 @@ def test_all_accept_and_it_is_agreed_then_superseded_only_by_a_new_decision(worl
     ):  # fmt: skip
         with pytest.raises(ValidationError):
             forbidden()
-    second = _entered(people, agreed, spend="900")
+    second = _entered(people, agreed, spend="900000")
     svc.settlement_propose(actor=people["lead"], settlement=second)
     for person, org in ((people["approver"], world.org_a), (people["partner"], world.org_b)):
         svc.settlement_respond(actor=person, settlement=second, organisation=org, accepted=True)
@@ -186,7 +184,7 @@ def test_tampering_with_a_decision_event_is_caught():
     for person, org in ((people["approver"], world.org_a), (people["partner"], world.org_b)):
         agreement_sign(actor=person, agreement=agreement, organisation=org, version_number=1)
     settlement = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
-                                      measures=["1100"], outcomes_met=True)  # fmt: skip
+                                      measures=["1100000"], outcomes_met=True)  # fmt: skip
     svc.compute(settlement.pk)
     svc.settlement_propose(actor=people["lead"], settlement=settlement)
     chain = system_chain(world.s1.pk)
@@ -197,7 +195,7 @@ def test_tampering_with_a_decision_event_is_caught():
         cursor.execute("SET session_replication_role = replica")
         cursor.execute(
             "UPDATE openbook_auditevent SET after = %s WHERE id = %s",
-            ['{"flows": {"ZA1": "0.00000", "ZA2": "0.00000"}}', event.pk],
+            ['{"flows": {"ZA1": "0.00", "ZA2": "0.00"}}', event.pk],
         )
         cursor.execute("SET session_replication_role = origin")
     report = audit_verify_chain(chain)
@@ -224,31 +222,32 @@ def test_a_bad_entry_comes_back_with_what_was_typed(people, agreed, client_for, 
     assert "2. All-or-nothing outcome payment: its outcome measures were met" in body
     assert 'name="outcomes-1"' not in body  # the pool is not linked to outcomes
     assert not Settlement.objects.exists()
-    response = client.post(url, {"period": "Q2", "measure-1": "260", "outcomes-2": "yes"})
+    response = client.post(url, {"period": "Q2", "measure-1": "260000", "outcomes-2": "yes"})
     assert response.status_code == 302
     settlement = Settlement.objects.get()
     assert (settlement.period, settlement.outcomes, settlement.outcomes_met) == (
         "Q2", [None, True], True)  # fmt: skip
     page = client.get(f"{url}{settlement.pk}/").content.decode()
-    assert "Actual spend in the period: £260k" in page and "Outcomes only" not in page
+    assert "Actual spend in the period: £260,000.00" in page and "Outcomes only" not in page
     assert "All-or-nothing outcome payment</dt>" in page and "Outcome measures met" in page
     # A form opened before the change sends one answer for all: it still counts.
     svc.settlement_withdraw(actor=people["lead"], settlement=settlement)
-    old_form = client.post(url, {"period": "Q3", "measure-1": "250", "outcomes_met": "yes"})
+    old_form = client.post(url, {"period": "Q3", "measure-1": "250000", "outcomes_met": "yes"})
     assert old_form.status_code == 302
     assert Settlement.objects.get(period="Q3").outcomes == [None, True]
 
 
 def test_each_outcome_linked_mechanism_is_answered_for_itself(world, plan_round, people):
-    """Worked by hand: a pool (budget 1,000, ZA1 60%, ZA2 40%), an all-or-nothing payment
-    (2% of ZA1's £5,000k, paid by ZA2) that met its measures, and a blended payment (ZA1
-    from ZA2, plan 100 units at £2k, 20% variable, a £30k outcome element) that missed them.
-    At plan spend and activity only the outcome element is lost: ZA1 −30, ZA2 +30."""
+    """Worked by hand: a pool (budget £1,000,000, ZA1 60%, ZA2 40%), an all-or-nothing
+    payment (2% of ZA1's £5,000,000, paid by ZA2) that met its measures, and a blended
+    payment (ZA1 from ZA2, plan 100 units at £2,000, 20% variable, a £30,000 outcome element)
+    that missed them. At plan spend and activity only the outcome element is lost: ZA1
+    −£30,000, ZA2 +£30,000."""
     from tests.payments.conftest import AON
 
     blended = {"kind": "blended", "params": {
-        "provider": "ZA1", "commissioner": "ZA2", "fixed": "500", "plan": "100", "price": "2",
-        "variable_rate": "20", "outcome_amount": "30"}}  # fmt: skip
+        "provider": "ZA1", "commissioner": "ZA2", "fixed": "500000", "plan": "100",
+        "price": "2000", "variable_rate": "20", "outcome_amount": "30000"}}  # fmt: skip
     agreement = agreement_create(actor=people["lead"], plan_round=plan_round, system=world.s1,
                                  name="Three", partners=["ZA1", "ZA2"],
                                  mechanisms=[POOL, AON, blended])  # fmt: skip
@@ -260,18 +259,17 @@ def test_each_outcome_linked_mechanism_is_answered_for_itself(world, plan_round,
                        version_number=1)  # fmt: skip
     with pytest.raises(ValidationError, match="Mechanism 3 \\(Blended payment\\): say"):
         svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
-                             measures=["1000", "", "100"], outcomes=[None, True, None])  # fmt: skip
+                             measures=["1000000", "", "100"], outcomes=[None, True, None])  # fmt: skip
     with pytest.raises(ValidationError, match="not both"):
         svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
-                             measures=["1000", "", "100"], outcomes=[None, True, False],
+                             measures=["1000000", "", "100"], outcomes=[None, True, False],
                              outcomes_met=True)  # fmt: skip
     entered = svc.settlement_enter(actor=people["lead"], agreement=agreement, period="year",
-                                   measures=["1000", "", "100"],
+                                   measures=["1000000", "", "100"],
                                    outcomes=[True, True, False])  # fmt: skip
     assert entered.outcomes == [None, True, False] and entered.outcomes_met is False
     settled = svc.compute(entered.pk)
-    assert {k: Decimal(v) for k, v in settled.flows.items()} == {
-        "ZA1": Decimal(-30), "ZA2": Decimal(30)}  # fmt: skip
+    assert settled.flows == {"ZA1": "-30000.00", "ZA2": "30000.00"}
     event = AuditEvent.objects.filter(action="settlement.entered").latest("id")
     assert event.after["outcomes"] == [None, True, False]
 
@@ -280,12 +278,12 @@ def test_a_quarter_the_phasing_gives_nothing_is_not_settled(world, plan_round, p
     agreement = _agreed_pool(world, plan_round, people, ["40", "30", "30", "0"])
     with pytest.raises(ValidationError, match="gives Q4 none of the year"):
         svc.settlement_enter(actor=people["lead"], agreement=agreement, period="Q4",
-                             measures=["10"], outcomes_met=True)  # fmt: skip
+                             measures=["10000"], outcomes_met=True)  # fmt: skip
 
 
 def test_inputs_the_rules_cannot_settle_are_shown_not_retried(people, agreed):
     settlement = svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
-                                      measures=["1100", ""], outcomes_met=True)  # fmt: skip
+                                      measures=["1100000", ""], outcomes_met=True)  # fmt: skip
     Settlement.objects.filter(pk=settlement.pk).update(measures=[None, None])  # no actual spend
     settlement = svc.compute(settlement.pk)
     assert settlement.flows is None and settlement.computed_at is not None
@@ -295,40 +293,45 @@ def test_inputs_the_rules_cannot_settle_are_shown_not_retried(people, agreed):
 
 
 def test_a_year_s_figure_given_for_a_quarter_is_questioned_before_it_is_entered(people, agreed):
-    # The pool's budget is 1,000 a year, so Q1's plan is 250: 1,100 is more than twice that.
+    # The pool's budget is £1,000,000 a year, so Q1's plan is £250,000: £1,100,000 is more
+    # than twice that.
     with pytest.raises(svc.UnusualActuals) as refused:
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
-                             measures=["1100", ""], outcomes_met=True)  # fmt: skip
+                             measures=["1100000", ""], outcomes_met=True)  # fmt: skip
     assert refused.value.problems == [{
-        "cell": "Mechanism 1 (Risk/reward pool)", "value": "1100",
-        "problem": "the actual spend is more than twice the plan for Q1, £250k",
+        "cell": "Mechanism 1 (Risk/reward pool)", "value": "1100000",
+        "problem": "the actual spend is more than twice the plan for Q1, £250,000.00",
     }]  # fmt: skip
     assert not Settlement.objects.exists()
     with pytest.raises(svc.UnusualActuals):  # under half is questioned too
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
-                             measures=["400", ""], outcomes_met=True)  # fmt: skip
+                             measures=["400000", ""], outcomes_met=True)  # fmt: skip
     confirmed = svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
-                                     measures=["1100", ""], outcomes_met=True,
+                                     measures=["1100000", ""], outcomes_met=True,
                                      confirm_unusual=True)  # fmt: skip
-    assert confirmed.measures == ["1100", None]
+    assert confirmed.measures == ["1100000", None]
+    with pytest.raises(ProblemList) as finer:  # money goes no finer than a penny
+        svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
+                             measures=["1000000.001", ""], outcomes_met=True)  # fmt: skip
+    assert "no finer than a penny" in finer.value.problems[0]["problem"]
 
 
 def test_the_page_asks_to_confirm_unusual_actuals(people, agreed, client_for):
     plan_round, system = agreed.round, agreed.system
     url = f"/rounds/{plan_round.slug}/systems/{system.code}/agreements/{agreed.pk}/settlements/"
     client = client_for(people["lead"])
-    form = {"period": "Q1", "measure-1": "1100", "outcomes-2": "yes"}
+    form = {"period": "Q1", "measure-1": "1100000", "outcomes-2": "yes"}
     refused = client.post(url, form)
     assert refused.status_code == 422
     body = refused.content.decode()
     assert "more than twice the plan for Q1" in body and 'name="confirm_unusual"' in body
     shown = html.unescape(re.search(r'name="confirmed_for" value="([^"]*)"', body).group(1))
-    # Ticked, but for a figure changed since it was questioned (1,200): asked again.
-    changed = client.post(url, form | {"measure-1": "1200", "confirm_unusual": "yes",
+    # Ticked, but for a figure changed since it was questioned (£1,200,000): asked again.
+    changed = client.post(url, form | {"measure-1": "1200000", "confirm_unusual": "yes",
                                        "confirmed_for": shown})  # fmt: skip
     assert changed.status_code == 422 and not Settlement.objects.exists()
     again = changed.content.decode()
-    assert "more than twice the plan for Q1" in again and 'value="1200"' in again
+    assert "more than twice the plan for Q1" in again and 'value="1200000"' in again
     # Ticked for the figures shown: entered.
     confirmed = {"confirm_unusual": "yes", "confirmed_for": shown}
     assert client.post(url, form | confirmed).status_code == 302
@@ -368,3 +371,17 @@ def test_settlements_from_before_each_mechanism_had_its_own_answer_keep_theirs()
     assert not migration._linked({"kind": "blended", "params": {"outcome_amount": ""}})
     assert migration._linked({"kind": "all_or_nothing", "params": {}})
     assert not migration._linked({"kind": "risk_pool", "params": {"budget": "1"}})
+
+
+def test_money_moves_to_pounds_and_pence_and_back():
+    """Migration 0014 restates each agreement's money parameters, spend actuals and
+    settlement flows from £000 in pounds and pence, and back again."""
+    import importlib
+
+    migration = importlib.import_module("payments.migrations.0014_money_in_pounds_and_pence")
+    assert migration._scaled("1,000.00001", Decimal(1000)) == "1000000.01"
+    assert migration._scaled("48000", Decimal(1000)) == "48000000"
+    assert migration._scaled("lots", Decimal(1000)) == "lots"
+    assert migration._scaled("1000000.01", Decimal("0.001")) == "1000.00001"
+    assert migration._amounts({"ZA1": "-160.00000"}, Decimal(1000)) == {"ZA1": "-160000.00"}
+    assert migration._amounts({"ZA1": "-160000.00"}, Decimal("0.001")) == {"ZA1": "-160.00000"}
