@@ -84,7 +84,7 @@ def test_the_settlement_list(world):
         for period in ("Q1", "Q2", "Q3"):
             settlements.compute(settlements.settlement_enter(
                 actor=world.people["lead"], agreement=agreement, period=period,
-                measures=["300"], outcomes_met=True,
+                measures=["300000"], outcomes_met=True,
             ).pk)  # fmt: skip
 
     url = f"/api/v1/rounds/{ROUND}/systems/s1/agreements/{agreement.pk}/settlements/"

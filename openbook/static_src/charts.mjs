@@ -18,8 +18,8 @@ const axis = (title) => ({ title: { display: true, text: title }, ticks: { callb
 const pennies = new Intl.NumberFormat("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 function pence(value) {
   const number = Number(value);
-  const text = pennies.format(Math.abs(number));
-  return number < 0 && text !== "0.00" ? `(${text})` : text;
+  const text = `£${pennies.format(Math.abs(number))}`;
+  return number < 0 && text !== "£0.00" ? `(${text})` : text;
 }
 const blue = "#005eb8";
 const red = "#d5281b";
@@ -97,7 +97,7 @@ function whatif(canvas, chart) {
     options: {
       animation: false,
       plugins: {
-        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: £${pence(ctx.parsed.y)}` } },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${pence(ctx.parsed.y)}` } },
       },
       scales: {
         x: { title: { display: true, text: "Activity or spend against plan" } },

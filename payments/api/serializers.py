@@ -194,7 +194,12 @@ class SettlementSerializer(serializers.Serializer):
     period = serializers.CharField()
     version = serializers.IntegerField(source="version.number")
     status = serializers.CharField()
-    measures = serializers.ListField(child=serializers.CharField(allow_null=True))
+    measures = serializers.ListField(
+        child=serializers.CharField(allow_null=True),
+        help_text="Each mechanism's actual for the period, in order: spend in pounds and pence "
+        "(a string with two places), activity in units; null for one that follows outcomes "
+        "only.",
+    )
     outcomes = serializers.ListField(
         child=serializers.BooleanField(allow_null=True),
         help_text="Each mechanism's outcome measures met (true) or missed (false); null for a "

@@ -66,7 +66,11 @@ def _source_step(entry: dict[str, Any], month: int) -> str:
     """Where a quarter's year to date came from, as the workings say it."""
     label = MONTH_LABELS[month - 1]
     used = _counted(entry)
-    late = "" if used["return_month"] == month else f" (no {label} return was made)"
+    late = (
+        ""
+        if used["return_month"] == month
+        else f" (no {label} return yet: provisional until it comes)"
+    )
     step = f"Year to date at {label}: {gbp(used['actual'])}, from {_return_name(used)}{late}"
     if entry["assessed"] is not None:
         step += ", as first assessed"

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 4
-FINGERPRINT = "022d3f22816bd92d718ed1f3ec3ee385fa13724cfbc375ebd33b99cbaae39adf"
+FINGERPRINT = "611086dd28fc584a970db2880cb2b3b8164aa8cf186d6f650b11fcadd8c45df5"
 
 
 def current() -> int:

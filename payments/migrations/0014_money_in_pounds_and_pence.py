@@ -1,7 +1,10 @@
-"""Risk-share money is typed, stored as typed and shown in pounds and pence (it was £000 to
-five places): each agreement's money parameters, the spend actuals of settlements and their
-flows are restated in pounds. The same amounts, in the unit people type; the mechanisms still
-work in £000 (the catalogue's reader divides)."""
+"""Risk-share money is typed, stored and shown in pounds and pence (it was £000 to five
+places): each agreement's money parameters, the spend actuals of its settlements and their
+flows are restated in pounds, to two places. The same amounts, in the unit people type; the
+mechanisms still work in £000 (the catalogue's reader divides). Each converted mechanism is
+marked `"money": "gbp"`, as terms stored from now on are, so running this again (a partial
+restore) converts nothing twice. Stop the web and the workers while it runs: code from before
+reads every amount as £000."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -21,47 +24,56 @@ MONEY = {
 }
 SPEND = {"risk_pool", "gain_share", "capitation", "pooled_budget"}
 PENNY = Decimal("0.01")
+FIFTH = Decimal("0.00001")  # a penny in £000
 
 
 def _scaled(value, factor: Decimal):
-    """A typed amount times `factor`, as text; what cannot be read is left as it was."""
+    """A typed amount times `factor`, as text at its unit's scale (pounds to two places, £000
+    to five); what cannot be read is left as it was."""
     if value in (None, ""):
         return value
     try:
         number = Decimal(str(value).strip().replace(",", "")) * factor
     except InvalidOperation:
         return value
-    return format(number.normalize(), "f")
+    if not number.is_finite():
+        return value
+    return str(number.quantize(PENNY if factor > 1 else FIFTH))
 
 
 def _amounts(mapping, factor: Decimal):
     if not isinstance(mapping, dict):
         return mapping
-    if factor > 1:
-        return {k: str((Decimal(v) * factor).quantize(PENNY)) for k, v in mapping.items()}
-    return {k: str((Decimal(v) * factor).quantize(Decimal("0.00001"))) for k, v in mapping.items()}
+    return {k: _scaled(v, factor) for k, v in mapping.items()}
 
 
-def _restate(apps, factor: Decimal) -> None:
+def _restate(apps, forwards: bool) -> None:
+    factor = Decimal(1000) if forwards else Decimal("0.001")
     AgreementVersion = apps.get_model("payments", "AgreementVersion")
     Settlement = apps.get_model("payments", "Settlement")
+    converted = set()
     for version in AgreementVersion.objects.all():
+        items = version.mechanisms or []
+        if any((item.get("money") == "gbp") == forwards for item in items):
+            continue  # already in the unit this goes to
         mechanisms = []
-        for item in version.mechanisms or []:
+        for item in items:
             params = dict(item.get("params") or {})
             for key in MONEY.get(item.get("kind"), []):
                 if isinstance(params.get(key), dict):
-                    params[key] = {o: _scaled(v, factor) for o, v in params[key].items()}
+                    params[key] = _amounts(params[key], factor)
                 elif key in params:
                     params[key] = _scaled(params[key], factor)
-            mechanisms.append({**item, "params": params})
+            moved = {k: v for k, v in item.items() if k != "money"}
+            mechanisms.append({**moved, "params": params, **({"money": "gbp"} if forwards else {})})
         version.mechanisms = mechanisms
         version.save(update_fields=["mechanisms"])
-    for settlement in Settlement.objects.select_related("version"):
+        converted.add(version.pk)
+    for settlement in Settlement.objects.filter(version_id__in=converted).select_related("version"):
         kinds = [m.get("kind") for m in settlement.version.mechanisms or []]
         settlement.measures = [
-            _scaled(m, factor) if kind in SPEND else m
-            for m, kind in zip(settlement.measures or [], kinds + [None] * 99, strict=False)
+            _scaled(m, factor) if n < len(kinds) and kinds[n] in SPEND else m
+            for n, m in enumerate(settlement.measures or [])
         ]
         settlement.flows = _amounts(settlement.flows, factor)
         settlement.external = _amounts(settlement.external, factor)
@@ -69,11 +81,11 @@ def _restate(apps, factor: Decimal) -> None:
 
 
 def forwards(apps, schema_editor):
-    _restate(apps, Decimal(1000))
+    _restate(apps, forwards=True)
 
 
 def backwards(apps, schema_editor):
-    _restate(apps, Decimal("0.001"))
+    _restate(apps, forwards=False)
 
 
 class Migration(migrations.Migration):

@@ -19,7 +19,14 @@ from accounts.models import Organisation, System
 from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
-from payments.calculations.mechanisms import KINDS, Mechanism, ParameterProblems, build, what_if
+from payments.calculations.mechanisms import (
+    KINDS,
+    Mechanism,
+    ParameterProblems,
+    as_stored,
+    build,
+    what_if,
+)
 from payments.models import Agreement, AgreementSignature, AgreementVersion
 from webhooks import services as webhooks
 from webhooks.models import Event
@@ -113,7 +120,8 @@ def check_terms(
             for why in exc.problems:
                 problem(where, why)
             continue
-        clean.append({"kind": kind, "params": params})
+        # Money at one scale, and marked as pounds and pence (terms stored before were £000).
+        clean.append({"kind": kind, "params": as_stored(kind, params), "money": "gbp"})
     quarters = _check_phasing(EVEN_PHASING if phasing is None else phasing, problem)
     if problems:
         raise ProblemList(f"{len(problems)} problem(s) with the agreement; nothing was saved.",
@@ -143,6 +151,7 @@ def version_what_if(version: AgreementVersion):
 def _terms_json(version: AgreementVersion) -> dict:
     return {
         "partners": sorted(o.ods_code for o in version.partners.all()),
+        "money": "pounds and pence",  # terms recorded before were £000
         "mechanisms": version.mechanisms,
         "phasing": version.phasing or EVEN_PHASING,
     }

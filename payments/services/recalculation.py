@@ -26,6 +26,7 @@ from accounts.models import Organisation, System
 from openbook.audit import audit_record
 from payments import coalescing
 from payments.calculations.results import compute
+from payments.calculations.system_fund import QUARTER_ENDS
 from payments.calculations.version import current as calculation_version
 from payments.inputs import gather_many, inputs_hash
 from payments.models import QuarterAssessment, RecalculationRun, Settlement, SystemResult
@@ -134,8 +135,11 @@ def recompute_outdated() -> int:
 
 
 def _assess_quarters(plan_round, systems, inputs) -> None:
-    """Record each quarter the fund has now assessed, on the basis it was assessed on: from
-    then on a later return restating it is shown as a restatement, and does not change it."""
+    """Record each quarter the fund has now assessed on its stated basis, the return for the
+    quarter's last month: from then on a newer version of it, or a later return, restating it
+    is shown as a restatement, and does not change it. A quarter worked out from a later
+    return (none was made for its last month) is provisional and not recorded: it is assessed
+    when the quarter's own return comes."""
     ods = dict(Organisation.objects.filter(system__in=systems).values_list("ods_code", "pk"))
     rows = [
         QuarterAssessment(round=plan_round, organisation_id=ods[code], quarter=q,
@@ -145,6 +149,7 @@ def _assess_quarters(plan_round, systems, inputs) -> None:
         for code, entries in inputs[system.pk]["quarters"].items()
         for q, entry in enumerate(entries, start=1)
         if entry is not None and entry["assessed"] is None
+        and entry["return_month"] == QUARTER_ENDS[q - 1]
     ]  # fmt: skip
     QuarterAssessment.objects.bulk_create(rows, ignore_conflicts=True)
 

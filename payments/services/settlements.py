@@ -182,7 +182,8 @@ def settlement_enter(
                             "a penny, two decimal places"}
             )  # fmt: skip
             continue
-        clean.append(str(value))
+        # One scale: spend in pounds and pence to two places, activity as typed.
+        clean.append(f"{value:.2f}" if mechanism.follows == "spend" else format(value, "f"))
     if problems:
         raise ProblemList("The actuals could not be accepted; nothing was saved.", problems)
     unusual = _far_from_plan(mechanisms, clean, period, period_fraction(version, period))

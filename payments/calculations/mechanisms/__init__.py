@@ -20,7 +20,13 @@ from payments.calculations.mechanisms.base import (
     pounds_text,
     worked_measure,
 )
-from payments.calculations.mechanisms.catalogue import FIELDS, FIGURE_LABELS, KINDS, build
+from payments.calculations.mechanisms.catalogue import (
+    FIELDS,
+    FIGURE_LABELS,
+    KINDS,
+    as_stored,
+    build,
+)
 from payments.calculations.mechanisms.kinds import (
     AllOrNothing,
     BlendedPayment,
@@ -61,6 +67,7 @@ __all__ = [
     "RiskPool",
     "SettlementResult",
     "Settled",
+    "as_stored",
     "WhatIfRow",
     "build",
     "pounds_text",

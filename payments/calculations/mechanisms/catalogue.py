@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from payments.calculations.mechanisms.base import ZERO, Mechanism, ParameterProblems, Reader
@@ -142,6 +143,28 @@ BUILDERS: dict[str, tuple[type[Mechanism], Callable[[Reader, set[str]], Mechanis
     PooledBudget.kind: (PooledBudget, _pooled_budget),
 }
 KINDS = {kind: cls.label for kind, (cls, _) in BUILDERS.items()}
+
+
+def money_keys(kind: str) -> set[str]:
+    """The parameters of a kind that are money (typed in pounds and pence)."""
+    return {key for key, _label, _type, hint in FIELDS.get(kind, []) if hint.startswith("£")}
+
+
+def as_stored(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked parameters as stored and sent: money at one scale, pounds and pence to two
+    places ("48000000.00", whatever was typed: "48,000,000"); the rest as typed."""
+
+    def fixed(value: Any) -> Any:
+        if value in (None, ""):
+            return value
+        return f"{Decimal(str(value).strip().replace(',', '')):.2f}"
+
+    money = money_keys(kind)
+    return {
+        key: ({o: fixed(v) for o, v in value.items()} if isinstance(value, Mapping)
+              else fixed(value)) if key in money else value
+        for key, value in params.items()
+    }  # fmt: skip
 
 
 def build(kind: str, params: Mapping[str, Any], partners: Sequence[str]) -> Mechanism:

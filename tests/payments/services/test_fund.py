@@ -249,3 +249,33 @@ def test_a_later_return_restating_a_quarter_shows_its_effect_and_changes_nothing
     assert q2["own_earned"] == "125.000" and q2["restated"] is None
     assert D(beta["earned"]) == 125  # Q2's own part only: Alpha has not reported September
     assert QuarterAssessment.objects.get(organisation=world.org_b, quarter=1).return_version == 1
+
+
+def test_a_quarter_without_its_own_return_is_provisional_until_it_comes(world, plan_round, fund):
+    """No June return from Beta, but a September one: Q1 is worked out from it for now,
+    said to be provisional, and not kept. When the June return comes (late, −2,700 at June),
+    Q1 is assessed on it and kept, and September's figure (−2,400) shows as a restatement.
+    A run on the same returns again changes nothing."""
+    from payments.models import QuarterAssessment, RecalculationRun
+
+    submit_return(world, world.org_a, 3, 200, world.people["approver"])
+    submit_return(world, world.org_b, 6, -800, world.people["partner"])
+    (beta,) = _fund_result(world, plan_round)["organisations"]
+    q1 = beta["quarters"][0]
+    assert q1["source"] == {"return_month": 6, "version": 1, "year_to_date": "-2400.000"}
+    assert (
+        "Year to date at Jun: (£2,400,000), from the Sep return, version 1 (no Jun return yet: "
+        "provisional until it comes)" in q1["workings"]
+    )
+    assert not QuarterAssessment.objects.filter(organisation=world.org_b, quarter=1).exists()
+    assert QuarterAssessment.objects.get(organisation=world.org_b, quarter=2).return_month == 6
+
+    submit_return(world, world.org_b, 3, -900, world.people["partner"])
+    (beta,) = _fund_result(world, plan_round)["organisations"]
+    q1 = beta["quarters"][0]
+    assert q1["source"] == {"return_month": 3, "version": 1, "year_to_date": "-2700.000"}
+    assert q1["earned"] == "0.000" and q1["restated"]["earned"] == "250.000"
+    assert q1["restated"]["by"][0]["return"] == "the Sep return, version 1"
+    assert QuarterAssessment.objects.get(organisation=world.org_b, quarter=1).return_month == 3
+    _fund_result(world, plan_round)
+    assert RecalculationRun.objects.latest("started_at").status == "unchanged"

@@ -299,7 +299,7 @@ def test_a_year_s_figure_given_for_a_quarter_is_questioned_before_it_is_entered(
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
                              measures=["1100000", ""], outcomes_met=True)  # fmt: skip
     assert refused.value.problems == [{
-        "cell": "Mechanism 1 (Risk/reward pool)", "value": "1100000",
+        "cell": "Mechanism 1 (Risk/reward pool)", "value": "1100000.00",
         "problem": "the actual spend is more than twice the plan for Q1, £250,000.00",
     }]  # fmt: skip
     assert not Settlement.objects.exists()
@@ -309,7 +309,7 @@ def test_a_year_s_figure_given_for_a_quarter_is_questioned_before_it_is_entered(
     confirmed = svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
                                      measures=["1100000", ""], outcomes_met=True,
                                      confirm_unusual=True)  # fmt: skip
-    assert confirmed.measures == ["1100000", None]
+    assert confirmed.measures == ["1100000.00", None]
     with pytest.raises(ProblemList) as finer:  # money goes no finer than a penny
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="year",
                              measures=["1000000.001", ""], outcomes_met=True)  # fmt: skip
@@ -373,15 +373,37 @@ def test_settlements_from_before_each_mechanism_had_its_own_answer_keep_theirs()
     assert not migration._linked({"kind": "risk_pool", "params": {"budget": "1"}})
 
 
-def test_money_moves_to_pounds_and_pence_and_back():
+def test_money_moves_to_pounds_and_pence_and_back(people, agreed):
     """Migration 0014 restates each agreement's money parameters, spend actuals and
-    settlement flows from £000 in pounds and pence, and back again."""
+    settlement flows from £000 in pounds and pence (and back): here a settled agreement,
+    taken back to how it was stored before, then forwards again, twice (the second time
+    changes nothing)."""
     import importlib
 
+    from django.apps import apps
+
+    from payments.models import AgreementVersion
+
     migration = importlib.import_module("payments.migrations.0014_money_in_pounds_and_pence")
-    assert migration._scaled("1,000.00001", Decimal(1000)) == "1000000.01"
-    assert migration._scaled("48000", Decimal(1000)) == "48000000"
+    settlement = _entered(people, agreed, spend="1,100,000")
+    version = AgreementVersion.objects.get(agreement=agreed)
+    terms, measures, flows = version.mechanisms, settlement.measures, settlement.flows
+    assert terms[0]["params"]["budget"] == "1000000.00" and terms[0]["money"] == "gbp"
+    assert measures == ["1100000.00", None]  # spend at one scale, whatever was typed
+
+    migration.backwards(apps, None)
+    version.refresh_from_db()
+    settlement.refresh_from_db()
+    assert version.mechanisms[0]["params"]["budget"] == "1000.00000"
+    assert version.mechanisms[1]["params"]["contract_values"] == {"ZA1": "5000.00000"}
+    assert version.mechanisms[0]["params"]["shares"] == {"ZA1": "60", "ZA2": "40"}
+    assert "money" not in version.mechanisms[0]
+    assert settlement.measures == ["1100.00000", None]
+    assert settlement.flows == {"ZA1": "-60.00000", "ZA2": "-40.00000"}
+
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)  # run again: nothing is converted twice
+    version.refresh_from_db()
+    settlement.refresh_from_db()
+    assert (version.mechanisms, settlement.measures, settlement.flows) == (terms, measures, flows)
     assert migration._scaled("lots", Decimal(1000)) == "lots"
-    assert migration._scaled("1000000.01", Decimal("0.001")) == "1000.00001"
-    assert migration._amounts({"ZA1": "-160.00000"}, Decimal(1000)) == {"ZA1": "-160000.00"}
-    assert migration._amounts({"ZA1": "-160000.00"}, Decimal("0.001")) == {"ZA1": "-160.00000"}
