@@ -1,5 +1,7 @@
 """One way to show a number, everywhere: pages, workings, chart tables, the Excel template and
-the xlsx exports (as number formats). CSV exports stay raw and do not come through here.
+the xlsx exports (as number formats). CSV exports stay raw and do not come through here. And
+one way to read one (`parse`): the grid, uploads, CSV files, forms and the API all accept the
+same grammar, so nothing typed is guessed at.
 
 Finance teams read figures one way: thousands separated, negatives in brackets, a fixed number
 of places for each unit (£000 to 0 in tables, WTE to 2, counts to 0, percentages as 12.5%),
@@ -11,6 +13,7 @@ Pure: no Django, no clock. Decimal in, text out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -153,3 +156,48 @@ def excel_format(unit: Unit | str | None = None, places: int | None = None) -> s
     body = "#,##0" + ("." + "0" * count if count else "")
     suffix = '"%"' if u.in_cell else ""  # the figure is already a percentage, not a fraction
     return f"{body}{suffix}_);({body}{suffix})"
+
+
+# --- reading a figure ---------------------------------------------------------------------------
+
+# ASCII digits only (a full-width or Arabic-Indic digit is not read as one); commas only
+# between groups of three, before any decimal point; at most one point; a minus or brackets for
+# a negative. Nothing else: no exponent, no underscores, no spaces inside, no "+", no NaN.
+_FIGURE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+")
+GRAMMAR = (
+    "use the digits 0 to 9, commas only between thousands (1,234.5), at most one decimal "
+    "point, and a minus sign or brackets for a negative"
+)
+
+
+def _why(text: str) -> str:
+    """Why the text is not a figure: plain words where it is not one at all, the rule it broke
+    where it nearly is."""
+    if any(c.isdigit() and c not in "0123456789" for c in text):
+        return "is not a number: type the digits 0 to 9"
+    if not any(c in "0123456789" for c in text):
+        return "is not a number"
+    if re.fullmatch(r"[0-9,]+(?:\.[0-9]+)?", text):
+        return "is not a number: commas go only between thousands, as in 1,234.5"
+    return f"is not a number: {GRAMMAR}"
+
+
+class NotAFigure(ValueError):
+    """What was typed is not a figure, and why, in words a finance team can act on."""
+
+
+def parse(raw: str) -> Decimal | None:
+    """A figure as people type one ("1,234.5", "-12", "(1,234)", ".5"), or None for blank.
+    Anything else raises NotAFigure saying what is wrong: "12,34" is not 1234."""
+    text = raw.strip()
+    if not text:
+        return None
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        text, negative = text[1:-1].strip(), True
+    elif text[0] in "-\u2212":  # a minus, or the minus sign pages print
+        text, negative = text[1:].lstrip(), True
+    if not _FIGURE.fullmatch(text):
+        raise NotAFigure(_why(text))
+    number = Decimal(text.replace(",", ""))
+    return -number if negative else number

@@ -9,7 +9,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import repeat
 
 from openbook import numbers
@@ -45,7 +45,8 @@ class ValueProblem(ValueError):
 
 
 def parse_value(raw: object) -> Decimal | None:
-    """Read a typed or uploaded figure. Blank means no figure. Commas are allowed, £ is not."""
+    """Read a typed or uploaded figure. Blank means no figure. Thousands separators and
+    brackets are allowed; £, exponents, other digits and misplaced commas are not."""
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -55,15 +56,13 @@ def parse_value(raw: object) -> Decimal | None:
     elif isinstance(raw, float):
         number = Decimal(repr(raw))
     else:
-        text = str(raw).strip().replace(",", "")
-        if text == "":
+        try:  # the one grammar (openbook.numbers.parse): nothing typed is guessed at
+            parsed = numbers.parse(str(raw))
+        except numbers.NotAFigure as exc:
+            raise ValueProblem(str(exc)) from None
+        if parsed is None:
             return None
-        if text.startswith("(") and text.endswith(")"):  # accountants' negative
-            text = "-" + text[1:-1]
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueProblem("is not a number") from None
+        number = parsed
     if not number.is_finite():
         raise ValueProblem("is not a number")
     if abs(number) > MAX_ABS:

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 4
-FINGERPRINT = "611086dd28fc584a970db2880cb2b3b8164aa8cf186d6f650b11fcadd8c45df5"
+FINGERPRINT = "a13ca7ea53af180e1130b34aa64053016e298203117468a7a567514c2bd40bb0"
 
 
 def current() -> int:

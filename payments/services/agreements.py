@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import policy
 from accounts.models import Organisation, System
 from notifications import occasions
+from openbook import numbers
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from payments.calculations.mechanisms import (
@@ -61,8 +62,9 @@ def _check_phasing(phasing: Sequence[object], problem) -> list[str]:
     shares: list[Decimal] = []
     for q, raw in enumerate(phasing, start=1):
         try:
-            share = Decimal(str(raw).strip().removesuffix("%"))
-        except (InvalidOperation, ValueError):
+            parsed = numbers.parse(str(raw).strip().removesuffix("%"))
+            share = Decimal("NaN") if parsed is None else parsed
+        except numbers.NotAFigure:
             share = Decimal("NaN")
         if not share.is_finite() or not 0 <= share <= 100 or share != share.quantize(CENT):
             problem(f"Q{q} share", "Enter a percentage from 0 to 100, to two decimal places.", raw)

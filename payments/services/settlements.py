@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from celery import current_app
@@ -162,10 +162,9 @@ def settlement_enter(
         if mechanism.follows == "outcomes":
             clean.append(None)
             continue
-        text = (raw or "").strip().replace(",", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
+        try:  # the one grammar: "12,34" is refused, not read as 1234
+            value = numbers.parse(raw or "") if isinstance(raw, str | type(None)) else None
+        except numbers.NotAFigure:
             value = None
         if value is None or not value.is_finite() or value < 0 or value >= LIMIT:
             why = "a number" if value is None or not value.is_finite() else (

@@ -170,9 +170,9 @@ def _percentage(raw: object) -> object:
         if text.endswith("%"):
             return text[:-1].strip()
         try:
-            raw = Decimal(text.replace(",", ""))
-        except ArithmeticError:
-            return raw
+            raw = numbers.parse(text)
+        except numbers.NotAFigure:
+            return raw  # named by the figure's own check, as typed
     if isinstance(raw, int | float | Decimal):
         try:
             scaled = (Decimal(str(raw)) * 100).quantize(Decimal("1e-9"))

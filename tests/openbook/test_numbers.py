@@ -109,3 +109,75 @@ def test_the_same_format_for_excel(unit, fmt):
 def test_an_unknown_unit_is_a_mistake():
     with pytest.raises(ValueError, match="no unit"):
         numbers.figure(1, "furlongs")
+
+
+# --- one grammar for every figure typed, uploaded or sent ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("1,234.5", Decimal("1234.5")),
+        ("1234.5", Decimal("1234.5")),
+        ("1,234,567.891", Decimal("1234567.891")),
+        ("(1,234)", Decimal(-1234)),
+        ("-12", Decimal(-12)),
+        ("\u221212", Decimal(-12)),  # the minus sign pages print
+        (".5", Decimal("0.5")),
+        ("  7  ", Decimal(7)),
+        ("", None),
+        ("   ", None),
+    ],
+)
+def test_what_is_a_figure(typed, read):
+    assert numbers.parse(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("12,34", "commas go only between thousands"),  # was stored as 1234
+        ("1,2345", "commas go only between thousands"),
+        ("1,234,56.7", "commas go only between thousands"),
+        ("\u0661\u0662\u0663", "type the digits 0 to 9"),  # Arabic-Indic
+        ("\uff11\uff12\uff13", "type the digits 0 to 9"),  # full-width
+        ("1_000", "commas only between thousands"),
+        ("5e2", "commas only between thousands"),
+        ("+5", "a minus sign or brackets"),
+        ("1.2.3", "at most one decimal point"),
+        ("1 000", "at most one decimal point"),
+        ("(-5)", "a minus sign or brackets"),
+        ("£5", "the digits 0 to 9"),
+        ("NaN", "is not a number"),
+        ("lots", "is not a number"),
+    ],
+)
+def test_what_is_not_a_figure_is_refused_saying_why(typed, why):
+    with pytest.raises(numbers.NotAFigure) as refused:
+        numbers.parse(typed)
+    assert str(refused.value).startswith("is not a number") and why in str(refused.value)
+
+
+@given(
+    st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3,
+                allow_nan=False, allow_infinity=False)
+)  # fmt: skip
+def test_any_figure_shown_reads_back_as_itself(value):
+    """What the pages and inputs show (separators, brackets) parses back to the same number,
+    and so does the plain form an API client sends."""
+    assert numbers.parse(numbers.exact(value)) == value
+    assert numbers.parse(format(value, "f")) == value
+    assert parse_value(numbers.exact(value)) == value
+
+
+@pytest.mark.parametrize("typed", ["12,34", "5e2", "1_000", "\uff11\uff12"])
+def test_every_way_in_refuses_what_is_not_a_figure(typed):
+    """Grid, uploads and CSV (parse_value), risk-share terms and settlements (the mechanisms'
+    reader) and the phasing all use the same grammar."""
+    from payments.calculations.mechanisms import ParameterProblems, build
+    from plans.calculations import ValueProblem
+
+    with pytest.raises(ValueProblem, match="is not a number"):
+        parse_value(typed)
+    with pytest.raises(ParameterProblems, match="The pool budget must be a number"):
+        build("risk_pool", {"budget": typed, "shares": {"P1": "100"}}, ["P1"])

@@ -110,7 +110,9 @@ def test_an_edited_workbook_saves_its_changes(member, filled):
 @pytest.mark.parametrize(
     ("value", "why"),
     [("lots", "is not a number"), (-5, "must be zero or more"), (99999999, "must be at most"),
-     ("=E6*2", "is a formula")],
+     ("=E6*2", "is a formula"),
+     # Text that only looks like a figure is refused, not guessed (it was stored as 1234).
+     ("12,34", "commas go only between thousands"), ("5e2", "is not a number")],
 )  # fmt: skip
 def test_a_bad_cell_is_named_and_nothing_is_stored(member, filled, value, why):
     before = selectors.version_cells(filled.versions.get(number=0))

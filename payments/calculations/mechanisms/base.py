@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from openbook import numbers
@@ -99,12 +99,11 @@ class Reader:
 
     def _decimal(self, raw: object, label: str) -> Decimal | None:
         """A figure as typed, or None (with the problem noted) if it is not a usable number."""
-        try:
-            value = Decimal(str(raw).strip().replace(",", ""))
-        except InvalidOperation:
-            self.problems.append(f"{label} must be a number (found “{raw}”).")
-            return None
-        if not value.is_finite():
+        try:  # the one grammar: "12,34" is not 1234, nor is "5e2" 500
+            value = numbers.parse(str(raw))
+        except numbers.NotAFigure:
+            value = None
+        if value is None:
             self.problems.append(f"{label} must be a number (found “{raw}”).")
             return None
         if abs(value) >= LIMIT:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
+from openbook import numbers
 from payments.calculations.mechanisms.base import ZERO, Mechanism, ParameterProblems, Reader
 from payments.calculations.mechanisms.kinds import (
     AllOrNothing,
@@ -157,7 +157,8 @@ def as_stored(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
     def fixed(value: Any) -> Any:
         if value in (None, ""):
             return value
-        return f"{Decimal(str(value).strip().replace(',', '')):.2f}"
+        parsed = numbers.parse(str(value))
+        return value if parsed is None else f"{parsed:.2f}"
 
     money = money_keys(kind)
     return {

@@ -205,7 +205,7 @@ def test_tampering_with_a_decision_event_is_caught():
 def test_an_absurd_actual_is_refused_not_left_for_the_worker(people, agreed):
     with pytest.raises(ProblemList) as exc:
         svc.settlement_enter(actor=people["lead"], agreement=agreed, period="Q1",
-                             measures=["1e30", ""], outcomes_met=True)  # fmt: skip
+                             measures=["1" + "0" * 30, ""], outcomes_met=True)  # fmt: skip
     assert "under 100,000,000,000" in exc.value.problems[0]["problem"]
 
 
