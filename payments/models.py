@@ -132,6 +132,7 @@ class RecalculationRun(models.Model):
         CHANGED = "changed", "Results updated"
         UNCHANGED = "unchanged", "Inputs unchanged"
         FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned: its worker stopped, and the run was taken again"
 
     round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="recalculation_runs")

@@ -195,6 +195,15 @@ def recalculate_many(
     runs = RecalculationRun.objects.bulk_create(
         RecalculationRun(round=plan_round, system=s, trigger=trigger[:80]) for s in systems
     )
+    # A run still "running" for these systems was cut off (its worker killed, the task taken
+    # again): it is over, and must not keep pages saying the figures are still to come. One
+    # that is in fact still going sets its own outcome when it ends.
+    RecalculationRun.objects.filter(
+        round=plan_round, system__in=systems, status=RecalculationRun.Status.RUNNING
+    ).exclude(pk__in=[r.pk for r in runs]).update(
+        status=RecalculationRun.Status.ABANDONED,
+        error="Its worker stopped before it finished; a later run took the work again.",
+    )
     coalescing.clear_pending(plan_round.pk, [s.pk for s in systems])
     by_system = {run.system_id: run for run in runs}
     started = time.monotonic()

@@ -244,9 +244,9 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
         time.sleep(4)
         second = worker("survivor")
         deadline = time.monotonic() + 180  # its start-up as well as the run
-        while (
-            not RecalculationRun.objects.filter(trigger="killed").exclude(status="running").exists()
-        ):
+        while not RecalculationRun.objects.filter(
+            trigger="killed", status__in=["changed", "unchanged"]
+        ).exists():
             assert time.monotonic() < deadline, "the task was not redelivered"
             time.sleep(0.5)
     finally:
@@ -256,7 +256,11 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(20)
     runs = RecalculationRun.objects.filter(trigger="killed")
-    assert runs.filter(status="running").count() == 1  # the killed one, never finished
+    # The killed one is marked abandoned by the run that took its work again: nothing is left
+    # "running" to keep pages saying the figures are still to come.
+    assert runs.filter(status="abandoned").count() == 1
+    assert not runs.filter(status="running").exists()
+    assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
     # Redelivered and finished once ("unchanged" if the session's own worker, answering the
     # control-total change, got there first).
     assert runs.filter(status__in=["changed", "unchanged"]).count() == 1
@@ -328,4 +332,20 @@ def test_a_starting_run_is_pending_at_every_moment(world, plan_round, monkeypatc
     monkeypatch.setattr(coalescing, "clear_pending", clear_and_look)
     recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="t")
     assert seen == [True]
+    assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
+
+
+def test_a_run_cut_off_is_marked_abandoned_by_the_one_that_takes_it_again(world, plan_round):
+    """A worker killed mid-run leaves its run "running"; the redelivered run marks it
+    abandoned as it starts, so once that finishes nothing says figures are still to come."""
+    cache.delete(coalescing._pending_key(plan_round.pk, world.s1.pk))
+    killed = RecalculationRun.objects.create(round=plan_round, system=world.s1, trigger="t")
+    other = RecalculationRun.objects.create(round=plan_round, system=world.s2, trigger="t")
+    assert coalescing.is_pending(plan_round.pk, world.s1.pk)
+    again = recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="t")
+    killed.refresh_from_db()
+    other.refresh_from_db()
+    assert killed.status == "abandoned" and "a later run took the work again" in killed.error
+    assert other.status == "running"  # another system's run is its own
+    assert again.status in ("changed", "unchanged")
     assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
