@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -115,8 +116,9 @@ def places_set(request):
     """Show figures to more places, or back to the usual ones; back to the page it came from."""
     services.user_set_more_places(actor=request.user, more=request.POST.get("more") == "1")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Back to a page of this site only, by its path ("abc" is no page, and not a view's name).
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("home")
-    return redirect(back)
+    return HttpResponseRedirect(back)

@@ -1,4 +1,5 @@
-"""Request ids: taken from a trusted proxy's X-Request-ID when well formed, else made here."""
+"""Request ids (taken from a trusted proxy's X-Request-ID when well formed, else made here),
+figures to more places for those who chose it, and forms carrying a NUL refused."""
 
 import re
 import uuid
@@ -38,3 +39,23 @@ class FigurePlacesMiddleware:
         on = bool(user is not None and user.is_authenticated and user.more_places)
         with numbers.more_places(on):
             return self.get_response(request)
+
+
+class RefuseNulMiddleware:
+    """A form or query carrying a NUL character is refused with a message: PostgreSQL cannot
+    store one in text, so it would otherwise end as a server error after the checks passed.
+    (The API's fields refuse it themselves, as DRF's character fields do.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import render
+
+        json = request.content_type == "application/json"
+        values = [v for _, vs in request.GET.lists() for v in vs]
+        if request.method == "POST" and not json:
+            values += [v for _, vs in request.POST.lists() for v in vs]
+        if any("\x00" in v for v in values):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
 from openbook import numbers
+from openbook.csvtext import CsvUnreadable, csv_rows
 from openbook.exports import neutralise
 from plans import excel, monthly_returns
 from plans.calculations import MONTHS
@@ -130,5 +131,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int],
         raise UploadRejected(
             "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
         ) from None
-    rows = [list(r) for r in csv.reader(io.StringIO(text))]
+    try:
+        rows = csv_rows(text)
+    except CsvUnreadable as exc:
+        raise UploadRejected(str(exc)) from None
     return kind, rows, lambda r, c: f"row {r}, column {c}"

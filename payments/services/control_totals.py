@@ -3,8 +3,6 @@ transaction, checks the policy and is audited."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,6 +12,7 @@ from django.db import transaction
 from accounts import policy
 from accounts.models import Organisation, System
 from openbook.audit import audit_record
+from openbook.csvtext import CsvUnreadable, csv_rows
 from openbook.errors import ProblemList
 from payments.models import ControlTotal
 from payments.services.recalculation import request_recalculation
@@ -86,7 +85,10 @@ def control_totals_import(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError("The file is not a CSV text file.") from None
-    reader = csv.reader(io.StringIO(text))
+    try:
+        reader = iter(csv_rows(text))
+    except CsvUnreadable as exc:
+        raise ValidationError(str(exc)) from None
     header = [h.strip().lower() for h in next(reader, [])]
     if header != ["organisation", "control_total"]:
         raise ValidationError("The first row of the CSV file must be: organisation,control_total")

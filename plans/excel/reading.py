@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Organisation
 from openbook import numbers
+from openbook.csvtext import CsvUnreadable, csv_rows
 from openbook.exports import neutralise
 from plans import selectors
 from plans.calculations import MONTHS
@@ -252,7 +253,10 @@ def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation
         raise UploadRejected(
             "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
         ) from None
-    reader = csv.reader(io.StringIO(text))
+    try:
+        reader = iter(csv_rows(text))
+    except CsvUnreadable as exc:
+        raise UploadRejected(str(exc)) from None
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [name for name in CSV_HEADER if name not in header]
     twice = sorted({name for name in CSV_HEADER if header.count(name) > 1})

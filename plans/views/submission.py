@@ -156,10 +156,12 @@ def comment_add(request, slug, ods_code):
     if ctx.submission is None:
         raise Http404("No submitted plan.")
     parent = None
-    if request.POST.get("parent"):
-        parent = Comment.objects.filter(
-            submission=ctx.submission, pk=request.POST["parent"]
-        ).first()
+    raw = request.POST.get("parent", "").strip()
+    if raw:
+        # A reply names its comment by number; anything else names no comment here.
+        if not (raw.isascii() and raw.isdigit()):
+            raise Http404("No such comment.")
+        parent = Comment.objects.filter(submission=ctx.submission, pk=int(raw)).first()
         if parent is None:
             raise Http404("No such comment.")
     with attempt(request) as call:

@@ -381,3 +381,18 @@ def test_a_csv_with_its_columns_moved_or_added_to_is_read_by_name(member, filled
     twice = "round,organisation,line,line,counterparty,month,value\n"
     response = upload(member, twice.encode(), "plan.csv")
     assert response.status_code == 422 and "Named twice: line" in problems_of(response)
+
+
+def test_csv_the_csv_module_cannot_read_gets_a_message_not_a_server_error(member, filled):
+    """A field longer than the csv module's limit, and a file with bare CR line endings (as
+    older Mac spreadsheets save), were server errors. The first is refused, naming the row;
+    the second is read, whatever its line endings."""
+    head = "round,organisation,line,counterparty,month,value"
+    huge = f"{head}\n2026-27,ZA1,F110,,1,{'9' * 200_000}\n".encode()
+    response = upload(member, huge, "plan.csv")
+    assert response.status_code == 422
+    assert "Row 2 has a field longer than 131,072 characters" in problems_of(response)
+    before = Value.objects.get(version__number=0, line__code="F110", month=1).value
+    old_mac = f"{head}\r2026-27,ZA1,F110,,1,77\r".encode()
+    assert upload(member, old_mac, "plan.csv").status_code == 302
+    assert Value.objects.get(version__number=0, line__code="F110", month=1).value == 77 != before

@@ -356,3 +356,35 @@ def test_api_put_is_all_or_nothing_and_checks_the_revision(world, april, client_
     shown = client.get(url).json()
     assert shown["revision"] == 1 and len(shown["values"]) == 12
     assert shown["values"][0]["kind"] == "actual" and shown["values"][1]["kind"] == "forecast"
+
+
+def test_a_return_csv_the_csv_module_cannot_read_gets_a_message(world, april, client_for):
+    """A field over the csv module's limit is refused naming the row, nothing stored; bare
+    CR line endings are read like any others."""
+    client = client_for(world.people["member"])
+    text = client.get(_url(april, "return.csv")).content.decode("utf-8-sig")
+    before = version_cells(april.versions.get(number=0))
+    huge = io.BytesIO((text.rstrip("\r\n") + "," + "9" * 200_000 + "\r\n").encode())
+    huge.name = "return.csv"
+    response = client.post(_url(april, "upload/"), {"file": huge})
+    assert response.status_code == 422
+    assert "has a field longer than 131,072 characters" in response.content.decode()
+    assert version_cells(april.versions.get(number=0)) == before
+    old_mac = io.BytesIO(text.replace("\r\n", "\r").replace("\n", "\r").encode())
+    old_mac.name = "return.csv"
+    assert client.post(_url(april, "upload/"), {"file": old_mac}).status_code == 302
+
+
+def test_a_reply_to_a_comment_that_is_not_a_number_is_not_found(world, client_for):
+    """`parent=abc` was a server error; it names no comment, so it is 404, and nothing is
+    stored."""
+    from plans.models import Comment
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    client = client_for(world.people["member"])
+    for parent in ("abc", "1.5", "\uff11", "-1"):
+        response = client.post("/rounds/2026-27/ZA1/comments/",
+                               {"body": "A reply", "parent": parent})  # fmt: skip
+        assert response.status_code == 404, parent
+    assert not Comment.objects.filter(body="A reply").exists()

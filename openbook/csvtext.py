@@ -1,0 +1,34 @@
+"""Reading an uploaded CSV file's text, for every upload that takes one (plans, returns,
+control totals): whatever its line endings, and with a clear refusal, naming the row, for
+text the csv module cannot read, rather than a server error."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+FIELD_LIMIT = csv.field_size_limit()  # 131,072 characters: far beyond any figure or label
+
+
+class CsvUnreadable(ValueError):
+    """The text is not CSV that can be read, and where and why, in words for the person."""
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    """Every row of the CSV text. Line endings may be CR LF, LF or a bare CR (older Mac
+    spreadsheets save those); a quoted field keeps its line breaks, as LF."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        where = f"Row {reader.line_num}"
+        if "field larger than field limit" in str(exc):
+            raise CsvUnreadable(
+                f"{where} has a field longer than {FIELD_LIMIT:,} characters, which no figure "
+                "or label is: check the file is the one you meant to upload."
+            ) from None
+        raise CsvUnreadable(f"{where} cannot be read as CSV: {exc}.") from None
+    return rows
