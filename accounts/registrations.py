@@ -11,6 +11,7 @@ ACTIONS = {
     "membership.deleted": "Role taken away",
     "token.created": "API token created",
     "token.revoked": "API token revoked",
+    "password.changed": "Password changed, and API tokens revoked",
     "auth.login": "Signed in",
     "auth.logout": "Signed out",
     "auth.login_failed": "Sign-in refused",

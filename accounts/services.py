@@ -154,6 +154,20 @@ def token_revoke(*, actor: User, token: PersonalToken) -> None:
     token.delete()
 
 
+@transaction.atomic
+def password_changed(*, user: User, how: str) -> int:
+    """After a password is changed or reset: every API token of the person is revoked, as a
+    password changed because it leaked must not leave tokens working. (Other sessions end
+    by themselves: Django checks each session against the password.) Audited; returns how
+    many tokens went."""
+    tokens = PersonalToken.objects.filter(user=user)
+    names = sorted(tokens.values_list("name", flat=True))
+    tokens.delete()
+    audit_record(action="password.changed", actor=user, obj=user,
+                 payload={"how": how, "tokens_revoked": names})  # fmt: skip
+    return len(names)
+
+
 def token_touch(token: PersonalToken) -> None:
     """Note when a token was last used, at most once a minute (one conditional UPDATE)."""
     now = timezone.now()

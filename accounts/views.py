@@ -17,6 +17,29 @@ from openbook import registry
 from openbook.forms import add_errors
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password keeps this session, ends the person's others, and revokes their
+    API tokens."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        revoked = services.password_changed(user=self.request.user, how="changed")
+        if revoked:
+            messages.info(self.request, f"Your {revoked} API token{'s' if revoked != 1 else ''} "
+                          "stopped working with the old password: make new ones if you need "
+                          "them.")  # fmt: skip
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from a reset link ends every session and revokes every token."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=form.user, how="reset")
+        return response
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True

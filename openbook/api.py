@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -21,6 +21,22 @@ router = DefaultRouter()
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def paginated(serializer: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a page of `serializer`'s items as Pagination answers it, for views that
+    page by hand (an APIView is not paged in the schema by itself)."""
+    name = serializer.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}List",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(help_text="How many there are in all."),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, if any."),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer(many=True),
+        },
+    )()
 
 
 def _error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import system_get
 from openbook import trail
-from openbook.api import Pagination
+from openbook.api import Pagination, paginated
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -54,7 +54,7 @@ class AuditEvents(APIView):
             OpenApiParameter("since", str, description="YYYY-MM-DD"),
             OpenApiParameter("until", str, description="YYYY-MM-DD"),
         ],
-        responses=AuditEventSerializer(many=True),
+        responses=paginated(AuditEventSerializer),
     )
     def get(self, request, code):
         system = system_get(request.user, code)

@@ -59,3 +59,22 @@ class RefuseNulMiddleware:
         if any("\x00" in v for v in values):
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages for a signed-in person, every API answer and every download are not kept by the
+    browser or any cache on the way: they carry partners' figures and drafts, and a shared
+    machine's back button must not show them to the next person."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils.cache import add_never_cache_headers
+
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith("/api/"):
+            add_never_cache_headers(response)  # no-store, private, and an Expires now
+        return response

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "openbook.middleware.RefuseNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "openbook.middleware.FigurePlacesMiddleware",
+    "openbook.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -84,8 +84,24 @@ def _editable(actor: User, submission: Submission) -> None:
     if not submission.is_editable:
         raise ValidationError(
             f"The plan is {submission.get_status_display().lower()}, so its figures cannot be "
-            "changed. An approver can recall it, or the system lead can return it."
+            f"changed. {_what_now(submission)}"
         )
+
+
+def _what_now(submission: Submission) -> str:
+    """What can be done about a plan that cannot be changed, as it stands: only what the
+    workflow allows (an accepted plan can be neither recalled nor returned)."""
+    if submission.status == Submission.Status.SUBMITTED:
+        return (
+            "An approver can recall it while the system lead has not acted on it, or the "
+            "system lead can return it."
+        )
+    if submission.status == Submission.Status.ACCEPTED:
+        return (
+            "It is accepted into the system plan, so it can no longer be recalled or returned: "
+            "raise the change with the system lead in a comment on the plan."
+        )
+    return "Ask the system lead what can be done."
 
 
 def _line_index(submission: Submission) -> dict[str, Line]:
@@ -345,6 +361,7 @@ def narrative_save(*, actor: User, submission: Submission, section_code: str, te
         organisation=submission.organisation,
         obj=submission,
         payload={"section": section.code, "characters": len(text), "revision": draft.revision},
+        private=True,  # a draft is the organisation's own until it is submitted
     )
     _edit_record(draft, actor, DraftEdit.Source.NARRATIVE, event)
     return True

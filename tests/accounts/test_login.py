@@ -172,3 +172,35 @@ def test_home_shows_empty_states_for_a_person_with_no_roles(db, client):
     html = client.get("/").content.decode()
     assert "Nothing needs your attention right now." in html
     assert "You have no roles yet" in html
+
+
+def test_changing_a_password_keeps_this_session_ends_others_and_revokes_tokens(world):
+    from accounts.services import token_create
+
+    member = world.people["member"]
+    _, clear = token_create(actor=member, name="ledger", lifetime_days=30)
+    api = Client(HTTP_AUTHORIZATION=f"Token {clear}")
+    assert api.get("/api/v1/me/").status_code == 200
+    here, elsewhere = Client(), Client()
+    assert login(here, "member@example.nhs.uk", PASSWORD).status_code == 302
+    assert login(elsewhere, "member@example.nhs.uk", PASSWORD).status_code == 302
+    response = here.post("/password/change/", {
+        "old_password": PASSWORD, "new_password1": "a much longer new passphrase",
+        "new_password2": "a much longer new passphrase"}, follow=True)  # fmt: skip
+    assert "Your 1 API token stopped working" in response.content.decode()
+    assert here.get("/").status_code == 200  # still signed in here
+    assert elsewhere.get("/").status_code == 302  # signed out on the other machine
+    assert api.get("/api/v1/me/").status_code == 401  # the token is revoked
+    event = AuditEvent.objects.get(action="password.changed")
+    assert event.payload == {"how": "changed", "tokens_revoked": ["ledger"]}
+
+
+def test_pages_and_api_answers_for_a_signed_in_person_are_not_stored(world, client_for):
+    """Cache-Control: no-store on pages for a signed-in person and on every API answer (a
+    download is a page for a signed-in person)."""
+    client = client_for(world.people["member"])
+    for url in ("/", "/notifications/", "/api/v1/me/"):
+        control = client.get(url)["Cache-Control"]
+        assert "no-store" in control and "private" in control, url
+    assert "no-store" in Client().get("/api/v1/me/")["Cache-Control"]  # a 401, also not kept
+    assert "no-store" in client.get("/rounds/")["Cache-Control"]

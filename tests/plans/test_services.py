@@ -218,6 +218,23 @@ def test_lead_accepts(world, submission):
         submission_return(actor=world.people["lead"], submission=submission, reason="late change")
     with pytest.raises(ValidationError):
         submission_recall(actor=world.people["approver"], submission=submission)
+    # Editing it says what can be done, which is neither of those.
+    with pytest.raises(ValidationError) as refused:
+        draft_save(actor=world.people["member"], submission=submission,
+                   cells=[CellInput("F110", 1, "5")])  # fmt: skip
+    said = " ".join(refused.value.messages)
+    assert "can no longer be recalled or returned" in said and "comment on the plan" in said
+    assert "An approver can recall it" not in said
+
+
+def test_a_draft_narrative_edit_stays_in_the_organisations_own_trail(world, submission):
+    """A draft is the organisation's own: partners' trail does not show that its narrative
+    was edited, nor how long it is."""
+    from openbook.models import organisation_chain
+
+    complete(world, submission)
+    event = AuditEvent.objects.get(action="draft.narrative_saved")
+    assert event.chain == organisation_chain(world.org_a.pk)
 
 
 def test_lead_returns_with_a_reason_which_becomes_a_comment_and_a_new_version_follows(
