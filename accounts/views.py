@@ -1,8 +1,11 @@
 """Pages for signing in, the NHS structure a person can see and API tokens."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
@@ -15,6 +18,36 @@ from accounts import policy, selectors, services
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
 from openbook.forms import add_errors
+
+RESETS_PER_ACCOUNT = 3  # an hour: enough for a lost e-mail, too few to flood an inbox
+RESETS_PER_ADDRESS = 20  # an hour, from one client address, whatever the accounts
+
+
+def _within(key: str, limit: int) -> bool:
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between the two calls: this is the first
+        cache.add(key, 1, timeout=3600)
+        return True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset e-mails are limited per account and per client address. Over a limit the page
+    says the same as ever (it never tells whether an account exists) and nothing is sent."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        address = getattr(self.request, "axes_ip_address", None) or self.request.META.get(
+            "REMOTE_ADDR", ""
+        )
+        per_account = _within(f"reset:account:{email}", RESETS_PER_ACCOUNT)
+        per_address = _within(f"reset:address:{address}", RESETS_PER_ADDRESS)
+        if not (per_account and per_address):
+            log.warning("password reset limit reached (%s)",
+                        "account" if not per_account else "address")  # fmt: skip
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -38,6 +71,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.password_changed(user=form.user, how="reset")
         return response
+
+
+log = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):

@@ -204,3 +204,24 @@ def test_pages_and_api_answers_for_a_signed_in_person_are_not_stored(world, clie
         assert "no-store" in control and "private" in control, url
     assert "no-store" in Client().get("/api/v1/me/")["Cache-Control"]  # a 401, also not kept
     assert "no-store" in client.get("/rounds/")["Cache-Control"]
+
+
+def test_password_reset_e_mails_are_limited_per_account_and_per_address(world):
+    """Three an hour for one account; twenty an hour from one address. Over a limit the page
+    reads the same (it never says whether an account exists) and nothing is sent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(5):
+        response = client.post("/password/reset/", {"email": "member@example.nhs.uk"})
+        assert response.status_code == 302
+    assert len(mail.outbox) == 3
+    for n in range(20):
+        client.post("/password/reset/", {"email": f"nobody{n}@example.nhs.uk"})
+    client.post("/password/reset/", {"email": "approver@example.nhs.uk"})
+    assert len(mail.outbox) == 3  # the address's twenty are spent (on accounts that do not exist)
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    other.post("/password/reset/", {"email": "approver@example.nhs.uk"})
+    assert len(mail.outbox) == 4
+    cache.clear()
