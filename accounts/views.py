@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,32 +21,31 @@ from openbook import registry
 from openbook.forms import add_errors
 
 RESETS_PER_ACCOUNT = 3  # an hour: enough for a lost e-mail, too few to flood an inbox
-RESETS_PER_ADDRESS = 20  # an hour, from one client address, whatever the accounts
 
 
 def _within(key: str, limit: int) -> bool:
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:  # expired between the two calls: this is the first
-        cache.add(key, 1, timeout=3600)
-        return True
+    """Count one more against `key` for the hour, atomically: INCR, and the hour set only when
+    the count starts (EXPIRE NX), so a key never outlives its hour or loses its count."""
+    client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+    name = cache.make_key(key)
+    with client.pipeline() as pipe:
+        count, _ = pipe.incr(name).expire(name, 3600, nx=True).execute()
+    return int(count) <= limit
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Reset e-mails are limited per account and per client address. Over a limit the page
-    says the same as ever (it never tells whether an account exists) and nothing is sent."""
+    """Reset e-mails are limited per account. Over the limit the page says the same as ever
+    (it never tells whether an account exists) and nothing is sent. (A limit per client
+    address waits for the trusted-proxy setting: behind the proxy every request would share
+    one address, and one person could stop everyone's resets.)"""
 
     def form_valid(self, form):
-        email = form.cleaned_data["email"].strip().lower()
-        address = getattr(self.request, "axes_ip_address", None) or self.request.META.get(
-            "REMOTE_ADDR", ""
-        )
-        per_account = _within(f"reset:account:{email}", RESETS_PER_ACCOUNT)
-        per_address = _within(f"reset:address:{address}", RESETS_PER_ADDRESS)
-        if not (per_account and per_address):
-            log.warning("password reset limit reached (%s)",
-                        "account" if not per_account else "address")  # fmt: skip
+        email = form.cleaned_data["email"]
+        # By the account the address finds (as the e-mail goes to it), not by the text typed:
+        # another spelling of the same address counts against the same account.
+        users = list(form.get_users(email))
+        if users and not all(_within(f"reset:account:{u.pk}", RESETS_PER_ACCOUNT) for u in users):
+            log.warning("password reset limit reached for an account")
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 
@@ -55,8 +55,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     API tokens."""
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        revoked = services.password_changed(user=self.request.user, how="changed")
+        with transaction.atomic():  # the new password and the tokens' revocation together
+            response = super().form_valid(form)
+            revoked = services.password_changed(user=self.request.user, how="changed")
         if revoked:
             messages.info(self.request, f"Your {revoked} API token{'s' if revoked != 1 else ''} "
                           "stopped working with the old password: make new ones if you need "
@@ -68,8 +69,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Setting a new password from a reset link ends every session and revokes every token."""
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.password_changed(user=form.user, how="reset")
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.password_changed(user=form.user, how="reset")
         return response
 
 

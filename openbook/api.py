@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -21,6 +22,14 @@ router = DefaultRouter()
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+# The query a paged list takes (as Pagination reads it), for views that page by hand.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Which page, from 1."),
+    OpenApiParameter("page_size", int, description="How many to a page (50 unless given; at "
+                     "most 500)."),
+]  # fmt: skip
 
 
 def paginated(serializer: type[serializers.Serializer]) -> serializers.Serializer:

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import system_get
 from openbook import trail
-from openbook.api import Pagination, paginated
+from openbook.api import PAGE_PARAMETERS, Pagination, paginated
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -53,6 +53,7 @@ class AuditEvents(APIView):
             OpenApiParameter("person", str, description="Part of the actor's e-mail."),
             OpenApiParameter("since", str, description="YYYY-MM-DD"),
             OpenApiParameter("until", str, description="YYYY-MM-DD"),
+            *PAGE_PARAMETERS,
         ],
         responses=paginated(AuditEventSerializer),
     )

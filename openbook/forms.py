@@ -3,6 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from openbook import numbers
+
 _CLASSES = {
     forms.TextInput: "nhsuk-input",
     forms.EmailInput: "nhsuk-input",
@@ -79,10 +81,11 @@ class DateInputField(forms.MultiValueField):
                    if not part]  # fmt: skip
         if missing:
             raise forms.ValidationError(f"The {self.what} must include a {' and a '.join(missing)}")
+        parts = [numbers.whole(part, digits=4) for part in (year, month, day)]
         try:
-            if len(year) != 4:
+            if len(year) != 4 or None in parts:  # ASCII digits, no more than a year has
                 raise ValueError
-            return dt.date(int(year), int(month), int(day))
+            return dt.date(*parts)  # type: ignore[arg-type]
         except ValueError:
             raise forms.ValidationError(f"The {self.what} must be a real date") from None
 

@@ -42,23 +42,28 @@ class FigurePlacesMiddleware:
 
 
 class RefuseNulMiddleware:
-    """A form or query carrying a NUL character is refused with a message: PostgreSQL cannot
-    store one in text, so it would otherwise end as a server error after the checks passed.
-    (The API's fields refuse it themselves, as DRF's character fields do.)"""
+    """A request carrying a NUL character (in its path, a field's name or value) is refused
+    with a message: PostgreSQL cannot store one in text, so it would otherwise end as a server
+    error after the checks passed. Looked at once the request is on its way to a view (after
+    the CSRF check and sign-in), so a refused cross-site post is not even read. JSON bodies are
+    the API's to check."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
         from django.shortcuts import render
 
-        json = request.content_type == "application/json"
-        values = [v for _, vs in request.GET.lists() for v in vs]
-        if request.method == "POST" and not json:
-            values += [v for _, vs in request.POST.lists() for v in vs]
-        if any("\x00" in v for v in values):
-            return render(request, "400.html", status=400)
-        return self.get_response(request)
+        texts = [request.path_info]
+        texts += [t for k, vs in request.GET.lists() for t in (k, *vs)]
+        if request.method == "POST" and request.content_type != "application/json":
+            texts += [t for k, vs in request.POST.lists() for t in (k, *vs)]
+        if any("\x00" in t for t in texts):
+            return render(request, "nul.html", status=400)
+        return None
 
 
 class NoStoreMiddleware:
@@ -75,6 +80,6 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
-        if signed_in or request.path.startswith("/api/"):
+        if signed_in or request.path_info.startswith("/api/"):
             add_never_cache_headers(response)  # no-store, private, and an Expires now
         return response

@@ -163,7 +163,7 @@ def excel_format(unit: Unit | str | None = None, places: int | None = None) -> s
 # ASCII digits only (a full-width or Arabic-Indic digit is not read as one); commas only
 # between groups of three, before any decimal point; at most one point; a minus or brackets for
 # a negative. Nothing else: no exponent, no underscores, no spaces inside, no "+", no NaN.
-_FIGURE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+")
+_FIGURE = re.compile(r"(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+")
 GRAMMAR = (
     "use the digits 0 to 9, commas only between thousands (1,234.5), at most one decimal "
     "point, and a minus sign or brackets for a negative"
@@ -201,3 +201,14 @@ def parse(raw: str) -> Decimal | None:
         raise NotAFigure(_why(text))
     number = Decimal(text.replace(",", ""))
     return -number if negative else number
+
+
+def whole(text: object, digits: int = 18) -> int | None:
+    """A count or an id as typed ("12"): ASCII digits only, at most `digits` of them; None
+    for anything else ("²", "١٢", "1.5", "-1", a number too long to be an id)."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not (0 < len(text) <= digits and text.isascii() and text.isdigit()):
+        return None
+    return int(text)

@@ -63,10 +63,11 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "openbook.middleware.RefuseNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "openbook.middleware.FigurePlacesMiddleware",
     "openbook.middleware.NoStoreMiddleware",
+    # After CSRF and sign-in: process_view refuses a NUL once a request is on its way to a view.
+    "openbook.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -169,6 +170,9 @@ WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETRY_SECONDS = env.list(
     "WEBHOOKS_RETRY_SECONDS", cast=int, default=[30, 120, 600, 1800, 7200, 21600, 43200, 86400]
 )
+# A recalculation still "running" after this long was cut off (the task's hard limit is 180 s):
+# the run that takes its work again marks it abandoned.
+RECALC_ABANDON_AFTER_SECONDS = env.int("RECALC_ABANDON_AFTER_SECONDS", default=180)
 # How long /healthz waits for the worker to answer its ping, in seconds.
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from openbook import numbers
 from plans.calculations import (
     MONTHS,
     ZERO,
@@ -116,8 +117,8 @@ def read_table(
         )
         return parsed
     stamp = _text(rows[0][4]) if len(rows[0]) > 4 else ""
-    if stamp.startswith("revision ") and stamp[9:].isdigit():
-        parsed.revision = int(stamp[9:])
+    if stamp.startswith("revision ") and numbers.whole(stamp[9:]) is not None:
+        parsed.revision = numbers.whole(stamp[9:])
     headings = [_text(c) for c in (rows[1] if len(rows) > 1 else [])]
     if headings[: 2 + len(MONTH_LABELS)] != ["Line", "Description", *MONTH_LABELS]:
         parsed.problem(cell_name(2, 1), " / ".join(headings), "the column headings were changed")
@@ -239,7 +240,7 @@ def read_long(
         if spec is None:
             parsed.problem(cell_name(r, at["line"] + 1), code, "is not a line of this return")
             continue
-        m = int(found["month"]) if found["month"].isdigit() else 0
+        m = numbers.whole(found["month"], digits=2) or 0
         if m not in MONTHS:
             parsed.problem(cell_name(r, at["month"] + 1), found["month"],
                            "is not a month (1 is April)")  # fmt: skip
@@ -271,8 +272,8 @@ def read_long(
             "rows are missing for these lines: the file replaces the whole return, so it needs "
             "a row for every line and month (leave the value blank for none). Was it filtered?",
         )
-    if len(revisions) == 1 and (stamp := revisions.pop()).isdigit():
-        parsed.revision = int(stamp)
+    if len(revisions) == 1 and numbers.whole(stamp := revisions.pop()) is not None:
+        parsed.revision = numbers.whole(stamp)
     checked = check_cells(raw, specs, lambda code, m: where[(code, m)])
     parsed.cells = checked.cells
     parsed.problems += checked.problems

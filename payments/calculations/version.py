@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 
 CALCULATION_VERSION = 4
-FINGERPRINT = "a13ca7ea53af180e1130b34aa64053016e298203117468a7a567514c2bd40bb0"
+FINGERPRINT = "830bfbd6d1de8cef458eec9a03ad5f13f1453ec5f4598d30322848b1c346a535"
 
 
 def current() -> int:

@@ -21,6 +21,7 @@ from openbook import numbers
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from payments.calculations.mechanisms import (
+    FIELDS,
     KINDS,
     Mechanism,
     ParameterProblems,
@@ -115,6 +116,12 @@ def check_terms(
         where = f"Mechanism {n} ({KINDS.get(kind, kind or 'none')})"
         if not isinstance(params, dict):
             problem(where, "The parameters must be a set of named values.")
+            continue
+        known = {key for key, *_ in FIELDS.get(kind, [])}
+        unknown = sorted(str(k)[:40] for k in params if k not in known) if known else []
+        if unknown:
+            problem(where, f"{', '.join(unknown)}: not a parameter of this mechanism (it takes "
+                    f"{', '.join(sorted(known))}).")  # fmt: skip
             continue
         try:
             built.append(build(kind, params, [c for c in codes if c in found]))

@@ -15,6 +15,7 @@ import json
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -88,7 +89,10 @@ def national_progress(plan_round: PlanningRound) -> dict[str, Any] | None:
     runs = RecalculationRun.objects.filter(
         round=plan_round, system_id__in=batch["systems"], started_at__gte=since
     )
-    done = runs.exclude(status=RecalculationRun.Status.RUNNING).values("system").distinct().count()
+    # An abandoned run is not finished: its work was taken again by another run.
+    finished = (RecalculationRun.Status.CHANGED, RecalculationRun.Status.UNCHANGED,
+                RecalculationRun.Status.FAILED)  # fmt: skip
+    done = runs.filter(status__in=finished).values("system").distinct().count()
     failed = runs.filter(status=RecalculationRun.Status.FAILED).values("system").distinct().count()
     total = len(batch["systems"])
     return batch | {"done": done, "total": total, "failed": failed, "finished": done >= total,
@@ -195,11 +199,15 @@ def recalculate_many(
     runs = RecalculationRun.objects.bulk_create(
         RecalculationRun(round=plan_round, system=s, trigger=trigger[:80]) for s in systems
     )
-    # A run still "running" for these systems was cut off (its worker killed, the task taken
-    # again): it is over, and must not keep pages saying the figures are still to come. One
-    # that is in fact still going sets its own outcome when it ends.
+    # A run still "running" for these systems after longer than any run may take was cut off
+    # (its worker killed, the task taken again): it is over, and must not keep pages saying
+    # the figures are still to come. A younger one may still be going: it is left alone.
+    cut_off = timezone.now() - dt.timedelta(seconds=settings.RECALC_ABANDON_AFTER_SECONDS)
     RecalculationRun.objects.filter(
-        round=plan_round, system__in=systems, status=RecalculationRun.Status.RUNNING
+        round=plan_round,
+        system__in=systems,
+        status=RecalculationRun.Status.RUNNING,
+        started_at__lt=cut_off,
     ).exclude(pk__in=[r.pk for r in runs]).update(
         status=RecalculationRun.Status.ABANDONED,
         error="Its worker stopped before it finished; a later run took the work again.",

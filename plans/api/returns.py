@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import organisation_get
+from openbook import numbers
 from openbook.errors import ProblemList
 from plans import monthly_returns, selectors
 from plans.models import MONTH_LABELS, ReturnVersion
@@ -109,7 +110,7 @@ class ReturnDetail(APIView):
         monthly_return = self._get(request, slug, ods_code, month)
         number = request.query_params.get("version")
         version = selectors.return_version_shown(
-            request.user, monthly_return, int(number) if number and number.isdigit() else None
+            request.user, monthly_return, numbers.whole(number)
         )
         lines = services.return_lines(monthly_return.round, monthly_return.organisation.kind)
         cells = services.version_cells(version)

@@ -83,11 +83,23 @@ class CellSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=18, decimal_places=3, allow_null=True)
 
 
+FIGURE_HELP = (
+    "A figure as a string (or a JSON number), read as every figure in Openbook is: digits 0 to "
+    "9, commas only between thousands, at most one decimal point, a minus sign or brackets "
+    "for a negative; null or blank for none. Anything else is refused naming the cell."
+)
+
+
 class CellInputSerializer(CellSerializer):
-    expected = serializers.DecimalField(
-        max_digits=18, decimal_places=3, allow_null=True, required=False,
-        help_text="The value you started from (null for an empty cell). If someone has "
-        "changed the cell since, the whole request is refused with 409.",
+    # Read as text, so the one grammar (plans.calculations.parse_value) decides, as for the
+    # grid and uploads: "5e2" and "1_000" are refused there, "1,234" and "(5)" accepted.
+    value = serializers.CharField(
+        allow_null=True, allow_blank=True, max_length=40, help_text=FIGURE_HELP
+    )
+    expected = serializers.CharField(
+        allow_null=True, allow_blank=True, required=False, max_length=40,
+        help_text="The value you started from (null for an empty cell), as `value`. If "
+        "someone has changed the cell since, the whole request is refused with 409.",
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.selectors import organisation_get
+from openbook import numbers
 from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE
 from openbook.refusals import attempt
@@ -246,9 +247,7 @@ def return_download(request, slug, ods_code, month, fmt):
     monthly_return = selectors.return_get(request.user, plan_round, ods_code, month)
     lines = services.return_lines(plan_round, monthly_return.organisation.kind)
     number = request.GET.get("version")
-    version = selectors.return_version_shown(
-        request.user, monthly_return, int(number) if number and number.isdigit() else None
-    )
+    version = selectors.return_version_shown(request.user, monthly_return, numbers.whole(number))
     # The CSV is one long table (a row per figure); the workbook is the grid, a row per line.
     make = return_files.long_table if fmt == "csv" else return_files.table
     rows = make(

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from openbook import numbers
 from openbook.refusals import attempt
 from plans import evidence, selectors, services
 from plans.models import Comment, Section, Submission
@@ -159,9 +160,10 @@ def comment_add(request, slug, ods_code):
     raw = request.POST.get("parent", "").strip()
     if raw:
         # A reply names its comment by number; anything else names no comment here.
-        if not (raw.isascii() and raw.isdigit()):
+        number = numbers.whole(raw)
+        if number is None:
             raise Http404("No such comment.")
-        parent = Comment.objects.filter(submission=ctx.submission, pk=int(raw)).first()
+        parent = Comment.objects.filter(submission=ctx.submission, pk=number).first()
         if parent is None:
             raise Http404("No such comment.")
     with attempt(request) as call:

@@ -44,7 +44,7 @@ def test_one_bad_value_rejects_the_whole_request_naming_it(world, plan_round):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["problems"] == [
-        {"cell": "F110, May", "value": "-1.000", "problem": "must be zero or more"}
+        {"cell": "F110, May", "value": "-1", "problem": "must be zero or more"}  # as typed
     ]
     assert not Value.objects.exists()
 

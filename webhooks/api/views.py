@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from openbook.api import Pagination, paginated
+from openbook.api import PAGE_PARAMETERS, Pagination, paginated
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     DeliverySerializer,
@@ -100,7 +100,7 @@ class DeliveryList(_WebhookView):
 
     pagination_class = Pagination
 
-    @extend_schema(responses=paginated(DeliverySerializer))
+    @extend_schema(responses=paginated(DeliverySerializer), parameters=PAGE_PARAMETERS)
     def get(self, request, code, pk):
         endpoint = self.endpoint(request, code, pk)
         paginator = self.pagination_class()

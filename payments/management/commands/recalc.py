@@ -74,7 +74,9 @@ class Command(BaseCommand):
             while done < total:
                 finished = RecalculationRun.objects.filter(
                     round=plan_round, system__in=systems, started_at__gte=since
-                ).exclude(status=RecalculationRun.Status.RUNNING)
+                ).exclude(  # an abandoned run's work is still to be done, by another run
+                    status__in=[RecalculationRun.Status.RUNNING, RecalculationRun.Status.ABANDONED]
+                )
                 if force:  # its own runs, not one another change had queued
                     finished = finished.filter(trigger="command")
                 done = finished.values("system").distinct().count()

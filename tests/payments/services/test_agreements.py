@@ -147,3 +147,18 @@ def test_every_change_is_a_new_version_so_a_signature_names_what_was_read(world,
     with pytest.raises(Conflict):  # read version 1, which changed before they signed
         agreement_sign(actor=world.people["approver"], agreement=agreement,
                        organisation=world.org_a, version_number=1)  # fmt: skip
+
+
+def test_a_parameter_a_mechanism_does_not_take_is_refused_by_name(world, plan_round):
+    """Anything in the terms is stored and signed: a key the mechanism does not read (a typo,
+    or junk with a NUL the database cannot store) is refused, naming it."""
+    from openbook.errors import ProblemList
+
+    pool = {"kind": "risk_pool", "params": {"budget": "1000000", "bugdet": "1",
+                                            "shares": {"ZA1": "50", "ZA2": "50"}}}  # fmt: skip
+    with pytest.raises(ProblemList) as refused:
+        agreement_create(actor=world.people["lead"], plan_round=plan_round, system=world.s1,
+                         name="Pool", partners=["ZA1", "ZA2"], mechanisms=[pool])  # fmt: skip
+    assert refused.value.problems[0]["problem"].startswith(
+        "bugdet: not a parameter of this mechanism (it takes budget, caps, shares)"
+    )

@@ -195,7 +195,8 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_nothing_doubles():
 
     queue = f"openbook-kill-{os.getpid()}"
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
-           "CELERY_QUEUE": queue, "CELERY_VISIBILITY_TIMEOUT": "3"}  # fmt: skip
+           "CELERY_QUEUE": queue, "CELERY_VISIBILITY_TIMEOUT": "3",
+           "RECALC_ABANDON_AFTER_SECONDS": "2"}  # fmt: skip
     celery = str(Path(sys.executable).with_name("celery"))
 
     def worker(name):
@@ -336,16 +337,26 @@ def test_a_starting_run_is_pending_at_every_moment(world, plan_round, monkeypatc
 
 
 def test_a_run_cut_off_is_marked_abandoned_by_the_one_that_takes_it_again(world, plan_round):
-    """A worker killed mid-run leaves its run "running"; the redelivered run marks it
-    abandoned as it starts, so once that finishes nothing says figures are still to come."""
+    """A worker killed mid-run leaves its run "running"; once that is older than any run may
+    take, the run that takes the work again marks it abandoned as it starts, so once that
+    finishes nothing says figures are still to come. A younger run may still be going, and
+    another system's is its own: both are left alone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     cache.delete(coalescing._pending_key(plan_round.pk, world.s1.pk))
     killed = RecalculationRun.objects.create(round=plan_round, system=world.s1, trigger="t")
+    young = RecalculationRun.objects.create(round=plan_round, system=world.s1, trigger="t")
     other = RecalculationRun.objects.create(round=plan_round, system=world.s2, trigger="t")
-    assert coalescing.is_pending(plan_round.pk, world.s1.pk)
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    RecalculationRun.objects.filter(pk__in=[killed.pk, other.pk]).update(started_at=long_ago)
     again = recalculation.recalculate(system_id=world.s1.pk, round_id=plan_round.pk, trigger="t")
-    killed.refresh_from_db()
-    other.refresh_from_db()
+    for run in (killed, young, other):
+        run.refresh_from_db()
     assert killed.status == "abandoned" and "a later run took the work again" in killed.error
-    assert other.status == "running"  # another system's run is its own
+    assert young.status == "running" and other.status == "running"
     assert again.status in ("changed", "unchanged")
+    young.status = "unchanged"  # as it sets when it ends
+    young.save()
     assert not coalescing.is_pending(plan_round.pk, world.s1.pk)
