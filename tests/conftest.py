@@ -139,6 +139,33 @@ def _database_url(settings_dict) -> str:
     return f"postgres://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def _worker_idle_before_teardown(request):
+    """A test that used the real worker ends only once the worker has nothing left to do for
+    it (no task running, waiting or scheduled): its tables are emptied next, and a run still
+    going then would deadlock with that, or write into the next test. Set up after the
+    database fixture, so this runs before the database is emptied."""
+    if "celery_worker_process" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    import os
+    import socket
+    import time
+
+    from openbook.celery import app
+
+    name = f"tests-{os.getpid()}@{socket.gethostname()}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=[name], timeout=2)
+        found = [inspect.active(), inspect.reserved(), inspect.scheduled()]
+        if all(f is not None and not any(f.values()) for f in found):
+            return
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process on the test queue, against the test database and Redis."""
