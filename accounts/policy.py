@@ -110,6 +110,15 @@ def organisations_q(user: AnyUser) -> Q:
     return _all_or(visible_system_ids(user), "system_id")
 
 
+def uploads_q(user: AnyUser) -> Q:
+    """A file left with the worker is seen only by the person who uploaded it, and only while
+    they may still prepare the organisation's figures (its problems quote a private draft)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    preparing = member_organisation_ids(user, (Role.ORG_PREPARER, Role.ORG_APPROVER))
+    return Q(actor_id=user.pk, organisation_id__in=preparing)
+
+
 # --- predicates ----------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+SHOWN_PROBLEMS = 200  # more than this is a file to fix, not a list to read
+
 
 class ProblemList(ValidationError):
     """Several specific problems (a cell, the value found, why it is wrong), nothing stored."""

@@ -18,10 +18,9 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
-from openbook.errors import Conflict, ProblemList
+from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList
 
 PROBLEM = "problem"  # the extra tag of a message that is one of a refusal's problems
-SHOWN_PROBLEMS = 200  # more than this is a file to fix, not a list to read
 
 
 @dataclass
@@ -53,6 +52,15 @@ def problem_text(problem: dict[str, Any]) -> str:
     shown = f"“{value}” " if value not in (None, "") else ""
     text = f"{problem.get('cell', '')}: {shown}{problem.get('problem', '')}".strip(": ")
     return text[:1].upper() + text[1:]  # a list item starts as a sentence: "Row 2: …"
+
+
+def listed(problems: list[dict[str, Any]], count: int | None = None) -> dict[str, Any]:
+    """A page's problem list: the first SHOWN_PROBLEMS, and how many there are in all (`count`
+    when `problems` is already only the first of them)."""
+    return {
+        "problems": problems[:SHOWN_PROBLEMS],
+        "problem_count": len(problems) if count is None else count,
+    }
 
 
 @dataclass

@@ -347,5 +347,12 @@ MIGRATION_MODULES = {"knox": None}
 # Plan uploads: the file itself, and what an .xlsx may unpack to (zip bombs are refused).
 PLAN_UPLOAD_MAX_BYTES = env.int("PLAN_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 PLAN_UPLOAD_MAX_UNPACKED_BYTES = env.int("PLAN_UPLOAD_MAX_UNPACKED_BYTES", default=60 * 1024 * 1024)
+# One sheet's cells (or the shared text): a plan's largest is about 35 kB.
+PLAN_UPLOAD_MAX_SHEET_BYTES = env.int("PLAN_UPLOAD_MAX_SHEET_BYTES", default=4 * 1024 * 1024)
+# Files larger than this are checked and stored by the worker while the page shows progress,
+# so a large file never holds a web process (a plan's own workbook is about 30 kB).
+PLAN_UPLOAD_INLINE_BYTES = env.int("PLAN_UPLOAD_INLINE_BYTES", default=256 * 1024)
+# A file the worker has not finished with by then was lost with a worker (nothing was stored).
+UPLOAD_ABANDON_AFTER_SECONDS = env.int("UPLOAD_ABANDON_AFTER_SECONDS", default=600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -109,8 +109,13 @@ def xlsx_bytes(rows: Rows, month: int, lines: Sequence[Line] = ()) -> bytes:
     return excel.workbook_bytes(wb)
 
 
-def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int], str]]:
-    """(kind, rows, cell namer) for an uploaded return, or UploadRejected."""
+def read_upload(
+    name: str, data: bytes, *, line_count: int
+) -> tuple[str, Rows, Callable[[int, int], str]]:
+    """(kind, rows, cell namer) for an uploaded return of `line_count` lines, or
+    UploadRejected. Either layout is accepted (a row a line, or a row a figure), so no more
+    rows are read than the longer one has, with spare rows for blank ones."""
+    last_row = 1 + line_count * len(MONTHS)  # the long layout: a heading, then a row a figure
     kind = excel.sniff(name, data)
     if kind == "xlsx":
         excel.check_zip(data)
@@ -121,7 +126,15 @@ def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int],
                 f"The workbook could not be read ({type(exc).__name__})."
             ) from None
         try:
-            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+            ws = wb.worksheets[0]
+            width = max(len(monthly_returns.LONG_HEADER), 2 + len(MONTHS))  # either layout
+            rows = [
+                list(values)
+                for _r, values in excel.bounded_rows(
+                    ws, ws.title, first_row=1, last_row=last_row, last_col=width,
+                    read_to_col=width + excel.SPARE_COLUMNS,
+                )
+            ]  # fmt: skip
         finally:
             wb.close()
         return kind, rows, lambda r, c: f"{get_column_letter(c)}{r}"
@@ -135,4 +148,9 @@ def read_upload(name: str, data: bytes) -> tuple[str, Rows, Callable[[int, int],
         rows = csv_rows(text)
     except CsvUnreadable as exc:
         raise UploadRejected(str(exc)) from None
+    if len(rows) > last_row + excel.SPARE_ROWS:
+        raise UploadRejected(
+            f"The CSV file has {len(rows):,} rows; this return has at most {last_row:,} "
+            "(a heading, then a row for each figure), so it was not read."
+        )
     return kind, rows, lambda r, c: f"row {r}, column {c}"

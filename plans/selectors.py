@@ -23,6 +23,7 @@ from plans.models import (
     Section,
     Submission,
     SystemSubmission,
+    Upload,
     Value,
     Version,
 )
@@ -339,6 +340,14 @@ def attention_for(user: AnyUser, now=None) -> list[dict[str, str]]:
                     plan_round.final_deadline,
                 )
     return items
+
+
+def upload_get(user: AnyUser, upload_id: object) -> Upload:
+    """A file left with the worker, for its page (404 to anyone but its uploader)."""
+    found = Upload.objects.filter(policy.uploads_q(user), pk=upload_id).first()
+    if found is None:
+        raise Http404("No such upload.")
+    return found
 
 
 # --- monthly returns --------------------------------------------------------------------------

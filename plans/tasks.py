@@ -11,3 +11,13 @@ from plans.services.reminders import reminders_send
 def send_deadline_reminders() -> int:
     """Daily: reminders a week and a day before each deadline. Idempotent (each sent once)."""
     return reminders_send(now=timezone.now())
+
+
+# A file is read within seconds (its size and reach are bounded before its cells are read);
+# the limit is for a fault, and the page calls a file unfinished after UPLOAD_ABANDON_AFTER.
+@shared_task(name="plans.check_upload", acks_late=True, time_limit=300)
+def check_upload(upload_id: str) -> str | None:
+    """Check and store a large uploaded file (see plans/services/receiving.py)."""
+    from plans.services.receiving import upload_run
+
+    return upload_run(upload_id)

@@ -74,6 +74,7 @@ urlpatterns = [
     path(P + "download.xlsx", excel.download_xlsx, name="plan_download_xlsx"),
     path(P + "download.csv", excel.download_csv, name="plan_download_csv"),
     path(P + "upload/", excel.upload, name="plan_upload"),
+    path(P + "upload/<uuid:upload_id>/", excel.upload_status, name="plan_upload_status"),
     path(P + "submit/", workflow.submit, name="plan_submit"),
     path(P + "accept/", workflow.accept, name="plan_accept"),
     path(P + "return/", workflow.return_plan, name="plan_return"),
@@ -83,6 +84,11 @@ urlpatterns = [
     path(P + "returns/<int:month>/", returns.return_detail, name="return_detail"),
     path(P + "returns/<int:month>/submit/", returns.return_submit, name="return_submit"),
     path(P + "returns/<int:month>/upload/", returns.return_upload, name="return_upload"),
+    path(
+        P + "returns/<int:month>/upload/<uuid:upload_id>/",
+        returns.return_upload_status,
+        name="return_upload_status",
+    ),  # fmt: skip
     path(
         P + "returns/<int:month>/return.<str:fmt>",
         returns.return_download,

@@ -8,6 +8,7 @@ import codecs
 import csv
 import io
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,11 +32,21 @@ from plans.excel.layout import (
     PERCENT_AS_FRACTION,
 )
 from plans.excel.writing import plan_rows, sheet_title
-from plans.models import MONTH_LABELS, Line, PlanningRound, Version
+from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
 
 
 class UploadRejected(Exception):
     """The file as a whole cannot be read or does not belong here."""
+
+
+# How far past the template a sheet may reach and still be read. Blank rows inserted by hand
+# shift the template's rows down and are still found by their codes; a sheet reaching far
+# beyond is not a plan, and reading it would cost the web process far more than a plan does
+# (380,000 junk rows took 12 s and listed 380,000 problems).
+SPARE_ROWS = 100
+SPARE_COLUMNS = 9  # to column Z of a grid sheet
+# The parts of a workbook that hold cells; each is parsed as a whole, so each is bounded.
+CELL_PARTS = ("xl/worksheets/", "xl/sharedStrings.xml")
 
 
 @dataclass
@@ -59,6 +70,16 @@ def check_zip(data: bytes) -> None:
             total += info.file_size
             if info.compress_size and info.file_size / info.compress_size > 200:
                 raise UploadRejected("The file is compressed suspiciously hard; it was not opened.")
+            if (
+                info.filename.startswith(CELL_PARTS)
+                and info.file_size > settings.PLAN_UPLOAD_MAX_SHEET_BYTES
+            ):
+                raise UploadRejected(
+                    "A sheet in the workbook holds far more cells than a plan or return can "
+                    f"({info.file_size / 1e6:.1f} MB of them); it was not opened. Delete what is "
+                    "below and beside the template's rows, or check the file is the one you "
+                    "meant to upload."
+                )
         if total > settings.PLAN_UPLOAD_MAX_UNPACKED_BYTES:
             raise UploadRejected(
                 "The workbook is far larger than a plan can be; it was not opened."
@@ -92,16 +113,64 @@ def sniff(name: str, data: bytes) -> str:
     return "csv"
 
 
-def parse_xlsx(data: bytes, plan_round: PlanningRound, organisation: Organisation) -> ParsedPlan:
+def _quiet(done: int, total: int, stage: str) -> None:
+    """Nobody is watching this file being read."""
+
+
+def parse_xlsx(
+    data: bytes,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    progress: Callable[[int, int, str], None] = _quiet,
+) -> ParsedPlan:
     check_zip(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)
         raise UploadRejected(f"The workbook could not be read ({type(exc).__name__}).") from None
     try:
-        return _parse_workbook(wb, plan_round, organisation)
+        return _parse_workbook(wb, plan_round, organisation, progress)
     finally:
         wb.close()
+
+
+def bounded_rows(
+    ws, title: str, *, first_row: int, last_row: int, last_col: int, read_to_col: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values to `read_to_col`) from `first_row`, for a sheet whose template ends
+    at `last_row` and `last_col`. A sheet that says it reaches further than the spare rows and
+    columns allow is refused before any of its cells is read; one that reaches further without
+    saying so is read no further, and refused if anything is there."""
+    row_limit, col_limit = last_row + SPARE_ROWS, last_col + SPARE_COLUMNS
+    # The sheet's own <dimension>, read at opening; every program that writes .xlsx sets it.
+    rows, cols = ws.max_row or 0, ws.max_column or 0
+    if rows > row_limit:
+        raise UploadRejected(
+            f"The sheet “{title}” goes down to row {rows:,}, but its template ends at row "
+            f"{last_row}, so it was not read. Delete the rows below row {last_row} and upload "
+            "again."
+        )
+    if cols > col_limit:
+        raise UploadRejected(
+            f"The sheet “{title}” goes across to column {get_column_letter(cols)}, but its "
+            f"template ends at column {get_column_letter(last_col)}, so it was not read. "
+            f"Delete the columns after {get_column_letter(last_col)} and upload again."
+        )
+    for r, values in enumerate(
+        ws.iter_rows(
+            min_row=first_row, max_row=row_limit + 1, max_col=read_to_col, values_only=True
+        ),
+        start=first_row,
+    ):
+        if r > row_limit:
+            if any(v is not None for v in values):
+                raise UploadRejected(
+                    f"The sheet “{title}” has something in row {r:,}, far below its "
+                    f"template, which ends at row {last_row}. Delete the rows below row "
+                    f"{last_row} and upload again."
+                )
+            return
+        yield r, values
 
 
 def _meta(wb) -> dict[str, Any]:
@@ -119,7 +188,9 @@ def _meta(wb) -> dict[str, Any]:
     return meta
 
 
-def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -> ParsedPlan:
+def _parse_workbook(
+    wb, plan_round: PlanningRound, organisation: Organisation, progress
+) -> ParsedPlan:
     meta = _meta(wb)
     template = plan_round.template_version
     if meta.get("organisation") != organisation.ods_code:
@@ -145,14 +216,21 @@ def _parse_workbook(wb, plan_round: PlanningRound, organisation: Organisation) -
             "across."
         )
     parsed = ParsedPlan(revision=revision)
-    for section, rows in plan_rows(plan_round, organisation).sections:
+    sections = plan_rows(plan_round, organisation).sections
+    for done, (section, rows) in enumerate(sections):
         title = sheet_title(section)
+        progress(done, len(sections) + 1, f"Reading the sheet {title}")
         if title not in wb.sheetnames:
             parsed.problems.append({"cell": title, "value": "", "problem": "this sheet is missing"})
             continue
         _parse_sheet(wb[title], title, rows, parsed, PERCENT_AS_FRACTION[meta["format"]])
     if NARRATIVES in wb.sheetnames:
-        for row in wb[NARRATIVES].iter_rows(min_row=2, max_col=3, values_only=True):
+        sections = selectors.sections_for(template.pk, organisation.kind)
+        count = sum(1 for s in sections if s.kind == Section.Kind.NARRATIVE)
+        for _r, row in bounded_rows(
+            wb[NARRATIVES], NARRATIVES, first_row=2, last_row=1 + count, last_col=3,
+            read_to_col=3,
+        ):  # fmt: skip
             if row and row[0]:
                 text = row[2]
                 parsed.narratives[str(row[0])] = "" if text is None else str(text).removeprefix("'")
@@ -187,8 +265,13 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: 
     expected = {(line.code, partner.ods_code if partner else None): line for line, partner in rows}
     seen: set[tuple[str, str | None]] = set()
     last_col = FIRST_MONTH_COL + 11
-    for r, values in enumerate(
-        ws.iter_rows(min_row=FIRST_ROW, max_col=last_col, values_only=True), start=FIRST_ROW
+    for r, values in bounded_rows(
+        ws,
+        title,
+        first_row=FIRST_ROW,
+        last_row=FIRST_ROW + len(rows) - 1,
+        last_col=last_col + 1,  # the year's total
+        read_to_col=last_col,
     ):
         if not values or all(v is None for v in values):
             continue
@@ -242,11 +325,17 @@ CSV_DOWNLOAD = ["round", "organisation", "section", "line", "description", "coun
                 "unit", "month", "month_name", "value"]  # fmt: skip
 
 
-def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation) -> ParsedPlan:
+def parse_csv(
+    data: bytes,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    progress: Callable[[int, int, str], None] = _quiet,
+) -> ParsedPlan:
     """The long format: one figure a row, with at least the columns `round, organisation,
     line, counterparty, month, value` (the download's section, description, unit and
     month_name are read past). Only the figures listed are changed; a blank value removes a
     figure."""
+    progress(0, 2, "Reading the file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -254,9 +343,16 @@ def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation
             "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
         ) from None
     try:
-        reader = iter(csv_rows(text))
+        rows = csv_rows(text)
     except CsvUnreadable as exc:
         raise UploadRejected(str(exc)) from None
+    figures = 12 * sum(len(r) for _section, r in plan_rows(plan_round, organisation).sections)
+    if len(rows) > 1 + figures + SPARE_ROWS:
+        raise UploadRejected(
+            f"The CSV file has {len(rows):,} rows; this plan has {figures:,} figures (a row "
+            "each, after the heading), so it was not read."
+        )
+    reader = iter(rows)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [name for name in CSV_HEADER if name not in header]
     twice = sorted({name for name in CSV_HEADER if header.count(name) > 1})
@@ -327,8 +423,6 @@ def parse_csv(data: bytes, plan_round: PlanningRound, organisation: Organisation
                 where=where,
             )
         )
-    if len(parsed.cells) > 20000:
-        raise UploadRejected("The CSV file has more rows than a plan can have.")
     return parsed
 
 

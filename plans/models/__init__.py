@@ -26,6 +26,7 @@ from plans.models.submissions import (
     YearTotals,
 )
 from plans.models.system import SystemComment, SystemSubmission, SystemVersion, VersionSeen
+from plans.models.uploads import Upload
 
 __all__ = [
     "Line",
@@ -48,6 +49,7 @@ __all__ = [
     "SystemSubmission",
     "SystemVersion",
     "VersionSeen",
+    "Upload",
     "MonthlyReturn",
     "ReturnValue",
     "ReturnVersion",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import policy
 from accounts.models import Organisation
@@ -110,3 +113,37 @@ def plan_position(request, ctx, grid: Grid):
     # The same worked-out position as the control totals page (payments.calculations).
     position = Position(ctx.organisation.ods_code, control_total, surplus)
     return {"control_total": control_total, "surplus": surplus, "against": position.variance}
+
+
+def queued_page(request, queued, *, stored_url: str, page) -> HttpResponse:
+    """The page of a file left with the worker. While it is being checked: the upload page
+    with its progress, the progress alone each second htmx asks for it. Once stored: on to
+    `stored_url`, with the message. Once refused: `page(received)`, the upload page with every
+    reason, as a small file's refusal is shown."""
+    from plans.services.receiving import Received
+
+    if queued.interrupted:
+        received = Received(
+            False,
+            "Checking the file was interrupted, so nothing was saved. Upload it again.",
+        )
+    elif queued.finished:
+        received = Received(
+            queued.state == queued.State.STORED,
+            queued.message,
+            queued.problems,
+            offer_replace=queued.offer_replace,
+        )
+        received.problem_count = queued.problem_count
+    else:
+        if request.htmx and request.GET.get("part") == "progress":
+            return render(request, "plans/includes/upload_progress.html", {"queued": queued})
+        return page(None)
+    if received.stored:
+        messages.success(request, received.message)
+        if request.htmx:
+            return HttpResponseClientRedirect(stored_url)
+        return redirect(stored_url)
+    if request.htmx:  # the whole page, with the reasons and the form again
+        return HttpResponseClientRedirect(request.path)
+    return page(received)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openbook.exports import CSV_TYPE, csv_content
-from openbook.refusals import attempt
-from plans import excel, services
-from plans.views.common import plan_context, version_for
+from openbook.refusals import listed
+from plans import excel, selectors
+from plans.services import receiving
+from plans.views.common import plan_context, queued_page, version_for
 
 
 def _filename(ctx, version, ext: str) -> str:
@@ -51,54 +52,64 @@ def upload(request, slug, ods_code):
         raise PermissionDenied(
             "Only the organisation's preparers and approvers can upload its plan."
         )
-    error = ""
-    problems: list[dict] = []
-    offer_replace = False
+    received = None
     if request.method == "POST":
         upload_file = request.FILES.get("file")
         if upload_file is None:
-            error = "Choose a file to upload."
+            received = receiving.Received(False, "Choose a file to upload.")
         else:
-            with attempt() as call:
-                data = upload_file.read(settings.PLAN_UPLOAD_MAX_BYTES + 1)
+            data = upload_file.read(settings.PLAN_UPLOAD_MAX_BYTES + 1)
+            replace = request.POST.get("replace") == "yes"
+            if receiving.is_large(data):
                 try:
-                    kind = excel.sniff(upload_file.name, data)
-                    parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
-                    parsed = parse(data, ctx.round, ctx.organisation)
+                    queued = receiving.upload_queue(
+                        actor=request.user, plan_round=ctx.round, organisation=ctx.organisation,
+                        name=upload_file.name, data=data, replace=replace,
+                    )  # fmt: skip
                 except excel.UploadRejected as exc:
-                    raise ValidationError(str(exc)) from None
-                result = services.start_and_upload(
-                    actor=request.user,
-                    plan_round=ctx.round,
-                    organisation=ctx.organisation,
-                    submission=ctx.submission,
-                    parsed=parsed,
-                    source=kind,
-                    replace_newer_draft=request.POST.get("replace") == "yes",
-                )
-            if call.refusal:
-                error, problems = call.refusal.message, call.refusal.problems
-                offer_replace = call.refusal.conflict
-            else:
-                if result.changed:
-                    plural = "s" if result.changed != 1 else ""
-                    messages.success(request, f"Uploaded: {result.changed} figure{plural} changed.")
+                    received = receiving.Received(False, str(exc))
                 else:
-                    messages.success(
-                        request, "Uploaded: the file matches the draft, so nothing changed."
+                    return redirect(
+                        "plan_upload_status", ctx.round.slug, ctx.organisation.ods_code, queued.pk
                     )
-                return redirect(
-                    reverse("plan_detail", args=[ctx.round.slug, ctx.organisation.ods_code])
-                )
+            else:
+                received = receiving.receive_plan(
+                    actor=request.user, plan_round=ctx.round, organisation=ctx.organisation,
+                    name=upload_file.name, data=data, replace=replace,
+                )  # fmt: skip
+        if received is not None and received.stored:
+            messages.success(request, received.message)
+            return redirect("plan_detail", ctx.round.slug, ctx.organisation.ods_code)
+    return _upload_page(request, ctx, received)
+
+
+def _upload_page(request, ctx, received, queued=None):
+    refused = received is not None and not received.stored
     return render(
         request,
         "plans/upload.html",
         ctx.as_dict()
+        | (listed(received.problems, received.problem_count) if refused else {})
         | {
-            "error": error,
-            "problems": problems,
-            "offer_replace": offer_replace,
+            "error": received.message if refused else "",
+            "offer_replace": refused and received.offer_replace,
+            "queued": queued,
             "csv_header": ",".join(excel.CSV_HEADER),
         },  # fmt: skip
-        status=422 if error else 200,
+        status=422 if refused else 200,
     )
+
+
+@login_required
+def upload_status(request, slug, ods_code, upload_id):
+    """A large file's page while the worker checks it, then its result: stored (on to the
+    plan, with the message), or refused (the upload page again, with every reason)."""
+    ctx = plan_context(request, slug, ods_code)
+    queued = selectors.upload_get(request.user, upload_id)
+    if queued.round_id != ctx.round.pk or queued.organisation_id != ctx.organisation.pk:
+        raise Http404("No such upload.")
+    return queued_page(
+        request, queued,
+        stored_url=reverse("plan_detail", args=[ctx.round.slug, ctx.organisation.ods_code]),
+        page=lambda received: _upload_page(request, ctx, received, queued),
+    )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,12 +19,14 @@ from accounts.selectors import organisation_get
 from openbook import numbers
 from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE
-from openbook.refusals import attempt
+from openbook.refusals import attempt, listed
 from plans import monthly_returns, return_files, selectors
 from plans.calculations import MONTHS, derive_from_totals
 from plans.excel import XLSX_TYPE, UploadRejected
 from plans.models import MONTH_LABELS, MonthlyReturn
+from plans.services import receiving
 from plans.services import returns as services
+from plans.views.common import queued_page
 
 
 def _list_url(plan_round, organisation) -> str:
@@ -273,75 +276,71 @@ def return_download(request, slug, ods_code, month, fmt):
 @login_required
 @require_http_methods(["GET", "POST"])
 def return_upload(request, slug, ods_code, month):
-    from django.conf import settings
-
     plan_round = selectors.round_get(request.user, slug)
     monthly_return = selectors.return_get(request.user, plan_round, ods_code, month)
     if not policy.can_prepare(request.user, monthly_return.organisation):
         raise PermissionDenied("Only the organisation's preparers and approvers can upload it.")
-    error, problems, offer_replace = "", [], False
+    received = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            error = "Choose a file to upload."
+            received = receiving.Received(False, "Choose a file to upload.")
         else:
-            try:
-                data = upload.read(settings.PLAN_UPLOAD_MAX_BYTES + 1)
-                kind, rows, namer = return_files.read_upload(upload.name, data)
-                lines = services.return_lines(plan_round, monthly_return.organisation.kind)
-                parsed = monthly_returns.read_table(
-                    rows,
-                    round_slug=plan_round.slug,
-                    ods_code=monthly_return.organisation.ods_code,
-                    month=monthly_return.month,
-                    specs=lines.specs,
-                    cell_name=namer,
-                )
-                if parsed.problems:
-                    raise ProblemList(
-                        f"{len(parsed.problems)} problem(s) in the file; nothing was saved.",
-                        parsed.problems,
+            data = upload.read(settings.PLAN_UPLOAD_MAX_BYTES + 1)
+            replace = request.POST.get("replace") == "yes"
+            if receiving.is_large(data):
+                try:
+                    queued = receiving.upload_queue(
+                        actor=request.user, plan_round=plan_round,
+                        organisation=monthly_return.organisation, name=upload.name, data=data,
+                        replace=replace, monthly_return=monthly_return,
+                    )  # fmt: skip
+                except UploadRejected as exc:
+                    received = receiving.Received(False, str(exc))
+                else:
+                    return redirect(
+                        "return_upload_status", plan_round.slug, ods_code, month, queued.pk
                     )
-                replace = request.POST.get("replace") == "yes"
-                services.return_save(
-                    actor=request.user,
-                    monthly_return=monthly_return,
-                    cells=parsed.cells,
-                    # A file carries the revision it was downloaded at; one made elsewhere
-                    # (no revision) or before someone else's save needs the uploader's say-so.
-                    expected_revision=monthly_return.revision
-                    if replace
-                    else services.revision_for_upload(
-                        actor=request.user,
-                        monthly_return=monthly_return,
-                        file_revision=parsed.revision,
-                    ),
-                    source=kind,
-                )
-            except UploadRejected as exc:
-                error = str(exc)
-            except ProblemList as exc:
-                error, problems = exc.summary, exc.problems
-            except Conflict:
-                error = (
-                    "The draft was saved by someone after this file was downloaded (or the "
-                    "file did not come from this return's page). Nothing was changed. Tick the "
-                    "box to replace the draft with the file anyway."
-                )
-                offer_replace = True
             else:
-                messages.success(request, "Uploaded: the draft now holds the file's figures.")
-                return redirect(_detail_url(monthly_return))
+                received = receiving.receive_return(
+                    actor=request.user, monthly_return=monthly_return, name=upload.name,
+                    data=data, replace=replace,
+                )  # fmt: skip
+        if received is not None and received.stored:
+            messages.success(request, received.message)
+            return redirect(_detail_url(monthly_return))
+    return _upload_page(request, monthly_return, received)
+
+
+def _upload_page(request, monthly_return, received, queued=None):
+    refused = received is not None and not received.stored
     return render(
         request,
         "plans/monthly_return_upload.html",
-        {
-            "round": plan_round,
+        (listed(received.problems, received.problem_count) if refused else {})
+        | {
+            "round": monthly_return.round,
             "organisation": monthly_return.organisation,
             "ret": monthly_return,
-            "error": error,
-            "problems": problems,
-            "offer_replace": offer_replace,
+            "error": received.message if refused else "",
+            "offer_replace": refused and received.offer_replace,
+            "queued": queued,
         },
-        status=422 if error else 200,
+        status=422 if refused else 200,
     )
+
+
+@login_required
+def return_upload_status(request, slug, ods_code, month, upload_id):
+    """A large return file's page while the worker checks it, then its result."""
+    plan_round = selectors.round_get(request.user, slug)
+    monthly_return = selectors.return_get(request.user, plan_round, ods_code, month)
+    queued = selectors.upload_get(request.user, upload_id)
+    if (queued.round_id, queued.organisation_id, queued.month) != (
+        plan_round.pk, monthly_return.organisation_id, monthly_return.month
+    ):  # fmt: skip
+        raise Http404("No such upload.")
+    return queued_page(
+        request, queued, stored_url=_detail_url(monthly_return),
+        page=lambda received: _upload_page(request, monthly_return, received, queued),
+    )  # fmt: skip

@@ -223,7 +223,31 @@ ROUTES += [
           {**_page_a, "member": 200, "approver": 200}, 403, setup=_plans_returned),
     Route("plan_upload", "POST", lambda w: _plan(w, "upload/"), _page_edit, 403,
           data=_csv_upload, setup=_plans_returned),
+    # A file left with the worker is seen by the person who uploaded it, and nobody else.
+    Route("plan_upload_status", "GET", lambda w: _plan(w, f"upload/{UPLOAD_ID}/"),
+          {"anonymous": LOGIN_REDIRECT, "member": 200}, 404,
+          setup=lambda w: (_plans_returned(w), upload_waiting(w))),
 ]  # fmt: skip
+
+UPLOAD_ID = "6d1f0c2e-0d1e-4c4b-9a57-5e3f1c2d0a01"
+
+
+def upload_waiting(world, month: int | None = None) -> None:
+    """A large file of the member's, waiting for the worker (none runs in the matrix)."""
+    from plans.models import PlanningRound, Upload
+
+    Upload.objects.update_or_create(
+        pk=UPLOAD_ID,
+        defaults={
+            "target": Upload.Target.RETURN if month else Upload.Target.PLAN,
+            "actor": world.people["member"],
+            "round": PlanningRound.objects.get(),
+            "organisation": world.org_a,
+            "month": month,
+            "name": "plan.xlsx",
+            "size": 300_000,
+        },
+    )
 
 
 _system_page = {

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from tests.isolation.common import (
     API_ANONYMOUS,
+    LOGIN_REDIRECT,
     OUTSIDERS,
     Route,
     each,
 )
 from tests.isolation.plans import (
     ROUND,
+    UPLOAD_ID,
     _api_read_a,
     _page_a,
     _page_approver,
     _page_edit,
     _plan,
     _plans_submitted,
+    upload_waiting,
 )
 
 # --- monthly returns --------------------------------------------------------------------------
@@ -98,6 +101,9 @@ ROUTES: list[Route] = [
           {**_page_a, "member": 200, "approver": 200}, 403, setup=_return_submitted),
     Route("return_upload", "POST", lambda w: _ret(w, "1/upload/"), _page_edit, 403,
           data=_return_csv, setup=_return_submitted),
+    Route("return_upload_status", "GET", lambda w: _ret(w, f"1/upload/{UPLOAD_ID}/"),
+          {"anonymous": LOGIN_REDIRECT, "member": 200}, 404,
+          setup=lambda w: (_return_submitted(w), upload_waiting(w, month=1))),
     Route("api_return_list", "GET", lambda w: _api_ret(w), _api_read_a, 200, api=True,
           setup=_return_submitted),
     Route("api_return_list", "POST", lambda w: _api_ret(w),

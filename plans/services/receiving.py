@@ -1,0 +1,302 @@
+"""An uploaded plan or return file, received: read, checked and stored all or nothing, or
+refused with every reason. A small file is received in the web process; a large one is
+queued (`upload_queue`) and received by the worker (`upload_run`), the same way, while its
+page shows progress. Either way the person sees the same result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from celery import current_app
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from accounts import policy
+from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList
+from openbook.refusals import refusal
+from plans import excel, monthly_returns, return_files, selectors
+from plans.models import MonthlyReturn, PlanningRound
+from plans.models.uploads import Upload
+from plans.services import returns as return_services
+from plans.services.uploads import start_and_upload
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation, User
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]  # (done, total, what is being done now)
+
+
+def _quiet(done: int, total: int, stage: str) -> None:
+    """No one is watching a file received in the web process."""
+
+
+def _unrecorded(received: Received) -> None:
+    """A file received in the web process is told straight back; there is nothing to keep."""
+
+
+@dataclass
+class Received:
+    """What happened to a file: stored (with the message to show), or refused (the message,
+    every problem, and whether replacing someone's newer changes would let it in)."""
+
+    stored: bool
+    message: str
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    offer_replace: bool = False
+    problem_count: int | None = None  # when `problems` holds only the first of them
+
+
+def _refused(exc: Exception) -> Received:
+    if isinstance(exc, excel.UploadRejected | PermissionDenied):
+        return Received(False, str(exc))
+    found = refusal(exc)  # type: ignore[arg-type]  (a ValidationError or a Conflict)
+    return Received(False, found.message, found.problems, offer_replace=found.conflict)
+
+
+def receive_plan(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    name: str,
+    data: bytes,
+    replace: bool,
+    progress: Progress = _quiet,
+    record: Callable[[Received], None] = _unrecorded,
+) -> Received:
+    """`record` is called with a stored file's result in the transaction that stores it."""
+    try:
+        kind = excel.sniff(name, data)
+        parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
+        parsed = parse(data, plan_round, organisation, progress=progress)
+        progress(1, 1, "Checking and saving the figures")
+        # Looked up again rather than carried: the worker may run after the plan has moved on.
+        _, submission = selectors.submission_find(actor, plan_round, organisation.ods_code)
+        if not policy.can_edit_draft(actor, organisation) or (
+            submission is not None and not submission.is_editable
+        ):
+            raise PermissionDenied(
+                "The plan can no longer be changed by you (it has been submitted, or your "
+                "role has changed), so nothing was saved."
+            )
+        with transaction.atomic():
+            result = start_and_upload(
+                actor=actor,
+                plan_round=plan_round,
+                organisation=organisation,
+                submission=submission,
+                parsed=parsed,
+                source=kind,
+                replace_newer_draft=replace,
+            )
+            plural = "s" if result.changed != 1 else ""
+            received = Received(
+                True,
+                f"Uploaded: {result.changed} figure{plural} changed."
+                if result.changed
+                else "Uploaded: the file matches the draft, so nothing changed.",
+            )
+            record(received)
+    except (excel.UploadRejected, PermissionDenied, ValidationError, Conflict) as exc:
+        return _refused(exc)
+    return received
+
+
+def receive_return(
+    *,
+    actor: User,
+    monthly_return: MonthlyReturn,
+    name: str,
+    data: bytes,
+    replace: bool,
+    progress: Progress = _quiet,
+    record: Callable[[Received], None] = _unrecorded,
+) -> Received:
+    """`record` is called with a stored file's result in the transaction that stores it."""
+    plan_round, organisation = monthly_return.round, monthly_return.organisation
+    try:
+        if not policy.can_prepare(actor, organisation):
+            raise PermissionDenied("Only the organisation's preparers and approvers can upload it.")
+        lines = return_services.return_lines(plan_round, organisation.kind)
+        progress(0, 2, "Reading the file")
+        kind, rows, namer = return_files.read_upload(name, data, line_count=len(lines.specs))
+        progress(1, 2, "Checking and saving the figures")
+        parsed = monthly_returns.read_table(
+            rows,
+            round_slug=plan_round.slug,
+            ods_code=organisation.ods_code,
+            month=monthly_return.month,
+            specs=lines.specs,
+            cell_name=namer,
+        )
+        if parsed.problems:
+            raise ProblemList(
+                f"{len(parsed.problems)} problem(s) in the file; nothing was saved.",
+                parsed.problems,
+            )
+        received = Received(True, "Uploaded: the draft now holds the file's figures.")
+        with transaction.atomic():
+            return_services.return_save(
+                actor=actor,
+                monthly_return=monthly_return,
+                cells=parsed.cells,
+                # A file carries the revision it was downloaded at; one made elsewhere (no
+                # revision) or before someone else's save needs the uploader's say-so.
+                expected_revision=monthly_return.revision
+                if replace
+                else return_services.revision_for_upload(
+                    actor=actor, monthly_return=monthly_return, file_revision=parsed.revision
+                ),
+                source=kind,
+            )
+            record(received)
+    except Conflict:
+        return Received(
+            False,
+            "The draft was saved by someone after this file was downloaded (or the file did "
+            "not come from this return's page). Nothing was changed. Tick the box to replace "
+            "the draft with the file anyway.",
+            offer_replace=True,
+        )
+    except (excel.UploadRejected, PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return received
+
+
+def is_large(data: bytes) -> bool:
+    return len(data) > settings.PLAN_UPLOAD_INLINE_BYTES
+
+
+def upload_queue(
+    *,
+    actor: User,
+    plan_round: PlanningRound,
+    organisation: Organisation,
+    name: str,
+    data: bytes,
+    replace: bool,
+    monthly_return: MonthlyReturn | None = None,
+) -> Upload:
+    """Keep a large file for the worker, and ask the worker for it once this commits. What
+    can be told at once (empty, too large, not a spreadsheet) is refused here instead."""
+    excel.sniff(name, data)  # cheap: raises UploadRejected
+    upload = Upload.objects.create(
+        target=Upload.Target.RETURN if monthly_return else Upload.Target.PLAN,
+        actor=actor,
+        round=plan_round,
+        organisation=organisation,
+        month=monthly_return.month if monthly_return else None,
+        name=name[:255],
+        size=len(data),
+        data=data,
+        replace=replace,
+    )
+    # By name: plans/tasks.py imports this module for the task's body.
+    transaction.on_commit(
+        lambda: current_app.send_task("plans.check_upload", args=[str(upload.pk)])
+    )
+    return upload
+
+
+def upload_run(upload_id: str) -> str | None:
+    """The worker's part: claim the file, receive it, record the result. A file already
+    finished is left alone (a task delivered twice does nothing the second time); one found
+    part-way was lost with a worker, and nothing of it was stored, so it is taken again."""
+    with transaction.atomic():
+        upload = (
+            Upload.objects.select_for_update(skip_locked=True)
+            .filter(pk=upload_id)
+            .exclude(state__in=Upload.FINISHED)
+            .select_related("actor", "round", "organisation")
+            .first()
+        )
+        if upload is None:
+            return None
+        upload.state = Upload.State.CHECKING
+        upload.save(update_fields=["state"])
+
+    last = [0.0]
+
+    def progress(done: int, total: int, stage: str) -> None:
+        # At most a few writes a second, each its own (autocommit) update, so the page sees
+        # them while the file is still being read.
+        now = timezone.now().timestamp()
+        if now - last[0] < 0.25 and done < total:
+            return
+        last[0] = now
+        Upload.objects.filter(pk=upload.pk).update(done=done, total=total, stage=stage[:200])
+
+    data = bytes(upload.data)
+    try:
+        # A stored file's result is recorded in the transaction that stores its figures, so
+        # a worker lost in between leaves neither; a refusal stored nothing and is recorded
+        # after.
+        received = _receive(upload, data, progress, lambda r: _finish(upload, r))
+        if not received.stored:
+            _finish(upload, received)
+    except Exception:
+        log.exception("an uploaded file could not be checked")
+        _finish(
+            upload,
+            Received(
+                False,
+                "The file could not be checked because of a fault on our side, so nothing "
+                "was saved. Upload it again; if this happens again, tell the Openbook team.",
+            ),
+            failed=True,
+        )
+        raise
+    return upload.state
+
+
+def _receive(
+    upload: Upload, data: bytes, progress: Progress, record: Callable[[Received], None]
+) -> Received:
+    if upload.target == Upload.Target.PLAN:
+        return receive_plan(
+            actor=upload.actor,
+            plan_round=upload.round,
+            organisation=upload.organisation,
+            name=upload.name,
+            data=data,
+            replace=upload.replace,
+            progress=progress,
+            record=record,
+        )
+    try:
+        monthly_return = selectors.return_get(
+            upload.actor, upload.round, upload.organisation.ods_code, upload.month
+        )
+    except Http404:  # the person may no longer see it
+        return Received(False, "The return can no longer be seen by you, so nothing was saved.")
+    return receive_return(
+        actor=upload.actor,
+        monthly_return=monthly_return,
+        name=upload.name,
+        data=data,
+        replace=upload.replace,
+        progress=progress,
+        record=record,
+    )
+
+
+def _finish(upload: Upload, received: Received, *, failed: bool = False) -> None:
+    state = Upload.State.STORED if received.stored else Upload.State.REFUSED
+    Upload.objects.filter(pk=upload.pk).update(
+        state=Upload.State.FAILED if failed else state,
+        message=received.message,
+        problems=received.problems[:SHOWN_PROBLEMS],
+        problem_count=len(received.problems),
+        offer_replace=received.offer_replace,
+        data=b"",
+        finished_at=timezone.now(),
+    )
+    upload.state = Upload.State.FAILED if failed else state
