@@ -55,9 +55,9 @@ class Received:
 
 
 def _refused(exc: Exception) -> Received:
-    if isinstance(exc, excel.UploadRejected | PermissionDenied):
+    if not isinstance(exc, ValidationError | Conflict):  # UploadRejected, PermissionDenied
         return Received(False, str(exc))
-    found = refusal(exc)  # type: ignore[arg-type]  (a ValidationError or a Conflict)
+    found = refusal(exc)
     return Received(False, found.message, found.problems, offer_replace=found.conflict)
 
 
@@ -273,7 +273,7 @@ def _receive(
         )
     try:
         monthly_return = selectors.return_get(
-            upload.actor, upload.round, upload.organisation.ods_code, upload.month
+            upload.actor, upload.round, upload.organisation.ods_code, upload.month or 0
         )
     except Http404:  # the person may no longer see it
         return Received(False, "The return can no longer be seen by you, so nothing was saved.")
