@@ -98,6 +98,7 @@ TEMPLATES = [
 ]
 
 # Databases: DATABASE_URL in production and CI; the embedded runtime sets it for its children.
+# Without it, openbook/cli.py says it is falling back to this (FALLBACK_DATABASE_URL there).
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/openbook")
 }

@@ -1,4 +1,7 @@
-"""`openbook serve`: migrate, then run the web server, Celery worker and beat until stopped."""
+"""`openbook serve`: migrate, then run the web server, Celery worker and beat until stopped.
+
+A process that dies is started again by the supervisor (openbook/supervisor.py); only one that
+keeps dying ends the platform."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from openbook.runtime import Supervisor, openbook_home, platform_commands
+from openbook.runtime import RUNNING, openbook_home, platform_commands
+from openbook.supervisor import CrashLoop, Supervisor
 
 
 class Command(BaseCommand):
@@ -34,6 +38,8 @@ class Command(BaseCommand):
             call_command("seed", stdout=self.stdout)
         supervisor = Supervisor()
         try:
+            for name, service in RUNNING.items():
+                supervisor.watch(name, service)
             for name, argv in platform_commands(port, home).items():
                 supervisor.start(name, argv)
             url = f"http://127.0.0.1:{port}/"
@@ -42,9 +48,10 @@ class Command(BaseCommand):
             self.print_logins()
             self.stdout.write("Press Ctrl-C to stop.\n")
             while True:
-                gone = supervisor.exited()
-                if gone:
-                    raise CommandError(f"the {gone} process stopped unexpectedly; shutting down")
+                try:
+                    supervisor.check()
+                except CrashLoop as exc:
+                    raise CommandError(f"{exc}; shutting down") from exc
                 time.sleep(0.5)
         finally:
             self.stdout.write("openbook: stopping web, worker and beat")
