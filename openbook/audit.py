@@ -188,8 +188,9 @@ def _verify_full(chain: str) -> ChainReport:
     return _verify_events(chain, events)
 
 
-def _head(chain: str) -> dict | None:
-    return AuditHead.objects.filter(chain=chain).values("seq", "hash").first()
+def _head(chain: str) -> dict[str, Any] | None:
+    head = AuditHead.objects.filter(chain=chain).values("seq", "hash").first()
+    return dict(head) if head is not None else None
 
 
 def _against_head(chain: str, report: ChainReport, head: dict | None) -> ChainReport:
