@@ -7,3 +7,11 @@ class OpenbookConfig(AppConfig):
     name = "openbook"
     verbose_name = "Openbook platform"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from openbook import registry
+
+        registry.register_actions(
+            {"audit": "Audit trail"},
+            {"audit.checkpoints_issued": "Signed checkpoints of the audit trail issued"},
+        )

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from openbook.models import PLATFORM_CHAIN, AuditEvent, organisation_chain, system_chain
+from openbook.models import (
+    PLATFORM_CHAIN,
+    AuditEvent,
+    AuditHead,
+    organisation_chain,
+    system_chain,
+)
 from openbook.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -177,10 +183,52 @@ def _verify_events(
     return ChainReport(chain, count, True, last_hash=prev_hash, rehashed=count - after_seq)
 
 
-def audit_verify_chain(chain: str) -> ChainReport:
-    """Recompute one chain from its first event; report the first broken link, if any."""
+def _verify_full(chain: str) -> ChainReport:
     events = AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
     return _verify_events(chain, events)
+
+
+def _head(chain: str) -> dict[str, Any] | None:
+    head = AuditHead.objects.filter(chain=chain).values("seq", "hash").first()
+    return dict(head) if head is not None else None
+
+
+def _against_head(chain: str, report: ChainReport, head: dict | None) -> ChainReport:
+    """A chain that verifies on its own can still have lost its newest events, or been
+    rewritten and hashed again from some event on: the event its head names (the database
+    moves the head forward on every insert and never back) must be there, unchanged.
+
+    The head is read before the events, so an event appended meanwhile only makes the chain
+    longer than its head: that is not a fault, and the event the head names is still checked."""
+    if not report.ok:
+        return report
+    if head is None:
+        if report.events == 0:
+            return report
+        return ChainReport(chain, report.events, False, None, None,
+                           "the chain's head record is missing (it was deleted)")  # fmt: skip
+    if report.events < head["seq"]:
+        return ChainReport(chain, report.events, False, report.events + 1, None,
+                           f"the chain ends at event {report.events}, but its head records "
+                           f"event {head['seq']} (the newest events were deleted)")  # fmt: skip
+    then = AuditEvent.objects.filter(chain=chain, seq=head["seq"]).values("pk", "hash").get()
+    if then["hash"] != head["hash"]:
+        return ChainReport(chain, report.events, False, head["seq"], then["pk"],
+                           "its hash is not the one the chain's head records (the chain was "
+                           "rewritten and hashed again)")  # fmt: skip
+    return report
+
+
+def audit_verify_chain(chain: str) -> ChainReport:
+    """Recompute one chain from its first event; report the first broken link, if any, or
+    that the chain ends before its head (its newest events deleted)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:  # the head and the events from one snapshot
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        head = _head(chain)
+        return _against_head(chain, _verify_full(chain), head)
 
 
 VERIFIED_KEY = "audit:verified:{chain}:{first}"
@@ -242,10 +290,11 @@ def audit_verify_chain_cached(chain: str) -> ChainReport:
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        head = _head(chain)
         first = (AuditEvent.objects.filter(chain=chain, seq=1)
                  .values_list("hash", flat=True).first())  # fmt: skip
         if first is None:
-            return audit_verify_chain(chain)
+            return _against_head(chain, _verify_full(chain), head)
         key = VERIFIED_KEY.format(chain=chain, first=first)
         known = _cache_call("get", key)
         report = None
@@ -258,10 +307,13 @@ def audit_verify_chain_cached(chain: str) -> ChainReport:
         if report is None or not report.ok:
             # Nothing known, a checked row touched, or a break after the checkpoint: the
             # whole chain, so the first break is the one reported.
-            report = audit_verify_chain(chain)
+            report = _verify_full(chain)
             if known and report.ok:
                 report = _against_what_was_known(chain, report, known)
                 against_known = not report.ok
+        if report.ok:
+            report = _against_head(chain, report, head)
+            against_known = against_known or not report.ok
         if report.ok and report.events:
             remembered = {"seq": report.events, "hash": report.last_hash,
                           "rows": _rows_digest(chain, report.events)}  # fmt: skip
@@ -274,7 +326,11 @@ def audit_verify_chain_cached(chain: str) -> ChainReport:
 
 
 def audit_chains() -> list[str]:
-    return list(AuditEvent.objects.order_by("chain").values_list("chain", flat=True).distinct())
+    """Every chain with events or a head: a chain whose every event was deleted keeps its
+    head, and is checked (and found empty) too."""
+    events = AuditEvent.objects.order_by().values_list("chain", flat=True).distinct()
+    heads = AuditHead.objects.values_list("chain", flat=True)
+    return sorted(set(events) | set(heads))
 
 
 def audit_verify_all() -> list[ChainReport]:

@@ -66,3 +66,41 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.action}"
+
+
+class AuditHead(models.Model):
+    """How far each chain has been written: its last event's sequence number and hash.
+
+    A database trigger moves it forward on every insert into the trail, in the inserting
+    transaction, and refuses to move it back or delete it (migration 0003). So deleting the
+    newest events leaves the head pointing past the chain's end, and verification says so.
+    (A superuser can still rewind it along with the events: what anchors a chain against
+    that is the signed checkpoints partners keep, see openbook/checkpoints.py.)"""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.chain} head at #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of a chain's head at a moment, issued each day and kept here for
+    people to download. What anchors the chain is the copy a partner keeps: rows here can be
+    deleted by whoever can delete events, a partner's file cannot."""
+
+    chain = models.CharField(max_length=40)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["chain", "-seq"]
+        indexes = [models.Index(fields=["chain", "-issued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.chain} checkpoint at #{self.seq}"

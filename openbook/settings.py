@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),  # each morning, London time
     },
+    # A signed checkpoint of each audit chain that moved since its last (openbook/checkpoints.py).
+    "audit-checkpoints": {
+        "task": "openbook.issue_checkpoints",
+        "schedule": crontab(hour=0, minute=15),  # each night, London time
+    },
 }
 # Outgoing webhooks. Addresses on this machine or a private network are refused (a delivery
 # must not reach services never meant to be called from outside) unless this says otherwise:
@@ -174,6 +179,12 @@ WEBHOOKS_RETRY_SECONDS = env.list(
 # A recalculation still "running" after this long was cut off (the task's hard limit is 180 s):
 # the run that takes its work again marks it abandoned.
 RECALC_ABANDON_AFTER_SECONDS = env.int("RECALC_ABANDON_AFTER_SECONDS", default=180)
+# The Ed25519 key that signs the audit trail's checkpoints (PEM, or the 32 raw bytes in
+# base64). It must live outside the database (the environment, a secret store): a checkpoint
+# is worth something because whoever can rewrite the database cannot sign. Unset, a key is
+# derived from SECRET_KEY. Public keys of keys it replaced, so kept checkpoints still check:
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_PREVIOUS_PUBLIC_KEYS = env.list("AUDIT_PREVIOUS_PUBLIC_KEYS", default=[])
 # How long /healthz waits for the worker to answer its ping, in seconds.
 HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
 

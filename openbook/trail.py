@@ -15,7 +15,7 @@ from django.http import Http404
 
 from accounts import policy
 from accounts.models import Organisation
-from openbook import registry
+from openbook import checkpoints, registry
 from openbook.audit import (
     GENESIS_HASH,
     audit_verify_chain_cached,
@@ -24,7 +24,7 @@ from openbook.audit import (
 )
 from openbook.exports import neutralise
 from openbook.forms import DateInputField
-from openbook.models import AuditEvent, system_chain
+from openbook.models import AuditCheckpoint, AuditEvent, system_chain
 from openbook.registry import Link
 
 if TYPE_CHECKING:
@@ -49,6 +49,24 @@ def verify(user: AnyUser, system: System):
     """The chain checked, re-hashing only events added since the last good check."""
     audit_events_for(user, system)  # the same check
     return audit_verify_chain_cached(system_chain(system.pk))
+
+
+def checkpoint_now(user: AnyUser, system: System) -> dict[str, Any] | None:
+    """The chain's head now, signed (None when the chain does not verify or is empty)."""
+    audit_events_for(user, system)
+    return checkpoints.checkpoint_current(system_chain(system.pk))
+
+
+def checkpoints_kept(user: AnyUser, system: System) -> QuerySet[AuditCheckpoint]:
+    """The system chain's nightly checkpoints, newest first."""
+    audit_events_for(user, system)
+    return AuditCheckpoint.objects.filter(chain=system_chain(system.pk)).order_by("-seq")
+
+
+def verify_against(user: AnyUser, system: System, data: Any) -> checkpoints.CheckpointCheck:
+    """The system's chain checked against a checkpoint someone kept (or an export's)."""
+    audit_events_for(user, system)
+    return checkpoints.audit_verify_against(data, chain=system_chain(system.pk))
 
 
 def kind_of(action: str) -> str:
@@ -169,12 +187,16 @@ def export_rows(events) -> list[dict[str, Any]]:
     ]
 
 
-def export_json(system: System, events) -> str:
+def export_json(system: System, events, checkpoint: dict[str, Any] | None) -> str:
+    """The chain with its head signed (signed before the events are read, so the export
+    holds at least the events the checkpoint covers): keep the file, and later
+    `openbook audit verify --against` it, or post its checkpoint to the API's verify."""
     return json.dumps(
         {
             "chain": system_chain(system.pk),
             "system": system.code,
             "algorithm": ALGORITHM,
+            "checkpoint": checkpoint,
             "events": export_rows(events),
         },
         ensure_ascii=False,

@@ -4,7 +4,15 @@ from drf_spectacular.views import SpectacularAPIView
 
 from openbook.api import router
 from openbook.health import healthz
-from openbook.views import ApiDocsView, audit_export, audit_timeline, home
+from openbook.views import (
+    ApiDocsView,
+    audit_checkpoint,
+    audit_checkpoint_kept,
+    audit_export,
+    audit_signing_key,
+    audit_timeline,
+    home,
+)
 
 admin.site.site_header = "Openbook administration"
 admin.site.site_title = "Openbook administration"
@@ -27,6 +35,13 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("systems/<slug:code>/audit/", audit_timeline, name="audit_timeline"),
     path("systems/<slug:code>/audit.<str:fmt>", audit_export, name="audit_export"),
+    path("systems/<slug:code>/audit/checkpoint.json", audit_checkpoint, name="audit_checkpoint"),
+    path(
+        "systems/<slug:code>/audit/checkpoints/<int:pk>.json",
+        audit_checkpoint_kept,
+        name="audit_checkpoint_kept",
+    ),  # fmt: skip
+    path("audit/signing-key.pem", audit_signing_key, name="audit_signing_key"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Payments first: its round-level pages sit beside the plans' "rounds/<slug>/<ods>/".

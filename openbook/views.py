@@ -1,6 +1,8 @@
 """Platform pages: the home page (what waits on a person, from every app), the API reference
 and a system's audit trail."""
 
+import json
+
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -10,7 +12,7 @@ from drf_spectacular.views import SpectacularRedocView
 
 from accounts import selectors
 from accounts.selectors import system_get
-from openbook import registry, trail
+from openbook import checkpoints, registry, trail
 from openbook.exports import CSV_TYPE, csv_content
 
 
@@ -93,6 +95,8 @@ def audit_timeline(request, code):
             "query": query.urlencode(),
             "report": trail.verify(request.user, system),
             "algorithm": trail.ALGORITHM,
+            "checkpoints": trail.checkpoints_kept(request.user, system)[:10],
+            "key_id": checkpoints.key_id_of(checkpoints.public_key()),
         },
     )
 
@@ -103,11 +107,62 @@ def audit_export(request, code, fmt):
 
     system = system_get(request.user, code)
     events = trail.audit_events_for(request.user, system)
-    if fmt == "json":
-        response = HttpResponse(trail.export_json(system, events), content_type="application/json")
-    elif fmt == "csv":
-        response = HttpResponse(csv_content(trail.export_csv(events)), content_type=CSV_TYPE)
-    else:
+    if fmt not in ("json", "csv"):
         raise Http404("No such format.")
+    checkpoint = trail.checkpoint_now(request.user, system)
+    if fmt == "json":
+        body = trail.export_json(system, events, checkpoint)
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        response = HttpResponse(csv_content(trail.export_csv(events)), content_type=CSV_TYPE)
+    if checkpoint is not None:
+        # The CSV's columns are the events'; its signed head travels in a header.
+        response[CHECKPOINT_HEADER] = json.dumps(_signed_part(checkpoint), separators=(",", ":"))
     response["Content-Disposition"] = f'attachment; filename="audit-{system.code}.{fmt}"'
     return response
+
+
+CHECKPOINT_HEADER = "Openbook-Audit-Checkpoint"
+
+
+def _signed_part(checkpoint: dict) -> dict:
+    return {k: checkpoint[k] for k in (*checkpoints.SIGNED_FIELDS, "signature")}
+
+
+def _json_download(data: dict, filename: str):
+    from django.http import HttpResponse
+
+    response = HttpResponse(json.dumps(data, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def audit_checkpoint(request, code):
+    """The chain's head now, signed: a file for a partner to keep."""
+    from django.http import HttpResponse
+
+    system = system_get(request.user, code)
+    signed = trail.checkpoint_now(request.user, system)
+    if signed is None:
+        return HttpResponse("The chain is empty or does not verify, so its head is not signed.",
+                            status=409, content_type="text/plain; charset=utf-8")  # fmt: skip
+    return _json_download(signed, f"audit-{system.code}-checkpoint-{signed['seq']}.json")
+
+
+@login_required
+def audit_checkpoint_kept(request, code, pk):
+    """One of the nightly checkpoints, as it was issued."""
+    from django.shortcuts import get_object_or_404
+
+    system = system_get(request.user, code)
+    kept = get_object_or_404(trail.checkpoints_kept(request.user, system), pk=pk)
+    return _json_download(checkpoints.document(kept),
+                          f"audit-{system.code}-checkpoint-{kept.seq}.json")  # fmt: skip
+
+
+def audit_signing_key(request):
+    """The public key that checks checkpoints: public, so anyone holding one can check it."""
+    from django.http import HttpResponse
+
+    return HttpResponse(checkpoints.public_key_pem(), content_type="application/x-pem-file")

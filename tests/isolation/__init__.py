@@ -10,7 +10,7 @@ Expectations are written per actor with a default for the rest, so a row reads a
 
 from __future__ import annotations
 
-from tests.isolation import accounts, payments, plans, returns, webhooks
+from tests.isolation import accounts, audit, payments, plans, returns, webhooks
 from tests.isolation.common import Route
 
 # The states the matrix sets up, for other tests that need the same.
@@ -25,7 +25,8 @@ from tests.isolation.payments import (  # noqa: F401
 from tests.isolation.plans import _plans_submitted, _system_submitted  # noqa: F401
 
 ROUTES: list[Route] = [
-    *accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES, *webhooks.ROUTES
+    *accounts.ROUTES, *plans.ROUTES, *payments.ROUTES, *returns.ROUTES, *webhooks.ROUTES,
+    *audit.ROUTES,
 ]  # fmt: skip
 
 # Routes outside the matrix, and why.
