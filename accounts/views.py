@@ -63,7 +63,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         with transaction.atomic():  # the new password and the tokens' revocation together
             response = super().form_valid(form)
-            revoked = services.password_changed(user=self.request.user, how="changed")
+            revoked = services.password_changed(
+                actor=self.request.user, user=self.request.user, how="changed"
+            )
         if revoked:
             messages.info(self.request, f"Your {revoked} API token{'s' if revoked != 1 else ''} "
                           "stopped working with the old password: make new ones if you need "
@@ -77,9 +79,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
-            services.password_changed(user=form.user, how="reset")
-        # The reset proves the person has the mailbox: any wait on signing in ends.
-        throttle.forget(form.user.email)
+            # The reset proves the person has the mailbox: any sign-in wait ends too.
+            services.password_changed(actor=form.user, user=form.user, how="reset")
         return response
 
 
