@@ -29,6 +29,7 @@ from django.core.cache import cache
 
 DEVICE_COOKIE = "openbook_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+DEVICE_COOKIE_ACCOUNTS = 8  # accounts one browser is known for (a shared computer)
 _DEVICE_SALT = "accounts.throttle.device"
 FIRST_DELAY_MS = 1000
 FORGET_AFTER_SECONDS = 24 * 3600  # a day with no wrong password and the counts start again
@@ -79,35 +80,48 @@ def _normal(username: str) -> str:
     return username.strip().lower()
 
 
+def _account(username: str) -> str:
+    # Hashed: no e-mail addresses in Redis or in a shared computer's cookies, and a key of
+    # fixed length whatever was typed.
+    return hashlib.sha256(_normal(username).encode()).hexdigest()
+
+
 def _key(username: str) -> str:
-    # Hashed: no e-mail addresses in Redis, and a key of fixed length whatever was typed.
-    digest = hashlib.sha256(_normal(username).encode()).hexdigest()
-    return cache.make_key(f"signin:{digest}")
+    return cache.make_key(f"signin:{_account(username)}")
 
 
 def _client(key: str):
     return cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]
 
 
-def device_id(request, username: str) -> str | None:
-    """The id of this browser's device cookie for this account, if it carries a valid one."""
-    if request is None:
-        return None
+def _devices(request) -> list[list[str]]:
+    """The [account, device id] pairs in the request's device cookie (none if not valid)."""
     try:
         value = signing.loads(
             request.COOKIES.get(DEVICE_COOKIE, ""), salt=_DEVICE_SALT, max_age=DEVICE_COOKIE_MAX_AGE
         )
     except signing.BadSignature:
-        return None
-    if not isinstance(value, dict) or value.get("u") != _normal(username):
-        return None
-    device = value.get("d")
-    return device if isinstance(device, str) and device.isalnum() else None
+        return []
+    if not isinstance(value, list):
+        return []
+    return [p for p in value if isinstance(p, list) and len(p) == 2 and all(
+        isinstance(x, str) and x.isalnum() for x in p)]  # fmt: skip
 
 
-def device_cookie_value(username: str) -> str:
-    """A new device cookie for the account, given at a successful sign-in."""
-    return signing.dumps({"u": _normal(username), "d": secrets.token_hex(16)}, salt=_DEVICE_SALT)
+def device_id(request, username: str) -> str | None:
+    """The id this browser's device cookie holds for the account, if it holds a valid one."""
+    if request is None:
+        return None
+    account = _account(username)
+    return next((device for who, device in _devices(request) if who == account), None)
+
+
+def device_cookie_value(request, username: str) -> str:
+    """The device cookie after a successful sign-in: the account added, with a new id, to
+    those the browser already holds (people share computers), the most recent few kept."""
+    pairs = [p for p in _devices(request) if p[0] != _account(username)]
+    pairs.insert(0, [_account(username), secrets.token_hex(16)])
+    return signing.dumps(pairs[:DEVICE_COOKIE_ACCOUNTS], salt=_DEVICE_SALT)
 
 
 def _prefix(device: str | None) -> str:

@@ -100,7 +100,7 @@ class LoginView(auth_views.LoginView):
         if throttle.device_id(self.request, username) is None:
             response.set_cookie(
                 throttle.DEVICE_COOKIE,
-                throttle.device_cookie_value(username),
+                throttle.device_cookie_value(self.request, username),
                 max_age=throttle.DEVICE_COOKIE_MAX_AGE,
                 path=reverse("login"),
                 secure=settings.SESSION_COOKIE_SECURE,

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.test import Client
 
 from accounts import throttle
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
 MEMBER = "member@example.nhs.uk"
+SALT = "accounts.throttle.device"
 
 
 def login(client, email, password):
@@ -100,6 +101,20 @@ def test_a_device_cookie_counts_only_for_its_own_account(world):
     for _ in range(5):
         login(Client(), MEMBER, "wrong")
     assert wait_asked(login(browser, MEMBER, PASSWORD)) >= 1
+
+
+def test_a_shared_computer_is_known_for_each_person_who_signed_in_on_it(world):
+    shared = Client()
+    for email in (MEMBER, "approver@example.nhs.uk"):
+        assert login(shared, email, PASSWORD).status_code == 302
+        shared.post("/logout/")
+    held = str(signing.loads(shared.cookies[throttle.DEVICE_COOKIE].value, salt=SALT))
+    assert "member" not in held and "approver" not in held  # no addresses in it, hashes
+    for email in (MEMBER, "approver@example.nhs.uk"):
+        for _ in range(5):
+            login(Client(), email, "wrong")
+        assert login(shared, email, PASSWORD).status_code == 302
+        shared.post("/logout/")
 
 
 def test_a_password_reset_ends_the_wait(world):
