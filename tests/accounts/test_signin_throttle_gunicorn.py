@@ -171,7 +171,7 @@ def test_a_stranger_hammering_an_account_cannot_keep_its_owner_out(gunicorn):
     # the hammering only a handful could be (1 s, 2 s, 4 s …).
     assert throttle.failures(VICTIM) == 5 + through + let_through
     assert through + let_through <= 2 + int(hammered + 10).bit_length()
-    assert outcomes.count(429) > 4 * let_through
+    assert outcomes.count(429) > 2 * let_through  # nearly all refused unread
 
     # The owner on another browser, no device cookie: told to wait, then signs in.
     elsewhere = Browser(base)
