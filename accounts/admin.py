@@ -3,8 +3,10 @@
 Membership changes made here go through the audited services.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 
 from accounts import services
 from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
@@ -74,6 +76,26 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         _save_audited(request, obj, form, change, super().save_model)
+
+    def user_change_password(self, request, id, form_url=""):
+        """An administrator setting a person's password (or turning password sign-in off)
+        revokes their API tokens as the person's own change does, audited as done by the
+        administrator. Told by the stored password changing, whichever way the page went."""
+        user = self.get_object(request, unquote(id))
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                after = User.objects.get(pk=user.pk)
+                if after.password != user.password:
+                    revoked = services.password_changed(
+                        actor=request.user, user=after, how="set by an administrator"
+                    )
+                    if revoked:
+                        plural = "s" if revoked != 1 else ""
+                        messages.info(
+                            request, f"Their {revoked} API token{plural} stopped working."
+                        )
+        return response
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:

@@ -14,7 +14,14 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": (
             "The e-mail address or password is not right. Check them and try again. "
-            "After %(limit)s wrong attempts the account is locked for a while."
+            "After %(free)s wrong attempts in a row, each further attempt has to wait a "
+            "little longer: a second, then two, four and so on, up to %(longest)s."
+        ),
+        # Said the same whether or not the address has an account.
+        "throttled": (
+            "Too many wrong passwords have been tried for this account. Wait %(seconds)s "
+            "second%(plural)s, then sign in again. If you have forgotten your password, "
+            "reset it: that also ends the wait."
         ),
         "inactive": "This account has been closed. Ask your administrator.",
     }
@@ -22,10 +29,21 @@ class LoginForm(AuthenticationForm):
     def get_invalid_login_error(self):
         from django.conf import settings
 
+        wait = getattr(self.request, "signin_wait_seconds", None)
+        if wait:
+            return forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"seconds": wait, "plural": "" if wait == 1 else "s"},
+            )
+        longest = settings.SIGNIN_MAX_DELAY_SECONDS
         return forms.ValidationError(
             self.error_messages["invalid_login"],
             code="invalid_login",
-            params={"limit": settings.AXES_FAILURE_LIMIT},
+            params={
+                "free": settings.SIGNIN_FREE_ATTEMPTS,
+                "longest": f"{longest // 60} minutes" if longest % 60 == 0 else f"{longest} s",
+            },
         )
 
 

@@ -7,13 +7,14 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from openbook.audit import audit_record
+from openbook.client_address import client_address
 
 
 def _client(request) -> dict[str, str]:
     if request is None:
         return {}
     return {
-        "ip": request.META.get("REMOTE_ADDR", ""),
+        "ip": client_address(request),
         "user_agent": request.headers.get("User-Agent", "")[:200],
     }
 
@@ -32,6 +33,17 @@ def audit_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    wait = getattr(request, "signin_wait_seconds", None)
+    if wait:
+        # Refused for waiting, the password unread: recorded once a wait, not at every
+        # attempt a script makes in it (each would be a row in the trail).
+        if getattr(request, "signin_wait_first", False):
+            audit_record(
+                action="auth.login_throttled",
+                actor_label=attempted,
+                payload={"attempted": attempted, "wait_seconds": wait, **_client(request)},
+            )
+        return
     audit_record(
         action="auth.login_failed",
         actor_label=attempted,

@@ -15,6 +15,7 @@ ACTIONS = {
     "auth.login": "Signed in",
     "auth.logout": "Signed out",
     "auth.login_failed": "Sign-in refused",
+    "auth.login_throttled": "Sign-in refused until a wait is over (too many wrong passwords)",
 }
 
 

@@ -155,16 +155,23 @@ def token_revoke(*, actor: User, token: PersonalToken) -> None:
 
 
 @transaction.atomic
-def password_changed(*, user: User, how: str) -> int:
-    """After a password is changed or reset: every API token of the person is revoked, as a
-    password changed because it leaked must not leave tokens working. (Other sessions end
-    by themselves: Django checks each session against the password.) Audited; returns how
-    many tokens went."""
+def password_changed(*, actor: User | None, user: User, how: str) -> int:
+    """After a person's password is changed or reset, however that happened (their own page,
+    a reset link, an administrator in the admin, `manage.py changepassword`, actor None):
+    every API token of theirs is revoked, as a password changed because it leaked must not
+    leave tokens working, and any sign-in wait on the account ends. (Other sessions end by
+    themselves: Django checks each session against the password.) Audited; returns how many
+    tokens went. Not for a new account's first password: it has no tokens to revoke."""
+    from accounts import throttle
+
     tokens = PersonalToken.objects.filter(user=user)
     names = sorted(tokens.values_list("name", flat=True))
     tokens.delete()
-    audit_record(action="password.changed", actor=user, obj=user,
+    audit_record(action="password.changed", actor=actor, obj=user,
+                 actor_label="" if actor else "command line",
                  payload={"how": how, "tokens_revoked": names})  # fmt: skip
+    # At once rather than on commit: lifting a wait is harmless even if this rolls back.
+    throttle.forget(user.email)
     return len(names)
 
 

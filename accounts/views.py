@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -15,9 +16,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import policy, selectors, services
+from accounts import policy, selectors, services, throttle
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
+from openbook.client_address import client_address
 from openbook.forms import add_errors
 
 RESETS_PER_ACCOUNT = 3  # an hour: enough for a lost e-mail, too few to flood an inbox
@@ -34,13 +36,17 @@ def _within(key: str, limit: int) -> bool:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Reset e-mails are limited per account. Over the limit the page says the same as ever
-    (it never tells whether an account exists) and nothing is sent. (A limit per client
-    address waits for the trusted-proxy setting: behind the proxy every request would share
-    one address, and one person could stop everyone's resets.)"""
+    """Reset e-mails are limited per account and per client address (the trusted-proxy
+    address, openbook/client_address.py; generous, as a whole NHS site may share one). Over a
+    limit the page says the same as ever (it never tells whether an account exists) and
+    nothing is sent."""
 
     def form_valid(self, form):
         email = form.cleaned_data["email"]
+        address = client_address(self.request)
+        if not _within(f"reset:address:{address}", settings.PASSWORD_RESETS_PER_ADDRESS):
+            log.warning("password reset limit reached for a client address")
+            return HttpResponseRedirect(self.get_success_url())
         # By the account the address finds (as the e-mail goes to it), not by the text typed:
         # another spelling of the same address counts against the same account.
         users = list(form.get_users(email))
@@ -57,7 +63,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         with transaction.atomic():  # the new password and the tokens' revocation together
             response = super().form_valid(form)
-            revoked = services.password_changed(user=self.request.user, how="changed")
+            revoked = services.password_changed(
+                actor=self.request.user, user=self.request.user, how="changed"
+            )
         if revoked:
             messages.info(self.request, f"Your {revoked} API token{'s' if revoked != 1 else ''} "
                           "stopped working with the old password: make new ones if you need "
@@ -71,7 +79,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
-            services.password_changed(user=form.user, how="reset")
+            # The reset proves the person has the mailbox: any sign-in wait ends too.
+            services.password_changed(actor=form.user, user=form.user, how="reset")
         return response
 
 
@@ -79,8 +88,34 @@ log = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in. A browser signed in from gets a device cookie for the account (see
+    accounts/throttle.py); an attempt refused for waiting answers 429 with Retry-After."""
+
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        username = form.cleaned_data["username"]
+        if throttle.device_id(self.request, username) is None:
+            response.set_cookie(
+                throttle.DEVICE_COOKIE,
+                throttle.device_cookie_value(self.request, username),
+                max_age=throttle.DEVICE_COOKIE_MAX_AGE,
+                path=reverse("login"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        wait = getattr(self.request, "signin_wait_seconds", None)
+        if wait:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
 
 @login_required

@@ -10,8 +10,10 @@ class OpenbookConfig(AppConfig):
 
     def ready(self) -> None:
         from openbook import registry
+        from openbook.client_address import trusted_networks
 
         registry.register_actions(
             {"audit": "Audit trail"},
             {"audit.checkpoints_issued": "Signed checkpoints of the audit trail issued"},
         )
+        trusted_networks()  # a wrong TRUSTED_PROXIES entry stops the start, not a request later

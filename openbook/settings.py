@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
-    "axes",
     "csp",
 ]
 
@@ -72,8 +71,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Axes goes last so it sees the outcome of authentication.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "openbook.urls"
@@ -190,7 +187,11 @@ HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    # Every password check goes through the sign-in throttle (accounts/throttle.py); it
+    # answers every e-mail-and-password sign-in itself, right or wrong.
+    "accounts.backends.ThrottledModelBackend",
+    # Never asked for a password; named so sessions begun under it (before the throttle)
+    # still find their person.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,14 +214,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = None  # show the signed-out page
 
-# Lockout after repeated failed logins (django-axes): per account and address.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
+# Wrong passwords slow an account down rather than lock it (accounts/throttle.py): this many
+# in a row are free, then each further attempt waits 1 s, 2 s, 4 s … up to the longest wait.
+SIGNIN_FREE_ATTEMPTS = env.int("SIGNIN_FREE_ATTEMPTS", default=5)
+SIGNIN_MAX_DELAY_SECONDS = env.int("SIGNIN_MAX_DELAY_SECONDS", default=300)
+# Password reset e-mails asked for from one client address in an hour (many NHS staff share
+# one address, so generous); each account also gets at most 3 an hour.
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=50)
+# The proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed, for the client's
+# address in limits and the audit trail (openbook/client_address.py). Empty: the connection's
+# own address, and the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Sessions and cookies.
 SECURE = env.bool("SECURE", default=not DEBUG)
@@ -344,7 +348,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # The embedded runtime keeps its data (PostgreSQL, Redis) here.

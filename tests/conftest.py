@@ -133,6 +133,20 @@ def client_for(client):
     return make
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_counts_start_empty():
+    """Wrong-password counts live in Redis (accounts/throttle.py), outside the database each
+    test rolls back: each test starts with none, so one test's wrong passwords never make
+    another wait."""
+    from django.core.cache import cache
+
+    pattern = cache.make_key("signin:*")
+    client = cache._cache.get_client(pattern, write=True)
+    for key in client.scan_iter(match=pattern, count=1000):
+        client.delete(key)
+    yield
+
+
 def _database_url(settings_dict) -> str:
     host = settings_dict["HOST"] or "127.0.0.1"
     port = settings_dict["PORT"] or 5432

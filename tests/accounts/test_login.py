@@ -1,4 +1,5 @@
-"""Signing in and out, lockout, password change and reset, and the security headers."""
+"""Signing in and out, password change and reset, and the security headers (the sign-in
+throttle: test_signin_throttle.py)."""
 
 import re
 
@@ -50,17 +51,6 @@ def test_wrong_password_says_so_and_is_audited(world):
     event = AuditEvent.objects.filter(action="auth.login_failed").latest("occurred_at")
     assert event.payload["attempted"] == "member@example.nhs.uk"
     assert event.actor is None
-
-
-def test_lockout_after_repeated_failures(world, settings):
-    client = Client()
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        login(client, "member@example.nhs.uk", "wrong")
-    # Even the right password is refused while the account is locked out from here.
-    response = login(client, "member@example.nhs.uk", PASSWORD)
-    assert response.status_code == 429
-    assert "Too many wrong sign-in attempts" in response.content.decode()
-    assert "_auth_user_id" not in client.session
 
 
 def test_sign_out_needs_post_and_is_audited(world):
