@@ -48,6 +48,26 @@ def paginated(serializer: type[serializers.Serializer]) -> serializers.Serialize
     )()
 
 
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="invalid, conflict, not_found, permission_denied, "
+                                 "not_authenticated, throttled …")  # fmt: skip
+    message = serializers.CharField(help_text="What went wrong, in words for a person.")
+    fields = serializers.JSONField(required=False, help_text="Each invalid field and why.")
+    problems = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="A file's or a batch's problems (cell, value, problem): the first 200.",
+    )  # fmt: skip
+    problem_count = serializers.IntegerField(required=False, help_text="Problems in all.")
+    conflicts = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="What someone else changed first.",
+    )  # fmt: skip
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
 def _error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if fields:

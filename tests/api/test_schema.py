@@ -9,7 +9,10 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accounts.services import token_create
 from openbook.wsgi import application
@@ -46,7 +49,8 @@ def auth_header(world):
 )
 def test_api_conforms_to_its_schema(case, auth_header, keep_test_connection):
     case.call_and_validate(
-        headers=auth_header, checks=[not_a_server_error, response_schema_conformance]
+        headers=auth_header,
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
     )
 
 
@@ -89,5 +93,25 @@ def test_the_webhooks_api_conforms_for_the_lead(case, lead_with_webhook, keep_te
         if "delivery_id" in case.path_parameters:
             case.path_parameters["delivery_id"] = tried.webhook_id
     case.call_and_validate(
-        headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        headers=headers,
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
     )
+
+
+def test_every_operation_documents_its_errors_in_the_one_shape(client):
+    """Before, most operations documented only their success: a client generated from the
+    schema had no type for a 400's problems or a 409's conflicts."""
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            codes = set(operation["responses"])
+            expected = {"400", "401", "403", "404", "429"}
+            if method != "get":
+                expected.add("409")
+            assert expected <= codes, (method, path, expected - codes)
+            error = operation["responses"]["404"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/Error"}
+    detail = schema["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert {"code", "message", "fields", "problems", "problem_count", "conflicts"} <= set(detail)
