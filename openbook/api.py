@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList
+from openbook.errors import Conflict, ProblemList, shown
 
 router = DefaultRouter()
 
@@ -87,8 +87,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProblemList):
         body = _error_body("invalid", exc.summary)
-        # The first SHOWN_PROBLEMS (a file with thousands is a file to fix, not a list to read)
-        body["error"]["problems"] = exc.problems[:SHOWN_PROBLEMS]
+        # The first few hundred (a file with thousands is a file to fix, not a list to read)
+        body["error"]["problems"] = shown(exc.problems)
         body["error"]["problem_count"] = len(exc.problems)
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
-from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList
+from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList, shown
 
 PROBLEM = "problem"  # the extra tag of a message that is one of a refusal's problems
 
@@ -58,7 +58,7 @@ def listed(problems: list[dict[str, Any]], count: int | None = None) -> dict[str
     """A page's problem list: the first SHOWN_PROBLEMS, and how many there are in all (`count`
     when `problems` is already only the first of them)."""
     return {
-        "problems": problems[:SHOWN_PROBLEMS],
+        "problems": shown(problems),
         "problem_count": len(problems) if count is None else count,
     }
 
@@ -75,7 +75,7 @@ class Call:
 def show(request, found: Refusal) -> None:
     """Put a refusal on the next page's error summary."""
     messages.error(request, found.message)
-    for problem in found.problems[:SHOWN_PROBLEMS]:
+    for problem in shown(found.problems):
         messages.error(request, problem_text(problem), extra_tags=PROBLEM)
     if len(found.problems) > SHOWN_PROBLEMS:
         messages.error(

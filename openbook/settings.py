@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "outdated-results": {"task": "payments.recompute_outdated", "schedule": 600.0},
     # Webhook deliveries whose message to the worker was lost (each attempt queues the next).
     "webhook-deliveries": {"task": "webhooks.sweep", "schedule": 120.0},
+    # Large uploads whose task was never sent (the broker was away), or given up on, or old.
+    "upload-sweep": {"task": "plans.sweep_uploads", "schedule": 120.0},
     "notification-digests": {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),  # each morning, London time
@@ -367,7 +369,9 @@ PLAN_UPLOAD_MAX_SHEET_BYTES = env.int("PLAN_UPLOAD_MAX_SHEET_BYTES", default=4 *
 # Files larger than this are checked and stored by the worker while the page shows progress,
 # so a large file never holds a web process (a plan's own workbook is about 30 kB).
 PLAN_UPLOAD_INLINE_BYTES = env.int("PLAN_UPLOAD_INLINE_BYTES", default=256 * 1024)
-# A file the worker has not finished with by then was lost with a worker (nothing was stored).
-UPLOAD_ABANDON_AFTER_SECONDS = env.int("UPLOAD_ABANDON_AFTER_SECONDS", default=600)
+# A file the worker has not finished with by then is reported interrupted (nothing is stored);
+# it may have waited behind long tasks on the one queue, so this is generous.
+UPLOAD_ABANDON_AFTER_SECONDS = env.int("UPLOAD_ABANDON_AFTER_SECONDS", default=1800)
+UPLOAD_KEEP_DAYS = env.int("UPLOAD_KEEP_DAYS", default=30)  # then a large file's record goes
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -13,7 +13,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
 from openbook import numbers
-from openbook.csvtext import CsvUnreadable, csv_rows
+from openbook.csvtext import CsvTooLong, CsvUnreadable, csv_rows
 from openbook.exports import neutralise
 from plans import excel, monthly_returns
 from plans.calculations import MONTHS
@@ -145,12 +145,12 @@ def read_upload(
             "The CSV file is not UTF-8 text. Save it as “CSV UTF-8” and try again."
         ) from None
     try:
-        rows = csv_rows(text)
+        rows = csv_rows(text, max_rows=last_row + excel.SPARE_ROWS)
+    except CsvTooLong as exc:
+        raise UploadRejected(
+            f"The CSV file has more than {exc.limit:,} rows; this return has at most "
+            f"{last_row:,} (a heading, then a row for each figure), so it was not read."
+        ) from None
     except CsvUnreadable as exc:
         raise UploadRejected(str(exc)) from None
-    if len(rows) > last_row + excel.SPARE_ROWS:
-        raise UploadRejected(
-            f"The CSV file has {len(rows):,} rows; this return has at most {last_row:,} "
-            "(a heading, then a row for each figure), so it was not read."
-        )
     return kind, rows, lambda r, c: f"row {r}, column {c}"

@@ -21,3 +21,11 @@ def check_upload(upload_id: str) -> str | None:
     from plans.services.receiving import upload_run
 
     return upload_run(upload_id)
+
+
+@shared_task(name="plans.sweep_uploads", time_limit=120)
+def sweep_uploads() -> dict[str, int]:
+    """Every two minutes: large uploads waiting, given up on, or old (receiving.py)."""
+    from plans.services.receiving import uploads_sweep
+
+    return uploads_sweep()

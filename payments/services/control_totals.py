@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts import policy
 from accounts.models import Organisation, System
 from openbook.audit import audit_record
-from openbook.csvtext import CsvUnreadable, csv_rows
+from openbook.csvtext import CsvTooLong, CsvUnreadable, csv_rows
 from openbook.errors import ProblemList
 from payments.models import ControlTotal
 from payments.services.recalculation import request_recalculation
@@ -28,6 +28,7 @@ def amount_text(value: Decimal | None) -> str | None:
 
 
 MAX_CONTROL_TOTAL = Decimal(10) ** 11  # what the amount columns hold, £000
+CONTROL_TOTALS_FILE_BYTES = 1_000_000  # a row for each organisation is a few kB
 
 
 @transaction.atomic
@@ -81,18 +82,29 @@ def control_totals_import(
         raise PermissionDenied(
             "Control totals are set by the region's reviewers and administrators."
         )
+    if len(data) > CONTROL_TOTALS_FILE_BYTES:
+        raise ValidationError(
+            "The file is larger than 1 MB, so it was not read; a control totals file is a row "
+            "for each organisation."
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError("The file is not a CSV text file.") from None
+    partners = {o.ods_code: o for o in system.organisations.all()}
     try:
-        reader = iter(csv_rows(text))
+        # A row a partner, with room for blank ones; a longer file is not this system's.
+        reader = iter(csv_rows(text, max_rows=1 + len(partners) + 100))
+    except CsvTooLong as exc:
+        raise ValidationError(
+            f"The file has more than {exc.limit:,} rows; {system.name} has {len(partners)} "
+            "organisations, a row each after the heading."
+        ) from None
     except CsvUnreadable as exc:
         raise ValidationError(str(exc)) from None
     header = [h.strip().lower() for h in next(reader, [])]
     if header != ["organisation", "control_total"]:
         raise ValidationError("The first row of the CSV file must be: organisation,control_total")
-    partners = {o.ods_code: o for o in system.organisations.all()}
     problems, changes = [], []
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):

@@ -24,7 +24,11 @@ from payments.calculations.version import current as calculation_version
 from payments.forms import TransferDecisionForm, cleaned, per_organisation
 from payments.services import recalculation
 from payments.services import transfers as transfer_service
-from payments.services.control_totals import control_total_set, control_totals_import
+from payments.services.control_totals import (
+    CONTROL_TOTALS_FILE_BYTES,
+    control_total_set,
+    control_totals_import,
+)
 from payments.views.common import round_and_system
 from plans import selectors as plan_selectors
 from plans.calculations import ValueProblem, parse_value
@@ -125,11 +129,10 @@ def control_totals_save(request, slug, code):
         )
     if request.FILES.get("file"):
         with attempt(request) as call:
+            # One byte more than may be sent, so a larger file is refused, not cut short.
+            data = request.FILES["file"].read(CONTROL_TOTALS_FILE_BYTES + 1)
             count = control_totals_import(
-                actor=request.user,
-                plan_round=plan_round,
-                system=system,
-                data=request.FILES["file"].read(1_000_000),
+                actor=request.user, plan_round=plan_round, system=system, data=data
             )
         if call.ok:
             messages.success(request, f"{count} control totals set from the file.")

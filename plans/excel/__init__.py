@@ -21,6 +21,7 @@ from plans.excel.reading import (
     parse_csv,
     parse_xlsx,
     sniff,
+    unpacked_size,
     version_csv,
 )
 from plans.excel.writing import (
@@ -55,6 +56,7 @@ __all__ = [
     "set_up_printing",
     "sheet_title",
     "sniff",
+    "unpacked_size",
     "version_csv",
     "workbook_bytes",
 ]

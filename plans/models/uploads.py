@@ -46,9 +46,11 @@ class Upload(models.Model):
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
-    problems = models.JSONField(default=list, blank=True)  # the first SHOWN_PROBLEMS
+    problems = models.JSONField(default=list, blank=True)  # as shown (openbook.errors.shown)
     problem_count = models.PositiveIntegerField(default=0)
     offer_replace = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)  # times the worker took it
+    told = models.BooleanField(default=False)  # the uploader has seen it was stored
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -79,3 +81,8 @@ class Upload(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def progress_key(self) -> str:
+        """What the progress shown depends on: unchanged, the page is not redrawn."""
+        return f"{self.state}.{self.done}.{self.total}.{self.stage}"

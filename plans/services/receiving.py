@@ -6,19 +6,22 @@ page shows progress. Either way the person sees the same result."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import policy
-from openbook.errors import SHOWN_PROBLEMS, Conflict, ProblemList
+from openbook.errors import Conflict, ProblemList, shown
 from openbook.refusals import refusal
 from plans import excel, monthly_returns, return_files, selectors
 from plans.models import MonthlyReturn, PlanningRound
@@ -77,9 +80,14 @@ def receive_plan(
         kind = excel.sniff(name, data)
         parse = excel.parse_xlsx if kind == "xlsx" else excel.parse_csv
         parsed = parse(data, plan_round, organisation, progress=progress)
-        progress(1, 1, "Checking and saving the figures")
+        progress(9, 10, "Checking and saving the figures")
         # Looked up again rather than carried: the worker may run after the plan has moved on.
-        _, submission = selectors.submission_find(actor, plan_round, organisation.ods_code)
+        try:
+            _, submission = selectors.submission_find(actor, plan_round, organisation.ods_code)
+        except Http404:
+            raise PermissionDenied(
+                "The plan can no longer be seen by you, so nothing was saved."
+            ) from None
         if not policy.can_edit_draft(actor, organisation) or (
             submission is not None and not submission.is_editable
         ):
@@ -126,9 +134,9 @@ def receive_return(
         if not policy.can_prepare(actor, organisation):
             raise PermissionDenied("Only the organisation's preparers and approvers can upload it.")
         lines = return_services.return_lines(plan_round, organisation.kind)
-        progress(0, 2, "Reading the file")
+        progress(0, 10, "Reading the file")
         kind, rows, namer = return_files.read_upload(name, data, line_count=len(lines.specs))
-        progress(1, 2, "Checking and saving the figures")
+        progress(9, 10, "Checking and saving the figures")
         parsed = monthly_returns.read_table(
             rows,
             round_slug=plan_round.slug,
@@ -172,7 +180,10 @@ def receive_return(
 
 
 def is_large(data: bytes) -> bool:
-    return len(data) > settings.PLAN_UPLOAD_INLINE_BYTES
+    """Whether the worker should read the file: by its size, and for a workbook by what it
+    unpacks to (a plan's 30 kB workbook is about 150 kB of XML)."""
+    limit = settings.PLAN_UPLOAD_INLINE_BYTES
+    return len(data) > limit or excel.unpacked_size(data) > 4 * limit
 
 
 def upload_queue(
@@ -187,7 +198,8 @@ def upload_queue(
 ) -> Upload:
     """Keep a large file for the worker, and ask the worker for it once this commits. What
     can be told at once (empty, too large, not a spreadsheet) is refused here instead."""
-    excel.sniff(name, data)  # cheap: raises UploadRejected
+    if excel.sniff(name, data) == "xlsx":  # both cheap: raise UploadRejected
+        excel.check_zip(data)  # the zip's own directory: a bomb is refused here, not queued
     upload = Upload.objects.create(
         target=Upload.Target.RETURN if monthly_return else Upload.Target.PLAN,
         actor=actor,
@@ -199,30 +211,106 @@ def upload_queue(
         data=data,
         replace=replace,
     )
-    # By name: plans/tasks.py imports this module for the task's body.
-    transaction.on_commit(
-        lambda: current_app.send_task("plans.check_upload", args=[str(upload.pk)])
-    )
+    transaction.on_commit(lambda: ask_worker(upload))
     return upload
 
 
+def ask_worker(upload: Upload) -> None:
+    """Send the task (by name: plans/tasks.py imports this module). With the broker away the
+    file waits, and the sweep asks again; the uploader's page says it is waiting."""
+    try:
+        current_app.send_task("plans.check_upload", args=[str(upload.pk)])
+    except Exception:  # noqa: BLE001  (kombu raises many kinds for a broker it cannot reach)
+        log.warning("the worker could not be asked for upload %s; the sweep will ask", upload.pk)
+
+
+def uploads_sweep(now=None) -> dict[str, int]:
+    """Every two minutes: ask the worker again for files waiting over a minute (their task
+    was lost, or never sent); give up on files unfinished past the limit; forget files
+    dealt with over UPLOAD_KEEP_DAYS ago (their problems quote a private draft)."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.UPLOAD_ABANDON_AFTER_SECONDS)
+    unfinished = Upload.objects.exclude(state__in=Upload.FINISHED)
+    given_up = sum(give_up(u) for u in unfinished.filter(created_at__lt=limit))
+    asked = 0
+    for upload in unfinished.filter(state=Upload.State.WAITING,
+                                    created_at__lt=now - timedelta(minutes=1)):  # fmt: skip
+        ask_worker(upload)
+        asked += 1
+    forgotten, _ = Upload.objects.filter(
+        state__in=Upload.FINISHED, created_at__lt=now - timedelta(days=settings.UPLOAD_KEEP_DAYS)
+    ).delete()
+    return {"asked": asked, "given_up": given_up, "forgotten": forgotten}
+
+
+class Abandoned(Exception):
+    """The upload's page gave up on the file (too long unfinished): what was about to be
+    stored is rolled back, as the person has been told nothing was saved."""
+
+
+INTERRUPTED = "Checking the file was interrupted, so nothing was saved. Upload it again."
+TRIES = 2  # a file that has stopped the worker this often is not tried again
+
+
+@contextmanager
+def _running(upload_id: str) -> Iterator[bool]:
+    """Whether this worker is the one running the file, held for the whole run: a second
+    delivery of the task while the first runs does nothing, and a worker lost mid-run lets
+    go with its connection, so the redelivered task can take the file again."""
+    key = ["plans.upload:" + str(upload_id)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", key)
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", key)
+
+
+def give_up(upload: Upload) -> bool:
+    """Record an unfinished file as interrupted, once (by its page or the sweep); False if
+    it had finished meanwhile."""
+    return bool(
+        Upload.objects.filter(pk=upload.pk)
+        .exclude(state__in=Upload.FINISHED)
+        .update(
+            state=Upload.State.FAILED, message=INTERRUPTED, data=b"", finished_at=timezone.now()
+        )  # fmt: skip
+    )
+
+
 def upload_run(upload_id: str) -> str | None:
-    """The worker's part: claim the file, receive it, record the result. A file already
-    finished is left alone (a task delivered twice does nothing the second time); one found
-    part-way was lost with a worker, and nothing of it was stored, so it is taken again."""
-    with transaction.atomic():
+    """The worker's part: take the file, receive it, record the result. A file finished,
+    given up on, or being run by another delivery of the task is left alone."""
+    with _running(upload_id) as mine:
+        if not mine:
+            return None
         upload = (
-            Upload.objects.select_for_update(skip_locked=True)
-            .filter(pk=upload_id)
+            Upload.objects.filter(pk=upload_id)
             .exclude(state__in=Upload.FINISHED)
             .select_related("actor", "round", "organisation")
             .first()
         )
         if upload is None:
             return None
-        upload.state = Upload.State.CHECKING
-        upload.save(update_fields=["state"])
+        if upload.interrupted:
+            give_up(upload)
+            return Upload.State.FAILED
+        if upload.attempts >= TRIES:  # it stopped the worker each time it was read
+            stopped = (
+                "The file could not be checked: reading it stopped the worker. Nothing was saved."
+            )
+            _finish(upload, Received(False, stopped), failed=True)
+            return Upload.State.FAILED
+        Upload.objects.filter(pk=upload.pk).update(
+            state=Upload.State.CHECKING, attempts=F("attempts") + 1
+        )
+        return _run(upload)
 
+
+def _run(upload: Upload) -> str:
     last = [0.0]
 
     def progress(done: int, total: int, stage: str) -> None:
@@ -239,9 +327,11 @@ def upload_run(upload_id: str) -> str | None:
         # A stored file's result is recorded in the transaction that stores its figures, so
         # a worker lost in between leaves neither; a refusal stored nothing and is recorded
         # after.
-        received = _receive(upload, data, progress, lambda r: _finish(upload, r))
+        received = _receive(upload, data, progress, lambda r: _finish(upload, r, storing=True))
         if not received.stored:
             _finish(upload, received)
+    except Abandoned:
+        return Upload.State.FAILED
     except Exception:
         log.exception("an uploaded file could not be checked")
         _finish(
@@ -288,15 +378,26 @@ def _receive(
     )
 
 
-def _finish(upload: Upload, received: Received, *, failed: bool = False) -> None:
+def _finish(
+    upload: Upload, received: Received, *, failed: bool = False, storing: bool = False
+) -> None:
+    """Record the result, if the file is still unfinished; when `storing`, a file given up on
+    meanwhile rolls back what was about to be stored (Abandoned)."""
     state = Upload.State.STORED if received.stored else Upload.State.REFUSED
-    Upload.objects.filter(pk=upload.pk).update(
-        state=Upload.State.FAILED if failed else state,
-        message=received.message,
-        problems=received.problems[:SHOWN_PROBLEMS],
-        problem_count=len(received.problems),
-        offer_replace=received.offer_replace,
-        data=b"",
-        finished_at=timezone.now(),
+    state = Upload.State.FAILED if failed else state
+    recorded = (
+        Upload.objects.filter(pk=upload.pk)
+        .exclude(state__in=Upload.FINISHED)
+        .update(
+            state=state,
+            message=received.message,
+            problems=shown(received.problems),
+            problem_count=len(received.problems),
+            offer_replace=received.offer_replace,
+            data=b"",
+            finished_at=timezone.now(),
+        )
     )
-    upload.state = Upload.State.FAILED if failed else state
+    if storing and not recorded:
+        raise Abandoned
+    upload.state = state

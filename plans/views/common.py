@@ -117,30 +117,31 @@ def plan_position(request, ctx, grid: Grid):
 
 def queued_page(request, queued, *, stored_url: str, page) -> HttpResponse:
     """The page of a file left with the worker. While it is being checked: the upload page
-    with its progress, the progress alone each second htmx asks for it. Once stored: on to
-    `stored_url`, with the message. Once refused: `page(received)`, the upload page with every
-    reason, as a small file's refusal is shown."""
-    from plans.services.receiving import Received
+    with its progress; each second htmx asks again, and gets the progress only when it has
+    moved (204 otherwise, so a screen reader is not told the same thing every second). Once
+    stored: on to `stored_url`, with the message (once). Once refused: `page(received)`, the
+    upload page with every reason, as a small file's refusal is shown."""
+    from plans.services.receiving import INTERRUPTED, Received, give_up
 
-    if queued.interrupted:
-        received = Received(
-            False,
-            "Checking the file was interrupted, so nothing was saved. Upload it again.",
-        )
-    elif queued.finished:
-        received = Received(
-            queued.state == queued.State.STORED,
-            queued.message,
-            queued.problems,
-            offer_replace=queued.offer_replace,
-        )
-        received.problem_count = queued.problem_count
-    else:
+    if queued.interrupted and give_up(queued):
+        queued.refresh_from_db()
+    if not queued.finished:
         if request.htmx and request.GET.get("part") == "progress":
-            return render(request, "plans/includes/upload_progress.html", {"queued": queued})
+            if request.GET.get("seen") == queued.progress_key:
+                return HttpResponse(status=204)
+            return render(request, "plans/includes/upload_progress_now.html", {"queued": queued})
         return page(None)
+    received = Received(
+        queued.state == queued.State.STORED,
+        queued.message or INTERRUPTED,
+        queued.problems,
+        offer_replace=queued.offer_replace,
+        problem_count=queued.problem_count,
+    )
     if received.stored:
-        messages.success(request, received.message)
+        # Told once: a second look (Back, or a poll already on its way) is not a second save.
+        if type(queued).objects.filter(pk=queued.pk, told=False).update(told=True):
+            messages.success(request, received.message)
         if request.htmx:
             return HttpResponseClientRedirect(stored_url)
         return redirect(stored_url)

@@ -99,7 +99,7 @@ def test_a_csv_longer_than_the_plan_is_refused_unread(member, filled):
     response = upload(member, data, "plan.csv")
     assert response.status_code == 422
     text = problems_of(response)
-    assert re.search(r"The CSV file has 20,001 rows; this plan has [\d,]+ figures", text)
+    assert re.search(r"The CSV file has more than [\d,]+ rows; this plan has [\d,]+ figures", text)
     assert "NOPE" not in text
 
 
@@ -113,7 +113,8 @@ def test_a_return_longer_than_the_return_is_refused_unread(client, world, plan_r
     f.name = "return.csv"
     response = client.post("/rounds/2026-27/ZA1/returns/1/upload/", {"file": f})
     assert response.status_code == 422
-    assert "The CSV file has 50,000 rows; this return has at most" in problems_of(response)
+    assert "The CSV file has more than " in problems_of(response)
+    assert "rows; this return has at most" in problems_of(response)
 
 
 def test_the_problem_list_stops_at_200_and_says_how_many(member, filled):
@@ -150,3 +151,56 @@ def test_a_sheet_reaching_far_across_is_refused_unread(member, filled):
     response = upload(member, _saved(wb))
     assert response.status_code == 422
     assert "goes across to column BZ, but its template ends at column Q" in problems_of(response)
+
+
+def _with_part(data: bytes, name: str, body: bytes) -> bytes:
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr(name, body)
+    return out.getvalue()
+
+
+def test_a_large_part_under_any_name_is_refused_unopened(member, filled, settings):
+    """A workbook names its parts as it likes (openpyxl finds the shared text through the
+    content types): every part is bounded, not only those at the usual names."""
+    settings.PLAN_UPLOAD_MAX_SHEET_BYTES = 100_000
+    strings = ("<sst>" + "".join(f"<si><t>{i * 7919 % 100003} cell {i}</t></si>"
+                                 for i in range(8000)) + "</sst>").encode()  # fmt: skip
+    response = upload(member, _with_part(download(member), "xl/strings.xml", strings))
+    assert response.status_code == 422
+    assert "holds far more cells than a plan or return can" in problems_of(response)
+
+
+def test_a_small_workbook_that_unpacks_large_is_left_to_the_worker(member, filled, settings):
+    from plans.models import Upload
+
+    data = download(member)
+    settings.PLAN_UPLOAD_INLINE_BYTES = len(data) + 1  # small, but unpacks to far more
+    response = upload(member, data)
+    assert response.status_code == 302 and "/upload/" in response["Location"]
+    assert Upload.objects.get().state == Upload.State.WAITING
+
+
+def test_a_problem_quotes_only_the_start_of_what_was_found(member, filled):
+    data = "round,organisation,line,counterparty,month,value\n2026-27,ZA1," + "L" * 5000 + ",,1,1\n"
+    response = upload(member, data.encode(), "plan.csv")
+    assert response.status_code == 422
+    text = problems_of(response)
+    assert "there is no line LLLL" in text and "L…" in text and "L" * 240 not in text
+
+
+def test_a_control_totals_file_longer_than_the_system_is_refused_unread(world):
+    from tests.plans.conftest import make_round
+
+    plan_round = make_round()
+    url = f"/api/v1/rounds/{plan_round.slug}/systems/s1/control-totals/import/"
+    reviewer = api(world.people["reviewer"])
+    refused = reviewer.post(url, {"csv": "organisation,control_total\n" + "ZA1,3\n" * 500},
+                            format="json")  # fmt: skip
+    assert refused.status_code == 400
+    assert "The file has more than 104 rows" in refused.json()["error"]["message"]
+    too_big = reviewer.post(url, {"csv": "organisation,control_total\nZA1," + "9" * 1_000_001},
+                            format="json")  # fmt: skip
+    assert too_big.status_code == 400  # by the service's limit, or the field's

@@ -32,8 +32,8 @@ def _follow(client, status_url: str, limit: float = 120.0):
         response = client.get(status_url + "?part=progress", **HTMX)
         if "HX-Redirect" in response:
             return client.get(response["HX-Redirect"])
-        assert response.status_code == 200
-        assert 'id="upload-progress"' in response.content.decode()
+        assert response.status_code == 200  # no "seen" sent: always the progress
+        assert 'id="upload-bar"' in response.content.decode()
         if time.monotonic() > deadline:
             raise AssertionError("the worker did not finish with the file")
         time.sleep(0.3)
@@ -50,6 +50,8 @@ def test_a_large_workbook_is_stored_by_the_worker(celery_worker_process, member,
     landed = _follow(member, status_url)
     assert landed.status_code == 200
     assert "Uploaded: 1 figure changed." in problems_of(landed)
+    again = member.get(status_url, follow=True)  # Back to the page: no second message
+    assert "Uploaded:" not in problems_of(again)
     queued = Upload.objects.get()
     assert queued.state == Upload.State.STORED and bytes(queued.data) == b""
     draft = Version.objects.get(number=0)
@@ -89,3 +91,74 @@ def test_a_file_the_worker_never_finished_says_so(member, filled, world):
     page = member.get(f"{PLAN}upload/{queued.pk}/")
     assert page.status_code == 422
     assert "Checking the file was interrupted, so nothing was saved" in problems_of(page)
+
+
+def _queued(world, filled, data: bytes = b"PK", **fields) -> Upload:
+    return Upload.objects.create(target=Upload.Target.PLAN, actor=world.people["member"],
+                                 round=filled.round, organisation=filled.organisation,
+                                 name="plan.xlsx", size=len(data), data=data, **fields)  # fmt: skip
+
+
+def test_a_second_delivery_while_the_first_runs_does_nothing(world, filled, member):
+    """Another connection (the first delivery's worker) holds the file: this one leaves it."""
+    import psycopg
+    from django.db import connection
+
+    from plans.services.receiving import upload_run
+    from tests.conftest import _database_url
+
+    queued = _queued(world, filled, download(member))
+    with psycopg.connect(_database_url(connection.settings_dict)) as other:
+        other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                      ["plans.upload:" + str(queued.pk)])  # fmt: skip
+        assert upload_run(str(queued.pk)) is None
+    queued.refresh_from_db()
+    assert queued.state == Upload.State.WAITING and queued.attempts == 0
+    assert upload_run(str(queued.pk)) == Upload.State.STORED  # once the other has let go
+    assert upload_run(str(queued.pk)) is None  # and a later delivery finds it finished
+
+
+def test_a_file_given_up_on_is_never_stored_later(world, filled, member):
+    from plans.services.receiving import upload_run
+
+    before = Version.objects.get(number=0).revision
+    old = timezone.now() - timedelta(hours=2)
+    queued = _queued(world, filled, download(member), created_at=old)
+    assert upload_run(str(queued.pk)) == Upload.State.FAILED
+    queued.refresh_from_db()
+    assert "interrupted" in queued.message and bytes(queued.data) == b""
+    assert Version.objects.get(number=0).revision == before
+
+
+def test_a_file_that_stopped_the_worker_twice_is_not_read_again(world, filled, member):
+    from plans.services.receiving import upload_run
+
+    queued = _queued(world, filled, download(member), attempts=2, state="checking")
+    assert upload_run(str(queued.pk)) == Upload.State.FAILED
+    queued.refresh_from_db()
+    assert "stopped the worker" in queued.message
+
+
+def test_someone_no_longer_a_preparer_is_refused_not_failed(world, filled, member):
+    from accounts.models import Membership
+    from plans.services.receiving import upload_run
+
+    queued = _queued(world, filled, download(member))
+    Membership.objects.filter(user=world.people["member"]).delete()
+    assert upload_run(str(queued.pk)) == Upload.State.REFUSED
+    queued.refresh_from_db()
+    assert "no longer" in queued.message
+
+
+def test_the_sweep_asks_again_gives_up_and_forgets(celery_worker_process, world, filled, member):
+    from plans.services.receiving import uploads_sweep
+
+    now = timezone.now()
+    waiting = _queued(world, filled, created_at=now - timedelta(minutes=5))
+    stale = _queued(world, filled, created_at=now - timedelta(hours=2))
+    old = _queued(world, filled, state="stored", created_at=now - timedelta(days=31))
+    assert uploads_sweep(now) == {"asked": 1, "given_up": 1, "forgotten": 1}
+    # Asked for again, not given up on: the worker may have refused it already (b"PK").
+    assert Upload.objects.get(pk=waiting.pk).state in (Upload.State.WAITING, "checking", "refused")
+    assert Upload.objects.get(pk=stale.pk).state == Upload.State.FAILED
+    assert not Upload.objects.filter(pk=old.pk).exists()
