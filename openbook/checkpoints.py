@@ -19,6 +19,7 @@ import binascii
 import functools
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,9 @@ from openbook.audit import (
     audit_verify_chain_cached,
     canonical_json,
 )
-from openbook.models import PLATFORM_CHAIN, AuditCheckpoint, AuditEvent
+from openbook.models import PLATFORM_CHAIN, AuditCheckpoint, AuditEvent, AuditHead
+
+log = logging.getLogger(__name__)
 
 TYPE = "openbook-audit-checkpoint/1"
 ALGORITHM = "Ed25519"
@@ -160,22 +163,43 @@ def document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
             "how_to_check": HOW_TO_CHECK}  # fmt: skip
 
 
+def _holds_kept(chain: str) -> bool:
+    """Whether the chain still holds the event of its latest kept checkpoint, with that hash.
+    A chain rolled back behind it (newest events and head deleted or rewound together, as a
+    restored backup is) verifies on its own; signing it would vouch for the rollback."""
+    latest = AuditCheckpoint.objects.filter(chain=chain).order_by("-seq").first()
+    if latest is None:
+        return True
+    if AuditEvent.objects.filter(chain=chain, seq=latest.seq, hash=latest.hash).exists():
+        return True
+    log.error("audit chain %s no longer holds event %s of its checkpoint issued %s: not signed",
+              chain, latest.seq, latest.issued_at)  # fmt: skip
+    return False
+
+
 def checkpoint_current(chain: str) -> dict[str, Any] | None:
     """The chain's head now, signed; None when the chain does not verify (a signature on a
-    damaged chain would vouch for the damage) or has no events."""
+    damaged chain would vouch for the damage), has been rolled back behind its latest kept
+    checkpoint, or has no events."""
     report = audit_verify_chain_cached(chain)
-    if not report.ok or not report.events:
+    if not report.ok or not report.events or not _holds_kept(chain):
         return None
     return sign(chain, report.events, report.last_hash, timezone.now())
 
 
 def checkpoint_issue(chain: str) -> AuditCheckpoint | None:
-    """Sign and keep the chain's head, unless it is already the latest checkpoint's or the
-    chain does not verify. Running it twice issues one checkpoint."""
-    report = audit_verify_chain(chain)
-    if not report.ok or not report.events:
-        return None
+    """Sign and keep the chain's head, unless it is already the latest checkpoint's, or the
+    chain does not verify or has been rolled back behind it. Running it twice issues one."""
     latest = AuditCheckpoint.objects.filter(chain=chain).order_by("-seq").first()
+    head = AuditHead.objects.filter(chain=chain).values("seq", "hash").first()
+    if latest is not None and head == {"seq": latest.seq, "hash": latest.hash}:
+        return None  # not moved since: nothing to re-hash tonight
+    report = audit_verify_chain(chain)
+    if not report.ok:
+        log.error("audit chain %s does not verify (%s): not signed", chain, report.problem)
+        return None
+    if not report.events or not _holds_kept(chain):
+        return None
     if latest is not None and latest.seq == report.events and latest.hash == report.last_hash:
         return None
     signed = sign(chain, report.events, report.last_hash, timezone.now())

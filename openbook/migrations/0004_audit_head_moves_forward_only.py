@@ -68,6 +68,7 @@ DROP TRIGGER IF EXISTS openbook_audithead_no_rewind ON openbook_audithead;
 DROP FUNCTION IF EXISTS openbook_audithead_forward_only();
 DROP TRIGGER IF EXISTS openbook_auditevent_advance_head ON openbook_auditevent;
 DROP FUNCTION IF EXISTS openbook_audithead_advance();
+DELETE FROM openbook_audithead;
 """
 
 

@@ -106,6 +106,32 @@ def test_deleting_the_newest_events_is_found_without_a_checkpoint(world, client_
     assert "deleted" in report["problem"]
 
 
+def test_after_the_newest_events_are_deleted_the_chain_takes_no_more(world):
+    """Before, the next ordinary write took the deleted event's number, the head moved on,
+    and after two writes the chain verified and was signed again."""
+    chain = _events(world, 6)
+    kept = _delete_newest(chain, 1, rewind_head=False)
+    for _ in range(2):
+        with pytest.raises(DatabaseError, match="does not follow its head"), transaction.atomic():
+            audit_record(action="transfer.agreed", system=world.s1, payload={"n": "after"})
+    assert AuditEvent.objects.filter(chain=chain).count() == kept
+    assert not audit_verify_chain(chain).ok
+    assert checkpoints.checkpoint_current(chain) is None
+
+
+def test_a_chain_rolled_back_behind_its_checkpoint_is_not_signed_again(world):
+    """A restored backup (events and head rewound together) verifies on its own; the
+    platform will not vouch for it, by the nightly checkpoint or on demand."""
+    chain = _events(world, 6)
+    (kept,) = [cp for cp in checkpoints.checkpoints_issue() if cp.chain == chain]
+    assert kept.seq == AuditEvent.objects.filter(chain=chain).count()
+    _delete_newest(chain, 2, rewind_head=True)
+    assert audit_verify_chain(chain).ok  # on its own, it checks out
+    assert checkpoints.checkpoint_issue(chain) is None
+    assert checkpoints.checkpoint_current(chain) is None
+    assert AuditCheckpoint.objects.filter(chain=chain).count() == 1
+
+
 def test_the_head_only_moves_forward(world):
     chain = _events(world, 3)
     for sql in ("UPDATE openbook_audithead SET seq = seq - 1 WHERE chain = %s",
