@@ -74,14 +74,34 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Setting a new password from a reset link ends every session and revokes every token."""
+    """Setting a new password from a reset link ends every session and revokes every token.
+    The person is signed in there and then, in a browser now known for the account: a
+    stranger still guessing at the account cannot keep them waiting at the sign-in page."""
+
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.ThrottledModelBackend"
 
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
             # The reset proves the person has the mailbox: any sign-in wait ends too.
             services.password_changed(actor=form.user, user=form.user, how="reset")
+        remember_device(self.request, response, form.user.email)
         return response
+
+
+def remember_device(request, response, username: str) -> None:
+    """Give the browser a device cookie for the account, unless it holds one already."""
+    if throttle.device_id(request, username) is None:
+        response.set_cookie(
+            throttle.DEVICE_COOKIE,
+            throttle.device_cookie_value(request, username),
+            max_age=throttle.DEVICE_COOKIE_MAX_AGE,
+            path=reverse("login"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 log = logging.getLogger(__name__)
@@ -96,17 +116,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        username = form.cleaned_data["username"]
-        if throttle.device_id(self.request, username) is None:
-            response.set_cookie(
-                throttle.DEVICE_COOKIE,
-                throttle.device_cookie_value(self.request, username),
-                max_age=throttle.DEVICE_COOKIE_MAX_AGE,
-                path=reverse("login"),
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
+        remember_device(self.request, response, form.cleaned_data["username"])
         return response
 
     def form_invalid(self, form):

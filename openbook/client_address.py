@@ -33,8 +33,15 @@ def trusted_networks() -> tuple[Network, ...]:
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    # Some proxies (Azure's Application Gateway) write the client's port too: "a.b.c.d:port"
+    # and "[v6]:port". Without it stripped, every client would be taken for the proxy.
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        address = ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
     # An IPv4 client seen on an IPv6 socket is the same client.

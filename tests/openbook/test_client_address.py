@@ -39,6 +39,14 @@ def test_behind_a_trusted_proxy_the_right_most_untrusted_entry_is_the_client(set
     assert client_address(request("10.0.0.5", "203.0.113.7, not-an-address")) == "10.0.0.5"
 
 
+def test_a_client_port_written_by_the_proxy_is_read_past(settings):
+    """Before, "a.b.c.d:port" ended the walk and every client was taken for the proxy."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert client_address(request("10.0.0.5", "203.0.113.7:51234")) == "203.0.113.7"
+    assert client_address(request("10.0.0.5", "[2001:db8::1]:443")) == "2001:db8::1"
+    assert client_address(request("10.0.0.5", "2001:db8::2")) == "2001:db8::2"
+
+
 def test_a_client_that_is_not_a_trusted_proxy_cannot_choose_its_address(settings):
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert client_address(request("203.0.113.7", "10.0.0.9, 198.51.100.1")) == "203.0.113.7"
