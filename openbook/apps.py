@@ -10,10 +10,14 @@ class OpenbookConfig(AppConfig):
 
     def ready(self) -> None:
         from openbook import registry
+        from openbook.checkpoints import known_keys
         from openbook.client_address import trusted_networks
 
         registry.register_actions(
             {"audit": "Audit trail"},
             {"audit.checkpoints_issued": "Signed checkpoints of the audit trail issued"},
         )
-        trusted_networks()  # a wrong TRUSTED_PROXIES entry stops the start, not a request later
+        # A wrong TRUSTED_PROXIES entry, or an audit key that cannot be read, stops the start
+        # rather than failing requests later.
+        trusted_networks()
+        known_keys()

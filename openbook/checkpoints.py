@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -67,8 +67,11 @@ def _decode_key(text: str, *, private: bool) -> Any:
     key: Any
     if text.startswith("-----BEGIN"):
         data = text.encode()
-        key = (serialization.load_pem_private_key(data, password=None) if private
-               else serialization.load_pem_public_key(data))  # fmt: skip
+        try:
+            key = (serialization.load_pem_private_key(data, password=None) if private
+                   else serialization.load_pem_public_key(data))  # fmt: skip
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+            raise ImproperlyConfigured(f"An audit key's PEM cannot be read: {error}") from None
     else:
         try:
             raw = base64.b64decode(text, validate=True)

@@ -288,3 +288,15 @@ def test_a_damaged_chain_gets_no_signature(world, client_for):
     assert client.get("/api/v1/systems/s1/audit/checkpoint/").status_code == 409
     assert client.get("/systems/s1/audit.json").json()["checkpoint"] is None
     assert chain not in [cp.chain for cp in checkpoints.checkpoints_issue()]
+
+
+@pytest.mark.parametrize("key", ["-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+                                 "bm90IDMyIGJ5dGVz"])  # fmt: skip
+def test_a_signing_key_that_cannot_be_read_stops_the_start(settings, key):
+    """Before, a bad PEM raised ValueError on every trail page (a 500), not at start."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.AUDIT_SIGNING_KEY = key
+    with pytest.raises(ImproperlyConfigured, match="audit"):
+        apps.get_app_config("openbook").ready()
