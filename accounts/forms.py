@@ -60,3 +60,48 @@ class TokenCreateForm(forms.Form):
         initial=90,
         widget=forms.RadioSelect,
     )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Their e-mail address", max_length=254,
+                             help_text="Their work address, such as name@nhs.net.")  # fmt: skip
+    role = forms.ChoiceField(label="Role", widget=forms.RadioSelect)
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles
+
+
+class NewAccountForm(forms.Form):
+    """Someone invited who has no account yet: their name and a password of their own."""
+
+    full_name = forms.CharField(label="Your full name", max_length=150)
+    password1 = forms.CharField(label="Choose a password", strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="At least 12 characters; not a common one.")  # fmt: skip
+    password2 = forms.CharField(
+        label="The password again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        from django.contrib.auth import password_validation
+
+        from accounts.models import User
+
+        data = super().clean()
+        one, two = data.get("password1"), data.get("password2")
+        if one and two and one != two:
+            self.add_error("password2", "The two passwords are not the same.")
+        elif one:
+            try:
+                password_validation.validate_password(
+                    one, User(email=self.email, full_name=data.get("full_name", ""))
+                )
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

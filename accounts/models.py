@@ -160,6 +160,18 @@ SYSTEM_ROLES = (Role.SYSTEM_VIEWER, Role.SYSTEM_LEAD)
 REGION_ROLES = (Role.REGION_REVIEWER,)
 
 
+def scope_matches_role() -> Q:
+    """Each role is held at exactly one level, and only that level's key is set."""
+    return (
+        Q(role__in=[r.value for r in ORGANISATION_ROLES], organisation__isnull=False,
+          system__isnull=True, region__isnull=True)
+        | Q(role__in=[r.value for r in SYSTEM_ROLES], organisation__isnull=True,
+            system__isnull=False, region__isnull=True)
+        | Q(role__in=[r.value for r in REGION_ROLES], organisation__isnull=True,
+            system__isnull=True, region__isnull=False)
+    )  # fmt: skip
+
+
 class Membership(models.Model):
     """A person's role in one organisation, system or region. A person may hold several."""
 
@@ -181,27 +193,7 @@ class Membership(models.Model):
         constraints = [
             # Each role is held at exactly one level, and only that level's key is set.
             models.CheckConstraint(
-                name="membership_scope_matches_role",
-                condition=(
-                    Q(
-                        role__in=[r.value for r in ORGANISATION_ROLES],
-                        organisation__isnull=False,
-                        system__isnull=True,
-                        region__isnull=True,
-                    )
-                    | Q(
-                        role__in=[r.value for r in SYSTEM_ROLES],
-                        organisation__isnull=True,
-                        system__isnull=False,
-                        region__isnull=True,
-                    )
-                    | Q(
-                        role__in=[r.value for r in REGION_ROLES],
-                        organisation__isnull=True,
-                        system__isnull=True,
-                        region__isnull=False,
-                    )
-                ),
+                name="membership_scope_matches_role", condition=scope_matches_role()
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "organisation", "system", "region"],
@@ -229,3 +221,50 @@ class PersonalToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.token_key}…)"
+
+
+class Invitation(models.Model):
+    """An e-mail invitation to a role in one organisation, system or region. Its link works
+    once, for INVITATION_DAYS; only a hash of the link's token is kept."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    system = models.ForeignKey(System, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")  # fmt: skip
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")  # fmt: skip
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_scope_matches_role", condition=scope_matches_role()
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.get_role_display()} — {self.scope}"
+
+    @property
+    def scope(self) -> Organisation | System | Region | None:
+        return self.organisation or self.system or self.region
+
+    @property
+    def pending(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.withdrawn_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from accounts.models import ORGANISATION_ROLES, Organisation, Region, Role, System
+from accounts.models import (
+    ORGANISATION_ROLES,
+    REGION_ROLES,
+    SYSTEM_ROLES,
+    Organisation,
+    Region,
+    Role,
+    System,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -322,3 +330,29 @@ def can_manage_webhooks(user: AnyUser, system: System) -> bool:
     """A system's webhooks, their signing secrets and what was delivered are for its lead: they
     connect the system's own finance systems, and the secret must not spread further."""
     return is_system_lead(user, system)
+
+
+def invitable_roles(
+    user: AnyUser,
+    *,
+    organisation: Organisation | None = None,
+    system: System | None = None,
+    region: Region | None = None,
+) -> list[str]:
+    """The roles the person may invite someone to at this place. An organisation's approvers
+    invite to its roles (up to their own, the highest); a system's leads to the system's
+    roles; a region's reviewers to the roles of its systems and its own; administrators to
+    anything."""
+    admin = is_platform_admin(user)
+    if organisation is not None:
+        allowed = admin or can_approve(user, organisation)
+        return [r.value for r in ORGANISATION_ROLES] if allowed else []
+    if system is not None:
+        allowed = (
+            admin or is_system_lead(user, system) or system.region_id in reviewed_region_ids(user)
+        )
+        return [r.value for r in SYSTEM_ROLES] if allowed else []
+    if region is not None:
+        allowed = admin or region.pk in reviewed_region_ids(user)
+        return [r.value for r in REGION_ROLES] if allowed else []
+    return []

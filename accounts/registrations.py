@@ -16,6 +16,10 @@ ACTIONS = {
     "auth.logout": "Signed out",
     "auth.login_failed": "Sign-in refused",
     "auth.login_throttled": "Sign-in refused until a wait is over (too many wrong passwords)",
+    "invitation.created": "Person invited",
+    "invitation.accepted": "Invitation accepted",
+    "invitation.withdrawn": "Invitation withdrawn",
+    "account.created": "Account created",
 }
 
 

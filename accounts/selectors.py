@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    PersonalToken,
+    Region,
+    System,
+    User,
+)
 
 if TYPE_CHECKING:
     from accounts.policy import AnyUser
@@ -129,3 +138,26 @@ def attention_items(user: AnyUser) -> list[dict[str, str]]:
             }
         )
     return items
+
+
+def invitation_for_inviter(user: AnyUser, pk: int) -> Invitation:
+    """An invitation, for someone who may invite at its place (404 to anyone else)."""
+    invitation = (
+        Invitation.objects.filter(pk=pk).select_related("organisation", "system", "region").first()
+    )
+    place = {"organisation": getattr(invitation, "organisation", None),
+             "system": getattr(invitation, "system", None),
+             "region": getattr(invitation, "region", None)}  # fmt: skip
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if not policy.invitable_roles(user, **place):
+        scope = invitation.organisation or invitation.system or invitation.region
+        visible = {
+            Organisation: lambda: policy.can_view_organisation(user, scope),
+            System: lambda: policy.can_view_system(user, scope),
+            Region: lambda: regions_visible_to(user).filter(pk=scope.pk).exists(),
+        }[type(scope)]()
+        if visible:
+            raise PermissionDenied("Only the people who manage access here can withdraw it.")
+        raise Http404("No such invitation.")
+    return invitation

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_invitations
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -34,6 +34,26 @@ urlpatterns = [
     ),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<str:ods_code>/", views.organisation_detail, name="organisation_detail"),
+    path(
+        "organisations/<str:code>/invite/",
+        views_invitations.invite,
+        {"kind": "organisation"},
+        name="organisation_invite",
+    ),
+    path(
+        "systems/<slug:code>/invite/",
+        views_invitations.invite,
+        {"kind": "system"},
+        name="system_invite",
+    ),
+    path(
+        "regions/<slug:code>/invite/",
+        views_invitations.invite,
+        {"kind": "region"},
+        name="region_invite",
+    ),
+    path("invitations/<int:pk>/withdraw/", views_invitations.withdraw, name="invitation_withdraw"),
+    path("invitations/<str:token>/", views_invitations.accept, name="invitation_accept"),
     path("systems/<slug:code>/", views.system_detail, name="system_detail"),
     path("regions/<slug:code>/", views.region_detail, name="region_detail"),
     path("account/places/", views.places_set, name="places_set"),

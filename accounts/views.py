@@ -148,6 +148,7 @@ def organisation_detail(request, ods_code):
             "organisation": organisation,
             "people": people,
             "round": registry.current("round", request.user),
+            "can_invite": bool(policy.invitable_roles(request.user, organisation=organisation)),
         },
     )
 
@@ -164,6 +165,7 @@ def system_detail(request, code):
             "people": selectors.system_people(request.user, system),
             "round": registry.current("round", request.user),
             "can_manage_webhooks": policy.can_manage_webhooks(request.user, system),
+            "can_invite": bool(policy.invitable_roles(request.user, system=system)),
         },
     )
 
@@ -179,6 +181,7 @@ def region_detail(request, code):
             "region": region,
             "systems": systems,
             "round": registry.current("round", request.user),
+            "can_invite": bool(policy.invitable_roles(request.user, region=region)),
         },
     )
 

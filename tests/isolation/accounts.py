@@ -188,3 +188,64 @@ ROUTES: list[Route] = [
         api=True,
     ),
 ]
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
+_S1_SEES = ["member", "approver", "viewer", "partner", "lead", "system_viewer", "reviewer"]
+
+
+def _invitation(world) -> int:
+    """An invitation to org A, made by its approver, with a link the matrix knows."""
+    import hashlib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Invitation, Role
+
+    invitation, _ = Invitation.objects.get_or_create(
+        token_hash=hashlib.sha256(INVITATION_TOKEN.encode()).hexdigest(),
+        defaults={"email": "newcomer@example.nhs.uk", "role": Role.ORG_VIEWER,
+                  "organisation": world.org_a, "invited_by": world.people["approver"],
+                  "expires_at": timezone.now() + timedelta(days=7)},
+    )  # fmt: skip
+    return invitation.pk
+
+
+def _invite_data(role: str):
+    return lambda w: {"email": "newcomer@example.nhs.uk", "role": role}
+
+
+_outside_s1 = {"anonymous": LOGIN_REDIRECT, "outsider": 404, "other_lead": 404,
+               "other_reviewer": 404}  # fmt: skip
+ROUTES += [
+    # An organisation's approvers invite to it; people who can see it but not invite get 403.
+    Route("organisation_invite", "GET", lambda w: f"/organisations/{w.org_a.ods_code}/invite/",
+          {**_outside_s1, "approver": 200, "admin": 200}, 403),
+    Route("organisation_invite", "POST", lambda w: f"/organisations/{w.org_a.ods_code}/invite/",
+          {**_outside_s1, "approver": 302, "admin": 302}, 403, data=_invite_data("org_viewer")),
+    # A system's leads, and its region's reviewers.
+    Route("system_invite", "GET", lambda w: f"/systems/{w.s1.code}/invite/",
+          {**_outside_s1, "lead": 200, "reviewer": 200, "admin": 200}, 403),
+    Route("system_invite", "POST", lambda w: f"/systems/{w.s1.code}/invite/",
+          {**_outside_s1, "lead": 302, "reviewer": 302, "admin": 302}, 403,
+          data=_invite_data("system_viewer")),
+    # A region's reviewers; everyone in its systems sees the region page, not this one.
+    Route("region_invite", "GET", lambda w: f"/regions/{w.r1.code}/invite/",
+          {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404, "reviewer": 200, "admin": 200},
+          403),
+    Route("region_invite", "POST", lambda w: f"/regions/{w.r1.code}/invite/",
+          {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404, "reviewer": 302, "admin": 302},
+          403, data=_invite_data("region_reviewer")),
+    Route("invitation_withdraw", "POST", lambda w: f"/invitations/{_invitation(w)}/withdraw/",
+          {**_outside_s1, "approver": 302, "admin": 302}, 403, setup=_invitation),
+    # The link is the key (as a password reset's is): it shows the invitation to whoever
+    # holds it; only the invited address can take it up.
+    Route("invitation_accept", "GET", lambda w: f"/invitations/{INVITATION_TOKEN}/",
+          {}, 200, setup=_invitation),
+    Route("invitation_accept", "POST", lambda w: f"/invitations/{INVITATION_TOKEN}/",
+          {"anonymous": 422}, 403, setup=_invitation,
+          notes="signed in as someone else: refused; anonymous without a name: the form again"),
+]  # fmt: skip

@@ -1,0 +1,192 @@
+"""Inviting people: an e-mail with a link that works once, for INVITATION_DAYS, to a role in
+one organisation, system or region. Whoever may invite to what is accounts/policy.py's
+`invitable_roles`. Accepting makes the membership (and the account, for someone new); every
+invitation, acceptance and withdrawal is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import Invitation, Membership, Organisation, Region, System, User
+from accounts.services import _membership_snapshot, _membership_system
+from openbook.audit import audit_record
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+log = logging.getLogger(__name__)
+
+INVITATION_DAYS = 7
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _place(invitation: Invitation) -> dict:
+    return {"organisation": invitation.organisation, "system": invitation.system,
+            "region": invitation.region}  # fmt: skip
+
+
+def _system_of(invitation: Invitation) -> System | None:
+    return invitation.organisation.system if invitation.organisation else invitation.system
+
+
+def _snapshot(invitation: Invitation) -> dict:
+    scope = invitation.scope
+    return {"email": invitation.email, "role": invitation.role,
+            "place": getattr(scope, "ods_code", None) or getattr(scope, "code", None),
+            "expires_at": invitation.expires_at.isoformat(timespec="seconds")}  # fmt: skip
+
+
+def pending_at(
+    *, organisation: Organisation | None = None, system: System | None = None,
+    region: Region | None = None,
+) -> QuerySet[Invitation]:  # fmt: skip
+    """The invitations waiting at a place (for its invite page, seen by those who may invite)."""
+    return Invitation.objects.filter(
+        organisation=organisation, system=system, region=region, accepted_at__isnull=True,
+        withdrawn_at__isnull=True, expires_at__gt=timezone.now(),
+    ).select_related("invited_by")  # fmt: skip
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    organisation: Organisation | None = None,
+    system: System | None = None,
+    region: Region | None = None,
+) -> Invitation:
+    """Invite `email` to `role` here, and e-mail the link once this commits. An invitation
+    still waiting for the same person and role is replaced (its link stops working)."""
+    if role not in policy.invitable_roles(actor, organisation=organisation, system=system,
+                                          region=region):  # fmt: skip
+        raise PermissionDenied("You cannot invite people to that role here.")
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter an e-mail address, like name@nhs.net."}) from None
+    place = {"organisation": organisation, "system": system, "region": region}
+    if Membership.objects.filter(user__email__iexact=email, role=role, **place).exists():
+        raise ValidationError({"email": "That person already has this role here."})
+    now = timezone.now()
+    for earlier in (
+        pending_at(**place).filter(email=email, role=role).select_for_update(of=("self",))
+    ):
+        earlier.withdrawn_at = now
+        earlier.save(update_fields=["withdrawn_at"])
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email, role=role, invited_by=actor, token_hash=_hash(token),
+        expires_at=now + timedelta(days=INVITATION_DAYS), **place,
+    )  # fmt: skip
+    audit_record(
+        action="invitation.created", actor=actor, organisation=organisation,
+        system=_system_of(invitation), obj=invitation, after=_snapshot(invitation),
+    )  # fmt: skip
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    transaction.on_commit(lambda: _send(invitation, link), robust=True)
+    return invitation
+
+
+def _send(invitation: Invitation, link: str) -> None:
+    context = {"invitation": invitation, "link": link, "days": INVITATION_DAYS,
+               "place": invitation.scope, "role": invitation.get_role_display(),
+               "inviter": invitation.invited_by}  # fmt: skip
+    EmailMessage(
+        subject=f"You are invited to Openbook: {invitation.get_role_display()}, {invitation.scope}",
+        body=render_to_string("accounts/email/invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+    ).send()
+
+
+def invitation_find(token: str) -> Invitation | None:
+    """The waiting invitation the link is for; None for one used, withdrawn, expired or never
+    made (the page says the same for each)."""
+    found = (
+        Invitation.objects.filter(token_hash=_hash(token))
+        .select_related("organisation", "system", "region", "invited_by")
+        .first()
+    )
+    return found if found is not None and found.pending else None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invited person takes up the role: the membership is made, the link used up."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.pending:
+        raise ValidationError("This invitation has already been used, withdrawn or has expired.")
+    if user.email.lower() != invitation.email:
+        raise PermissionDenied(f"This invitation is for {invitation.email}.")
+    membership, created = Membership.objects.get_or_create(user=user, role=invitation.role,
+                                                           **_place(invitation))  # fmt: skip
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        action="invitation.accepted", actor=user, organisation=invitation.organisation,
+        system=_system_of(invitation), obj=invitation, after=_snapshot(invitation),
+    )  # fmt: skip
+    if created:
+        audit_record(
+            action="membership.created", actor=user, organisation=membership.organisation,
+            system=_membership_system(membership), obj=membership,
+            after=_membership_snapshot(membership),
+            payload={"invited_by": getattr(invitation.invited_by, "email", None)},
+        )  # fmt: skip
+    policy.forget_roles(user)
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_new(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """Someone new: their account, with the password they chose, and the role."""
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError("There is already an account for this address: sign in first.")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(invitation.email, password, full_name=full_name)
+    except IntegrityError:
+        raise ValidationError(
+            "There is already an account for this address: sign in first."
+        ) from None
+    audit_record(action="account.created", actor=user, obj=user,
+                 after={"email": user.email, "by": "invitation"})  # fmt: skip
+    invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+@transaction.atomic
+def invitation_withdraw(*, actor: User, invitation: Invitation) -> None:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    place = _place(invitation)
+    if invitation.role not in policy.invitable_roles(actor, **place):
+        raise PermissionDenied("You cannot withdraw invitations here.")
+    if not invitation.pending:
+        raise ValidationError("This invitation has already been used, withdrawn or has expired.")
+    invitation.withdrawn_at = timezone.now()
+    invitation.save(update_fields=["withdrawn_at"])
+    audit_record(
+        action="invitation.withdrawn", actor=actor, organisation=invitation.organisation,
+        system=_system_of(invitation), obj=invitation, before=_snapshot(invitation),
+    )  # fmt: skip
