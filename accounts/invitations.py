@@ -84,6 +84,16 @@ def invitation_create(
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": "Enter an e-mail address, like name@nhs.net."}) from None
+    if not email.isascii():
+        # "ſmith" and "smith" are one account to PostgreSQL's case rules but two addresses:
+        # NHS addresses are plain letters, so look-alikes are refused.
+        raise ValidationError({"email": "Use the address with plain letters (a to z) only."})
+    if email == actor.email.lower():
+        raise ValidationError({"email": "You cannot invite yourself; ask someone else to."})
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and not existing.is_active:
+        raise ValidationError({"email": "That person's account is deactivated; a platform "
+                                        "administrator can reactivate it."})  # fmt: skip
     place = {"organisation": organisation, "system": system, "region": region}
     if Membership.objects.filter(user__email__iexact=email, role=role, **place).exists():
         raise ValidationError({"email": "That person already has this role here."})
@@ -93,6 +103,11 @@ def invitation_create(
     ):
         earlier.withdrawn_at = now
         earlier.save(update_fields=["withdrawn_at"])
+        audit_record(
+            action="invitation.withdrawn", actor=actor, organisation=organisation,
+            system=_system_of(earlier), obj=earlier, before=_snapshot(earlier),
+            reason="sent again",
+        )  # fmt: skip
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email, role=role, invited_by=actor, token_hash=_hash(token),
@@ -138,6 +153,16 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         raise ValidationError("This invitation has already been used, withdrawn or has expired.")
     if user.email.lower() != invitation.email:
         raise PermissionDenied(f"This invitation is for {invitation.email}.")
+    inviter = invitation.invited_by
+    if (
+        inviter is None
+        or not inviter.is_active
+        or invitation.role not in policy.invitable_roles(inviter, **_place(invitation))
+    ):
+        # Someone who has since lost the right to invite here cannot let anyone in by an
+        # invitation sent before (to themselves at another address, say).
+        raise ValidationError("The person who invited you can no longer give this role; ask "
+                              "someone who manages access here to invite you again.")  # fmt: skip
     membership, created = Membership.objects.get_or_create(user=user, role=invitation.role,
                                                            **_place(invitation))  # fmt: skip
     invitation.accepted_at = timezone.now()

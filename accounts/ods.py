@@ -143,7 +143,14 @@ def read_rows(
     pre-2020 region, a CCG's long-gone area team) do not matter."""
     rows: list[OdsRow] = []
     problems: list[Problem] = []
-    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    if "\x00" in text:
+        return [], [Problem(source, text[: text.index("\x00")].count("\n") + 1,
+                            "holds a NUL character: not a text file")]  # fmt: skip
+    try:
+        records = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        return [], [Problem(source, 0, f"cannot be read as CSV: {exc}")]
+    for line, fields in enumerate(records, start=1):
         if not any(field.strip() for field in fields):
             continue
 
@@ -157,6 +164,12 @@ def read_rows(
             )
             continue
         code, raw_name, region, icb = (field.strip().upper() for field in fields[:4])
+        # Not places that plan: NHS England's national commissioning hubs (Y99/Q99) and the
+        # sub-ICB "reporting entities" the published sub-ICB file also carries.
+        if layout is not Layout.ICBS and (
+            region == "Y99" or icb == "Q99" or "REPORTING ENTITY" in raw_name
+        ):
+            continue
         name = tidy_name(fields[1])
         opened, opened_problem = _date(fields[10], "Open Date")
         closed, closed_problem = _date(fields[11], "Close Date")

@@ -151,13 +151,49 @@ def invitation_for_inviter(user: AnyUser, pk: int) -> Invitation:
     if invitation is None:
         raise Http404("No such invitation.")
     if not policy.invitable_roles(user, **place):
-        scope = invitation.organisation or invitation.system or invitation.region
-        visible = {
-            Organisation: lambda: policy.can_view_organisation(user, scope),
-            System: lambda: policy.can_view_system(user, scope),
-            Region: lambda: regions_visible_to(user).filter(pk=scope.pk).exists(),
-        }[type(scope)]()
-        if visible:
+        if _place_visible(user, invitation.scope):
             raise PermissionDenied("Only the people who manage access here can withdraw it.")
         raise Http404("No such invitation.")
     return invitation
+
+
+def access_review(
+    user: AnyUser, *, organisation: Organisation | None = None, system: System | None = None,
+    region: Region | None = None,
+) -> QuerySet[Membership]:  # fmt: skip
+    """Who holds which role at a place, with when each last signed in: for those who manage
+    access there (the caller checks invitable_roles)."""
+    return (
+        Membership.objects.filter(organisation=organisation, system=system, region=region)
+        .select_related("user")
+        .order_by("role", "user__full_name")
+    )
+
+
+def membership_for_manager(user: AnyUser, pk: int) -> Membership:
+    """A membership, for someone who may take it away (403 to others who can see its place,
+    404 to anyone else)."""
+    membership = (
+        Membership.objects.filter(pk=pk)
+        .select_related("user", "organisation", "system", "region")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such role.")
+    managed = policy.invitable_roles(
+        user, organisation=membership.organisation, system=membership.system,
+        region=membership.region,
+    )  # fmt: skip
+    if membership.role in managed:
+        return membership
+    if _place_visible(user, membership.scope):
+        raise PermissionDenied("Only the people who manage access here can take a role away.")
+    raise Http404("No such role.")
+
+
+def _place_visible(user: AnyUser, scope) -> bool:
+    if isinstance(scope, Organisation):
+        return policy.can_view_organisation(user, scope)
+    if isinstance(scope, System):
+        return policy.can_view_system(user, scope)
+    return regions_visible_to(user).filter(pk=scope.pk).exists()

@@ -73,10 +73,16 @@ def membership_create(
 
 
 @transaction.atomic
-def membership_delete(*, actor: User | None, membership: Membership) -> None:
-    """Take a role away from a person."""
-    if actor is not None and not policy.is_platform_admin(actor):
-        raise PermissionDenied("Only a platform administrator can change memberships.")
+def membership_delete(*, actor: User | None, membership: Membership, reason: str = "") -> None:
+    """Take a role away from a person: administrators anywhere, and whoever may invite to
+    that role at its place (accounts/policy.invitable_roles), from its access page."""
+    if actor is not None and membership.role not in policy.invitable_roles(
+        actor,
+        organisation=membership.organisation,
+        system=membership.system,
+        region=membership.region,
+    ):
+        raise PermissionDenied("Only the people who manage access here can take a role away.")
     before = _membership_snapshot(membership)
     system = _membership_system(membership)
     organisation = membership.organisation
@@ -91,6 +97,7 @@ def membership_delete(*, actor: User | None, membership: Membership) -> None:
         object_type="accounts.membership",
         object_id=pk,
         before=before,
+        reason=reason,
     )
     policy.forget_roles(membership.user)
 

@@ -1,4 +1,6 @@
-"""Inviting people to an organisation, system or region, and taking up an invitation."""
+"""Who has access to an organisation, system or region, for those who manage it: inviting
+people, taking up an invitation, and the access review (who holds which role, when each last
+signed in; a role taken away with a reason)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import invitations, policy, selectors
+from accounts import invitations, policy, selectors, services
 from accounts.forms import InvitationForm, NewAccountForm
 from accounts.models import Role, User
 from openbook.forms import add_errors
@@ -71,9 +76,11 @@ def withdraw(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
-    return redirect(request.POST.get("back") or reverse("home"))
+    return redirect(_back(request))
 
 
+@never_cache
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def accept(request, token: str):
     """The link in the e-mail. Someone signed in as the invited address takes the role with
@@ -81,7 +88,8 @@ def accept(request, token: str):
     invitation = invitations.invitation_find(token)
     if invitation is None:
         return render(request, "accounts/invitation_accept.html", {"gone": True}, status=404)
-    has_account = User.objects.filter(email__iexact=invitation.email).exists()
+    account = User.objects.filter(email__iexact=invitation.email).first()
+    has_account = account is not None
     signed_in = request.user.is_authenticated
     form = None
     if not signed_in and not has_account:
@@ -102,6 +110,8 @@ def accept(request, token: str):
         except ValidationError as exc:
             if form is not None and any(exc.messages):
                 add_errors(form, exc)
+            elif any(exc.messages):
+                messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"You are now {invitation.get_role_display()} for "
                              f"{invitation.scope}.")  # fmt: skip
@@ -114,7 +124,53 @@ def accept(request, token: str):
             "form": form,
             "has_account": has_account,
             "wrong_person": signed_in and request.user.email.lower() != invitation.email,
-            "login_url": reverse("login") + "?next=" + request.path,
+            "deactivated": account is not None and not account.is_active,
+            "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
         },  # fmt: skip
         status=422 if form is not None and form.errors else 200,
     )
+
+
+@login_required
+def access(request, kind: str, code: str):
+    place = _place(request, kind, code)
+    if not policy.invitable_roles(request.user, **place):
+        raise PermissionDenied("Only the people who manage access here can review it.")
+    return render(
+        request,
+        "accounts/access.html",
+        {
+            "scope": place[kind],
+            "kind": kind,
+            "code": code,
+            "people": selectors.access_review(request.user, **place),
+            "pending": invitations.pending_at(**place),
+            "back": reverse(f"{kind}_detail", args=[code]),
+        },  # fmt: skip
+    )
+
+
+@login_required
+@require_POST
+def remove(request, pk: int):
+    membership = selectors.membership_for_manager(request.user, pk)
+    reason = request.POST.get("reason", "").strip()[:500]
+    scope = membership.scope
+    back = _back(request)
+    if not reason:
+        messages.error(request, "Say why the role is being taken away: it goes in the audit trail.")
+        return redirect(back)
+    services.membership_delete(actor=request.user, membership=membership, reason=reason)
+    messages.success(request, f"{membership.user} is no longer {membership.get_role_display()} "
+                     f"for {scope}.")  # fmt: skip
+    return redirect(back)
+
+
+def _back(request) -> str:
+    """The page the form came from, if it is a page of this site; else home."""
+    back = request.POST.get("back", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("home")

@@ -120,3 +120,57 @@ def test_inviting_someone_who_already_has_the_role_says_so(approver, world):
     response = _invite(approver, email="member@example.nhs.uk", role=Role.ORG_PREPARER)
     assert response.status_code == 422
     assert "already has this role here" in response.content.decode()
+
+
+def test_the_access_review_lists_roles_and_takes_one_away_with_a_reason(approver, world):
+    page = approver.get("/organisations/ZA1/access/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "viewer@example.nhs.uk" in text and "Never" in text  # not signed in yet
+    viewer_role = world.people["viewer"].memberships.get()
+    no_reason = approver.post(
+        f"/memberships/{viewer_role.pk}/remove/", {"back": "/organisations/ZA1/access/"}
+    )
+    assert no_reason.status_code == 302 and Membership.objects.filter(pk=viewer_role.pk).exists()
+    done = approver.post(f"/memberships/{viewer_role.pk}/remove/",
+                         {"reason": "left the trust", "back": "/organisations/ZA1/access/"})  # fmt: skip
+    assert done.status_code == 302 and done["Location"] == "/organisations/ZA1/access/"
+    assert not Membership.objects.filter(pk=viewer_role.pk).exists()
+    event = AuditEvent.objects.get(action="membership.deleted")
+    assert event.reason == "left the trust" and event.actor == world.people["approver"]
+    # Elsewhere "back" is never followed off the site.
+    lead_role = world.people["member"].memberships.get()
+    away = approver.post(f"/memberships/{lead_role.pk}/remove/",
+                         {"reason": "x", "back": "//evil.example/"})  # fmt: skip
+    assert away["Location"] == "/"
+
+
+def test_an_invitation_from_someone_who_has_lost_the_right_is_refused(
+    approver, world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(approver, role=Role.ORG_APPROVER)
+    link = _link()
+    world.people["approver"].memberships.all().delete()  # they left the trust
+    newcomer = Client()
+    refused = newcomer.post(link, {"full_name": "New Comer", "password1": PASSWORD,
+                                   "password2": PASSWORD})  # fmt: skip
+    assert refused.status_code == 422
+    assert "can no longer give this role" in refused.content.decode()
+    assert not User.objects.filter(email=NEW).exists()  # nothing made, all or nothing
+
+
+def test_no_self_invitations_and_no_look_alike_addresses(approver, world):
+    own = _invite(approver, email="approver@example.nhs.uk", role=Role.ORG_VIEWER)
+    assert own.status_code == 422 and "cannot invite yourself" in own.content.decode()
+    odd = _invite(approver, email="viewer@example.nhſ.uk")
+    assert odd.status_code == 422 and "plain letters" in odd.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_form_sends_back_only_to_a_page_of_this_site(approver, world):
+    role = world.people["viewer"].memberships.get()
+    away = approver.post(
+        f"/memberships/{role.pk}/remove/", {"reason": "x", "back": "/\\evil.example/"}
+    )
+    assert away["Location"] == "/"

@@ -113,3 +113,18 @@ def test_names_systems_and_kind_options():
     assert ods.system_code("QSL") == "qsl"
     kinds, problems = ods.parse_kinds(["rz1=mental_health", "RZ2=hospital", "nonsense"])
     assert kinds == {"RZ1": "mental_health"} and len(problems) == 2
+
+
+def test_national_commissioning_hubs_and_reporting_entities_are_read_past():
+    """The published sub-ICB file carries both; neither plans, and neither has a system."""
+    text = (line("13Q", "NATIONAL COMMISSIONING HUB 1", "Y99", "Q99")
+            + line("99X", "NHS SOMEWHERE SUB-ICB REPORTING ENTITY", "Y60", "QZA")
+            + line("15M", "NHS SOMEWHERE ICB - 15M", "Y60", "QZA"))  # fmt: skip
+    rows, problems = ods.read_rows(text, layout=Layout.SUB_ICB, source="eccg.csv", today=TODAY)
+    assert problems == [] and [r.code for r in rows] == ["15M"]
+
+
+def test_a_file_with_a_nul_character_is_refused_by_line():
+    rows, problems = ods.read_rows(line() + 'RZ2,"A\x00B"\r\n', layout=Layout.TRUSTS,
+                                   source="etr.csv", today=TODAY)  # fmt: skip
+    assert rows == [] and problems[0].line == 2 and "NUL" in problems[0].reason

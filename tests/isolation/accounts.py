@@ -239,6 +239,18 @@ ROUTES += [
     Route("region_invite", "POST", lambda w: f"/regions/{w.r1.code}/invite/",
           {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404, "reviewer": 302, "admin": 302},
           403, data=_invite_data("region_reviewer")),
+    # The access review: for the same people, at the same places.
+    Route("organisation_access", "GET", lambda w: f"/organisations/{w.org_a.ods_code}/access/",
+          {**_outside_s1, "approver": 200, "admin": 200}, 403),
+    Route("system_access", "GET", lambda w: f"/systems/{w.s1.code}/access/",
+          {**_outside_s1, "lead": 200, "reviewer": 200, "admin": 200}, 403),
+    Route("region_access", "GET", lambda w: f"/regions/{w.r1.code}/access/",
+          {"anonymous": LOGIN_REDIRECT, "other_reviewer": 404, "reviewer": 200, "admin": 200},
+          403),
+    Route("membership_remove", "POST",
+          lambda w: f"/memberships/{w.people['viewer'].memberships.get().pk}/remove/",
+          {**_outside_s1, "approver": 302, "admin": 302}, 403,
+          data=lambda w: {"reason": "left the trust", "back": "/"}),
     Route("invitation_withdraw", "POST", lambda w: f"/invitations/{_invitation(w)}/withdraw/",
           {**_outside_s1, "approver": 302, "admin": 302}, 403, setup=_invitation),
     # The link is the key (as a password reset's is): it shows the invitation to whoever

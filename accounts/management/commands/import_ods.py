@@ -25,9 +25,15 @@ def _read(path: Path) -> tuple[str, str]:
                 raise CommandError(
                     f"{path}: expected one CSV file in the zip, found {len(members)}."
                 )
-            if members[0].file_size > MAX_BYTES:
-                raise CommandError(f"{path}: {members[0].filename} is too large for an ODS file.")
-            data, name = archive.read(members[0]), members[0].filename
+            member = members[0]
+            if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise CommandError(f"{path}: {member.filename} is compressed in a way ODS's "
+                                   "files are not.")  # fmt: skip
+            # Read at most one byte past the limit: a zip's own sizes are whatever it claims.
+            with archive.open(member) as inside:
+                data, name = inside.read(MAX_BYTES + 1), member.filename
+            if len(data) > MAX_BYTES:
+                raise CommandError(f"{path}: {member.filename} is too large for an ODS file.")
     else:
         if path.stat().st_size > MAX_BYTES:
             raise CommandError(f"{path} is too large for an ODS file.")
@@ -35,7 +41,11 @@ def _read(path: Path) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), name
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252"), name  # older ODS files are Windows text
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: neither UTF-8 nor Windows text; is it an ODS file?") from None
 
 
 class Command(BaseCommand):
