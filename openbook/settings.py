@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionSeenMiddleware",
     "openbook.middleware.FigurePlacesMiddleware",
     "openbook.middleware.NoStoreMiddleware",
     # After CSRF and sign-in: process_view refuses a NUL once a request is on its way to a view.
