@@ -60,6 +60,8 @@ def session_started(request, user: User) -> None:
     session = getattr(request, "session", None)
     if session is None or not session.session_key:
         return
+    if previous := session.get(ROW_KEY):  # signing in again in the same browser
+        UserSession.objects.filter(pk=previous, user=user).delete()
     row = UserSession.objects.create(
         user=user,
         session_key=session.session_key,
@@ -190,7 +192,9 @@ def sessions_end_all(user: User) -> int:
 
 
 def sessions_forget_stale(*, now) -> int:
-    """Rows whose session can no longer be live: not seen for longer than a session lasts
-    (and a day, as "seen" is noted only once a minute)."""
+    """Rows whose session is over: not seen for longer than a session lasts (and a day, as
+    "seen" is noted only once a minute), and with no unexpired session of that key left."""
     cutoff = now - timedelta(seconds=settings.SESSION_COOKIE_AGE, days=1)
-    return UserSession.objects.filter(last_seen_at__lt=cutoff).delete()[0]
+    live = Session.objects.filter(expire_date__gt=now).values("session_key")
+    stale = UserSession.objects.filter(last_seen_at__lt=cutoff).exclude(session_key__in=live)
+    return stale.delete()[0]

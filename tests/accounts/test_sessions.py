@@ -115,3 +115,10 @@ def test_the_csrf_token_is_needed(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.people["member"])
     assert client.post("/account/sessions/sign-out-others/").status_code == 403
+
+
+def test_signing_in_again_in_the_same_browser_lists_it_once(world):
+    office = signed_in("member@example.nhs.uk", FIREFOX, "10.1.2.3")
+    office.force_login(world.people["member"])  # a second sign-in, in the same session
+    assert UserSession.objects.filter(user=world.people["member"]).count() == 1
+    assert office.get("/account/sessions/").content.decode().count("This browser") == 1
