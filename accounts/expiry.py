@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
+from django.db.models import DateTimeField, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -87,7 +87,10 @@ def accounts_expire(*, now: datetime) -> dict[str, int]:
         return {"warned": 0, "expired": 0}
     expiry, notice = periods
     people = with_last_active(User.objects.filter(is_active=True, is_superuser=False))
-    due = people.filter(last_active__lte=now - (expiry - notice))  # type: ignore[misc]
+    unwarned = Q(expiry_warned_at__isnull=True) | Q(expiry_warned_at__lt=F("last_active"))
+    # The warned whose week is not up are left alone (each step re-checks all of this).
+    ripe = Q(last_active__lte=now - expiry, expiry_warned_at__lte=now - notice)
+    due = people.filter(Q(last_active__lte=now - (expiry - notice)) & (unwarned | ripe))  # type: ignore[misc]
     done = {"warned": 0, "expired": 0}
     for pk in due.order_by("pk").values_list("pk", flat=True):
         step = _step(pk, now=now, expiry=expiry, notice=notice)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -169,7 +170,7 @@ def _described(row: UserSession) -> dict[str, str]:
 def session_end(*, actor: User, user_session: UserSession) -> None:
     """Sign one of the person's browsers out."""
     if user_session.user_id != actor.pk:
-        raise PermissionError("Only the person's own sessions.")  # the view 404s first
+        raise PermissionDenied("You can only sign out your own sessions.")  # the view 404s first
     _end([user_session])
     audit_record(action="session.ended", actor=actor, obj=actor, payload=_described(user_session))
 
@@ -178,9 +179,10 @@ def session_end(*, actor: User, user_session: UserSession) -> None:
 def sessions_end_others(*, actor: User, keep_session_key: str | None) -> int:
     """Sign the person out everywhere but this browser; return how many sessions ended."""
     rows = list(UserSession.objects.filter(user=actor).exclude(session_key=keep_session_key))
-    _end(rows)
-    audit_record(action="sessions.ended_elsewhere", actor=actor, obj=actor,
-                 payload={"ended": [_described(r) for r in rows]})  # fmt: skip
+    if rows:
+        _end(rows)
+        audit_record(action="sessions.ended_elsewhere", actor=actor, obj=actor,
+                     payload={"ended": [_described(r) for r in rows]})  # fmt: skip
     return len(rows)
 
 

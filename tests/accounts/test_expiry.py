@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
 from accounts.expiry import accounts_expire
@@ -145,3 +146,33 @@ def test_an_administrator_re_activating_starts_a_new_period(world, t0, client):
     # The next run (whenever it is) does not deactivate them again straight away.
     now = partner.reactivated_at + 10 * DAY
     assert accounts_expire(now=now) == {"warned": 0, "expired": 0}
+
+
+class FailsOnSecond(EmailBackend):
+    """Sends the first message, then fails as a mail server going away would."""
+
+    sent = 0
+
+    def send_messages(self, messages):
+        if FailsOnSecond.sent >= 1:
+            raise ConnectionError("mail server went away")
+        FailsOnSecond.sent += len(messages)
+        return super().send_messages(messages)
+
+
+def test_a_warning_the_mail_server_did_not_take_is_sent_again_and_nobody_expires_unwarned(
+    world, t0, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailsOnSecond"
+    FailsOnSecond.sent = 0
+    with pytest.raises(ConnectionError):
+        accounts_expire(now=t0 + 84 * DAY)
+    assert len(mail.outbox) == 1
+    assert User.objects.filter(expiry_warned_at__isnull=False).count() == 1
+    assert AuditEvent.objects.filter(action="account.expiry_warned").count() == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert accounts_expire(now=t0 + 85 * DAY)["warned"] == 9
+    # Those warned a day late still get their whole week.
+    assert accounts_expire(now=t0 + 91 * DAY)["expired"] == 1
+    assert accounts_expire(now=t0 + 92 * DAY)["expired"] == 9
+    assert len({r for m in mail.outbox for r in m.to}) == 10

@@ -122,3 +122,23 @@ def test_signing_in_again_in_the_same_browser_lists_it_once(world):
     office.force_login(world.people["member"])  # a second sign-in, in the same session
     assert UserSession.objects.filter(user=world.people["member"]).count() == 1
     assert office.get("/account/sessions/").content.decode().count("This browser") == 1
+
+
+def test_the_page_s_queries_do_not_grow_with_the_sessions(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = signed_in("member@example.nhs.uk", FIREFOX, "10.1.2.3")
+    signed_in("member@example.nhs.uk", SAFARI, "10.9.8.7")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert office.get("/account/sessions/").status_code == 200
+        return len(captured)
+
+    count()
+    fewer = count()
+    for n in range(4):
+        signed_in("member@example.nhs.uk", f"{EDGE} {n}", f"10.4.4.{n}")
+    count()
+    assert count() == fewer
