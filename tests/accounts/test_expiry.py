@@ -176,3 +176,8 @@ def test_a_warning_the_mail_server_did_not_take_is_sent_again_and_nobody_expires
     assert accounts_expire(now=t0 + 91 * DAY)["expired"] == 1
     assert accounts_expire(now=t0 + 92 * DAY)["expired"] == 9
     assert len({r for m in mail.outbox for r in m.to}) == 10
+
+
+def test_beat_runs_the_task_each_night(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["account-expiry"]
+    assert entry["task"] == expire_unused.name == "accounts.expire_unused"
