@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
@@ -62,6 +63,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff", "is_superuser", "last_login"]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["email", "full_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -75,6 +77,9 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and obj.is_active:
+            # Re-activated (an expired account, accounts/expiry.py): a new period starts now.
+            obj.reactivated_at, obj.expiry_warned_at = timezone.now(), None
         _save_audited(request, obj, form, change, super().save_model)
 
     def user_change_password(self, request, id, form_url=""):

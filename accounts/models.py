@@ -59,6 +59,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Tables show every place a figure is kept to (£000 to the pound) rather than "
         "the usual places for its unit.",
     )
+    # Unused accounts expire (accounts/expiry.py): when this period's warning went, and when an
+    # administrator last made the account active again (which starts a new period).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -268,3 +272,30 @@ class Invitation(models.Model):
             and self.withdrawn_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a person, so they can see where they are signed in and end it
+    (accounts/sessions.py). Django's session table has no owner column to find them by.
+
+    The session key is kept as Django's own table keeps it: ending a session deletes it through
+    the session store, which needs the key. It is never shown, nor used in a URL."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=300, blank=True)
+    client_address = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.device}"
+
+    @property
+    def device(self) -> str:
+        from accounts.sessions import describe_user_agent
+
+        return describe_user_agent(self.user_agent)

@@ -1,4 +1,5 @@
-"""Audit sign-ins, sign-outs and failed sign-ins, whichever way they happen (form, admin, API).
+"""Audit sign-ins, sign-outs and failed sign-ins, whichever way they happen (form, admin, API),
+and keep the person's list of signed-in browsers (accounts/sessions.py).
 
 Django's auth signals are the one place every authentication path passes through.
 """
@@ -6,6 +7,7 @@ Django's auth signals are the one place every authentication path passes through
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts import sessions
 from openbook.audit import audit_record
 from openbook.client_address import client_address
 
@@ -22,12 +24,16 @@ def _client(request) -> dict[str, str]:
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
     audit_record(action="auth.login", actor=user, obj=user, payload=_client(request))
+    if request is not None:
+        sessions.session_started(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
         audit_record(action="auth.logout", actor=user, obj=user, payload=_client(request))
+    if request is not None:
+        sessions.session_signed_out(request)
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")

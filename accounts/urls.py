@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views, views_invitations
+from accounts import views, views_invitations, views_sessions
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -78,4 +78,11 @@ urlpatterns = [
     path("account/places/", views.places_set, name="places_set"),
     path("account/tokens/", views.token_list, name="token_list"),
     path("account/tokens/<str:token_key>/revoke/", views.token_revoke, name="token_revoke"),
+    path("account/sessions/", views_sessions.session_list, name="session_list"),
+    path(
+        "account/sessions/sign-out-others/",
+        views_sessions.sessions_end_others,
+        name="sessions_end_others",
+    ),
+    path("account/sessions/<int:pk>/sign-out/", views_sessions.session_end, name="session_end"),
 ]

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionSeenMiddleware",
     "openbook.middleware.FigurePlacesMiddleware",
     "openbook.middleware.NoStoreMiddleware",
     # After CSRF and sign-in: process_view refuses a NUL once a request is on its way to a view.
@@ -160,6 +161,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),  # each morning, London time
     },
+    # Unused accounts: the warning, then deactivation (accounts/expiry.py).
+    "account-expiry": {
+        "task": "accounts.expire_unused",
+        "schedule": crontab(hour=3, minute=30),  # each night, London time
+    },
     # A signed checkpoint of each audit chain that moved since its last (openbook/checkpoints.py).
     "audit-checkpoints": {
         "task": "openbook.issue_checkpoints",
@@ -215,6 +221,11 @@ PASSWORD_HASHERS = env.list(
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = None  # show the signed-out page
+
+# Accounts unused for this many days are deactivated (0: never), each person e-mailed this many
+# days before (accounts/expiry.py). Platform administrators never expire.
+ACCOUNT_EXPIRY_DAYS = env.int("ACCOUNT_EXPIRY_DAYS", default=90)
+ACCOUNT_EXPIRY_WARNING_DAYS = env.int("ACCOUNT_EXPIRY_WARNING_DAYS", default=7)
 
 # Wrong passwords slow an account down rather than lock it (accounts/throttle.py): this many
 # in a row are free, then each further attempt waits 1 s, 2 s, 4 s … up to the longest wait.

@@ -36,6 +36,7 @@ PAGES = {
         "/organisations/",
         "/organisations/ZB1/",
         "/account/tokens/",
+        "/account/sessions/",
         "/notifications/",
         "/notifications/settings/",
     ],

@@ -30,6 +30,16 @@ def _setup_member_token(world) -> None:
     _member_token(world)
 
 
+def _member_session(world) -> int:
+    """A browser the member is signed in with, other than the one making the request."""
+    from accounts.models import UserSession
+
+    row, _ = UserSession.objects.get_or_create(
+        session_key="matrix0member0session0elsewhere", defaults={"user": world.people["member"]}
+    )
+    return row.pk
+
+
 ROUTES: list[Route] = [
     # --- accounts: pages -------------------------------------------------------------
     Route("home", "GET", lambda w: "/", _page_for_everyone, 200),
@@ -67,6 +77,23 @@ ROUTES: list[Route] = [
         {"anonymous": LOGIN_REDIRECT, "member": 302},
         404,
         setup=_setup_member_token,
+    ),
+    # Each person's own sessions: the page lists only theirs; another's is not found.
+    Route("session_list", "GET", lambda w: "/account/sessions/", _page_for_everyone, 200),
+    Route(
+        "sessions_end_others",
+        "POST",
+        lambda w: "/account/sessions/sign-out-others/",
+        _page_for_everyone,
+        302,
+    ),
+    Route(
+        "session_end",
+        "POST",
+        lambda w: f"/account/sessions/{_member_session(w)}/sign-out/",
+        {"anonymous": LOGIN_REDIRECT, "member": 302},
+        404,
+        setup=_member_session,
     ),
     Route(
         "places_set",
