@@ -13,6 +13,7 @@ platform's operators to close by hand.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,6 +29,11 @@ from accounts.models import PersonalToken, User, UserSession
 from openbook.audit import audit_record
 
 log = logging.getLogger(__name__)
+
+# A mail server gone away (as notifications/services.py has it; the layers keep accounts from
+# importing it): the run stops and the task retries. Anything else is about one message.
+TRANSIENT = (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected,
+             smtplib.SMTPConnectError)  # fmt: skip
 EXPIRY_LABEL = "account expiry"
 
 
@@ -100,41 +106,53 @@ def accounts_expire(*, now: datetime) -> dict[str, int]:
     return done
 
 
-@transaction.atomic
 def _step(pk: int, *, now: datetime, expiry: timedelta, notice: timedelta) -> str | None:
-    locked = User.objects.select_for_update(of=("self",)).filter(pk=pk, is_active=True)
-    person = with_last_active(locked).first()
-    if person is None or person.is_superuser:
-        return None
-    if person.last_active > now - (expiry - notice):  # type: ignore[attr-defined]
-        return None  # used since the list was read
-    if notice and not _warned_this_period(person):
-        account_expiry_warn(person=person, now=now, expiry=expiry, notice=notice)
-        return "warned"
-    if now >= expires_on(person, expiry, notice):
-        account_expire(person=person, expiry=expiry)
-        return "expired"
-    return None
+    """One person: warned, expired, or left. The warning is e-mailed outside any transaction
+    (no lock is held while a mail server answers) and recorded only once it has gone: a
+    message that did not go leaves nothing recorded, so nobody is deactivated unwarned; it is
+    tried again on the next run. A crash between the two sends it twice, the safe way round."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update(of=("self",)).filter(pk=pk, is_active=True)
+        person = with_last_active(locked).first()
+        if person is None or person.is_superuser:
+            return None
+        if person.last_active > now - (expiry - notice):  # type: ignore[attr-defined]
+            return None  # used since the list was read
+        warn = bool(notice) and not _warned_this_period(person)
+        if not warn:
+            if now >= expires_on(person, expiry, notice):
+                account_expire(person=person, expiry=expiry)
+                return "expired"
+            return None
+    return "warned" if account_expiry_warn(person=person, now=now, expiry=expiry,
+                                           notice=notice) else None  # fmt: skip
 
 
-def account_expiry_warn(*, person: User, now: datetime, expiry: timedelta, notice: timedelta):
-    """Record the warning and e-mail it, in the caller's transaction: a mail server that is
-    away rolls the record back too, so the task's retry (or tomorrow's run) warns again and
-    nobody is deactivated unwarned. A message refused for itself (a bad address) is logged and
-    the warning stands: the period still runs."""
-    person.expiry_warned_at = now
-    person.save(update_fields=["expiry_warned_at"])
+def account_expiry_warn(
+    *, person: User, now: datetime, expiry: timedelta, notice: timedelta
+) -> bool:
+    """E-mail the warning, then record it (audited); whether it was recorded. A mail server
+    that is away stops the run (TRANSIENT: the task retries); a message refused for itself is
+    logged, and the person is tried again next time."""
+    before = person.expiry_warned_at
+    person.expiry_warned_at = now  # the deadline counts from the warning
     deadline = expires_on(person, expiry, notice)
-    audit_record(action="account.expiry_warned", actor_label=EXPIRY_LABEL, obj=person,
-                 payload={"last_active": person.last_active, "expires_on": deadline})  # type: ignore[attr-defined]  # fmt: skip
-    from notifications.services import TRANSIENT
-
     try:
         _warning_message(person, deadline, expiry).send()
     except TRANSIENT:
         raise
     except Exception as exc:  # noqa: BLE001  (this person only: see TRANSIENT)
         log.warning("account expiry warning to user %s not sent: %r", person.pk, exc)
+        return False
+    with transaction.atomic():
+        recorded = User.objects.filter(pk=person.pk, expiry_warned_at=before).update(
+            expiry_warned_at=now
+        )
+        if recorded:
+            audit_record(action="account.expiry_warned", actor_label=EXPIRY_LABEL, obj=person,
+                         payload={"last_active": person.last_active,  # type: ignore[attr-defined]
+                                  "expires_on": deadline})  # fmt: skip
+    return bool(recorded)
 
 
 def _warning_message(person: User, deadline: datetime, expiry: timedelta) -> EmailMessage:

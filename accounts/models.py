@@ -296,6 +296,6 @@ class UserSession(models.Model):
 
     @property
     def device(self) -> str:
-        from accounts.sessions import describe_user_agent
+        from accounts.useragents import describe_user_agent
 
         return describe_user_agent(self.user_agent)

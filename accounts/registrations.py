@@ -20,6 +20,15 @@ ACTIONS = {
     "invitation.accepted": "Invitation accepted",
     "invitation.withdrawn": "Invitation withdrawn",
     "account.created": "Account created",
+    "account.expiry_warned": "Warned that an unused account will be deactivated",
+    "account.expired": "Unused account deactivated, its API tokens revoked",
+    "region.created": "Region added from the ODS files",
+    "system.created": "System added from the ODS files",
+    "system.updated": "System changed from the ODS files",
+    "organisation.created": "Organisation added from the ODS files",
+    "organisation.updated": "Organisation changed from the ODS files",
+    "session.ended": "Signed out of one browser",
+    "sessions.ended_elsewhere": "Signed out everywhere else",
 }
 
 

@@ -8,7 +8,6 @@ store (its cache entry and its row): that browser's next request is anonymous.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -33,22 +32,6 @@ if TYPE_CHECKING:
 # new key (a password change does), so the row follows the session rather than being lost.
 ROW_KEY = "_openbook_session_row"
 TOUCH_SECONDS = 60
-
-_BROWSERS = (("Edg", "Edge"), ("OPR", "Opera"), ("Firefox", "Firefox"),
-             ("Chrome", "Chrome"), ("Chromium", "Chromium"), ("Safari", "Safari"))  # fmt: skip
-_SYSTEMS = (("Windows", "Windows"), ("iPhone", "iPhone"), ("iPad", "iPad"),
-            ("Android", "Android"), ("CrOS", "ChromeOS"), ("Mac OS X", "macOS"),
-            ("Macintosh", "macOS"), ("Linux", "Linux"))  # fmt: skip
-
-
-def describe_user_agent(user_agent: str) -> str:
-    """ "Firefox on Windows": enough for a person to recognise their own browser, no more.
-    Order matters: Edge and Opera also say Chrome, and Chrome also says Safari."""
-    browser = next((name for mark, name in _BROWSERS if re.search(rf"\b{mark}/", user_agent)), "")
-    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
 
 
 def _touch_key(session_key: str) -> str:
@@ -154,11 +137,24 @@ def session_get(user: User, pk: int) -> UserSession:
 
 
 def _end(rows: list[UserSession]) -> None:
-    """Delete the Django sessions (cache and table) and their rows. Deleting the session is not
-    undone if the transaction rolls back: a session ended early is the safe way to be wrong."""
+    """Delete the Django sessions and their rows. The sessions' table rows go in this
+    transaction; their cached copies are dropped now and again once it commits, so a request
+    from that browser in between cannot load the session from the table (where the delete is
+    not yet visible) and put it back in the cache."""
+    from django.contrib.sessions.models import Session
+
+    keys = [row.session_key for row in rows]
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    for row in rows:
-        store().delete(row.session_key)
+
+    def drop_cached() -> None:
+        for key in keys:
+            session = store(session_key=key)
+            if hasattr(session, "_cache"):  # the cached_db and cache engines
+                session._cache.delete(session.cache_key)
+
+    Session.objects.filter(session_key__in=keys).delete()
+    drop_cached()
+    transaction.on_commit(drop_cached)
     UserSession.objects.filter(pk__in=[r.pk for r in rows]).delete()
 
 

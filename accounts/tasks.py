@@ -3,8 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.expiry import accounts_expire
-from notifications.services import TRANSIENT
+from accounts.expiry import TRANSIENT, accounts_expire
 
 
 @shared_task(name="accounts.expire_unused", acks_late=True, time_limit=1800, max_retries=3,

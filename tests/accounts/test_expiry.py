@@ -181,3 +181,22 @@ def test_a_warning_the_mail_server_did_not_take_is_sent_again_and_nobody_expires
 def test_beat_runs_the_task_each_night(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["account-expiry"]
     assert entry["task"] == expire_unused.name == "accounts.expire_unused"
+
+
+class RefusesEveryone(EmailBackend):
+    """A mail server that answers but takes nothing (a login refused, a relay denied)."""
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPSenderRefused(530, b"authentication required", "openbook")
+
+
+def test_a_warning_that_did_not_go_is_not_recorded_so_nobody_expires_unwarned(world, t0, settings):
+    """Before, any failure but the mail server going away still recorded the warning, and the
+    whole batch was deactivated a week later without a word."""
+    settings.EMAIL_BACKEND = f"{__name__}.RefusesEveryone"
+    assert accounts_expire(now=t0 + 84 * DAY)["warned"] == 0
+    assert not User.objects.filter(expiry_warned_at__isnull=False).exists()
+    assert accounts_expire(now=t0 + 95 * DAY)["expired"] == 0
+    assert User.objects.filter(is_active=False).count() == 0

@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounts.models import UserSession
-from accounts.sessions import describe_user_agent
+from accounts.useragents import describe_user_agent
 from openbook.models import AuditEvent
 from tests.conftest import PASSWORD
 
