@@ -168,14 +168,35 @@ def _worker_idle_before_teardown(request):
     import socket
     import time
 
+    from django.conf import settings
+    from django.db import connection
+
     from openbook.celery import app
 
     name = f"tests-{os.getpid()}@{socket.gethostname()}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def idle() -> bool:
         inspect = app.control.inspect(destination=[name], timeout=2)
         found = [inspect.active(), inspect.reserved(), inspect.scheduled()]
-        if all(f is not None and not any(f.values()) for f in found):
+        if not all(f is not None and not any(f.values()) for f in found):
+            return False
+        # A task a finished one sent on its commit may still be in the queue, not yet taken;
+        # and a worker's transaction may still be open: either would deadlock with emptying
+        # the tables.
+        with app.connection_for_read() as conn:
+            waiting = conn.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid() AND xact_start "
+                           "IS NOT NULL")  # fmt: skip
+            busy = cursor.fetchone()[0]
+        return waiting == 0 and busy == 0
+
+    deadline = time.monotonic() + 90
+    quiet = 0
+    while time.monotonic() < deadline:
+        quiet = quiet + 1 if idle() else 0
+        if quiet >= 2:  # idle twice, a moment apart
             return
         time.sleep(0.5)
 
