@@ -173,13 +173,18 @@ def session_end(*, actor: User, user_session: UserSession) -> None:
 
 @transaction.atomic
 def sessions_end_others(*, actor: User, keep_session_key: str | None) -> int:
-    """Sign the person out everywhere but this browser; return how many sessions ended."""
-    rows = list(UserSession.objects.filter(user=actor).exclude(session_key=keep_session_key))
-    if rows:
-        _end(rows)
+    """Sign the person out everywhere but this browser; return how many sessions ended. Only
+    the sessions that still signed them in (those the page lists) are counted and audited;
+    rows of sessions already over go quietly."""
+    others = UserSession.objects.filter(user=actor).exclude(session_key=keep_session_key)
+    live = {r.pk for r in sessions_of(actor)}
+    rows = list(others)
+    ended = [r for r in rows if r.pk in live]
+    _end(rows)
+    if ended:
         audit_record(action="sessions.ended_elsewhere", actor=actor, obj=actor,
-                     payload={"ended": [_described(r) for r in rows]})  # fmt: skip
-    return len(rows)
+                     payload={"ended": [_described(r) for r in ended]})  # fmt: skip
+    return len(ended)
 
 
 def sessions_end_all(user: User) -> int:

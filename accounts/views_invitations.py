@@ -61,6 +61,7 @@ def invite(request, kind: str, code: str):
             "scope": place[kind],
             "pending": invitations.pending_at(**place),
             "back": reverse(f"{kind}_detail", args=[code]),
+            "days": invitations.INVITATION_DAYS,
         },  # fmt: skip
         status=422 if form.errors else 200,
     )
@@ -87,7 +88,8 @@ def accept(request, token: str):
     one button; someone new chooses a name and password; someone with an account signs in."""
     invitation = invitations.invitation_find(token)
     if invitation is None:
-        return render(request, "accounts/invitation_accept.html", {"gone": True}, status=404)
+        return render(request, "accounts/invitation_accept.html",
+                      {"gone": True, "days": invitations.INVITATION_DAYS}, status=404)  # fmt: skip
     account = User.objects.filter(email__iexact=invitation.email).first()
     has_account = account is not None
     signed_in = request.user.is_authenticated
