@@ -8,8 +8,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from accounts import receivers  # noqa: F401  (connects the login audit receivers)
         from accounts.api import schema  # noqa: F401  (registers the token auth in the schema)
         from accounts.registrations import register
+        from accounts.sso import check_configuration
+
+        checks.register(check_configuration)
 
         register()

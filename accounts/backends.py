@@ -2,6 +2,7 @@
 sign-in page, the admin's): an authentication backend is the one place every password check
 passes through."""
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
@@ -19,6 +20,9 @@ class ThrottledModelBackend(ModelBackend):
         username = username if username is not None else kwargs.get("email")
         if username is None or password is None:
             return None
+        if not settings.PASSWORD_SIGN_IN:
+            # Refused here, so no later backend is asked for the password either.
+            raise PermissionDenied
         device = throttle.device_id(request, username)
         claim = throttle.claim(username, device)
         if not claim.allowed:

@@ -202,6 +202,40 @@ def invitation_accept_new(*, invitation: Invitation, full_name: str, password: s
 
 
 @transaction.atomic
+def invitations_accept_by_sso(*, email: str, full_name: str) -> User | None:
+    """Someone new whom the identity provider vouches for: their account (with no password;
+    they sign in through the provider) and every role waiting for the address. None when no
+    invitation waits, so nobody is let in by having an identity there alone."""
+    waiting = list(
+        Invitation.objects.select_for_update().filter(
+            email=email.lower(), accepted_at__isnull=True, withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).order_by("pk")
+    )  # fmt: skip
+    if not waiting:
+        return None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email.lower(), None, full_name=full_name[:150])
+    except IntegrityError:
+        return User.objects.filter(email__iexact=email).first()  # made by a parallel sign-in
+    audit_record(action="account.created", actor=user, obj=user,
+                 after={"email": user.email, "by": "single sign-on invitation"})  # fmt: skip
+    accepted = 0
+    for invitation in waiting:
+        try:
+            with transaction.atomic():
+                invitation_accept(invitation=invitation, user=user)
+            accepted += 1
+        except ValidationError:
+            continue  # the inviter can no longer give this role; the others still stand
+    if not accepted:
+        transaction.set_rollback(True)
+        return None
+    return user
+
+
+@transaction.atomic
 def invitation_withdraw(*, actor: User, invitation: Invitation) -> None:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     place = _place(invitation)

@@ -23,7 +23,12 @@ def _client(request) -> dict[str, str]:
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
-    audit_record(action="auth.login", actor=user, obj=user, payload=_client(request))
+    payload = _client(request)
+    method = getattr(request, "sign_in_method", None)
+    if method:
+        payload["method"] = method
+        payload["amr"] = getattr(request, "sso_amr", [])
+    audit_record(action="auth.login", actor=user, obj=user, payload=payload)
     if request is not None:
         sessions.session_started(request, user)
 

@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views, views_invitations, views_sessions
+from accounts import views, views_invitations, views_sessions, views_sso
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sso/start/", views_sso.Start.as_view(), name="sso_start"),
+    path("sso/callback/", views_sso.Callback.as_view(), name="sso_callback"),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(),

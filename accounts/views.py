@@ -10,13 +10,13 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import policy, selectors, services, throttle
+from accounts import policy, selectors, services, sso, throttle
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
 from openbook.client_address import client_address
@@ -40,6 +40,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     address, openbook/client_address.py; generous, as a whole NHS site may share one). Over a
     limit the page says the same as ever (it never tells whether an account exists) and
     nothing is sent."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.PASSWORD_SIGN_IN:
+            raise Http404("Passwords are not used here: sign in with your NHS account.")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         email = form.cleaned_data["email"]
@@ -113,6 +118,19 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sso_name"] = settings.OIDC_PROVIDER_NAME if sso.enabled() else None
+        context["password_sign_in"] = settings.PASSWORD_SIGN_IN
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not settings.PASSWORD_SIGN_IN:
+            messages.error(request, f"Passwords are not used here: sign in with "
+                                    f"{settings.OIDC_PROVIDER_NAME}.")  # fmt: skip
+            return redirect("login")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -4,6 +4,7 @@ signed in; a role taken away with a reason)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import invitations, policy, selectors, services
+from accounts import invitations, policy, selectors, services, sso
 from accounts.forms import InvitationForm, NewAccountForm
 from accounts.models import Role, User
 from openbook.forms import add_errors
@@ -94,7 +95,7 @@ def accept(request, token: str):
     has_account = account is not None
     signed_in = request.user.is_authenticated
     form = None
-    if not signed_in and not has_account:
+    if not signed_in and not has_account and settings.PASSWORD_SIGN_IN:
         form = NewAccountForm(request.POST if request.method == "POST" else None,
                               email=invitation.email)  # fmt: skip
     if request.method == "POST":
@@ -128,6 +129,7 @@ def accept(request, token: str):
             "wrong_person": signed_in and request.user.email.lower() != invitation.email,
             "deactivated": account is not None and not account.is_active,
             "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
+            "sso_name": settings.OIDC_PROVIDER_NAME if sso.enabled() else None,
         },  # fmt: skip
         status=422 if form is not None and form.errors else 200,
     )

@@ -201,6 +201,9 @@ AUTHENTICATION_BACKENDS = [
     # Never asked for a password; named so sessions begun under it (before the throttle)
     # still find their person.
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (accounts/sso.py): asked only by its callback page. Listed even when not
+    # configured, so sessions begun under it still find their person if it is switched off.
+    "accounts.sso.Backend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -218,6 +221,27 @@ PASSWORD_HASHERS = env.list(
         "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     ],
 )
+# Single sign-on by OpenID Connect (accounts/sso.py), on when an issuer is set: for NHS.net,
+# Microsoft Entra ID's https://login.microsoftonline.com/<tenant id>/v2.0. The endpoints come
+# from the issuer's discovery document. See deploy/README.md.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+# What the sign-in button calls the provider's account.
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="NHS.net")
+# E-mail domains whose people may sign in this way (empty: any the provider vouches for).
+OIDC_ALLOWED_EMAIL_DOMAINS = env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])
+# Whether the ID token must say the e-mail address is verified (email_verified). Entra ID
+# does not send that claim: turn this off there and limit the domains instead.
+OIDC_REQUIRE_EMAIL_VERIFIED = env.bool("OIDC_REQUIRE_EMAIL_VERIFIED", default=True)
+# Values of the ID token's amr claim (RFC 8176) that mean a second factor was used at the
+# provider, and so count as Openbook's own two-step verification.
+OIDC_SECOND_FACTOR_AMR = env.list(
+    "OIDC_SECOND_FACTOR_AMR", default=["mfa", "otp", "hwk", "sc", "fido"]
+)
+# Sign-in with e-mail and password. Switch off where everyone signs in through the provider.
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = None  # show the signed-out page

@@ -32,6 +32,8 @@ ROUTES: list[Route] = [
 # Routes outside the matrix, and why.
 EXEMPT = {
     "login": "public: the sign-in page",
+    "sso_start": "public: off to the identity provider; tested in test_sso",
+    "sso_callback": "public, guarded by state, nonce and PKCE; tested in test_sso",
     "logout": "ends whatever session there is; tested in test_login",
     "password_change": "acts on the signed-in person only; tested in test_login",
     "password_change_done": "a confirmation page",

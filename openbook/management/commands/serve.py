@@ -40,7 +40,8 @@ class Command(BaseCommand):
         try:
             for name, service in RUNNING.items():
                 supervisor.watch(name, service)
-            for name, argv in platform_commands(port, home).items():
+            commands = {**self.extra_commands(port, home), **platform_commands(port, home)}
+            for name, argv in commands.items():
                 supervisor.start(name, argv)
             url = f"http://127.0.0.1:{port}/"
             self._wait_until_healthy(supervisor, url)
@@ -74,6 +75,10 @@ class Command(BaseCommand):
                 last = str(exc)
             time.sleep(0.5)
         raise CommandError(f"Openbook did not become healthy in {timeout:.0f}s: {last}")
+
+    def extra_commands(self, port: int, home) -> dict[str, list[str]]:
+        """Processes to start before the platform's own (whose environment they may set)."""
+        return {}
 
     def print_logins(self) -> None:
         pass
