@@ -63,6 +63,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # administrator last made the account active again (which starts a new period).
     expiry_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     reactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The identity provider's fixed name for the person ("<issuer> <sub>"), bound at their
+    # first single sign-on: an e-mail address can be changed or given to someone else there,
+    # this cannot (accounts/sso.py).
+    sso_identity = models.CharField(max_length=400, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -71,7 +75,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["full_name"]
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(
+                fields=["sso_identity"], condition=~models.Q(sso_identity=""),
+                name="user_sso_identity_unique",
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Q
 
 from accounts.models import (
@@ -356,3 +357,24 @@ def invitable_roles(
         allowed = admin or region.pk in reviewed_region_ids(user)
         return [r.value for r in REGION_ROLES] if allowed else []
     return []
+
+
+def sso_refusal(*, email: str, claims: dict, issuer: str) -> tuple[str, str] | None:
+    """Why someone the identity provider vouches for may not come in as `email` (a reason for
+    the trail and a sentence for them), or None. Whether an account or invitation waits is
+    decided after this (accounts/sso.py)."""
+    domain = email.rpartition("@")[2]
+    allowed = [d.lower().lstrip("@") for d in settings.OIDC_ALLOWED_EMAIL_DOMAINS]
+    if allowed and domain not in allowed:
+        return ("domain not allowed", f"Openbook does not take sign-ins for {domain} addresses. "
+                f"Use your {' or '.join(allowed)} account.")  # fmt: skip
+    if settings.OIDC_REQUIRE_EMAIL_VERIFIED and claims.get("email_verified") is not True:
+        return ("e-mail not verified", "Your identity provider has not verified your e-mail "
+                "address, so Openbook cannot match it to an account.")  # fmt: skip
+    idp = claims.get("idp")
+    if idp and str(idp).rstrip("/") != issuer.rstrip("/"):
+        # Entra ID names the home tenant of a guest account here: a guest's address is theirs
+        # to set, so it cannot stand for an account in this directory.
+        return ("guest account", "Guest accounts cannot sign in to Openbook: use the account "
+                "your own organisation gave you.")  # fmt: skip
+    return None

@@ -19,12 +19,13 @@ import time
 import httpx
 import jwt
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core import checks
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
-from accounts import invitations
+from accounts import invitations, policy
 from accounts.models import User
 from openbook.audit import audit_record
 from openbook.client_address import client_address
@@ -32,6 +33,11 @@ from openbook.client_address import client_address
 log = logging.getLogger(__name__)
 
 DISCOVERY_TTL_SECONDS = 3600
+# A provider that failed is not asked again for this long: during an outage each click on the
+# button would otherwise hold a web worker for the whole timeout.
+FAILURE_MEMORY_SECONDS = 60
+# Connect, then read: short, as every call happens while a person waits on a web worker.
+TIMEOUT = (3.0, 5.0)
 # How far the provider's clock may be from ours when checking exp and iat.
 CLOCK_SKEW_SECONDS = 60
 
@@ -50,10 +56,11 @@ _FIXED = {
     "OIDC_RP_SCOPES": "openid email profile",
     "OIDC_CREATE_USER": False,  # accounts are made here, from invitations only
     "OIDC_AUTHENTICATION_CALLBACK_URL": "sso_callback",
-    "OIDC_TIMEOUT": 10,
+    "OIDC_TIMEOUT": TIMEOUT,
 }
 
 _discovery: dict[str, tuple[float, dict]] = {}
+_failed: dict[str, tuple[float, str]] = {}
 _discovery_lock = threading.Lock()
 
 
@@ -72,18 +79,29 @@ def discovery() -> dict:
         cached = _discovery.get(issuer)
         if cached and time.monotonic() - cached[0] < DISCOVERY_TTL_SECONDS:
             return cached[1]
+        failed = _failed.get(issuer)
+        if failed and time.monotonic() - failed[0] < FAILURE_MEMORY_SECONDS:
+            raise ProviderUnavailable(failed[1])
     try:
-        response = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10)
+        response = httpx.get(
+            f"{issuer}/.well-known/openid-configuration",
+            timeout=httpx.Timeout(TIMEOUT[1], connect=TIMEOUT[0]),
+        )
         response.raise_for_status()
         document = response.json()
+        # OpenID Connect Discovery 1.0, section 4.3: the issuer must be the one asked.
+        if document.get("issuer", "").rstrip("/") != issuer or any(
+            field not in document
+            for field in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+        ):
+            raise ValueError("it answered for another issuer, or without the code flow")
     except (httpx.HTTPError, ValueError) as exc:
-        raise ProviderUnavailable(f"discovery at {issuer} failed: {exc}") from exc
-    # OpenID Connect Discovery 1.0, section 4.3: the issuer must be the one asked.
-    if document.get("issuer", "").rstrip("/") != issuer or any(
-        field not in document for field in ("authorization_endpoint", "token_endpoint", "jwks_uri")
-    ):
-        raise ProviderUnavailable(f"discovery at {issuer} answered for another issuer or no flow")
+        reason = f"discovery at {issuer} failed: {exc}"
+        with _discovery_lock:
+            _failed[issuer] = (time.monotonic(), reason)
+        raise ProviderUnavailable(reason) from exc
     with _discovery_lock:
+        _failed.pop(issuer, None)
         _discovery[issuer] = (time.monotonic(), document)
     return document
 
@@ -156,6 +174,11 @@ class Backend(OIDCAuthenticationBackend):
     def OIDC_OP_JWKS_ENDPOINT(self) -> str:  # noqa: N802
         return setting("OIDC_OP_JWKS_ENDPOINT")
 
+    def get_user(self, user_id):
+        # Django's own, which refuses a deactivated account (the library's does not): closing
+        # an account ends the sessions begun by single sign-on too.
+        return ModelBackend.get_user(self, user_id)
+
     def authenticate(self, request, **kwargs):
         # Only the callback passes a nonce; a password sign-in never reaches the provider.
         if not enabled() or request is None or "nonce" not in kwargs:
@@ -197,22 +220,29 @@ class Backend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token, id_token, payload):
         request = self.request
         claims = self.get_userinfo(access_token, id_token, payload)
-        email = str(claims.get("email") or "").strip().lower()
-        if not email:
+        raw = str(claims.get("email") or "").strip()
+        identity = f"{payload['iss']} {payload['sub']}"
+        if not raw:
             _refuse(request, "", "no e-mail",
                     "Your NHS account did not tell Openbook your e-mail address. Ask your "
                     "administrator to release the email claim to Openbook.")  # fmt: skip
-        domain = email.rpartition("@")[2]
-        allowed = [d.lower().lstrip("@") for d in settings.OIDC_ALLOWED_EMAIL_DOMAINS]
-        if allowed and domain not in allowed:
-            _refuse(request, email, "domain not allowed",
-                    f"Openbook does not take sign-ins for {domain} addresses. Use your "
-                    f"{' or '.join(allowed)} account.")  # fmt: skip
-        if settings.OIDC_REQUIRE_EMAIL_VERIFIED and claims.get("email_verified") is not True:
-            _refuse(request, email, "e-mail not verified",
-                    "Your identity provider has not verified your e-mail address, so Openbook "
-                    "cannot match it to an account.")  # fmt: skip
-        user = User.objects.filter(email__iexact=email).first()
+        if not raw.isascii():
+            # As invitations refuse them: lower-casing some letters outside ASCII gives plain
+            # ones ("\u212a" becomes "k"), so such an address could pass for another person's.
+            _refuse(request, raw, "address not plain ASCII",
+                    "Openbook takes only e-mail addresses in plain letters and digits; yours "
+                    "has others. Ask your administrator.")  # fmt: skip
+        email = raw.lower()
+        refusal = policy.sso_refusal(email=email, claims=claims, issuer=str(payload["iss"]))
+        if refusal:
+            _refuse(request, email, *refusal)
+        user = User.objects.filter(sso_identity=identity).first()
+        if user is None:
+            user = User.objects.filter(email=email).first()
+            if user is not None and user.sso_identity:
+                _refuse(request, email, "address held by another identity",
+                        f"The Openbook account for {email} belongs to another NHS identity. "
+                        "Ask your administrator.")  # fmt: skip
         if user is None:
             user = invitations.invitations_accept_by_sso(
                 email=email, full_name=str(claims.get("name") or "").strip()
@@ -225,8 +255,12 @@ class Backend(OIDCAuthenticationBackend):
         if not user.is_active:
             _refuse(request, email, "account closed",
                     "This account has been closed. Ask your administrator.")  # fmt: skip
-        request.sso_second_factor = second_factor_asserted(claims.get("amr"))
-        request.sso_amr = [str(v) for v in claims.get("amr") or []][:10]
+        if not user.sso_identity:
+            user.sso_identity = identity
+            user.save(update_fields=["sso_identity"])
+        # From the signed ID token only, never the userinfo answer.
+        request.sso_amr = [str(v) for v in payload.get("amr") or []][:10]
+        request.sso_second_factor = second_factor_asserted(payload.get("amr"))
         return user
 
 
@@ -239,6 +273,15 @@ def check_configuration(app_configs=None, **kwargs) -> list[checks.CheckMessage]
         errors.append(checks.Error(
             "Single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together.",
             id="openbook.E101",
+        ))  # fmt: skip
+    if (
+        enabled()
+        and not settings.OIDC_REQUIRE_EMAIL_VERIFIED
+        and not (settings.OIDC_ALLOWED_EMAIL_DOMAINS)
+    ):
+        errors.append(checks.Error(
+            "OIDC_REQUIRE_EMAIL_VERIFIED is off and OIDC_ALLOWED_EMAIL_DOMAINS is empty: any "
+            "address the provider holds would match an account.", id="openbook.E103",
         ))  # fmt: skip
     if not settings.PASSWORD_SIGN_IN and not enabled():
         errors.append(checks.Error(

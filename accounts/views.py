@@ -35,16 +35,21 @@ def _within(key: str, limit: int) -> bool:
     return int(count) <= limit
 
 
-class PasswordResetView(auth_views.PasswordResetView):
-    """Reset e-mails are limited per account and per client address (the trusted-proxy
-    address, openbook/client_address.py; generous, as a whole NHS site may share one). Over a
-    limit the page says the same as ever (it never tells whether an account exists) and
-    nothing is sent."""
+class PasswordsUsed:
+    """Pages about passwords, gone where everyone signs in through the identity provider: a
+    reset link sent before passwords were switched off must not set one."""
 
     def dispatch(self, request, *args, **kwargs):
         if not settings.PASSWORD_SIGN_IN:
             raise Http404("Passwords are not used here: sign in with your NHS account.")
-        return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class PasswordResetView(PasswordsUsed, auth_views.PasswordResetView):
+    """Reset e-mails are limited per account and per client address (the trusted-proxy
+    address, openbook/client_address.py; generous, as a whole NHS site may share one). Over a
+    limit the page says the same as ever (it never tells whether an account exists) and
+    nothing is sent."""
 
     def form_valid(self, form):
         email = form.cleaned_data["email"]
@@ -61,7 +66,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(PasswordsUsed, auth_views.PasswordChangeView):
     """Changing the password keeps this session, ends the person's others, and revokes their
     API tokens."""
 
@@ -78,7 +83,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(PasswordsUsed, auth_views.PasswordResetConfirmView):
     """Setting a new password from a reset link ends every session and revokes every token.
     The person is signed in there and then, in a browser now known for the account: a
     stranger still guessing at the account cannot keep them waiting at the sign-in page."""

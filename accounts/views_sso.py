@@ -5,19 +5,21 @@ error page: a person who cannot get in needs to know whom to ask."""
 
 import logging
 
+import jwt
 import requests
-from django.contrib import auth, messages
+from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import redirect
 from mozilla_django_oidc import views as oidc_views
 
 from accounts import sso
+from openbook.audit import audit_record
+from openbook.client_address import client_address
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = ("The NHS sign-in service could not be reached just now. Try again in a few "
-               "minutes, or sign in with your password if you have one.")  # fmt: skip
+UNAVAILABLE = "The NHS sign-in service could not be reached just now. Try again in a few minutes."
 UNCHECKED = ("Openbook could not check that sign-in, so it has not let you in. Start again "
              "from this page.")  # fmt: skip
 
@@ -61,18 +63,28 @@ class Callback(oidc_views.OIDCAuthenticationCallbackView):
             raise Http404("Single sign-on is not configured here.")
         error = request.GET.get("error")
         if error:
+            # Said, and the flow's state dropped; whoever is signed in stays so (a link to
+            # this page must not sign anyone out).
             log.info("identity provider answered %s", error)
+            states = request.session.get("oidc_states", {})
+            if states.pop(request.GET.get("state", ""), None) is not None:
+                request.session["oidc_states"] = states
             messages.error(request, "Sign-in was cancelled." if error == "access_denied"
                            else UNCHECKED)  # fmt: skip
-            self.said = True
+            return redirect(self.failure_url)
         try:
             return super().get(request)
         except sso.Refused as exc:
             messages.error(request, str(exc))
-        except SuspiciousOperation as exc:
-            # A state never issued, a nonce or signature that does not match: a replayed or
-            # forged answer, or one from a session since ended.
+        except (SuspiciousOperation, jwt.PyJWTError, KeyError) as exc:
+            # A state never issued, a nonce or signature that does not match, a token that is
+            # not one: a replayed or forged answer, or one from a session since ended.
             log.warning("single sign-on answer refused: %s", exc)
+            audit_record(
+                action="auth.sso_refused", actor_label="",
+                payload={"reason": "answer failed its checks", "detail": str(exc)[:200],
+                         "ip": client_address(request)},
+            )  # fmt: skip
             messages.error(request, UNCHECKED)
         except requests.HTTPError as exc:
             # The provider refused the exchange (a code used twice, a PKCE verifier that does
@@ -83,8 +95,6 @@ class Callback(oidc_views.OIDCAuthenticationCallbackView):
         except (requests.RequestException, sso.ProviderUnavailable) as exc:
             log.warning("single sign-on exchange failed: %s", exc)
             messages.error(request, UNAVAILABLE)
-        if request.user.is_authenticated:
-            auth.logout(request)
         return redirect(self.failure_url)
 
     said = False
@@ -96,6 +106,10 @@ class Callback(oidc_views.OIDCAuthenticationCallbackView):
 
     def login_success(self):
         self.request.sign_in_method = "single sign-on"
+        if self.request.user.is_authenticated and self.request.user == self.user:
+            # The library keeps the session of someone signing in again as themselves; what
+            # this sign-in proves belongs to a new session key all the same.
+            self.request.session.cycle_key()
         response = super().login_success()
         # Only after auth.login, which starts a new session key: what the provider asserted
         # about this sign-in belongs to this session.

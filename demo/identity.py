@@ -56,11 +56,14 @@ def prepare(home: Path, web_port: int) -> list[str]:
     }
     redirects = [f"http://{host}:{web_port}/sso/callback/" for host in ("127.0.0.1", "localhost")]
     config = home / "oidc-provider.json"
-    config.write_text(json.dumps({
-        "clients": [{"client_id": CLIENT_ID, "client_secret": secret, "redirect_uris": redirects}],
-        "accounts": accounts,
-    }))  # fmt: skip
-    config.chmod(0o600)
+    config.unlink(missing_ok=True)
+    # Made readable by this user only from the start: it holds the client secret.
+    with os.fdopen(os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        json.dump({
+            "clients": [{"client_id": CLIENT_ID, "client_secret": secret,
+                         "redirect_uris": redirects}],
+            "accounts": accounts,
+        }, out)  # fmt: skip
     os.environ.update({
         "OIDC_PROVIDER_CONFIG": str(config), "OIDC_PROVIDER_PORT": str(port),
         "OIDC_ISSUER": f"http://127.0.0.1:{port}", "OIDC_CLIENT_ID": CLIENT_ID,

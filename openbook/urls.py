@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -15,6 +17,16 @@ from openbook.views import (
 )
 
 admin.site.site_header = "Openbook administration"
+
+
+def admin_login(request):
+    """The admin's own password form, while passwords are used; otherwise Openbook's sign-in
+    page (single sign-on), which comes back to the admin."""
+    if settings.PASSWORD_SIGN_IN:
+        return admin.site.login(request)
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
 admin.site.site_title = "Openbook administration"
 
 api_v1 = [
@@ -42,6 +54,7 @@ urlpatterns = [
         name="audit_checkpoint_kept",
     ),  # fmt: skip
     path("audit/signing-key.pem", audit_signing_key, name="audit_signing_key"),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Payments first: its round-level pages sit beside the plans' "rounds/<slug>/<ods>/".

@@ -32,6 +32,7 @@ def provider(tmp_path_factory):
         "stranger@nhs.net": oidc.account("stranger@nhs.net"),
         "unverified@nhs.net": oidc.account("unverified@nhs.net", verified=False),
         "outside@gmail.com": oidc.account("outside@gmail.com"),
+        "kelvin@nhs.net": oidc.account("\u212aate@nhs.net"),
     }
     started = oidc.start(tmp_path_factory.mktemp("oidc"), accounts, [CALLBACK])
     yield started
@@ -131,17 +132,23 @@ def test_a_tampered_id_token_is_refused(sso, world):
     assert _signed_in(client) is None and _said(response) == [UNCHECKED]
 
 
-def test_a_state_never_issued_is_refused(sso, world):
+def test_a_state_never_issued_is_refused_and_a_used_one_is_gone(sso, world):
     client = Client()
     callback = oidc.query(_begin(client, "member@example.nhs.uk"))
     response = client.get("/sso/callback/", {"code": callback["code"], "state": "made-up"})
     assert _signed_in(client) is None and _said(response) == [UNCHECKED]
-    # and the real state, once used, cannot be used again
-    first = client.get("/sso/callback/", callback)
+    assert AuditEvent.objects.get(action="auth.sso_refused").payload["reason"] == (
+        "answer failed its checks"
+    )
+    client.get("/sso/callback/", callback)
     assert _signed_in(client) == world.people["member"]
-    client.logout()
+    # The state went with its first use: the same answer again is refused, and (a link to the
+    # callback being anyone's to send) the person stays signed in.
+    assert callback["state"] not in client.session.get("oidc_states", {})
     again = client.get("/sso/callback/", callback)
-    assert first.status_code == again.status_code == 302 and _signed_in(client) is None
+    assert _said(again)[-1] == UNCHECKED and _signed_in(client) == world.people["member"]
+    client.get("/sso/callback/", {"error": "access_denied", "state": "x"})
+    assert _signed_in(client) == world.people["member"]
 
 
 def test_a_nonce_that_does_not_match_is_refused(sso, world):
@@ -204,13 +211,62 @@ def test_password_sign_in_can_be_switched_off(sso, world, settings):
     settings.PASSWORD_SIGN_IN = False
     page = Client().get("/login/").content.decode()
     assert "Sign in with NHS.net" in page and 'name="password"' not in page
-    refused = Client().post("/login/", {"username": "member@example.nhs.uk", "password": "x"})
-    assert refused.status_code == 302 and "_auth_user_id" not in Client().session
-    assert Client().get("/password/reset/").status_code == 404
-    # single sign-on still works
     client = Client()
+    refused = client.post("/login/", {"username": "member@example.nhs.uk",
+                                      "password": "correct horse battery staple"})  # fmt: skip
+    assert refused.status_code == 302 and _signed_in(client) is None
+    assert client.post("/admin/login/", {"username": "admin@example.nhs.uk",
+                                         "password": "correct horse battery staple"}).status_code \
+        == 302 and _signed_in(client) is None  # fmt: skip
+    assert client.get("/admin/login/?next=/admin/")["Location"] == "/login/?next=/admin/"
+    assert client.get("/password/reset/").status_code == 404
+    assert client.get("/password/reset/MQ/set-password/").status_code == 404
+    # single sign-on still works, and the password pages stay gone once in
     _sign_in(client, "member@example.nhs.uk")
     assert _signed_in(client) == world.people["member"]
+    assert client.get("/password/change/").status_code == 404
+
+
+def test_with_passwords_on_the_same_password_signs_in(world):
+    client = Client()
+    client.post("/login/", {"username": "member@example.nhs.uk",
+                            "password": "correct horse battery staple"})  # fmt: skip
+    assert _signed_in(client) == world.people["member"]
+
+
+def test_closing_an_account_ends_its_single_sign_on_sessions(sso, world):
+    client = Client()
+    _sign_in(client, "member@example.nhs.uk")
+    assert client.get("/account/sessions/").status_code == 200
+    member = world.people["member"]
+    member.is_active = False
+    member.save()
+    assert client.get("/account/sessions/").status_code == 302  # to the sign-in page
+
+
+def test_the_account_is_bound_to_the_providers_identity(sso, world):
+    client = Client()
+    _sign_in(client, "member@example.nhs.uk")
+    member = User.objects.get(email="member@example.nhs.uk")
+    assert member.sso_identity == f"{sso.issuer} member@example.nhs.uk"
+    # Another identity at the provider now showing the same address is not the same person.
+    member.sso_identity = f"{sso.issuer} someone-before"
+    member.save()
+    other = Client()
+    _sign_in(other, "member@example.nhs.uk")
+    assert _signed_in(other) is None
+    assert AuditEvent.objects.filter(action="auth.sso_refused").latest("pk").payload[
+        "reason"] == "address held by another identity"  # fmt: skip
+
+
+def test_an_address_outside_plain_ascii_is_refused(sso, world):
+    User.objects.create_user("kate@nhs.net", None, full_name="Kate")
+    client = Client()
+    _sign_in(client, "kelvin@nhs.net")  # its e-mail claim is "\u212aate@nhs.net"
+    assert _signed_in(client) is None
+    assert AuditEvent.objects.get(action="auth.sso_refused").payload["reason"] == (
+        "address not plain ASCII"
+    )
 
 
 def test_half_a_configuration_stops_the_start(settings):
@@ -220,4 +276,8 @@ def test_half_a_configuration_stops_the_start(settings):
     settings.OIDC_ISSUER = ""
     settings.PASSWORD_SIGN_IN = False
     assert [e.id for e in check_configuration()] == ["openbook.E102"]
+    settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID = "https://login.example/t/v2.0", "id"
+    settings.OIDC_CLIENT_SECRET, settings.PASSWORD_SIGN_IN = "secret", True
+    settings.OIDC_REQUIRE_EMAIL_VERIFIED, settings.OIDC_ALLOWED_EMAIL_DOMAINS = False, []
+    assert [e.id for e in check_configuration()] == ["openbook.E103"]
     assert all(isinstance(e, checks.Error) for e in check_configuration())
