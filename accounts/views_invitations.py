@@ -96,7 +96,8 @@ def accept(request, token: str):
     form = None
     if not signed_in and not has_account:
         form = NewAccountForm(request.POST if request.method == "POST" else None,
-                              email=invitation.email)  # fmt: skip
+                              email=invitation.email,
+                              initial={"full_name": invitation.full_name})  # fmt: skip
     if request.method == "POST":
         try:
             if signed_in:
