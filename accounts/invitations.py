@@ -66,16 +66,21 @@ def pending_at(
     ).select_related("invited_by")  # fmt: skip
 
 
+NOT_AN_ADDRESS = "Enter an e-mail address, like name@nhs.net."
+NOT_PLAIN = "Use the address with plain letters (a to z) only."
+
+
 def email_refusal(email: str) -> str | None:
-    """Why an address (already stripped and lower-cased) cannot be invited; None if it can."""
+    """Why an address (already stripped and lower-cased) cannot be invited (NOT_AN_ADDRESS or
+    NOT_PLAIN); None if it can."""
     try:
         validate_email(email)
     except ValidationError:
-        return "Enter an e-mail address, like name@nhs.net."
+        return NOT_AN_ADDRESS
     if not email.isascii():
         # "ſmith" and "smith" are one account to PostgreSQL's case rules but two addresses:
         # NHS addresses are plain letters, so look-alikes are refused.
-        return "Use the address with plain letters (a to z) only."
+        return NOT_PLAIN
     return None
 
 

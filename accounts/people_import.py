@@ -178,6 +178,14 @@ def _role_and_place(
     return None
 
 
+# The invitation form's refusals (accounts/invitations.py), as a row's problems read.
+_EMAIL_PROBLEMS = {
+    invitations.NOT_AN_ADDRESS: "is not an e-mail address (like name@nhs.net)",
+    invitations.NOT_PLAIN: "has letters other than a to z, which NHS addresses do not: check "
+    "it is the right address, typed in plain letters",
+}
+
+
 def _check_line(line: Line, actor: User, places: dict, problems: _Problems) -> Planned | None:
     before = len(problems.found)
     email = line.email.lower()
@@ -186,7 +194,7 @@ def _check_line(line: Line, actor: User, places: dict, problems: _Problems) -> P
     elif len(email) > 254:
         problems.add(line, EMAIL, "is longer than an e-mail address can be")
     elif refusal := invitations.email_refusal(email):
-        problems.add(line, EMAIL, refusal)
+        problems.add(line, EMAIL, _EMAIL_PROBLEMS[refusal])
     elif email == actor.email.lower():
         problems.add(line, EMAIL, "is your own address: another administrator gives you roles")
     if not line.name:

@@ -27,7 +27,7 @@ def _may_import(request) -> None:
 def _page(request, *, refusal: Refusal | None = None, plan: PeoplePlan | None = None,
           data: bytes = b"", name: str = "", notice: str = "") -> HttpResponse:  # fmt: skip
     context = {
-        "max_rows": settings.PEOPLE_IMPORT_MAX_ROWS,
+        "max_rows": f"{settings.PEOPLE_IMPORT_MAX_ROWS:,}",
         "max_mb": people_csv.MAX_BYTES // (1024 * 1024),
         "days": invitations.INVITATION_DAYS,
         "roles": people_csv.KIND_ROLES,

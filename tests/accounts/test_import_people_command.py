@@ -72,7 +72,7 @@ def test_a_bad_file_names_every_bad_row(world, tmp_path):
         _run(path, "--by", "admin@example.nhs.uk")
     text = str(refused.value)
     assert text.startswith("Nothing imported. 9 of the 11 rows have problems")
-    assert "Row 2: “not-an-address” Enter an e-mail address" in text
+    assert "Row 2: “not-an-address” is not an e-mail address" in text
     assert "Row 5: “QQ9” is not an organisation's ODS code in Openbook" in text
     assert "Row 9: “ann.new@example.nhs.uk” is given the same role" in text
     assert _stored() == before

@@ -167,8 +167,8 @@ def test_a_bad_file_lists_every_bad_row_and_stores_nothing(admin, world):
         ("11", "email"), ("12", "name"),
     ]  # fmt: skip
     why = {row: reason for row, _, reason in found}
-    assert why["2"] == "Enter an e-mail address, like name@nhs.net."
-    assert "plain letters" in why["3"]
+    assert why["2"] == "is not an e-mail address (like name@nhs.net)"
+    assert "letters other than a to z" in why["3"]
     assert "is empty" in why["4"]
     assert why["5"] == "is not an organisation's ODS code in Openbook"
     assert "is an organisation's ODS code, and System lead is held at a system" in why["6"]
