@@ -12,6 +12,7 @@ import time
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client
 
 from accounts.invitations import invitations_send_waiting
@@ -288,3 +289,56 @@ def test_home_leads_an_administrator_to_the_import_and_no_one_else(admin, world,
     assert 'href="/people/import/"' in admin.get("/").content.decode()
     lead = client_for(world.people["lead"])
     assert 'href="/people/import/"' not in lead.get("/").content.decode()
+
+
+class FailsOnSecond(EmailBackend):
+    """A mail server that takes one message, then goes away."""
+
+    sent = 0
+
+    def send_messages(self, messages):
+        if FailsOnSecond.sent >= 1:
+            raise ConnectionError("mail server went away")
+        FailsOnSecond.sent += len(messages)
+        return super().send_messages(messages)
+
+
+class RefusesBen(EmailBackend):
+    """A mail server that refuses one address and takes the rest."""
+
+    def send_messages(self, messages):
+        import smtplib
+
+        if any("ben.new@" in to for m in messages for to in m.to):
+            raise smtplib.SMTPRecipientsRefused({"ben.new@example.nhs.uk": (550, b"no such")})
+        return super().send_messages(messages)
+
+
+def test_invitations_the_mail_server_did_not_take_go_on_the_next_run(world, settings):
+    people_import(actor=world.people["admin"], data=GOOD.encode())
+    settings.EMAIL_BACKEND = f"{__name__}.FailsOnSecond"
+    FailsOnSecond.sent = 0
+    with pytest.raises(ConnectionError):
+        invitations_send_waiting()
+    assert len(mail.outbox) == 1
+    assert Invitation.objects.filter(link_unsent=True).count() == 2  # put back
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert invitations_send_waiting() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        Invitation.objects.values_list("email", flat=True)
+    )
+
+
+def test_an_address_the_mail_server_refuses_does_not_stop_the_others(world, settings):
+    people_import(actor=world.people["admin"], data=GOOD.encode())
+    settings.EMAIL_BACKEND = f"{__name__}.RefusesBen"
+    assert invitations_send_waiting() == 2
+    assert not Invitation.objects.filter(link_unsent=True).exists()  # Ben's: resend by hand
+    assert [m.to for m in mail.outbox if "ben.new" in m.to[0]] == []
+
+
+def test_beat_sweeps_for_invitations_every_few_minutes(settings):
+    from accounts.tasks import send_invitations
+
+    entry = settings.CELERY_BEAT_SCHEDULE["invitation-emails"]
+    assert entry["task"] == send_invitations.name == "accounts.send_invitations"
