@@ -11,9 +11,10 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
+from accounts.expiry import TRANSIENT
 from accounts.models import Invitation, Membership, Organisation, Region, System, User
 from accounts.services import _membership_snapshot, _membership_system
 from openbook.audit import audit_record
@@ -64,6 +66,29 @@ def pending_at(
     ).select_related("invited_by")  # fmt: skip
 
 
+NOT_AN_ADDRESS = "Enter an e-mail address, like name@nhs.net."
+NOT_PLAIN = "Use the address with plain letters (a to z) only."
+
+
+def email_refusal(email: str) -> str | None:
+    """Why an address (already stripped and lower-cased) cannot be invited (NOT_AN_ADDRESS or
+    NOT_PLAIN); None if it can."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return NOT_AN_ADDRESS
+    if not email.isascii():
+        # "ſmith" and "smith" are one account to PostgreSQL's case rules but two addresses:
+        # NHS addresses are plain letters, so look-alikes are refused.
+        return NOT_PLAIN
+    return None
+
+
+SELF = "You cannot invite yourself; ask someone else to."
+DEACTIVATED = ("That person's account is deactivated; a platform administrator can "
+               "reactivate it.")  # fmt: skip
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -73,27 +98,28 @@ def invitation_create(
     organisation: Organisation | None = None,
     system: System | None = None,
     region: Region | None = None,
+    full_name: str = "",
+    by_worker: bool = False,
+    reason: str = "",
 ) -> Invitation:
     """Invite `email` to `role` here, and e-mail the link once this commits. An invitation
-    still waiting for the same person and role is replaced (its link stops working)."""
+    still waiting for the same person and role is replaced (its link stops working).
+
+    `by_worker` (many at once, from a file): the worker makes the link and e-mails it, so a
+    slow mail server holds no web request; the caller wakes it once after the commit
+    (`wake_sender`), and a sweep finds any it missed."""
     if role not in policy.invitable_roles(actor, organisation=organisation, system=system,
                                           region=region):  # fmt: skip
         raise PermissionDenied("You cannot invite people to that role here.")
     email = email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError({"email": "Enter an e-mail address, like name@nhs.net."}) from None
-    if not email.isascii():
-        # "ſmith" and "smith" are one account to PostgreSQL's case rules but two addresses:
-        # NHS addresses are plain letters, so look-alikes are refused.
-        raise ValidationError({"email": "Use the address with plain letters (a to z) only."})
+    refusal = email_refusal(email)
+    if refusal:
+        raise ValidationError({"email": refusal})
     if email == actor.email.lower():
-        raise ValidationError({"email": "You cannot invite yourself; ask someone else to."})
+        raise ValidationError({"email": SELF})
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None and not existing.is_active:
-        raise ValidationError({"email": "That person's account is deactivated; a platform "
-                                        "administrator can reactivate it."})  # fmt: skip
+        raise ValidationError({"email": DEACTIVATED})
     place = {"organisation": organisation, "system": system, "region": region}
     if Membership.objects.filter(user__email__iexact=email, role=role, **place).exists():
         raise ValidationError({"email": "That person already has this role here."})
@@ -108,30 +134,95 @@ def invitation_create(
             system=_system_of(earlier), obj=earlier, before=_snapshot(earlier),
             reason="sent again",
         )  # fmt: skip
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)  # by the worker: a token nobody holds, until it sends
     invitation = Invitation.objects.create(
         email=email, role=role, invited_by=actor, token_hash=_hash(token),
-        expires_at=now + timedelta(days=INVITATION_DAYS), **place,
+        expires_at=now + timedelta(days=INVITATION_DAYS), full_name=full_name.strip()[:150],
+        link_unsent=by_worker, **place,
     )  # fmt: skip
     audit_record(
         action="invitation.created", actor=actor, organisation=organisation,
         system=_system_of(invitation), obj=invitation, after=_snapshot(invitation),
+        reason=reason,
     )  # fmt: skip
-    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
-    transaction.on_commit(lambda: _send(invitation, link), robust=True)
+    if not by_worker:
+        link = _link(token)
+        transaction.on_commit(lambda: _message(invitation, link).send(), robust=True)
     return invitation
 
 
-def _send(invitation: Invitation, link: str) -> None:
+def _link(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+
+
+def _message(invitation: Invitation, link: str) -> EmailMessage:
     context = {"invitation": invitation, "link": link, "days": INVITATION_DAYS,
                "place": invitation.scope, "role": invitation.get_role_display(),
                "inviter": invitation.invited_by}  # fmt: skip
-    EmailMessage(
+    return EmailMessage(
         subject=f"You are invited to Openbook: {invitation.get_role_display()}, {invitation.scope}",
         body=render_to_string("accounts/email/invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invitation.email],
-    ).send()
+    )
+
+
+SEND_TASK = "accounts.send_invitations"
+SEND_BATCH = 50
+
+
+def wake_sender() -> None:
+    """Once the invitations made in bulk are committed, ask the worker to send them. Robust:
+    a broker that is down does not undo them (the sweep sends them within minutes)."""
+    transaction.on_commit(lambda: current_app.send_task(SEND_TASK), robust=True)
+
+
+def _claim_unsent() -> list[tuple[Invitation, str]]:
+    """A batch of invitations made in bulk, each given its link now, and marked sent before
+    anything goes, so a second worker skips them and a retry never sends one twice. The link
+    works for INVITATION_DAYS from now: the e-mail says so."""
+    now = timezone.now()
+    claimed = []
+    with transaction.atomic():
+        batch = list(
+            Invitation.objects.filter(
+                link_unsent=True, accepted_at__isnull=True, withdrawn_at__isnull=True,
+                expires_at__gt=now,
+            ).select_for_update(skip_locked=True, of=("self",))
+            .select_related("organisation", "system", "region", "invited_by")
+            .order_by("id")[:SEND_BATCH]
+        )  # fmt: skip
+        for invitation in batch:
+            token = secrets.token_urlsafe(32)
+            invitation.token_hash = _hash(token)
+            invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
+            invitation.link_unsent = False
+            claimed.append((invitation, _link(token)))
+        Invitation.objects.bulk_update(batch, ["token_hash", "expires_at", "link_unsent"])
+    return claimed
+
+
+def invitations_send_waiting() -> int:
+    """E-mail every invitation made in bulk that still waits for its link; how many went. A
+    mail server gone away puts the rest back (each gets a fresh link next time) and raises
+    for the task to retry; a message refused on its own is logged and the rest still go (its
+    invitation is listed on the place's invite page, to send again from there)."""
+    sent = 0
+    with get_connection() as connection:
+        while batch := _claim_unsent():
+            for n, (invitation, link) in enumerate(batch):
+                try:
+                    connection.send_messages([_message(invitation, link)])
+                except TRANSIENT:
+                    Invitation.objects.filter(pk__in=[i.pk for i, _ in batch[n:]]).update(
+                        link_unsent=True
+                    )
+                    raise
+                except Exception as exc:  # noqa: BLE001  (this message only: see TRANSIENT)
+                    log.warning("invitation %s not e-mailed: %r", invitation.pk, exc)
+                    continue
+                sent += 1
+    return sent
 
 
 def invitation_find(token: str) -> Invitation | None:

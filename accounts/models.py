@@ -242,6 +242,9 @@ class Invitation(models.Model):
     once, for INVITATION_DAYS; only a hash of the link's token is kept."""
 
     email = models.EmailField()
+    # The name an administrator's file gave (people imported in bulk): the new account's
+    # name unless the person changes it.
+    full_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -259,6 +262,9 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Made in bulk: the worker has still to make its link and e-mail it (accounts/invitations.py
+    # `invitations_send_waiting`). Until then the token hash is of a token nobody holds.
+    link_unsent = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

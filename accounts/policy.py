@@ -333,6 +333,12 @@ def can_manage_webhooks(user: AnyUser, system: System) -> bool:
     return is_system_lead(user, system)
 
 
+def can_import_people(user: AnyUser) -> bool:
+    """Bringing people on board from a file (invitations and roles anywhere, many at once) is
+    for platform administrators: one file can reach every organisation, system and region."""
+    return is_platform_admin(user)
+
+
 def invitable_roles(
     user: AnyUser,
     *,

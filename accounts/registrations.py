@@ -20,6 +20,7 @@ ACTIONS = {
     "invitation.created": "Person invited",
     "invitation.accepted": "Invitation accepted",
     "invitation.withdrawn": "Invitation withdrawn",
+    "people.imported": "People imported from a file (invited, or given roles)",
     "account.created": "Account created",
     "account.expiry_warned": "Warned that an unused account will be deactivated",
     "account.expired": "Unused account deactivated, its API tokens revoked",

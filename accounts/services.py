@@ -44,6 +44,7 @@ def membership_create(
     organisation: Organisation | None = None,
     system: System | None = None,
     region: Region | None = None,
+    reason: str = "",
 ) -> Membership:
     """Give a person a role. Only platform administrators (or set-up commands, actor=None)."""
     if actor is not None and not policy.is_platform_admin(actor):
@@ -67,6 +68,7 @@ def membership_create(
         system=_membership_system(membership),
         obj=membership,
         after=_membership_snapshot(membership),
+        reason=reason,
     )
     policy.forget_roles(user)
     return membership

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views, views_invitations, views_sessions, views_sso
+from accounts import views, views_invitations, views_people, views_sessions, views_sso
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -77,6 +77,15 @@ urlpatterns = [
     path("invitations/<str:token>/", views_invitations.accept, name="invitation_accept"),
     path("systems/<slug:code>/", views.system_detail, name="system_detail"),
     path("regions/<slug:code>/", views.region_detail, name="region_detail"),
+    path("people/import/", views_people.people_import_upload, name="people_import"),
+    path(
+        "people/import/confirm/", views_people.people_import_confirm, name="people_import_confirm"
+    ),
+    path(
+        "people/import/openbook-people.csv",
+        views_people.people_import_template,
+        name="people_import_template",
+    ),
     path("account/places/", views.places_set, name="places_set"),
     path("account/tokens/", views.token_list, name="token_list"),
     path("account/tokens/<str:token_key>/revoke/", views.token_revoke, name="token_revoke"),

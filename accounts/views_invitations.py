@@ -97,7 +97,8 @@ def accept(request, token: str):
     form = None
     if not signed_in and not has_account and settings.PASSWORD_SIGN_IN:
         form = NewAccountForm(request.POST if request.method == "POST" else None,
-                              email=invitation.email)  # fmt: skip
+                              email=invitation.email,
+                              initial={"full_name": invitation.full_name})  # fmt: skip
     if request.method == "POST":
         try:
             if signed_in:

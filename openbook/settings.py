@@ -166,6 +166,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accounts.expire_unused",
         "schedule": crontab(hour=3, minute=30),  # each night, London time
     },
+    # Invitations of a people import whose message to the worker was lost.
+    "invitation-emails": {"task": "accounts.send_invitations", "schedule": 300.0},
     # A signed checkpoint of each audit chain that moved since its last (openbook/checkpoints.py).
     "audit-checkpoints": {
         "task": "openbook.issue_checkpoints",
@@ -308,6 +310,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Where the file back-end (django.core.mail.backends.filebased.EmailBackend) writes e-mails: a
+# trial without a mail server, and the tests reading what the worker sent.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="") or None
 # Where links in e-mails point: the address people use to reach Openbook.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Openbook <no-reply@openbook.invalid>")
@@ -410,5 +415,8 @@ PLAN_UPLOAD_INLINE_BYTES = env.int("PLAN_UPLOAD_INLINE_BYTES", default=256 * 102
 # it may have waited behind long tasks on the one queue, so this is generous.
 UPLOAD_ABANDON_AFTER_SECONDS = env.int("UPLOAD_ABANDON_AFTER_SECONDS", default=1800)
 UPLOAD_KEEP_DAYS = env.int("UPLOAD_KEEP_DAYS", default=30)  # then a large file's record goes
+# People imported from one file (accounts/people_import.py): a new system's people fit well
+# within it; a larger file is split, or the limit raised.
+PEOPLE_IMPORT_MAX_ROWS = env.int("PEOPLE_IMPORT_MAX_ROWS", default=1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

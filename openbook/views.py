@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
-from accounts import selectors
+from accounts import policy, selectors
 from accounts.selectors import system_get
 from openbook import checkpoints, registry, trail
 from openbook.exports import CSV_TYPE, csv_content
@@ -48,6 +48,7 @@ def home(request):
             "round": registry.current("round", request.user),
             # What every app registered as waiting on people (openbook/registry.py).
             "attention": by_urgency(registry.attention_for(request.user)),
+            "can_import_people": policy.can_import_people(request.user),
         },
     )
 

@@ -202,7 +202,13 @@ def _worker_idle_before_teardown(request):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def worker_mail_dir(tmp_path_factory):
+    """Where the test worker writes the e-mails it sends (its own memory is out of reach)."""
+    return tmp_path_factory.mktemp("worker-mail")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, worker_mail_dir):
     """A real Celery worker process on the test queue, against the test database and Redis."""
     import os
     import subprocess
@@ -214,7 +220,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
     from openbook.celery import app
 
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict)}
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+           "EMAIL_FILE_PATH": str(worker_mail_dir)}  # fmt: skip
     app.control.purge()
     celery = Path(sys.executable).with_name("celery")
     process = subprocess.Popen(
@@ -241,3 +249,25 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def worker_outbox(celery_worker_process, worker_mail_dir):
+    """The e-mails the real worker sent during this test, read back as email.message objects
+    (call it for the list so far)."""
+    import email
+    import email.policy
+
+    for old in worker_mail_dir.iterdir():
+        old.unlink()
+
+    def read() -> list:
+        found = []
+        for path in sorted(worker_mail_dir.iterdir()):
+            # The file back-end writes each message followed by a line of 79 dashes.
+            for part in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if part.strip():
+                    found.append(email.message_from_bytes(part, policy=email.policy.default))
+        return found
+
+    return read

@@ -118,3 +118,9 @@ def test_money_pages_have_breadcrumbs(client_for, busy_world):
         crumbs = page.split('aria-label="Breadcrumb"', 1)[1].split("</nav>", 1)[0]
         assert 'href="/rounds/2026-27/systems/s1/"' in crumbs, path
         assert "System One" in crumbs, path
+
+
+def test_an_administrator_reaches_the_people_import_from_home(client_for, world):
+    depths, broken = crawl(client_for(world.people["admin"]), limit_depth=1)
+    assert not broken, f"admin is shown links that do not open: {broken}"
+    assert depths.get("people_import") == 1

@@ -58,6 +58,7 @@ PAGES = {
         "/systems/borsetshire/",
         "/systems/borsetshire/audit/",
     ],
+    "admin@openbook.invalid": ["/", "/people/import/"],
     "reviewer@openbook.invalid": [
         "/",
         f"{R}/regions/midshire/",

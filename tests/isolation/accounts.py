@@ -288,3 +288,40 @@ ROUTES += [
           {"anonymous": 422}, 403, setup=_invitation,
           notes="signed in as someone else: refused; anonymous without a name: the form again"),
 ]  # fmt: skip
+
+
+# --- importing people: platform administrators only ------------------------------------------
+
+PEOPLE_FILE = (
+    b"email,name,organisation code,role\r\nnewcomer@example.nhs.uk,New Comer,ZA1,Preparer\r\n"
+)
+
+
+def _people_upload(world) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"file": SimpleUploadedFile("people.csv", PEOPLE_FILE, content_type="text/csv")}
+
+
+def _people_confirm(world) -> dict:
+    """What the preview page posts back: the file, and the plan it showed the administrator."""
+    import base64
+
+    from accounts.people_import import people_import_check
+
+    plan = people_import_check(actor=world.people["admin"], data=PEOPLE_FILE)
+    return {"file": base64.b64encode(PEOPLE_FILE).decode(), "shown": plan.digest,
+            "name": "people.csv"}  # fmt: skip
+
+
+# Not about any one system: nothing to hide from outsiders, so everyone else is refused alike.
+_admin_only = {"anonymous": LOGIN_REDIRECT}
+ROUTES += [
+    Route("people_import", "GET", lambda w: "/people/import/", {**_admin_only, "admin": 200}, 403),
+    Route("people_import", "POST", lambda w: "/people/import/", {**_admin_only, "admin": 200},
+          403, data=_people_upload, notes="the preview: nothing is stored"),
+    Route("people_import_confirm", "POST", lambda w: "/people/import/confirm/",
+          {**_admin_only, "admin": 302}, 403, data=_people_confirm),
+    Route("people_import_template", "GET", lambda w: "/people/import/openbook-people.csv",
+          {**_admin_only, "admin": 200}, 403),
+]  # fmt: skip

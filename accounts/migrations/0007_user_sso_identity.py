@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_user_sessions_and_expiry"),
+        ("accounts", "0006_invitation_name_and_bulk_sending"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
