@@ -325,6 +325,7 @@ class SecuritySetting(models.Model):
     )
 
     class Meta:
+        verbose_name = verbose_name_plural = "sign-in rules"
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="security_setting_one_row")]
 
     def __str__(self) -> str:

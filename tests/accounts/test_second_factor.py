@@ -337,3 +337,16 @@ def test_everyone_is_sent_to_set_up_at_sign_in_when_required(world, settings):
     client.post("/account/two-step/set-up/", {"code": code(key)})
     assert client.get("/organisations/").status_code == 200
     assert TOTPDevice.objects.get(user=world.people["member"]).confirmed
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "\uff19" * 6, "x" * 5000, "1e999", "-0",
+                                  "<script>", "9" * 40, " 1 2 3 "])  # fmt: skip
+def test_junk_codes_are_refused_in_words(world, junk):
+    approver = world.people["approver"]
+    client, _ = password_sign_in("approver@example.nhs.uk")
+    assert client.post("/account/two-step/set-up/", {"code": junk}).status_code == 422
+    enrolled(approver)
+    client.force_login(approver)  # signed in again: the code is asked for
+    response = client.post("/account/two-step/verify/", {"code": junk})
+    assert response.status_code == 422
+    assert "There is a problem" in response.content.decode()
