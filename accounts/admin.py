@@ -8,9 +8,25 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
-from accounts.models import Membership, Organisation, PersonalToken, Region, System, User
+from accounts import devices, services
+from accounts.models import (
+    Membership,
+    Organisation,
+    PersonalToken,
+    Region,
+    SecuritySetting,
+    System,
+    User,
+)
+
+# A person's authenticator and recovery codes are theirs: administrators reset them (audited,
+# the action on people below), never read or edit them.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 def _save_membership(request, membership: Membership) -> Membership:
@@ -75,6 +91,14 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
     inlines = [MembershipInline]
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="Reset two-step verification (lost phone and recovery codes)")
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            devices.reset(actor=request.user, user=user)
+        messages.success(request, f"Two-step verification reset for {len(queryset)} "
+                         "person(s); they set it up again when next asked.")  # fmt: skip
 
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and obj.is_active:
@@ -170,3 +194,22 @@ class PersonalTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for token in queryset:
             services.token_revoke(actor=request.user, token=token)
+
+
+@admin.register(SecuritySetting)
+class SecuritySettingAdmin(admin.ModelAdmin):
+    """The one row of sign-in rules; changed through the audited service."""
+
+    list_display = ["__str__", "second_factor_for_everyone", "changed_at", "changed_by"]
+    fields = ["second_factor_for_everyone", "changed_at", "changed_by"]
+    readonly_fields = ["changed_at", "changed_by"]
+
+    def has_add_permission(self, request):
+        return not SecuritySetting.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = devices.everyone_set(actor=request.user, required=obj.second_factor_for_everyone)
+        obj.pk = saved.pk

@@ -105,3 +105,41 @@ class NewAccountForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class SecurityCodeForm(forms.Form):
+    """The code from the person's authenticator app (or, when signing in, a recovery code)."""
+
+    code = forms.CharField(
+        label="Security code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+                "class": "nhsuk-input--width-10",
+            }
+        ),  # fmt: skip
+        error_messages={"required": "Enter the security code."},
+    )
+
+    def __init__(self, *args, recovery: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery:
+            self.fields["code"].help_text = (
+                "The 6-digit code your authenticator app shows for Openbook. Lost your phone? "
+                "Enter one of your recovery codes instead."
+            )
+        else:
+            self.fields["code"].help_text = "The 6-digit code the app now shows for Openbook."
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+
+class PasswordAgainForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )

@@ -229,6 +229,10 @@ class PersonalToken(AbstractAuthToken):
 
     name = models.CharField(max_length=80)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # How the session that made it had confirmed the person with a second factor ("totp",
+    # "recovery", "identity-provider"), blank if it had not: acts that need two-step
+    # verification (accounts/policy.py) are refused through a token made without it.
+    second_factor = models.CharField(max_length=20, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created"]
@@ -315,3 +319,30 @@ class UserSession(models.Model):
         from accounts.useragents import describe_user_agent
 
         return describe_user_agent(self.user_agent)
+
+
+class SecuritySetting(models.Model):
+    """The platform's sign-in rules an administrator changes in the product (one row).
+
+    Two-step verification is always required of approvers, system leads, regional reviewers
+    and administrators before they act; an administrator may require it of everyone, at
+    sign-in. Until an administrator first chooses, SECOND_FACTOR_FOR_EVERYONE gives the
+    answer."""
+
+    second_factor_for_everyone = models.BooleanField(
+        "require two-step verification of everyone",
+        default=False,
+        help_text="Everyone must confirm it is them with a security code when they sign in, "
+        "not only the people who sign, submit and decide.",
+    )
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "sign-in rules"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="security_setting_one_row")]
+
+    def __str__(self) -> str:
+        return "Sign-in rules"

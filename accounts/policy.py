@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from accounts import second_factor
 from accounts.models import (
     ORGANISATION_ROLES,
     REGION_ROLES,
@@ -321,6 +323,82 @@ def can_decide_settlement(user: AnyUser, system: System) -> bool:
 
 def can_recalculate_round(user: AnyUser) -> bool:
     """A national recalculation of a round is for platform administrators."""
+    return is_platform_admin(user)
+
+
+# --- two-step verification -----------------------------------------------------------------
+
+# Whoever holds one of these signs, submits, accepts or decides for others.
+SECOND_FACTOR_ROLES = (Role.ORG_APPROVER, Role.SYSTEM_LEAD, Role.REGION_REVIEWER)
+
+
+class SecondFactorRequired(PermissionDenied):
+    """An act that needs two-step verification, by a person whose session (or API token) has
+    not confirmed it is them with a second factor. A page sends them to set one up or to type
+    the code, and back (accounts/middleware.py); the API answers 403 with the code
+    "second_factor_required" (openbook/api.py)."""
+
+    def __init__(self, act: str):
+        self.act = act
+        super().__init__(
+            f"To {act} you need to confirm it is you with a security code from your "
+            "authenticator app (two-step verification)."
+        )
+
+
+def second_factor_method(user: AnyUser) -> str | None:
+    """How this request's person confirmed it is them with a second factor: in this session
+    (accounts/middleware.py) or, through the API, in the session that made the token."""
+    return getattr(user, second_factor.USER_ATTRIBUTE, None) or None
+
+
+def has_second_factor(user: AnyUser) -> bool:
+    return second_factor.is_unattended() or second_factor_method(user) is not None
+
+
+def needs_second_factor(user: AnyUser) -> bool:
+    """Must the person confirm a second factor before they sign, submit, accept or decide?
+    Approvers, system leads, regional reviewers and platform administrators must; everyone
+    must when an administrator requires it of everyone."""
+    if not settings.SECOND_FACTOR_REQUIRED or not user.is_authenticated or not user.is_active:
+        return False
+    if is_platform_admin(user) or any(role in SECOND_FACTOR_ROLES for role, *_ in _roles(user)):
+        return True
+    return second_factor.required_of_everyone()
+
+
+def second_factor_missing(user: AnyUser) -> bool:
+    return needs_second_factor(user) and not has_second_factor(user)
+
+
+def require_second_factor(user: AnyUser, act: str) -> None:
+    """Services call this after their own permission check, for each act that signs, submits,
+    accepts or decides; `act` completes "To … you need …"."""
+    if second_factor_missing(user):
+        raise SecondFactorRequired(act)
+
+
+def second_factor_before_anything(user: AnyUser) -> bool:
+    """Must every session of the person confirm a second factor before any page (the
+    platform requires it of everyone)?"""
+    return (
+        settings.SECOND_FACTOR_REQUIRED
+        and user.is_authenticated
+        and second_factor.required_of_everyone()
+    )
+
+
+def admin_pages_need_second_factor(user: AnyUser) -> bool:
+    """The administration pages change anyone's access: staff confirm a second factor first."""
+    return bool(settings.SECOND_FACTOR_REQUIRED and user.is_authenticated and user.is_staff)
+
+
+def can_require_second_factor_of_everyone(user: AnyUser) -> bool:
+    return is_platform_admin(user)
+
+
+def can_reset_second_factor(user: AnyUser) -> bool:
+    """Someone who lost their authenticator and their recovery codes asks an administrator."""
     return is_platform_admin(user)
 
 

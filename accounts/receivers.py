@@ -7,7 +7,7 @@ Django's auth signals are the one place every authentication path passes through
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from accounts import sessions
+from accounts import second_factor, sessions
 from openbook.audit import audit_record
 from openbook.client_address import client_address
 
@@ -31,6 +31,8 @@ def audit_login(sender, request, user, **kwargs):
     audit_record(action="auth.login", actor=user, obj=user, payload=payload)
     if request is not None:
         sessions.session_started(request, user)
+        if getattr(request, "session", None) is not None:
+            second_factor.signed_in(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")

@@ -31,6 +31,14 @@ ACTIONS = {
     "organisation.updated": "Organisation changed from the ODS files",
     "session.ended": "Signed out of one browser",
     "sessions.ended_elsewhere": "Signed out everywhere else",
+    "second_factor.set_up": "Two-step verification set up (authenticator app and recovery codes)",
+    "second_factor.verified": "Confirmed with a security code",
+    "second_factor.recovery_used": "Confirmed with a recovery code (used up)",
+    "second_factor.failed": "Wrong security code",
+    "second_factor.codes_replaced": "New recovery codes made (the old ones stopped working)",
+    "second_factor.removed": "Two-step verification removed",
+    "second_factor.reset": "Two-step verification reset by an administrator",
+    "settings.second_factor_for_everyone": "Changed who must use two-step verification",
 }
 
 

@@ -127,7 +127,8 @@ def membership_snapshot(membership: Membership) -> dict[str, Any]:
 
 @transaction.atomic
 def token_create(*, actor: User, name: str, lifetime_days: int) -> tuple[PersonalToken, str]:
-    """Make a personal API token. The clear token is returned once and never stored."""
+    """Make a personal API token. The clear token is returned once and never stored. It can
+    sign, submit and decide only if this session (or token) had confirmed a second factor."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, so you can recognise it later."})
@@ -135,15 +136,16 @@ def token_create(*, actor: User, name: str, lifetime_days: int) -> tuple[Persona
         raise ValidationError({"lifetime_days": "Choose 7, 30, 90 or 365 days."})
     if PersonalToken.objects.filter(user=actor, name__iexact=name).exists():
         raise ValidationError({"name": "You already have a token with that name."})
+    method = policy.second_factor_method(actor) or ""
     token, clear = PersonalToken.objects.create(
-        user=actor, expiry=timedelta(days=lifetime_days), name=name
+        user=actor, expiry=timedelta(days=lifetime_days), name=name, second_factor=method
     )
     audit_record(
         action="token.created",
         actor=actor,
         obj=token,
         object_id=token.token_key,
-        after={"name": name, "expires": token.expiry},
+        after={"name": name, "expires": token.expiry, "second_factor": method},
     )
     return token, clear
 

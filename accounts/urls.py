@@ -1,13 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views, views_invitations, views_people, views_sessions, views_sso
+from accounts import (
+    views,
+    views_invitations,
+    views_people,
+    views_second_factor,
+    views_sessions,
+    views_sso,
+)
+from accounts.middleware import exempt
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sso/start/", views_sso.Start.as_view(), name="sso_start"),
-    path("sso/callback/", views_sso.Callback.as_view(), name="sso_callback"),
+    path("logout/", exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("sso/start/", exempt(views_sso.Start.as_view()), name="sso_start"),
+    path("sso/callback/", exempt(views_sso.Callback.as_view()), name="sso_callback"),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(),
@@ -96,4 +104,23 @@ urlpatterns = [
         name="sessions_end_others",
     ),
     path("account/sessions/<int:pk>/sign-out/", views_sessions.session_end, name="session_end"),
+    path("account/two-step/", views_second_factor.overview, name="second_factor"),
+    path("account/two-step/set-up/", views_second_factor.set_up, name="second_factor_set_up"),
+    path("account/two-step/verify/", views_second_factor.verify, name="second_factor_verify"),
+    path("account/two-step/remove/", views_second_factor.remove, name="second_factor_remove"),
+    path(
+        "account/two-step/recovery-codes/",
+        views_second_factor.recovery_codes,
+        name="recovery_codes",
+    ),
+    path(
+        "account/two-step/recovery-codes/new/",
+        views_second_factor.recovery_codes_replace,
+        name="recovery_codes_replace",
+    ),
+    path(
+        "account/two-step/everyone/",
+        views_second_factor.everyone_set,
+        name="second_factor_everyone",
+    ),
 ]

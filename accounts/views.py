@@ -13,10 +13,10 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import policy, selectors, services, sso, throttle
+from accounts import policy, second_factor, selectors, services, sso, throttle
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
 from openbook.client_address import client_address
@@ -137,6 +137,13 @@ class LoginView(auth_views.LoginView):
             return redirect("login")
         return super().post(request, *args, **kwargs)
 
+    def get_success_url(self):
+        # A person with an authenticator types its code next, then goes where they were going.
+        url = super().get_success_url()
+        if second_factor.is_pending(self.request):
+            return f"{reverse('second_factor_verify')}?{urlencode({'next': url})}"
+        return url
+
     def form_valid(self, form):
         response = super().form_valid(form)
         remember_device(self.request, response, form.cleaned_data["username"])
@@ -228,7 +235,13 @@ def token_list(request):
     return render(
         request,
         "accounts/token_list.html",
-        {"form": form, "tokens": selectors.tokens_of(request.user), "new_token": new_token},
+        {
+            "form": form,
+            "tokens": selectors.tokens_of(request.user),
+            "new_token": new_token,
+            "needs_second_factor": policy.needs_second_factor(request.user),
+            "has_second_factor": policy.has_second_factor(request.user),
+        },
         status=422 if request.method == "POST" and form.errors else 200,
     )
 

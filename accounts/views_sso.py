@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from mozilla_django_oidc import views as oidc_views
 
-from accounts import sso
+from accounts import second_factor, sso
 from openbook.audit import audit_record
 from openbook.client_address import client_address
 
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = "The NHS sign-in service could not be reached just now. Try again in a few minutes."
 UNCHECKED = ("Openbook could not check that sign-in, so it has not let you in. Start again "
              "from this page.")  # fmt: skip
-
-SESSION_SECOND_FACTOR = "sso_second_factor"
 
 
 class Start(oidc_views.OIDCAuthenticationRequestView):
@@ -111,9 +109,8 @@ class Callback(oidc_views.OIDCAuthenticationCallbackView):
             # this sign-in proves belongs to a new session key all the same.
             self.request.session.cycle_key()
         response = super().login_success()
-        # Only after auth.login, which starts a new session key: what the provider asserted
-        # about this sign-in belongs to this session.
-        self.request.session[SESSION_SECOND_FACTOR] = bool(
-            getattr(self.request, "sso_second_factor", False)
-        )
+        # Only after auth.login: what the provider asserted about this sign-in belongs to this
+        # session, and counts as its second factor (accounts/second_factor.py).
+        if getattr(self.request, "sso_second_factor", False):
+            second_factor.mark_verified(self.request, "identity-provider")
         return response

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import Membership, Organisation, Role, System
+from accounts.second_factor import unattended
 from payments.models import ControlTotal, Transfer
 from payments.services.control_totals import control_total_set
 from payments.services.transfers import transfer_propose
@@ -26,6 +27,7 @@ CONTROL_TOTALS = {
 
 
 @transaction.atomic
+@unattended("demo data: its people are not there to type a code")
 def seed_control_totals(round_slug: str) -> dict[str, int]:
     plan_round = PlanningRound.objects.get(slug=round_slug)
     made = {"control totals": 0, "transfers": 0}
@@ -92,6 +94,7 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
 
 
 @transaction.atomic
+@unattended("demo data: its people are not there to type a code")
 def seed_fund(round_slug: str) -> dict[str, int]:
     from demo.synthetic import board_approver
     from payments.calculations.system_fund import phased_target
@@ -135,6 +138,7 @@ def seed_fund(round_slug: str) -> dict[str, int]:
 
 
 @transaction.atomic
+@unattended("demo data: its people are not there to type a code")
 def seed_agreements(round_slug: str) -> dict[str, int]:
     """An urgent care risk pool among Borsetshire's two acute trusts and the ICB, drafted by
     the lead and signed so far by the ICB: Borchester's and Felpersham's approvers have yet to

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import Organisation, System
+from accounts.second_factor import unattended
 from demo.synthetic import _rng, board_approver
 from payments.inputs import gather_many
 from payments.models import ControlTotal, Fund
@@ -29,6 +30,7 @@ HELD = {Organisation.Kind.COMMISSIONER, *Organisation.PROVIDER_KINDS}  # have co
 RETURN_MONTH = 6  # September: two quarters of actuals
 
 
+@unattended("demo data: its people are not there to type a code")
 def seed_payments(plan_round: PlanningRound, systems: list[System], out=sys.stdout) -> dict:
     made = {"control totals": 0, "allocations": 0, "returns": 0}
     inputs = gather_many(plan_round, systems)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Role
+from accounts.second_factor import unattended
 from demo.synthetic import board_approver, plan_cells
 from plans.models import PlanningRound, Submission
 from plans.services import (
@@ -50,6 +51,7 @@ def _cells(plan_round, organisation, complete):
 
 
 @transaction.atomic
+@unattended("demo data: its people are not there to type a code")
 def seed_plans() -> dict[str, int]:
     made = {"templates": 0, "rounds": 0, "plans": 0}
     version, created = template_load()

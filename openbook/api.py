@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.policy import SecondFactorRequired
 from openbook.errors import Conflict, ProblemList, shown
 
 router = DefaultRouter()
@@ -50,6 +51,8 @@ def paginated(serializer: type[serializers.Serializer]) -> serializers.Serialize
 
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="invalid, conflict, not_found, permission_denied, "
+                                 "second_factor_required (the act needs a token made in a "
+                                 "session that confirmed two-step verification), "
                                  "not_authenticated, throttled …")  # fmt: skip
     message = serializers.CharField(help_text="What went wrong, in words for a person.")
     fields = serializers.JSONField(required=False, help_text="Each invalid field and why.")
@@ -95,6 +98,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = exc.message_dict if hasattr(exc, "error_dict") else None
         message = "; ".join(exc.messages)
         return Response(_error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SecondFactorRequired):
+        message = (f"{exc} Make a new token on the API tokens page after entering "
+                   "your code: a token carries two-step verification only from then.")  # fmt: skip
+        return Response(_error_body("second_factor_required", message), status=403)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):

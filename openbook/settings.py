@@ -32,6 +32,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # Our apps first, so their templates (sign-in, password pages) win over the admin's.
     "openbook",
+    # Two-step verification's devices: an authenticator app (TOTP) and recovery codes.
+    # Before accounts, whose admin takes their admin pages away (accounts/admin.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "plans",
     "payments",
@@ -64,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.sessions.SessionSeenMiddleware",
+    # After sign-in: puts the session's second factor on request.user for the policy, and
+    # sends a session still to confirm it to the code page (accounts/middleware.py).
+    "accounts.middleware.SecondFactorMiddleware",
     "openbook.middleware.FigurePlacesMiddleware",
     "openbook.middleware.NoStoreMiddleware",
     # After CSRF and sign-in: process_view refuses a NUL once a request is on its way to a view.
@@ -90,6 +98,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "notifications.context_processors.unread",
                 "plans.context_processors.places",
+                "accounts.context_processors.second_factor_due",
             ],
         },
     },
@@ -257,6 +266,19 @@ ACCOUNT_EXPIRY_WARNING_DAYS = env.int("ACCOUNT_EXPIRY_WARNING_DAYS", default=7)
 # in a row are free, then each further attempt waits 1 s, 2 s, 4 s … up to the longest wait.
 SIGNIN_FREE_ATTEMPTS = env.int("SIGNIN_FREE_ATTEMPTS", default=5)
 SIGNIN_MAX_DELAY_SECONDS = env.int("SIGNIN_MAX_DELAY_SECONDS", default=300)
+# Two-step verification (accounts/second_factor.py). Approvers, system leads, regional
+# reviewers and administrators confirm it is them with a second factor in a session before
+# they sign, submit, accept or decide there; an administrator can require it of everyone at
+# sign-in (the product's setting; this is its answer until one first chooses). The
+# requirement is not read from the environment: only the test suite turns it off, for its
+# tests written before it (tests/conftest.py).
+SECOND_FACTOR_REQUIRED = True
+SECOND_FACTOR_FOR_EVERYONE = env.bool("SECOND_FACTOR_FOR_EVERYONE", default=False)
+OTP_TOTP_ISSUER = "Openbook"
+# Wrong codes slow a device down (1 s, 2 s, 4 s … after each): django-otp's own throttle, on.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Password reset e-mails asked for from one client address in an hour (many NHS staff share
 # one address, so generous); each account also gets at most 3 an hour.
 PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=50)

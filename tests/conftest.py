@@ -134,6 +134,21 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_requirement(request, settings):
+    """Two-step verification is required in the product and the demo (SECOND_FACTOR_REQUIRED).
+    The tests written before it act as approvers, leads and reviewers, signed in with
+    force_login or calling services directly, without a second factor: they run with the
+    requirement off. Tests marked `second_factor` keep it on, as the product has it. Either
+    way the "everyone" choice starts unset: it is cached in Redis, which no test rolls back."""
+    from accounts.second_factor import forget_everyone_setting
+
+    forget_everyone_setting()
+    settings.SECOND_FACTOR_REQUIRED = request.node.get_closest_marker("second_factor") is not None
+    yield
+    forget_everyone_setting()
+
+
+@pytest.fixture(autouse=True)
 def _sign_in_counts_start_empty():
     """Wrong-password counts live in Redis (accounts/throttle.py), outside the database each
     test rolls back: each test starts with none, so one test's wrong passwords never make

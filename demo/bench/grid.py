@@ -23,6 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
 
+from accounts.second_factor import unattended
 from demo.synthetic import plan_cells
 from plans.models import MONTH_LABELS, Submission, Version
 from plans.services import draft_save, narrative_save, submission_start, submission_submit
@@ -163,6 +164,7 @@ def _browser(url_base, path, session, baseline, repeats, chromium=None) -> dict:
     }
 
 
+@unattended("demo data: its people are not there to type a code")
 def run(repeats: int = 5, browser: bool = True, chromium=None) -> dict:
     plan_round, organisation, user, submission = _setup()
     path = f"/rounds/{plan_round.slug}/{organisation.ods_code}/sections/{SECTION}/"

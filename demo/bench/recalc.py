@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from accounts.models import Organisation, System
+from accounts.second_factor import unattended
 from demo.national import ROUND_SLUG
 from demo.synthetic import board_approver
 from payments.inputs import _COEFFICIENTS, _surplus_coefficients
@@ -121,6 +122,7 @@ def _single(plan_round: PlanningRound, system: System, organisation: Organisatio
     return elapsed
 
 
+@unattended("demo data: its people are not there to type a code")
 def run(repeats: int = 5, round_slug: str = ROUND_SLUG, singles: int = 25) -> dict:
     plan_round = PlanningRound.objects.filter(slug=round_slug).first()
     if plan_round is None or not MonthlyReturn.objects.filter(round=plan_round).exists():

@@ -263,6 +263,7 @@ def agreement_sign(
         raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
     if not latest.partners.filter(pk=organisation.pk).exists():
         raise PermissionDenied(f"{organisation.name} is not a partner in this agreement.")
+    policy.require_second_factor(actor, "sign the agreement")
     if latest.number != version_number:
         raise Conflict(
             f"The agreement changed to version {latest.number} after you read version "

@@ -234,6 +234,7 @@ def release_decide(
     system = release.organisation.system
     if not policy.can_decide_release(actor, system):
         raise PermissionDenied("Only the region's reviewers can agree a discretionary release.")
+    policy.require_second_factor(actor, "agree or refuse a discretionary release")
     if release.status != DiscretionaryRelease.Status.PROPOSED:
         raise ValidationError(f"This release is already {release.get_status_display().lower()}.")
     if not agreed and not note.strip():

@@ -387,6 +387,7 @@ def settlement_respond(
         raise PermissionDenied(f"{organisation.name} is not a partner in this agreement.")
     if not policy.can_answer_settlement(actor, organisation):
         raise PermissionDenied(f"Only {organisation.name}'s approvers answer for it.")
+    policy.require_second_factor(actor, "accept or dispute a settlement")
     if settlement.status != S.PROPOSED:
         raise _not_now(settlement, "accepted or disputed")
     if settlement.responses.filter(organisation=organisation).exists():
@@ -428,6 +429,7 @@ def settlement_decide(
     settlement = _locked(settlement)
     if not policy.can_decide_settlement(actor, settlement.agreement.system):
         raise PermissionDenied("Disputed settlements are decided by the region's reviewers.")
+    policy.require_second_factor(actor, "decide a disputed settlement")
     if settlement.status != S.DISPUTED:
         raise _not_now(settlement, "decided")
     if not reason.strip():

@@ -105,6 +105,8 @@ def transfer_propose(
             "An approver proposes only transfers its own organisation takes part in; the "
             "system lead proposes between any partners."
         )
+    # Proposing agrees to it for the proposer's side.
+    policy.require_second_factor(actor, "propose a transfer")
     transfer = Transfer.objects.create(
         round=plan_round, system=system, proposed_by=actor, reason=reason
     )
@@ -235,6 +237,7 @@ def transfer_decide(
         raise ValidationError(f"This transfer is already {transfer.get_status_display().lower()}.")
     _open(transfer.round, now)
     party = _party_for(actor, transfer, organisation)
+    policy.require_second_factor(actor, "agree or refuse a transfer")
     if not agreed and not reason.strip():
         raise ValidationError({"reason": "Say why you refuse the transfer."})
     return _decide(actor, transfer, party, agreed, reason.strip(), now)

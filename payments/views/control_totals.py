@@ -171,6 +171,8 @@ def transfer_propose(request, slug, code):
                 actor=request.user, plan_round=plan_round, system=system, moves=moves,
                 reason=reason,
             )  # fmt: skip
+        except policy.SecondFactorRequired:
+            raise  # to the code page and back (accounts/middleware.py)
         except PermissionDenied as exc:  # a partner's approver naming two other organisations
             raise ValidationError(str(exc)) from None
     if call.refusal:

@@ -261,6 +261,7 @@ def return_submit(
     """Freeze the draft as the next version. The fund and positions are recalculated."""
     if not policy.can_approve(actor, monthly_return.organisation):
         raise PermissionDenied("Only the organisation's approvers can submit its returns.")
+    policy.require_second_factor(actor, "submit a monthly return")
     locked = _locked(actor, monthly_return, expected_revision)
     lines = return_lines(locked.round, locked.organisation.kind)
     draft = locked.versions.get(number=0)

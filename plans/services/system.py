@@ -175,6 +175,7 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
     system, plan_round = plan.system, plan.round
     if not policy.can_submit_system_plan(actor, system):
         raise PermissionDenied("Only the system lead can submit the system plan.")
+    policy.require_second_factor(actor, "submit the system plan")
     narrative = narrative.strip()
     if not narrative:
         raise ValidationError(
@@ -239,6 +240,7 @@ def system_plan_submit(*, actor: User, plan: SystemPlan, narrative: str) -> Syst
 def _reviewing(actor: User, plan_round: PlanningRound, system: System) -> SystemSubmission:
     if not policy.can_review_system_plan(actor, system):
         raise PermissionDenied("Only the region's reviewers can approve or return a system plan.")
+    policy.require_second_factor(actor, "approve or return a system plan")
     submission = (
         SystemSubmission.objects.select_for_update().filter(round=plan_round, system=system).first()
     )

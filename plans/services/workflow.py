@@ -120,6 +120,7 @@ def submission_submit(
     submission = _lock(submission)
     if not policy.can_submit(actor, submission.organisation):
         raise PermissionDenied("Only the organisation's approvers can submit its plan.")
+    policy.require_second_factor(actor, "submit the plan")
     if not submission.is_editable:
         raise ValidationError(f"The plan is already {submission.get_status_display().lower()}.")
     now = now or timezone.now()
@@ -200,6 +201,7 @@ def _decide(actor: User, submission: Submission) -> Submission:
         if policy.can_view_submitted(actor, submission.organisation):
             raise PermissionDenied("Only the system lead can accept or return a submission.")
         raise PermissionDenied("Not allowed.")
+    policy.require_second_factor(actor, "accept or return a plan")
     if submission.status != Submission.Status.SUBMITTED:
         raise ValidationError(
             "Only a submitted plan can be accepted or returned; "
@@ -290,6 +292,7 @@ def submission_recall(
     submission = _lock(submission)
     if not policy.can_submit(actor, submission.organisation):
         raise PermissionDenied("Only the organisation's approvers can recall its plan.")
+    policy.require_second_factor(actor, "recall the plan")
     if submission.status != Submission.Status.SUBMITTED:
         raise ValidationError(
             "Only a submitted plan that the system lead has not acted on can be recalled."

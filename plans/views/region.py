@@ -74,6 +74,7 @@ def system_submit(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     if not policy.can_submit_system_plan(request.user, system):
         raise PermissionDenied("Only the system lead can submit the system plan.")
+    policy.require_second_factor(request.user, "submit the system plan")
 
     def act(data):
         plan = system_plan_get(request.user, plan_round, system)
@@ -120,6 +121,7 @@ def system_approve(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     if not policy.can_review_system_plan(request.user, system):
         raise PermissionDenied("Only the region's reviewers can approve a system plan.")
+    policy.require_second_factor(request.user, "approve a system plan")
     version = (
         SystemVersion.objects.filter(submission__round=plan_round, submission__system=system)
         .select_related("submission")
@@ -156,6 +158,7 @@ def system_return(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     if not policy.can_review_system_plan(request.user, system):
         raise PermissionDenied("Only the region's reviewers can return a system plan.")
+    policy.require_second_factor(request.user, "return a system plan")
 
     def act(data):
         system_services.system_plan_return(

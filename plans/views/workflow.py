@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import policy
 from openbook.errors import ProblemList
 from openbook.forms import DateInputField, DecisionNoteForm, add_errors
 from openbook.refusals import attempt
@@ -65,6 +66,8 @@ def submit(request, slug, ods_code):
     submission = _need_submission(ctx)
     if not ctx.can_submit:
         raise PermissionDenied("Only the organisation's approvers can submit its plan.")
+    # Asked before the form is filled in, not after.
+    policy.require_second_factor(request.user, "submit the plan")
     form = SubmitForm(request.POST or None)
     refused = False
     if request.method == "POST" and form.is_valid():
@@ -107,6 +110,7 @@ def accept(request, slug, ods_code):
     submission = _need_submission(ctx)
     if not ctx.can_decide:
         raise PermissionDenied("Only the system lead can accept a plan.")
+    policy.require_second_factor(request.user, "accept a plan")
     found = evidence.evidence_for(request.user, submission)
     form = DecisionNoteForm(
         # Bound on every POST: with nothing to acknowledge an empty POST is a valid accept.
@@ -142,6 +146,7 @@ def return_plan(request, slug, ods_code):
     submission = _need_submission(ctx)
     if not ctx.can_decide:
         raise PermissionDenied("Only the system lead can return a plan.")
+    policy.require_second_factor(request.user, "return a plan")
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,8 +12,9 @@ from django.test import Client
 
 from accounts import invitations
 from accounts.models import Membership, Role, User
+from accounts.second_factor import SESSION_KEY
 from accounts.sso import check_configuration
-from accounts.views_sso import SESSION_SECOND_FACTOR, UNAVAILABLE, UNCHECKED
+from accounts.views_sso import UNAVAILABLE, UNCHECKED
 from openbook.models import AuditEvent
 from tests import oidc
 
@@ -85,14 +86,14 @@ def test_an_existing_person_is_matched_by_verified_email_and_signed_in(sso, worl
     assert _signed_in(client) == world.people["member"]
     login = AuditEvent.objects.filter(action="auth.login").latest("pk")
     assert login.payload["method"] == "single sign-on" and login.payload["amr"] == ["pwd"]
-    assert client.session[SESSION_SECOND_FACTOR] is False
+    assert SESSION_KEY not in client.session
 
 
 def test_the_providers_second_factor_counts_for_the_session(sso, world):
     client = Client()
     _sign_in(client, "approver@example.nhs.uk")  # the provider's address is in capitals
     assert _signed_in(client) == world.people["approver"]
-    assert client.session[SESSION_SECOND_FACTOR] is True
+    assert client.session[SESSION_KEY]["method"] == "identity-provider"
 
 
 def test_an_invited_address_gets_its_account_and_role(sso, world):
@@ -281,3 +282,15 @@ def test_half_a_configuration_stops_the_start(settings):
     settings.OIDC_REQUIRE_EMAIL_VERIFIED, settings.OIDC_ALLOWED_EMAIL_DOMAINS = False, []
     assert [e.id for e in check_configuration()] == ["openbook.E103"]
     assert all(isinstance(e, checks.Error) for e in check_configuration())
+
+
+@pytest.mark.second_factor
+def test_a_second_factor_at_the_provider_is_two_step_verification_here(sso, world, settings):
+    settings.SECOND_FACTOR_REQUIRED = True
+    client = Client()
+    _sign_in(client, "approver@example.nhs.uk")  # amr: pwd, mfa
+    page = client.get("/account/two-step/").content.decode()
+    assert "This session is confirmed by your organisation's sign-in" in page
+    lead = Client()
+    _sign_in(lead, "member@example.nhs.uk")  # amr: pwd only
+    assert "It is not set up for your account." in lead.get("/account/two-step/").content.decode()

@@ -103,6 +103,78 @@ ROUTES: list[Route] = [
         302,
         data=lambda w: {"more": "1", "next": "/"},
     ),  # fmt: skip
+    # Two-step verification: each person's own pages; the matrix's people have set none up,
+    # so the code, removal and recovery-code pages send them on (302).
+    Route("second_factor", "GET", lambda w: "/account/two-step/", _page_for_everyone, 200),
+    Route(
+        "second_factor_set_up",
+        "GET",
+        lambda w: "/account/two-step/set-up/",
+        _page_for_everyone,
+        200,
+    ),
+    Route(
+        "second_factor_set_up",
+        "POST",
+        lambda w: "/account/two-step/set-up/",
+        _page_for_everyone,
+        422,
+        # No code: the form again, nothing kept. (No one here can send a right one, so the
+        # form fuzz passes it by: tests/accounts/test_second_factor.py sends it junk.)
+    ),
+    Route(
+        "second_factor_verify",
+        "GET",
+        lambda w: "/account/two-step/verify/",
+        _page_for_everyone,
+        302,
+    ),
+    Route(
+        "second_factor_verify",
+        "POST",
+        lambda w: "/account/two-step/verify/",
+        _page_for_everyone,
+        302,
+        data=lambda w: {"code": "000000"},
+    ),
+    Route(
+        "second_factor_remove",
+        "GET",
+        lambda w: "/account/two-step/remove/",
+        _page_for_everyone,
+        302,
+    ),
+    Route(
+        "second_factor_remove",
+        "POST",
+        lambda w: "/account/two-step/remove/",
+        _page_for_everyone,
+        302,
+        data=lambda w: {"password": "x"},
+    ),
+    Route(
+        "recovery_codes",
+        "GET",
+        lambda w: "/account/two-step/recovery-codes/",
+        _page_for_everyone,
+        302,
+    ),
+    Route(
+        "recovery_codes_replace",
+        "POST",
+        lambda w: "/account/two-step/recovery-codes/new/",
+        _page_for_everyone,
+        302,
+    ),
+    # Who must use it is the platform administrators' choice.
+    Route(
+        "second_factor_everyone",
+        "POST",
+        lambda w: "/account/two-step/everyone/",
+        {"anonymous": LOGIN_REDIRECT, "admin": 302},
+        403,
+        data=lambda w: {"everyone": "1"},
+    ),
     # --- notifications: each person's own ------------------------------------------------
     Route(
         "notification_list",
