@@ -1,5 +1,7 @@
-"""What every page may need to know about the person's two-step verification."""
+"""What every page may need to know about how the person signs in: their two-step verification,
+and whether passwords are used here at all."""
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from accounts import policy, second_factor
@@ -16,4 +18,7 @@ def second_factor_due(request):
             return ""
         return "verify" if second_factor.has_device(user) else "set_up"
 
-    return {"second_factor_due": SimpleLazyObject(due)}
+    return {
+        "second_factor_due": SimpleLazyObject(due),
+        "password_sign_in": settings.PASSWORD_SIGN_IN,
+    }

@@ -226,6 +226,7 @@ def test_password_sign_in_can_be_switched_off(sso, world, settings):
     _sign_in(client, "member@example.nhs.uk")
     assert _signed_in(client) == world.people["member"]
     assert client.get("/password/change/").status_code == 404
+    assert "Change password" not in client.get("/account/sessions/").content.decode()
 
 
 def test_with_passwords_on_the_same_password_signs_in(world):
