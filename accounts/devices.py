@@ -25,7 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import policy, second_factor, sessions
-from accounts.models import SecuritySetting
+from accounts.models import PersonalToken, SecuritySetting
 from openbook.audit import audit_record
 
 if TYPE_CHECKING:
@@ -158,6 +158,15 @@ def recovery_codes_replace(*, actor: User) -> list[str]:
     return codes
 
 
+def _tokens_lose_second_factor(user: User) -> int:
+    """API tokens made in a session that had the factor no longer carry it: a token taken
+    with a stolen session must not go on signing once the person has reset their phone. They
+    still read; to act, the person makes a new one after their code."""
+    return (
+        PersonalToken.objects.filter(user=user).exclude(second_factor="").update(second_factor="")
+    )
+
+
 @transaction.atomic
 def remove(*, actor: User, password: str, keep_session_key: str | None) -> int:
     """The person removes their second factor (a new phone, say): it takes their password and
@@ -171,7 +180,9 @@ def remove(*, actor: User, password: str, keep_session_key: str | None) -> int:
         raise ValidationError({"password": "That is not your password."})
     TOTPDevice.objects.filter(user=actor).delete()
     StaticDevice.objects.filter(user=actor).delete()
-    audit_record(action="second_factor.removed", actor=actor, obj=actor)
+    tokens = _tokens_lose_second_factor(actor)
+    audit_record(action="second_factor.removed", actor=actor, obj=actor,
+                 payload={"tokens_without_second_factor": tokens})  # fmt: skip
     return sessions.sessions_end_others(actor=actor, keep_session_key=keep_session_key)
 
 
@@ -186,8 +197,10 @@ def reset(*, actor: User, user: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     ended = sessions.sessions_end_all(user)
+    tokens = _tokens_lose_second_factor(user)
     audit_record(action="second_factor.reset", actor=actor, obj=user,
-                 payload={"had_authenticator": had, "sessions_ended": ended})  # fmt: skip
+                 payload={"had_authenticator": had, "sessions_ended": ended,
+                          "tokens_without_second_factor": tokens})  # fmt: skip
 
 
 @transaction.atomic

@@ -143,3 +143,28 @@ class PasswordAgainForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your password."},
     )
+
+
+class SetUpForm(SecurityCodeForm):
+    """The first code from a new authenticator, and the person's password where they have
+    one: a session alone (a cookie taken from a shared computer, say) cannot make its own
+    authenticator the person's second factor."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, recovery=False, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]  # signs in through the identity provider only
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

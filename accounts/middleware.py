@@ -98,8 +98,10 @@ class SecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated or getattr(view_func, "second_factor_exempt", False):
             return None
-        if "HTTP_AUTHORIZATION" in request.META:
-            return None  # a token: the API's authentication decides
+        # request.user here is the session's person: a request with a token and no session is
+        # anonymous at this point, and the API's token authentication decides for it. Any
+        # header sent beside a session changes nothing (pages and the API's session
+        # authentication would still act for the session's person).
         if policy.has_second_factor(user):
             return None
         if second_factor.is_pending(request) or policy.second_factor_before_anything(user):

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -75,6 +76,19 @@ def method_of(request) -> str | None:
     ):
         return mark["method"]
     return None
+
+
+def confirmed_within(request, seconds: int) -> bool:
+    """Whether this session confirmed its second factor in the last `seconds`: replacing or
+    removing it asks for a fresh code, so a stolen session alone cannot take it over."""
+    mark: Any = request.session.get(SESSION_KEY)
+    if method_of(request) is None or not isinstance(mark, dict):
+        return False
+    try:
+        at = datetime.fromisoformat(str(mark.get("at")))
+    except ValueError:
+        return False
+    return timezone.now() - at <= timedelta(seconds=seconds)
 
 
 def forget(request) -> None:

@@ -120,7 +120,8 @@ def setting(attr: str, *default):
 
 
 def second_factor_asserted(amr: object) -> bool:
-    """Whether the provider says the person used more than a password (RFC 8176 values)."""
+    """Whether the provider says the sign-in used a second factor: one of the amr values (RFC
+    8176) the site counts as one, by default only "mfa" (more than one factor)."""
     if not isinstance(amr, list):
         return False
     return bool({str(value) for value in amr} & set(settings.OIDC_SECOND_FACTOR_AMR))

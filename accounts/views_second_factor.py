@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import devices, policy, second_factor
-from accounts.forms import PasswordAgainForm, SecurityCodeForm
+from accounts.forms import PasswordAgainForm, SecurityCodeForm, SetUpForm
 from accounts.middleware import exempt, safe_next
 from openbook.forms import add_errors
 
@@ -68,7 +68,7 @@ def set_up(request):
     key = request.session.get(NEW_KEY)
     if not isinstance(key, str) or len(key) != 2 * devices.KEY_BYTES:
         key = request.session[NEW_KEY] = devices.new_key()
-    form = SecurityCodeForm(request.POST or None, recovery=False)
+    form = SetUpForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             outcome, codes = devices.set_up(actor=user, key=key, code=form.cleaned_data["code"])
@@ -109,9 +109,26 @@ def recovery_codes(request):
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url})
 
 
+FRESH_SECONDS = 300
+
+
+def _fresh_code_needed(request, what: str, back: str):
+    """To the code page for a code typed now, then back to `back`, unless the session
+    confirmed it in the last few minutes."""
+    if second_factor.confirmed_within(request, FRESH_SECONDS):
+        return None
+    messages.info(request, f"To {what}, enter a code from your authenticator app (or a "
+                  "recovery code) again.")  # fmt: skip
+    return redirect(f"{reverse('second_factor_verify')}?{urlencode({'again': 1, 'next': back})}")
+
+
 @login_required
 @require_POST
 def recovery_codes_replace(request):
+    if devices.totp_device_of(request.user) is not None:
+        again = _fresh_code_needed(request, "make new recovery codes", reverse("second_factor"))
+        if again:
+            return again
     try:
         codes = devices.recovery_codes_replace(actor=request.user)
     except ValidationError as exc:
@@ -127,6 +144,10 @@ def remove(request):
     user = request.user
     if devices.totp_device_of(user) is None:
         return redirect("second_factor")
+    again = _fresh_code_needed(request, "remove two-step verification",
+                               reverse("second_factor_remove"))  # fmt: skip
+    if again:
+        return again
     policy_needs = policy.needs_second_factor(user)
     form = PasswordAgainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -158,7 +179,8 @@ def verify(request):
     """The code after a password (or before an act that needs it)."""
     user = request.user
     next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
-    if policy.has_second_factor(user):
+    again = bool(request.GET.get("again") or request.POST.get("again"))
+    if policy.has_second_factor(user) and not (again and second_factor.has_device(user)):
         return redirect(next_url)
     if not second_factor.has_device(user):
         return redirect(_with_next("second_factor_set_up", next_url))

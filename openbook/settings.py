@@ -247,9 +247,7 @@ OIDC_ALLOWED_EMAIL_DOMAINS = env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])
 OIDC_REQUIRE_EMAIL_VERIFIED = env.bool("OIDC_REQUIRE_EMAIL_VERIFIED", default=True)
 # Values of the ID token's amr claim (RFC 8176) that mean a second factor was used at the
 # provider, and so count as Openbook's own two-step verification.
-OIDC_SECOND_FACTOR_AMR = env.list(
-    "OIDC_SECOND_FACTOR_AMR", default=["mfa", "otp", "hwk", "sc", "fido"]
-)
+OIDC_SECOND_FACTOR_AMR = env.list("OIDC_SECOND_FACTOR_AMR", default=["mfa"])
 # Sign-in with e-mail and password. Switch off where everyone signs in through the provider.
 PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
 

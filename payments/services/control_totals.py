@@ -44,6 +44,8 @@ def control_total_set(
         raise PermissionDenied(
             "Control totals are set by the region's reviewers and administrators."
         )
+    if actor is not None:
+        policy.require_second_factor(actor, "set a control total")
     if amount is not None and abs(amount) >= MAX_CONTROL_TOTAL:
         raise ValidationError(
             f"{organisation.name}: a control total must be under £100bn (entered in £000)."
@@ -82,6 +84,7 @@ def control_totals_import(
         raise PermissionDenied(
             "Control totals are set by the region's reviewers and administrators."
         )
+    policy.require_second_factor(actor, "set control totals")
     if len(data) > CONTROL_TOTALS_FILE_BYTES:
         raise ValidationError(
             "The file is larger than 1 MB, so it was not read; a control totals file is a row "

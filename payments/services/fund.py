@@ -79,6 +79,8 @@ def fund_save(
     """Create or change the round's fund. The rules are checked whole before anything moves."""
     if actor is not None and not policy.can_manage_fund(actor):
         raise PermissionDenied("A round's fund is set by platform administrators.")
+    if actor is not None:
+        policy.require_second_factor(actor, "set the fund")
     name = name.strip()
     if not name:
         raise ValidationError("Give the fund a name.")
@@ -125,6 +127,7 @@ def system_share_choose(*, actor: User, fund: Fund, system: System, share: Decim
     """The system ties more (never less) of its partners' fund to the system's performance."""
     if not policy.can_choose_system_share(actor, system):
         raise PermissionDenied("Only the system lead can choose the system's share.")
+    policy.require_second_factor(actor, "choose the system's share")
     if share.quantize(SHARE_PLACES) != share:
         raise ValidationError("Give the percentage to at most two decimal places.")
     if not fund.system_share <= share <= ONE:
@@ -158,6 +161,8 @@ def allocations_set(
     none. Returns how many changed."""
     if actor is not None and not policy.can_set_allocations(actor, system):
         raise PermissionDenied("Allocations are set by the region's reviewers and administrators.")
+    if actor is not None:
+        policy.require_second_factor(actor, "set allocations")
     partners = {o.ods_code: o for o in Organisation.objects.filter(system=system)}
     problems = []
     for ods, amount in amounts.items():
@@ -200,6 +205,7 @@ def release_propose(
 ) -> DiscretionaryRelease:
     if not policy.can_propose_release(actor, organisation.system):
         raise PermissionDenied("Only the system lead can propose a discretionary release.")
+    policy.require_second_factor(actor, "propose a discretionary release")
     if quarter not in (1, 2, 3, 4):
         raise ValidationError("Choose a quarter from 1 to 4.")
     if not reason.strip():

@@ -335,6 +335,7 @@ def settlement_propose(*, actor: User, settlement: Settlement) -> Settlement:
     settlement = _locked(settlement)
     if not policy.can_draft_agreement(actor, settlement.agreement.system):
         raise PermissionDenied("Settlements are proposed by the system lead.")
+    policy.require_second_factor(actor, "propose a settlement")
     if settlement.status != S.DRAFT:
         raise _not_now(settlement, "proposed")
     if settlement.computed_at is None:

@@ -139,11 +139,15 @@ def test_set_up_with_the_qr_code_confirm_and_see_the_codes_once(world):
     assert devices.key_for_people(key) in html
     assert not TOTPDevice.objects.filter(user=approver).exists()  # nothing kept until confirmed
 
-    wrong = client.post("/account/two-step/set-up/?next=/rounds/", {"code": "000000"})
+    no_password = client.post("/account/two-step/set-up/", {"code": code(key)})
+    assert no_password.status_code == 422 and not TOTPDevice.objects.filter(user=approver)
+    wrong = client.post("/account/two-step/set-up/?next=/rounds/",
+                        {"code": "000000", "password": PASSWORD})  # fmt: skip
     assert wrong.status_code == 422 and "That code is not right" in wrong.content.decode()
     assert not TOTPDevice.objects.filter(user=approver).exists()
 
-    done = client.post("/account/two-step/set-up/", {"code": code(key), "next": "/rounds/"})
+    done = client.post("/account/two-step/set-up/",
+                       {"code": code(key), "next": "/rounds/", "password": PASSWORD})  # fmt: skip
     assert done["Location"] == "/account/two-step/recovery-codes/?next=%2Frounds%2F"
     device = TOTPDevice.objects.get(user=approver)
     assert device.confirmed and device.key == key
@@ -334,7 +338,7 @@ def test_everyone_is_sent_to_set_up_at_sign_in_when_required(world, settings):
     assert response["Location"] == "/account/two-step/set-up/?next=%2Forganisations%2F"
     assert client.get("/account/two-step/set-up/").status_code == 200
     key = client.session[NEW_KEY]
-    client.post("/account/two-step/set-up/", {"code": code(key)})
+    client.post("/account/two-step/set-up/", {"code": code(key), "password": PASSWORD})
     assert client.get("/organisations/").status_code == 200
     assert TOTPDevice.objects.get(user=world.people["member"]).confirmed
 
@@ -350,3 +354,58 @@ def test_junk_codes_are_refused_in_words(world, junk):
     response = client.post("/account/two-step/verify/", {"code": junk})
     assert response.status_code == 422
     assert "There is a problem" in response.content.decode()
+
+
+# --- what a stolen session alone cannot do -----------------------------------------------------
+
+
+def test_an_authorization_header_does_not_let_a_session_past_its_code(world):
+    approver = world.people["approver"]
+    enrolled(approver)
+    client, _ = password_sign_in("approver@example.nhs.uk")  # waiting for the code
+    for path in ("/organisations/", "/api/v1/me/", "/admin/accounts/user/"):
+        response = client.get(path, HTTP_AUTHORIZATION="x")
+        assert response.status_code in (302, 403), (path, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/account/two-step/verify/"), path
+
+
+def test_new_codes_and_removal_ask_for_a_fresh_code(world, settings):
+    approver = world.people["approver"]
+    device, _ = enrolled(approver)
+    client, _ = password_sign_in("approver@example.nhs.uk")
+    client.post("/account/two-step/verify/", {"code": code(device.key, 1)})
+    session = client.session
+    session[second_factor.SESSION_KEY]["at"] = "2020-01-01T00:00:00+00:00"  # long ago
+    session.save()
+    for response in (client.post("/account/two-step/recovery-codes/new/"),
+                     client.get("/account/two-step/remove/")):  # fmt: skip
+        assert response.status_code == 302
+        assert response["Location"].startswith("/account/two-step/verify/?again=1"), response
+    assert "second_factor.codes_replaced" not in actions(approver)
+    # The code page asks even though the session has a second factor, then back.
+    again = client.get("/account/two-step/verify/?again=1&next=/account/two-step/remove/")
+    assert again.status_code == 200
+    done = client.post("/account/two-step/verify/?again=1&next=/account/two-step/remove/",
+                       {"code": code(device.key, 2)})  # fmt: skip
+    assert done["Location"] == "/account/two-step/remove/"
+    assert client.get("/account/two-step/remove/").status_code == 200
+
+
+def test_removing_or_resetting_takes_the_second_factor_from_tokens(world):
+    approver = world.people["approver"]
+    device, _ = enrolled(approver)
+    from accounts.models import PersonalToken
+    from accounts.services import token_create
+
+    token, _ = token_create(actor=approver, name="script", lifetime_days=30)
+    PersonalToken.objects.filter(pk=token.pk).update(second_factor="totp")
+    approver.second_factor_method = "totp"
+    devices.remove(actor=approver, password=PASSWORD, keep_session_key=None)
+    assert PersonalToken.objects.get(pk=token.pk).second_factor == ""
+    enrolled(approver)
+    PersonalToken.objects.filter(pk=token.pk).update(second_factor="totp")
+    admin = world.people["admin"]
+    admin.second_factor_method = "totp"
+    devices.reset(actor=admin, user=approver)
+    assert PersonalToken.objects.get(pk=token.pk).second_factor == ""

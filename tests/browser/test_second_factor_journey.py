@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from accounts import second_factor
 from tests.browser.conftest import sign_in
-from tests.conftest import build_world
+from tests.conftest import PASSWORD, build_world
 from tests.isolation.plans import _plans_returned
 
 pytestmark = [pytest.mark.browser, pytest.mark.second_factor,
@@ -63,9 +63,11 @@ def test_set_up_before_submitting_then_sign_in_with_codes(page, live_server):
     shot(page, "set-up")
     key = page.locator("#setup-key").inner_text()
     page.get_by_label("Security code").fill("000000")
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm and turn on").click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("That code is not right")
     page.get_by_label("Security code").fill(code_for(key))
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm and turn on").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
