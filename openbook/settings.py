@@ -5,11 +5,13 @@ see deploy/.env.example. With DEBUG off there is no default secret key: the proc
 to start without one.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -105,6 +107,15 @@ DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Row-level security (accounts/rowsecurity.py): every request and task switches to this role,
+# which owns no table, so PostgreSQL's policies on the tenant tables apply to what it reads
+# and writes. The connecting role must be a member of it (the migrations make it and grant
+# it to the role that runs them; deploy/README.md describes the roles for production).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="openbook_app")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP_ROLE):
+    raise ImproperlyConfigured(
+        "DATABASE_APP_ROLE is a PostgreSQL role name: lower-case letters, digits and _."
+    )
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
