@@ -8,8 +8,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import receivers  # noqa: F401  (connects the login audit receivers)
+        from accounts import (
+            receivers,  # noqa: F401  (connects the login audit receivers)
+            rowsecurity,
+        )
         from accounts.api import schema  # noqa: F401  (registers the token auth in the schema)
         from accounts.registrations import register
 
         register()
+        rowsecurity.connect()

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so its transaction (and the person's row-security scope in it) holds exactly the
+    # view and the rendering of its response.
+    "accounts.rowsecurity.RowSecurityMiddleware",
 ]
 
 ROOT_URLCONF = "openbook.urls"
@@ -326,7 +329,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The first sets the request's row-security scope to the person found (by token too).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "accounts.rowsecurity.ApiUserScope",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     # A JSON API: nested terms (an agreement's mechanisms) cannot be form-encoded, and one
     # content type keeps the published schema, and clients generated from it, simple.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
