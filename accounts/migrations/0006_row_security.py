@@ -11,8 +11,10 @@ task sets with set_config (accounts/rowsecurity.py): `openbook.scope` is 'person
 `openbook.user_id`), 'platform', or anything else, which is no one. The policies on the tenant
 tables (plans and payments migrations) are written over them. Each function reads only the
 membership tables, which have no policies, so no policy ever reads itself; each gives its ids
-as one array, which a policy reads once per statement (`= ANY ((SELECT f()))`): the planner
-then costs a policy as a cheap filter and still uses the indexes it would use without one.
+as one array, which a policy reads once per statement (`= ANY ((SELECT f())::bigint[])`): the
+planner then costs a policy as a cheap filter and still uses the indexes it would use without
+one. They are PL/pgSQL so that their queries' plans are kept for the session (a SQL function
+that is not inlined is planned again at every call).
 """
 
 from django.conf import settings
@@ -26,62 +28,105 @@ CREATE OR REPLACE FUNCTION openbook_platform_scope() RETURNS boolean
 -- The person the scope is for, while they are active (as in policy.py, where an inactive
 -- person has no memberships).
 CREATE OR REPLACE FUNCTION openbook_person() RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT u.id FROM accounts_user u
-    WHERE coalesce(current_setting('openbook.scope', true), '') = 'person'
-      AND u.id = nullif(current_setting('openbook.user_id', true), '')::bigint
-      AND u.is_active
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    person bigint;
+BEGIN
+    IF coalesce(current_setting('openbook.scope', true), '') <> 'person' THEN
+        RETURN NULL;
+    END IF;
+    SELECT u.id INTO person FROM accounts_user u
+    WHERE u.id = nullif(current_setting('openbook.user_id', true), '')::bigint AND u.is_active;
+    RETURN person;
+END
 $$;
 
 -- member_organisation_ids(user, roles)
 CREATE OR REPLACE FUNCTION openbook_organisations_with_role(roles text[]) RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(m.organisation_id), '{}') FROM accounts_membership m
-    WHERE m.user_id = openbook_person()
-      AND m.organisation_id IS NOT NULL AND m.role = ANY (roles)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    person bigint := openbook_person();
+BEGIN
+    IF person IS NULL THEN
+        RETURN '{}';
+    END IF;
+    RETURN coalesce((
+        SELECT array_agg(m.organisation_id) FROM accounts_membership m
+        WHERE m.user_id = person AND m.organisation_id IS NOT NULL AND m.role = ANY (roles)
+    ), '{}');
+END
 $$;
 
 -- member_organisation_ids(user): drafts are seen by every role in the organisation
 CREATE OR REPLACE FUNCTION openbook_member_organisations() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT openbook_organisations_with_role(ARRAY['org_viewer', 'org_preparer', 'org_approver'])
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN openbook_organisations_with_role(
+        ARRAY['org_viewer', 'org_preparer', 'org_approver']);
+END
 $$;
 
 -- can_prepare: the organisations whose figures the person may change
 CREATE OR REPLACE FUNCTION openbook_working_organisations() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT openbook_organisations_with_role(ARRAY['org_preparer', 'org_approver'])
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN openbook_organisations_with_role(ARRAY['org_preparer', 'org_approver']);
+END
 $$;
 
 -- visible_system_ids(user) for a person (administrators take the platform scope)
 CREATE OR REPLACE FUNCTION openbook_visible_systems() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT id), '{}') FROM (
-        SELECT o.system_id AS id FROM accounts_organisation o
-        WHERE o.id = ANY (openbook_member_organisations())
-        UNION ALL
-        SELECT m.system_id FROM accounts_membership m
-        WHERE m.user_id = openbook_person() AND m.role IN ('system_viewer', 'system_lead')
-        UNION ALL
-        SELECT s.id FROM accounts_system s
-        JOIN accounts_membership m ON m.region_id = s.region_id
-        WHERE m.user_id = openbook_person() AND m.role = 'region_reviewer'
-    ) AS visible
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    person bigint := openbook_person();
+    members bigint[];
+BEGIN
+    IF person IS NULL THEN
+        RETURN '{}';
+    END IF;
+    members := openbook_member_organisations();
+    RETURN coalesce((
+        SELECT array_agg(DISTINCT id) FROM (
+            SELECT o.system_id AS id FROM accounts_organisation o WHERE o.id = ANY (members)
+            UNION ALL
+            SELECT m.system_id FROM accounts_membership m
+            WHERE m.user_id = person AND m.role IN ('system_viewer', 'system_lead')
+            UNION ALL
+            SELECT s.id FROM accounts_system s
+            JOIN accounts_membership m ON m.region_id = s.region_id
+            WHERE m.user_id = person AND m.role = 'region_reviewer'
+        ) AS visible
+    ), '{}');
+END
 $$;
 
 -- organisations_q(user): open book within every visible system
 CREATE OR REPLACE FUNCTION openbook_visible_organisations() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(o.id), '{}') FROM accounts_organisation o
-    WHERE o.system_id = ANY (openbook_visible_systems())
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    systems bigint[] := openbook_visible_systems();
+BEGIN
+    RETURN coalesce((
+        SELECT array_agg(o.id) FROM accounts_organisation o WHERE o.system_id = ANY (systems)
+    ), '{}');
+END
 $$;
 
 -- can_decide_submission: the organisations of the systems the person leads
 CREATE OR REPLACE FUNCTION openbook_led_organisations() RETURNS bigint[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(o.id), '{}') FROM accounts_organisation o
-    JOIN accounts_membership m ON m.system_id = o.system_id
-    WHERE m.user_id = openbook_person() AND m.role = 'system_lead'
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    person bigint := openbook_person();
+BEGIN
+    IF person IS NULL THEN
+        RETURN '{}';
+    END IF;
+    RETURN coalesce((
+        SELECT array_agg(o.id) FROM accounts_organisation o
+        JOIN accounts_membership m ON m.system_id = o.system_id
+        WHERE m.user_id = person AND m.role = 'system_lead'
+    ), '{}');
+END
 $$;
 """
 
