@@ -10,7 +10,10 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from accounts import receivers  # noqa: F401  (connects the login audit receivers)
+        from accounts import (
+            receivers,  # noqa: F401  (connects the login audit receivers)
+            rowsecurity,
+        )
         from accounts.api import schema  # noqa: F401  (registers the token auth in the schema)
         from accounts.registrations import register
         from accounts.sso import check_configuration
@@ -18,3 +21,4 @@ class AccountsConfig(AppConfig):
         checks.register(check_configuration)
 
         register()
+        rowsecurity.connect()

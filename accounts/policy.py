@@ -5,6 +5,11 @@ in (open book among partners), the systems of their region if they review it, an
 if they are a platform administrator. Selectors build their querysets from the Q objects
 here; views and services ask the predicates. Outside visibility is answered as not-found (404),
 visible but not allowed as forbidden (403).
+
+Behind the selectors, PostgreSQL's row-level security gives the same answers about who sees
+which plans, returns and money rows (accounts/rowsecurity.py; the SQL is in accounts
+migration 0006 and the plans and payments row-security migrations). A change here to who
+sees what changes them too: tests/accounts/test_row_security.py compares the two.
 """
 
 from __future__ import annotations

@@ -115,6 +115,8 @@ class AuditVerify(APIView):
     the trail, which carries one) to check the chain against it: intact, truncated, rewritten,
     broken, bad_signature or other_chain."""
 
+    row_security_snapshot = True  # the chain and its head read from one snapshot
+
     @extend_schema(responses=VerificationSerializer)
     def get(self, request, code):
         system = system_get(request.user, code)
@@ -145,6 +147,8 @@ class AuditVerify(APIView):
 class AuditCheckpointNow(APIView):
     """The system chain's head now, signed: keep it, and later check the chain against it.
     409 when the chain does not verify (its head is then not signed)."""
+
+    row_security_snapshot = True
 
     @extend_schema(responses=CheckpointSerializer)
     def get(self, request, code):

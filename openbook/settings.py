@@ -5,11 +5,13 @@ see deploy/.env.example. With DEBUG off there is no default secret key: the proc
 to start without one.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so its transaction (and the person's row-security scope in it) holds exactly the
+    # view and the rendering of its response.
+    "accounts.rowsecurity.RowSecurityMiddleware",
 ]
 
 ROOT_URLCONF = "openbook.urls"
@@ -114,6 +119,15 @@ DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Row-level security (accounts/rowsecurity.py): every request and task switches to this role,
+# which owns no table, so PostgreSQL's policies on the tenant tables apply to what it reads
+# and writes. The connecting role must be a member of it (the migrations make it and grant
+# it to the role that runs them; deploy/README.md describes the roles for production).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="openbook_app")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_APP_ROLE):
+    raise ImproperlyConfigured(
+        "DATABASE_APP_ROLE is a PostgreSQL role name: lower-case letters, digits and _."
+    )
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -364,7 +378,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The first sets the request's row-security scope to the person found (by token too).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "accounts.rowsecurity.ApiUserScope",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     # A JSON API: nested terms (an agreement's mechanisms) cannot be form-encoded, and one
     # content type keeps the published schema, and clients generated from it, simple.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.rowsecurity import no_tenant_data
 from openbook.api import router
 from openbook.health import healthz
 from openbook.views import (
@@ -37,7 +38,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("openbook.api_audit")),
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("schema/", no_tenant_data(SpectacularAPIView.as_view()), name="api_schema"),
     path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include(router.urls)),
 ]

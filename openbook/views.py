@@ -11,6 +11,7 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularRedocView
 
 from accounts import policy, selectors
+from accounts.rowsecurity import consistent_snapshot
 from accounts.selectors import system_get
 from openbook import checkpoints, registry, trail
 from openbook.exports import CSV_TYPE, csv_content
@@ -68,6 +69,7 @@ class ApiDocsView(SpectacularRedocView):
 # --- a system's audit trail --------------------------------------------------------------------
 
 
+@consistent_snapshot  # the chain is checked on the page
 @login_required
 def audit_timeline(request, code):
     from django.core.paginator import Paginator
@@ -102,6 +104,7 @@ def audit_timeline(request, code):
     )
 
 
+@consistent_snapshot
 @login_required
 def audit_export(request, code, fmt):
     from django.http import Http404, HttpResponse
@@ -138,6 +141,7 @@ def _json_download(data: dict, filename: str):
     return response
 
 
+@consistent_snapshot
 @login_required
 def audit_checkpoint(request, code):
     """The chain's head now, signed: a file for a partner to keep."""

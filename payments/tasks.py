@@ -14,6 +14,7 @@ from payments.services import recalculation, settlements
 @shared_task(
     bind=True,
     name="payments.recalculate_system",
+    row_scope="platform",  # a system's whole figures (accounts/rowsecurity.py)
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -46,6 +47,7 @@ def recalculate_system(
 
 @shared_task(
     name="payments.compute_settlement",
+    row_scope="platform",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -59,7 +61,7 @@ def compute_settlement(settlement_id: int) -> str:
     return settlements.compute(settlement_id).result_hash
 
 
-@shared_task(name="payments.recompute_outdated", ignore_result=True)
+@shared_task(name="payments.recompute_outdated", ignore_result=True, row_scope="platform")
 def recompute_outdated() -> int:
     """Results an older calculation version computed, queued to be worked out again."""
     return recalculation.recompute_outdated()

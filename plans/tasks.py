@@ -6,8 +6,11 @@ from django.utils import timezone
 from plans.services.reminders import reminders_send
 
 
+# row_scope: the rows the task may reach (accounts/rowsecurity.py). Reminders look at every
+# organisation's plan; a file is received in its uploader's scope; the sweep reads no plans.
 @shared_task(name="plans.send_deadline_reminders", acks_late=True, time_limit=600, max_retries=3,
-             autoretry_for=(ConnectionError,), retry_backoff=True)  # fmt: skip
+             autoretry_for=(ConnectionError,), retry_backoff=True,
+             row_scope="platform")  # fmt: skip
 def send_deadline_reminders() -> int:
     """Daily: reminders a week and a day before each deadline. Idempotent (each sent once)."""
     return reminders_send(now=timezone.now())

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import policy
+from accounts import policy, rowsecurity
 from openbook.errors import Conflict, ProblemList, shown
 from openbook.refusals import refusal
 from plans import excel, monthly_returns, return_files, selectors
@@ -348,6 +348,14 @@ def _run(upload: Upload) -> str:
 
 
 def _receive(
+    upload: Upload, data: bytes, progress: Progress, record: Callable[[Received], None]
+) -> Received:
+    # The worker reads and stores the file as its uploader could, and no further.
+    with rowsecurity.acting_for(upload.actor):
+        return _receive_as_uploader(upload, data, progress, record)
+
+
+def _receive_as_uploader(
     upload: Upload, data: bytes, progress: Progress, record: Callable[[Received], None]
 ) -> Received:
     if upload.target == Upload.Target.PLAN:

@@ -1,0 +1,147 @@
+"""Row-level security on plans: the second wall behind the selectors.
+
+Each table gets four policies, for whoever is not its owner (the application role):
+reading (SELECT, and the rows an UPDATE may touch, so a row one may see can be locked and a
+refused change is an error, not a silent nothing), INSERT, UPDATE's new row and DELETE. The
+platform scope (administrators, the worker's system-wide runs) passes every one. Otherwise,
+mirroring accounts/policy.py:
+
+- submissions and monthly returns: read by everyone who sees the organisation (its system's
+  partners, leads and viewers, the region's reviewers); made and changed by the
+  organisation's preparers and approvers, and a submission also changed by its system's lead
+  (accept, return);
+- versions of either: the working draft (number 0) read only by the organisation's own
+  people (can_view_drafts), submitted versions by whoever sees the plan; made by the
+  organisation's preparers and approvers, and changed or deleted by them only while a draft
+  (a submitted version never changes);
+- their figures, narratives, year totals and the draft's history: read as their version is,
+  made in their organisation's versions, changed or deleted only in its working draft;
+- comments: read and written by whoever sees the plan (the service says who may comment).
+
+A child's policy asks for its parent's id among the parent rows the scope sees, so the parent's
+own policy decides. Every set of ids is an array worked out once per statement, and not at all
+in the platform scope (the OR stops at its first term), so the planner costs a policy as a
+cheap filter and keeps the index scans it would choose without one.
+"""
+
+from django.db import migrations
+
+PLATFORM = "(SELECT openbook_platform_scope())"
+
+
+def among(column: str, ids: str) -> str:
+    """`column` is one of the ids the scope gives (an array, worked out once per statement)."""
+    return f"{column} = ANY ({ids})"
+
+
+def given(function: str) -> str:
+    """The ids a function of accounts migration 0006 gives for the scope, once per statement
+    (the cast keeps PostgreSQL from reading the parentheses as a subquery of rows)."""
+    return f"(SELECT {function}())::bigint[]"
+
+
+def rows_of(table: str, where: str = "") -> str:
+    """The ids of the rows of `table` the scope sees (that table's own policy decides)."""
+    return f"ARRAY(SELECT id FROM {table}{' WHERE ' + where if where else ''})"  # noqa: S608
+
+
+def plans_of(which: str) -> str:
+    return rows_of(
+        "plans_submission", among("organisation_id", given(f"openbook_{which}_organisations"))
+    )
+
+
+def returns_of(which: str) -> str:
+    return rows_of(
+        "plans_monthlyreturn",
+        among("organisation_id", given(f"openbook_{which}_organisations")),
+    )
+
+
+WORKING = among("organisation_id", given("openbook_working_organisations"))
+VISIBLE = among("organisation_id", given("openbook_visible_organisations"))
+VERSIONS = among("version_id", rows_of("plans_version"))
+RETURN_VERSIONS = among("version_id", rows_of("plans_returnversion"))
+# A version is written by its organisation's preparers and approvers: made (a submission makes
+# a new one), and while it is the working draft, changed; a submitted version never changes.
+OWN_PLAN = among("submission_id", plans_of("working"))
+OWN_DRAFT = f"number = 0 AND {OWN_PLAN}"
+OWN_RETURN = among("monthly_return_id", returns_of("working"))
+OWN_RETURN_DRAFT = f"number = 0 AND {OWN_RETURN}"
+IN_OWN_VERSIONS = among("version_id", rows_of("plans_version", OWN_PLAN))
+IN_OWN_DRAFTS = among("version_id", rows_of("plans_version", OWN_DRAFT))
+IN_OWN_RETURN_VERSIONS = among("version_id", rows_of("plans_returnversion", OWN_RETURN))
+IN_OWN_RETURN_DRAFTS = among("version_id", rows_of("plans_returnversion", OWN_RETURN_DRAFT))
+FIGURES = (VERSIONS, IN_OWN_VERSIONS, IN_OWN_DRAFTS)
+
+# table: (who reads, who makes rows, who changes or deletes them)
+TABLES = {
+    "plans_submission": (
+        VISIBLE,
+        WORKING,
+        f"{WORKING} OR " + among("organisation_id", given("openbook_led_organisations")),
+    ),
+    "plans_version": (
+        among("submission_id", plans_of("member"))
+        + " OR (number > 0 AND "
+        + among("submission_id", rows_of("plans_submission"))
+        + ")",
+        OWN_PLAN,
+        OWN_DRAFT,
+    ),
+    "plans_value": FIGURES,
+    "plans_narrative": FIGURES,
+    "plans_yeartotals": FIGURES,
+    "plans_draftedit": FIGURES,
+    "plans_cellchange": FIGURES,
+    "plans_comment": (
+        among("submission_id", rows_of("plans_submission")),
+        among("submission_id", rows_of("plans_submission")),
+        among("submission_id", rows_of("plans_submission")),
+    ),
+    "plans_monthlyreturn": (VISIBLE, WORKING, WORKING),
+    "plans_returnversion": (
+        among("monthly_return_id", returns_of("member"))
+        + " OR (number > 0 AND "
+        + among("monthly_return_id", rows_of("plans_monthlyreturn"))
+        + ")",
+        OWN_RETURN,
+        OWN_RETURN_DRAFT,
+    ),
+    "plans_returnvalue": (RETURN_VERSIONS, IN_OWN_RETURN_VERSIONS, IN_OWN_RETURN_DRAFTS),
+}
+
+
+def policies(table: str, read: str, make: str, change: str) -> str:
+    return f"""
+ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+CREATE POLICY {table}_read ON {table} FOR SELECT USING ({PLATFORM} OR {read});
+CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({PLATFORM} OR {make});
+CREATE POLICY {table}_update ON {table} FOR UPDATE
+    USING ({PLATFORM} OR {read}) WITH CHECK ({PLATFORM} OR {change});
+CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({PLATFORM} OR {change});
+"""
+
+
+def no_policies(table: str) -> str:
+    return f"""
+DROP POLICY IF EXISTS {table}_read ON {table};
+DROP POLICY IF EXISTS {table}_insert ON {table};
+DROP POLICY IF EXISTS {table}_update ON {table};
+DROP POLICY IF EXISTS {table}_delete ON {table};
+ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0009_row_security"),
+        ("plans", "0009_uploads"),
+    ]
+
+    operations = [
+        migrations.RunSQL(
+            [policies(table, *rules) for table, rules in TABLES.items()],
+            [no_policies(table) for table in reversed(TABLES)],
+        )
+    ]
