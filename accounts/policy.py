@@ -8,7 +8,7 @@ visible but not allowed as forbidden (403).
 
 Behind the selectors, PostgreSQL's row-level security gives the same answers about who sees
 which plans, returns and money rows (accounts/rowsecurity.py; the SQL is in accounts
-migration 0006 and the plans and payments row-security migrations). A change here to who
+migration 0009 and the plans and payments row-security migrations). A change here to who
 sees what changes them too: tests/accounts/test_row_security.py compares the two.
 """
 

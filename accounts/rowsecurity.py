@@ -2,7 +2,7 @@
 
 The selectors scope every read through accounts/policy.py. Behind them, PostgreSQL's own
 policies on the tenant tables (plans and payments migrations, over the SQL functions of
-accounts migration 0006) give a query only the rows the same policy allows, so a query that
+accounts migration 0009) give a query only the rows the same policy allows, so a query that
 forgets its selector still gets nothing it should not.
 
 They apply to the application role (settings.DATABASE_APP_ROLE), which owns no table. Every
@@ -10,8 +10,8 @@ request and every Celery task switches to it and says whose scope it works in:
 
 - a person's (`openbook.scope` = 'person', `openbook.user_id`): what accounts/policy.py lets
   them see and change;
-- the platform's ('platform'): everything. Said explicitly, for administrators and the
-  worker's system-wide work, never implied by a missing scope;
+- the platform's ('platform'): everything. Said explicitly, for the worker's system-wide work
+  and commands, never implied by a missing scope;
 - no one's (anything else, or nothing set): no tenant rows at all. A request before sign-in,
   and a task that has not said whom it acts for, fail closed.
 
@@ -35,8 +35,6 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from rest_framework.permissions import BasePermission
 
-from accounts import policy
-
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
@@ -56,11 +54,11 @@ NO_ONE = Scope("none")
 
 
 def scope_of(user: AnyUser | None) -> Scope:
-    """A signed-in person's scope; a platform administrator's is the platform's."""
+    """A signed-in person's scope. A platform administrator's is theirs too: the SQL functions
+    give them every system, as policy.py does, but drafts only of organisations they belong
+    to (can_view_drafts); the platform scope is for the worker's system-wide work."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_ONE
-    if policy.is_platform_admin(user):
-        return Scope("platform", user.pk)
     return Scope("person", user.pk)
 
 
@@ -164,8 +162,9 @@ def consistent_snapshot(view: Callable) -> Callable:
 
 
 def no_tenant_data(view: Callable) -> Callable:
-    """Mark a view that reads no table at all (the API's schema): it runs outside any
-    transaction and scope, as the connecting role, so it answers without the database."""
+    """Mark a view that reads no tenant table (the API's schema; single sign-on, which waits
+    on the identity provider and must not hold a transaction open meanwhile): it runs outside
+    any request transaction and scope, as the connecting role."""
     view.row_security_none = True  # type: ignore[attr-defined]
     return view
 
@@ -203,19 +202,25 @@ class _RequestScope:
             stack[-1] = (scope, stack[-1][1])
 
     def close(self, response: HttpResponse | None, exc: BaseException | None) -> None:
-        if exc is not None or (response is not None and response.status_code >= 500):
-            # A request that failed keeps nothing it wrote, as ATOMIC_REQUESTS would.
-            transaction.set_rollback(True)
-        if response is not None and response.streaming:
-            # Streamed content is read after the view returns: read it while the scope holds.
-            response.streaming_content = list(response.streaming_content)  # type: ignore[attr-defined]
         try:
-            self.scope.__exit__(None, None, None)
+            if exc is None and response is not None and response.streaming:
+                # Streamed content is read after the view returns: read it while the scope
+                # holds. If reading fails, the scope and the transaction still end, below.
+                response.streaming_content = list(response.streaming_content)  # type: ignore[attr-defined]
+        except BaseException as failed:
+            exc = failed
+            raise
         finally:
-            if exc is None:
-                self.atomic.__exit__(None, None, None)
-            else:
-                self.atomic.__exit__(type(exc), exc, exc.__traceback__)
+            if exc is not None or (response is not None and response.status_code >= 500):
+                # A request that failed keeps nothing it wrote.
+                transaction.set_rollback(True)
+            try:
+                self.scope.__exit__(None, None, None)
+            finally:
+                if exc is None:
+                    self.atomic.__exit__(None, None, None)
+                else:
+                    self.atomic.__exit__(type(exc), exc, exc.__traceback__)
 
 
 class RowSecurityMiddleware:

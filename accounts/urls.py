@@ -10,12 +10,17 @@ from accounts import (
     views_sso,
 )
 from accounts.middleware import exempt
+from accounts.rowsecurity import no_tenant_data
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", exempt(auth_views.LogoutView.as_view()), name="logout"),
-    path("sso/start/", exempt(views_sso.Start.as_view()), name="sso_start"),
-    path("sso/callback/", exempt(views_sso.Callback.as_view()), name="sso_callback"),
+    path("sso/start/", exempt(no_tenant_data(views_sso.Start.as_view())), name="sso_start"),
+    path(
+        "sso/callback/",
+        exempt(no_tenant_data(views_sso.Callback.as_view())),
+        name="sso_callback",
+    ),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(),

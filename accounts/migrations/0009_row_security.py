@@ -74,7 +74,7 @@ BEGIN
 END
 $$;
 
--- visible_system_ids(user) for a person (administrators take the platform scope)
+-- visible_system_ids(user)
 CREATE OR REPLACE FUNCTION openbook_visible_systems() RETURNS bigint[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
@@ -83,6 +83,10 @@ DECLARE
 BEGIN
     IF person IS NULL THEN
         RETURN '{}';
+    END IF;
+    -- is_platform_admin: every system (their drafts still only by membership)
+    IF EXISTS (SELECT FROM accounts_user u WHERE u.id = person AND u.is_superuser) THEN
+        RETURN coalesce((SELECT array_agg(s.id) FROM accounts_system s), '{}');
     END IF;
     members := openbook_member_organisations();
     RETURN coalesce((

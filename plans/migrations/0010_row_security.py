@@ -35,7 +35,7 @@ def among(column: str, ids: str) -> str:
 
 
 def given(function: str) -> str:
-    """The ids a function of accounts migration 0006 gives for the scope, once per statement
+    """The ids a function of accounts migration 0009 gives for the scope, once per statement
     (the cast keeps PostgreSQL from reading the parentheses as a subquery of rows)."""
     return f"(SELECT {function}())::bigint[]"
 
@@ -73,6 +73,16 @@ IN_OWN_DRAFTS = among("version_id", rows_of("plans_version", OWN_DRAFT))
 IN_OWN_RETURN_VERSIONS = among("version_id", rows_of("plans_returnversion", OWN_RETURN))
 IN_OWN_RETURN_DRAFTS = among("version_id", rows_of("plans_returnversion", OWN_RETURN_DRAFT))
 FIGURES = (VERSIONS, IN_OWN_VERSIONS, IN_OWN_DRAFTS)
+APPROVED_PLAN = among(
+    "submission_id",
+    rows_of(
+        "plans_submission",
+        among("organisation_id",
+              "(SELECT openbook_organisations_with_role(ARRAY['org_approver']))::bigint[]"),
+    ),
+)  # fmt: skip
+# A comment is written as oneself.
+AS_ONESELF = "author_id = (SELECT openbook_person())"
 
 # table: (who reads, who makes rows, who changes or deletes them)
 TABLES = {
@@ -86,7 +96,8 @@ TABLES = {
         + " OR (number > 0 AND "
         + among("submission_id", rows_of("plans_submission"))
         + ")",
-        OWN_PLAN,
+        # A submitted version is made by the organisation's approvers only (can_submit).
+        f"({OWN_DRAFT}) OR (number > 0 AND {APPROVED_PLAN})",
         OWN_DRAFT,
     ),
     "plans_value": FIGURES,
@@ -96,8 +107,8 @@ TABLES = {
     "plans_cellchange": FIGURES,
     "plans_comment": (
         among("submission_id", rows_of("plans_submission")),
-        among("submission_id", rows_of("plans_submission")),
-        among("submission_id", rows_of("plans_submission")),
+        among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
+        among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
     ),
     "plans_monthlyreturn": (VISIBLE, WORKING, WORKING),
     "plans_returnversion": (

@@ -176,12 +176,10 @@ def _ids(table: str) -> set[int]:
 
 
 def _allowed(user, rule: str, place: int, draft: bool | None) -> bool:
-    """What accounts/policy.py says. Administrators work in the platform scope: everything
-    (their pages still keep drafts from them, through the selectors)."""
+    """What accounts/policy.py says (administrators included: every system, no one's drafts
+    but their own organisations')."""
     from accounts.models import Organisation, System
 
-    if policy.is_platform_admin(user):
-        return True
     if rule == "system":
         return policy.can_view_system(user, System.objects.get(pk=place))
     organisation = Organisation.objects.get(pk=place)
@@ -280,6 +278,39 @@ def test_figures_are_written_only_by_their_organisations_preparers_and_approvers
     ]
     assert not _rows("SELECT 1 FROM plans_value WHERE value = 5 OR value = 99 AND version_id "
                      "<> %s", [a_draft])  # fmt: skip
+
+
+def test_only_approvers_make_submitted_versions_and_comments_are_written_as_oneself(world):
+    tenant_rows(world)
+    plan = _rows("SELECT s.id FROM plans_submission s JOIN accounts_organisation o ON "
+                 "o.id = s.organisation_id WHERE o.ods_code = 'ZA1'")[0][0]  # fmt: skip
+    version = ("INSERT INTO plans_version (submission_id, number, created_at, created_by_id, "
+               "revision, late, late_reason, board_approval_date) SELECT %s, 7, now(), %s, 0, "
+               "false, '', current_date "
+               "FROM plans_version WHERE submission_id = %s AND number = 0")  # fmt: skip
+    member, approver = world.people["member"], world.people["approver"]
+    with rowsecurity.acting_for(member):  # a preparer cannot publish figures to partners
+        _refused(version, [plan, member.pk, plan])
+    with rowsecurity.acting_for(approver), connection.cursor() as cursor:
+        cursor.execute(version + " RETURNING id", [plan, approver.pk, plan])
+        assert cursor.fetchone()
+    comment = ("INSERT INTO plans_comment (submission_id, author_id, body, kind, created_at) "
+               "VALUES (%s, %s, 'x', 'comment', now())")  # fmt: skip
+    with rowsecurity.acting_for(member):
+        _refused(comment, [plan, world.people["lead"].pk])  # not as someone else
+
+
+def test_an_administrator_sees_every_system_but_no_ones_drafts(world):
+    tenant_rows(world)
+    with rowsecurity.acting_for(world.people["admin"]):
+        assert _rows("SELECT count(*) FROM plans_version WHERE number = 0") == [(0,)]
+        assert (
+            _rows(
+                "SELECT count(DISTINCT s.organisation_id) FROM plans_version v JOIN "
+                "plans_submission s ON s.id = v.submission_id WHERE v.number > 0"
+            )[0][0]
+            > 1
+        )
 
 
 def test_a_system_lead_changes_its_partners_plans_status_and_nothing_in_another_system(world):

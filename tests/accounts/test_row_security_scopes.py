@@ -1,5 +1,5 @@
-"""Whose scope the database works in: each request as the signed-in person (the platform for
-administrators, no one before sign-in), an API request as its token's person, each task as it
+"""Whose scope the database works in: each request as the signed-in person (administrators
+too: every system, but no one's drafts; no one before sign-in), an API request as its token's person, each task as it
 declares, a management command as the tables' owner; and nothing outlasts its request or task
 on a connection that is used again."""
 
@@ -33,7 +33,7 @@ def _as_owner_again() -> None:
 @pytest.mark.urls(URLS)
 @pytest.mark.parametrize(
     ("actor", "scope", "drafts"),
-    [("member", "person", 1), ("lead", "person", 0), ("admin", "platform", 4), (None, "none", 0)],
+    [("member", "person", 1), ("lead", "person", 0), ("admin", "person", 0), (None, "none", 0)],
 )
 def test_a_request_runs_as_the_application_role_in_the_signed_in_persons_scope(
     world, client_for, actor, scope, drafts
