@@ -26,7 +26,9 @@ def check_upload(upload_id: str) -> str | None:
     return upload_run(upload_id)
 
 
-@shared_task(name="plans.sweep_uploads", time_limit=120)
+# Its own soft limit too: the default (CELERY_TASK_SOFT_TIME_LIMIT, 240 s) is above this hard
+# one, which Celery refuses, so beat could never send the sweep.
+@shared_task(name="plans.sweep_uploads", time_limit=120, soft_time_limit=100)
 def sweep_uploads() -> dict[str, int]:
     """Every two minutes: large uploads waiting, given up on, or old (receiving.py)."""
     from plans.services.receiving import uploads_sweep
