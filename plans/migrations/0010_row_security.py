@@ -123,13 +123,23 @@ TABLES = {
 }
 
 
+# Figures are changed only where they are changeable now, as well as after: an UPDATE may not
+# take a submitted version's figure into a draft. (Other tables keep UPDATE's old rows to what
+# one reads, so a row one may see can still be locked, and a refused change is an error.)
+FIGURE_TABLES = {
+    "plans_value", "plans_narrative", "plans_yeartotals", "plans_draftedit", "plans_cellchange",
+    "plans_returnvalue",
+}  # fmt: skip
+
+
 def policies(table: str, read: str, make: str, change: str) -> str:
+    old = f"({read} AND {change})" if table in FIGURE_TABLES else read
     return f"""
 ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY {table}_read ON {table} FOR SELECT USING ({PLATFORM} OR {read});
 CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({PLATFORM} OR {make});
 CREATE POLICY {table}_update ON {table} FOR UPDATE
-    USING ({PLATFORM} OR {read}) WITH CHECK ({PLATFORM} OR {change});
+    USING ({PLATFORM} OR {old}) WITH CHECK ({PLATFORM} OR {change});
 CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({PLATFORM} OR {change});
 """
 

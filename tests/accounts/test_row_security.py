@@ -264,15 +264,21 @@ def test_figures_are_written_only_by_their_organisations_preparers_and_approvers
         assert _rows(update + " RETURNING id", [a_draft]) == []  # sees nothing to change
     with rowsecurity.acting_for(world.people["partner"]):  # a partner sees A's submitted plan
         submitted = _rows("SELECT id FROM plans_version WHERE number = 1")[0][0]
-        _refused(update, [submitted])
+        assert _rows(update + " RETURNING id", [submitted]) == []  # nothing it may change
     with rowsecurity.acting_for(world.people["viewer"]):  # A's own viewer reads its draft
-        _refused(update, [a_draft])
+        assert _rows(update + " RETURNING id", [a_draft]) == []
     with rowsecurity.acting_for(world.people["member"]):
         assert len(_rows(update + " RETURNING id", [a_draft])) == 1
-        # Nor may a figure be moved into a version they see but may not change.
-        submitted = _rows("SELECT id FROM plans_version WHERE number = 1")[0][0]
+        # Nor may a figure be moved into a version they see but may not change, nor a
+        # submitted version's figure be taken into their draft.
+        submitted = _rows("SELECT v.id FROM plans_version v JOIN plans_submission s ON "
+                          "s.id = v.submission_id JOIN accounts_organisation o ON "
+                          "o.id = s.organisation_id WHERE v.number = 1 AND o.ods_code = 'ZA1'"
+                          )[0][0]  # fmt: skip
         _refused("UPDATE plans_value SET version_id = %s, month = 7 WHERE version_id = %s",
                  [submitted, a_draft])  # fmt: skip
+        assert _rows("UPDATE plans_value SET version_id = %s WHERE version_id = %s RETURNING id",
+                     [a_draft, submitted]) == []  # fmt: skip
     assert _rows("SELECT value FROM plans_value WHERE version_id = %s", [a_draft]) == [
         (Decimal("99.000"),)
     ]
