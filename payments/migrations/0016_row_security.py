@@ -5,8 +5,9 @@ INSERT, UPDATE's new row and DELETE; the platform scope passes every one. Mirror
 accounts/policy.py, where everything here is open book within a system:
 
 - transfers, risk-share agreements, and through them their lines, decisions, versions,
-  partners, signatures, settlements and responses: read and written by whoever sees the
-  system (the services say which of them may do what);
+  partners, settlements: read and written by whoever sees the system (the services say which
+  of them may do what); signatures and settlement responses written only by the approvers of
+  the organisation they are for;
 - the recalculation's results and runs: read by whoever sees the system, written only in the
   platform scope (the worker).
 """
@@ -15,6 +16,10 @@ from django.db import migrations
 
 PLATFORM = "(SELECT openbook_platform_scope())"
 SYSTEM = "system_id = ANY ((SELECT openbook_visible_systems())::bigint[])"
+APPROVER = (
+    "organisation_id = ANY ((SELECT openbook_organisations_with_role(ARRAY['org_approver']))"
+    "::bigint[])"
+)
 
 
 def child(column: str, parent: str) -> tuple[str, str]:
@@ -31,9 +36,17 @@ TABLES = {
     "payments_agreement": (SYSTEM, SYSTEM),
     "payments_agreementversion": child("agreement_id", "payments_agreement"),
     "payments_agreementversion_partners": child("agreementversion_id", "payments_agreementversion"),
-    "payments_agreementsignature": child("version_id", "payments_agreementversion"),
+    # Signed and answered for an organisation only by its approvers (can_sign_agreement,
+    # can_answer_settlement).
+    "payments_agreementsignature": (
+        child("version_id", "payments_agreementversion")[0],
+        f"{child('version_id', 'payments_agreementversion')[0]} AND {APPROVER}",
+    ),
     "payments_settlement": child("agreement_id", "payments_agreement"),
-    "payments_settlementresponse": child("settlement_id", "payments_settlement"),
+    "payments_settlementresponse": (
+        child("settlement_id", "payments_settlement")[0],
+        f"{child('settlement_id', 'payments_settlement')[0]} AND {APPROVER}",
+    ),
     "payments_systemresult": (SYSTEM, "false"),
     "payments_recalculationrun": (SYSTEM, "false"),
 }

@@ -16,7 +16,8 @@ mirroring accounts/policy.py:
   (a submitted version never changes);
 - their figures, narratives, year totals and the draft's history: read as their version is,
   made in their organisation's versions, changed or deleted only in its working draft;
-- comments: read and written by whoever sees the plan (the service says who may comment).
+- comments: read by the organisation's people, and by whoever sees the plan once it has a
+  submitted version; written as oneself (the service says who may comment).
 
 A child's policy asks for its parent's id among the parent rows the scope sees, so the parent's
 own policy decides. Every set of ids is an array worked out once per statement, and not at all
@@ -106,7 +107,11 @@ TABLES = {
     "plans_draftedit": FIGURES,
     "plans_cellchange": FIGURES,
     "plans_comment": (
-        among("submission_id", rows_of("plans_submission")),
+        # As the plan's page shows them: to the organisation's own people always, to others
+        # once the plan has a submitted version (the versions' own policy decides which).
+        among("submission_id", plans_of("member"))
+        + " OR "
+        + among("submission_id", "ARRAY(SELECT submission_id FROM plans_version WHERE number > 0)"),
         among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
         among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
     ),

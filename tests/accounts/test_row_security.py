@@ -128,8 +128,11 @@ TABLES = {
                            ("plans_yeartotals", "version_id"), ("plans_draftedit", "id"),
                            ("plans_cellchange", "id"))
     },
-    "plans_comment": ("SELECT t.id, s.organisation_id, NULL FROM plans_comment t "
-                      + _PLAN_OF.format("t"), "organisation"),
+    # Third column: whether the plan has no submitted version yet (then, like a draft, its
+    # comments are the organisation's own, as the plan's page shows them).
+    "plans_comment": ("SELECT t.id, s.organisation_id, NOT EXISTS (SELECT 1 FROM plans_version "
+                      "v WHERE v.submission_id = s.id AND v.number > 0) FROM plans_comment t "
+                      + _PLAN_OF.format("t"), "comment"),
     "plans_monthlyreturn": ("SELECT t.id, t.organisation_id, NULL FROM plans_monthlyreturn t",
                             "organisation"),
     "plans_returnversion": ("SELECT t.id, r.organisation_id, t.number = 0 "
@@ -187,6 +190,8 @@ def _allowed(user, rule: str, place: int, draft: bool | None) -> bool:
         return policy.can_view_drafts(user, organisation)
     if rule == "version":
         return policy.can_view_submitted(user, organisation)
+    if rule == "comment" and draft:
+        return policy.can_view_drafts(user, organisation)
     return policy.can_read_comments(user, organisation)  # sees the organisation's plans
 
 
@@ -357,3 +362,18 @@ def test_money_rows_are_written_within_ones_own_systems_and_results_only_by_the_
         _refused("UPDATE payments_systemresult SET inputs_hash = 'forged'", [])
     with rowsecurity.platform():
         assert len(_rows("UPDATE payments_systemresult SET inputs_hash = 'x' RETURNING id")) == 3
+
+
+def test_signatures_and_settlement_answers_are_only_by_the_organisations_approvers(world):
+    tenant_rows(world)
+    version = _rows("SELECT id FROM payments_agreementversion LIMIT 1")[0][0]
+    settlement = _rows("SELECT id FROM payments_settlement LIMIT 1")[0][0]
+    sign = ("INSERT INTO payments_agreementsignature (version_id, organisation_id, signed_by_id, "
+            "signed_at) VALUES (%s, %s, %s, now())")  # fmt: skip
+    answer = ("INSERT INTO payments_settlementresponse (settlement_id, organisation_id, "
+              "accepted, responded_by_id, responded_at, reason) VALUES (%s, %s, true, %s, now(), "
+              "'')")  # fmt: skip
+    viewer = world.people["system_viewer"]  # sees the system, signs for no one
+    with rowsecurity.acting_for(viewer):
+        _refused(sign, [version, world.org_b.pk, viewer.pk])
+        _refused(answer, [settlement, world.org_b.pk, viewer.pk])
