@@ -82,6 +82,9 @@ APPROVED_PLAN = among(
               "(SELECT openbook_organisations_with_role(ARRAY['org_approver']))::bigint[]"),
     ),
 )  # fmt: skip
+SUBMITTED_PLAN = among(
+    "submission_id", "ARRAY(SELECT submission_id FROM plans_version WHERE number > 0)"
+)  # noqa: S608 (constants)
 # A comment is written as oneself.
 AS_ONESELF = "author_id = (SELECT openbook_person())"
 
@@ -109,9 +112,7 @@ TABLES = {
     "plans_comment": (
         # As the plan's page shows them: to the organisation's own people always, to others
         # once the plan has a submitted version (the versions' own policy decides which).
-        among("submission_id", plans_of("member"))
-        + " OR "
-        + among("submission_id", "ARRAY(SELECT submission_id FROM plans_version WHERE number > 0)"),
+        among("submission_id", plans_of("member")) + f" OR {SUBMITTED_PLAN}",
         among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
         among("submission_id", rows_of("plans_submission")) + f" AND {AS_ONESELF}",
     ),
