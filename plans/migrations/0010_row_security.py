@@ -16,6 +16,7 @@ mirroring accounts/policy.py:
   (a submitted version never changes);
 - their figures, narratives, year totals and the draft's history: read as their version is,
   made in their organisation's versions, changed or deleted only in its working draft;
+- uploads waiting for the worker: only their uploader's, while they may prepare;
 - comments: read by the organisation's people, and by whoever sees the plan once it has a
   submitted version; written as oneself (the service says who may comment).
 
@@ -85,6 +86,7 @@ APPROVED_PLAN = among(
 SUBMITTED_PLAN = among(
     "submission_id", "ARRAY(SELECT submission_id FROM plans_version WHERE number > 0)"
 )  # noqa: S608 (constants)
+UPLOADER = f"actor_id = (SELECT openbook_person()) AND {WORKING}"
 # A comment is written as oneself.
 AS_ONESELF = "author_id = (SELECT openbook_person())"
 
@@ -126,6 +128,9 @@ TABLES = {
         OWN_RETURN_DRAFT,
     ),
     "plans_returnvalue": (RETURN_VERSIONS, IN_OWN_RETURN_VERSIONS, IN_OWN_RETURN_DRAFTS),
+    # A file left with the worker holds a private draft: its uploader's, while they may still
+    # prepare the organisation's figures (uploads_q).
+    "plans_upload": (UPLOADER, UPLOADER, UPLOADER),
 }
 
 

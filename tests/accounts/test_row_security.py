@@ -377,3 +377,21 @@ def test_signatures_and_settlement_answers_are_only_by_the_organisations_approve
     with rowsecurity.acting_for(viewer):
         _refused(sign, [version, world.org_b.pk, viewer.pk])
         _refused(answer, [settlement, world.org_b.pk, viewer.pk])
+
+
+def test_a_file_left_with_the_worker_is_seen_only_by_its_uploader(world):
+    from plans.models import Upload
+
+    plan_round = make_round()
+    upload = Upload.objects.create(
+        target=Upload.Target.PLAN, actor=world.people["member"], round=plan_round,
+        organisation=world.org_a, name="plan.xlsx", data=b"private draft", size=13,
+    )  # fmt: skip
+    mine = "SELECT id FROM plans_upload"
+    with rowsecurity.acting_for(world.people["member"]):
+        assert _rows(mine) == [(upload.pk,)]
+    for other in ("approver", "partner", "lead", "admin"):  # same organisation's approver too
+        with rowsecurity.acting_for(world.people[other]):
+            assert _rows(mine) == [], other
+    with rowsecurity.platform():  # the worker finds it, then reads it as the uploader
+        assert _rows(mine) == [(upload.pk,)]
