@@ -20,6 +20,7 @@ from accounts import invitations, policy, selectors, services, sso
 from accounts.forms import InvitationForm, NewAccountForm
 from accounts.models import Role, User
 from openbook.forms import add_errors
+from openbook.refusals import attempt
 
 PLACES = {"organisation": selectors.organisation_get, "system": selectors.system_get,
           "region": selectors.region_get}  # fmt: skip
@@ -72,11 +73,9 @@ def invite(request, kind: str, code: str):
 @require_POST
 def withdraw(request, pk: int):
     invitation = selectors.invitation_for_inviter(request.user, pk)
-    try:
+    with attempt(request) as call:
         invitations.invitation_withdraw(actor=request.user, invitation=invitation)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
     return redirect(_back(request))
 

@@ -20,6 +20,7 @@ from accounts import devices, policy, second_factor
 from accounts.forms import PasswordAgainForm, SecurityCodeForm, SetUpForm
 from accounts.middleware import exempt, safe_next
 from openbook.forms import add_errors
+from openbook.refusals import attempt
 
 NEW_KEY = "_openbook_second_factor_new_key"  # the secret being set up, until confirmed
 NEW_CODES = "_openbook_recovery_codes"  # recovery codes to show once
@@ -129,10 +130,9 @@ def recovery_codes_replace(request):
         again = _fresh_code_needed(request, "make new recovery codes", reverse("second_factor"))
         if again:
             return again
-    try:
+    with attempt(request) as call:
         codes = devices.recovery_codes_replace(actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    if not call.ok:
         return redirect("second_factor")
     request.session[NEW_CODES] = codes
     return redirect("recovery_codes")

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook.errors import Conflict
+from openbook.refusals import attempt
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import SUBSCRIBABLE
@@ -101,11 +102,9 @@ def webhook_detail(request, code, pk):
 def _act(request, code, pk, do, done: str):
     system = selectors.system_for_webhooks(request.user, code)
     endpoint = selectors.endpoint_get(request.user, system, pk)
-    try:
+    with attempt(request) as call:
         do(endpoint)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if call.ok:
         messages.success(request, done)
     return redirect("webhook_detail", system.code, endpoint.pk)
 
