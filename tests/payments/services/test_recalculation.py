@@ -1,5 +1,5 @@
 """The recalculation: results from a consistent snapshot, stored with an inputs hash, a repeat
-run changes nothing; requests coalesce; a real worker turns a burst into at most two runs."""
+run changes nothing; requests coalesce; a real worker turns a burst into at most one run per coalescing window it took."""
 
 import math
 import time
@@ -88,7 +88,9 @@ def test_a_run_queued_mid_burst_puts_itself_back(world, plan_round, monkeypatch)
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_of_fifty_submissions_gives_at_most_two_runs(celery_worker_process):
+def test_a_burst_of_fifty_submissions_gives_at_most_one_run_a_coalescing_window(
+    celery_worker_process,
+):
     import datetime as dt
 
     from accounts.models import Organisation
