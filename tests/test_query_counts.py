@@ -216,3 +216,44 @@ def test_the_region_s_systems(world):
 
     url = f"/rounds/{ROUND}/regions/{world.r1.code}/"
     _steady(_client(world.people["reviewer"]), url, more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_webhook_list(world, api):
+    from webhooks import services
+    from webhooks.models import SUBSCRIBABLE
+
+    def more():
+        for n in range(3):
+            services.endpoint_create(actor=world.people["lead"], system=world.s1,
+                                     url=f"https://ledger{n}.example.nhs.uk/in",
+                                     events=[e.value for e in SUBSCRIBABLE])  # fmt: skip
+
+    services.endpoint_create(actor=world.people["lead"], system=world.s1,
+                             url="https://first.example.nhs.uk/in",
+                             events=[SUBSCRIBABLE[0].value])  # fmt: skip
+    url = "/api/v1/systems/s1/webhooks/" if api else "/systems/s1/webhooks/"
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [("approver", "/organisations/ZA1/access/"), ("lead", "/systems/s1/access/"),
+     ("reviewer", "/regions/r1/access/")],
+)  # fmt: skip
+def test_the_people_and_access_pages(world, who, url):
+    from accounts.models import Role
+    from accounts.services import membership_create
+    from tests.factories import UserFactory
+
+    role, place = {
+        "approver": (Role.ORG_VIEWER, {"organisation": world.org_a}),
+        "lead": (Role.SYSTEM_VIEWER, {"system": world.s1}),
+        "reviewer": (Role.REGION_REVIEWER, {"region": world.r1}),
+    }[who]
+
+    def more():
+        for _ in range(3):
+            membership_create(actor=None, user=UserFactory(), role=role, **place)
+
+    _steady(_client(world.people[who]), url, more)
