@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from plans.models import Upload, Value, Version
-from tests.plans.test_excel import download, edit, filled, member, problems_of, upload
+from tests.plans.excel.test_excel import download, edit, filled, member, problems_of, upload
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 __all__ = ["filled", "member"]  # fixtures, used by name

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from plans.excel.layout import FIRST_MONTH_COL, FIRST_ROW
 from plans.models import Value, Version
-from tests.plans.test_api import api, put_values
-from tests.plans.test_excel import download, filled, member, problems_of, upload
+from tests.plans.api.test_api import api, put_values
+from tests.plans.excel.test_excel import download, filled, member, problems_of, upload
 
 pytestmark = pytest.mark.django_db
 __all__ = ["filled", "member"]  # fixtures, used by name
@@ -24,7 +24,7 @@ FINANCE = 1  # the first grid sheet, after the instructions
 
 @pytest.fixture(autouse=True)
 def _inline(settings):
-    """Checked in the web process, as small files are (tests/plans/test_upload_worker.py has
+    """Checked in the web process, as small files are (tests/plans/services/test_upload_worker.py has
     the large ones, which the worker checks the same way)."""
     settings.PLAN_UPLOAD_INLINE_BYTES = settings.PLAN_UPLOAD_MAX_BYTES
 
