@@ -15,6 +15,7 @@ ACTIONS = {
     "auth.login": "Signed in",
     "auth.logout": "Signed out",
     "auth.login_failed": "Sign-in refused",
+    "account.sso_bound": "Account bound to its single sign-on identity",
     "auth.sso_refused": "Single sign-on refused (no account or invitation, or not allowed)",
     "auth.login_throttled": "Sign-in refused until a wait is over (too many wrong passwords)",
     "invitation.created": "Person invited",

@@ -259,6 +259,9 @@ class Backend(OIDCAuthenticationBackend):
         if not user.sso_identity:
             user.sso_identity = identity
             user.save(update_fields=["sso_identity"])
+            # Who this account answers to from now on: a change that matters, in the trail.
+            audit_record(action="account.sso_bound", actor=user, obj=user,
+                         after={"issuer": str(payload["iss"])[:200]})  # fmt: skip
         # From the signed ID token only, never the userinfo answer.
         request.sso_amr = [str(v) for v in payload.get("amr") or []][:10]
         request.sso_second_factor = second_factor_asserted(payload.get("amr"))

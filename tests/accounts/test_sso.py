@@ -251,6 +251,8 @@ def test_the_account_is_bound_to_the_providers_identity(sso, world):
     _sign_in(client, "member@example.nhs.uk")
     member = User.objects.get(email="member@example.nhs.uk")
     assert member.sso_identity == f"{sso.issuer} member@example.nhs.uk"
+    bound = AuditEvent.objects.get(action="account.sso_bound", actor=member)
+    assert bound.after == {"issuer": sso.issuer}
     # Another identity at the provider now showing the same address is not the same person.
     member.sso_identity = f"{sso.issuer} someone-before"
     member.save()
