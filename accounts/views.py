@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -20,7 +19,7 @@ from accounts import policy, second_factor, selectors, services, sso, throttle
 from accounts.forms import LoginForm, TokenCreateForm
 from openbook import registry
 from openbook.client_address import client_address
-from openbook.forms import add_errors
+from openbook.refusals import attempt
 
 RESETS_PER_ACCOUNT = 3  # an hour: enough for a lost e-mail, too few to flood an inbox
 
@@ -222,15 +221,13 @@ def token_list(request):
     form = TokenCreateForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             token, new_token = services.token_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 lifetime_days=form.cleaned_data["lifetime_days"],
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             form = TokenCreateForm()
     return render(
         request,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import invitations, policy, selectors, services, sso
 from accounts.forms import InvitationForm, NewAccountForm
 from accounts.models import Role, User
-from openbook.forms import add_errors
 from openbook.refusals import attempt
 
 PLACES = {"organisation": selectors.organisation_get, "system": selectors.system_get,
@@ -41,14 +40,12 @@ def invite(request, kind: str, code: str):
     choices = [(r, Role(r).label) for r in roles]
     form = InvitationForm(request.POST or None, roles=choices)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             invitation = invitations.invitation_create(
                 actor=request.user, email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"], **place,
             )  # fmt: skip
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             messages.success(
                 request,
                 f"Invitation sent to {invitation.email} as {invitation.get_role_display()}. "
@@ -98,27 +95,22 @@ def accept(request, token: str):
         form = NewAccountForm(request.POST if request.method == "POST" else None,
                               email=invitation.email,
                               initial={"full_name": invitation.full_name})  # fmt: skip
-    if request.method == "POST":
-        try:
+    accepted = False
+    if request.method == "POST" and (signed_in or (form is not None and form.is_valid())):
+        with attempt(request, form=form) as call:
             if signed_in:
                 invitations.invitation_accept(invitation=invitation, user=request.user)
-            elif form is not None and form.is_valid():
+            else:
                 user = invitations.invitation_accept_new(
                     invitation=invitation, full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password1"],
                 )  # fmt: skip
                 login(request, user, backend="accounts.backends.ThrottledModelBackend")
-            else:
-                raise ValidationError("")
-        except ValidationError as exc:
-            if form is not None and any(exc.messages):
-                add_errors(form, exc)
-            elif any(exc.messages):
-                messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"You are now {invitation.get_role_display()} for "
-                             f"{invitation.scope}.")  # fmt: skip
-            return redirect("home")
+        accepted = call.ok
+    if accepted:
+        messages.success(request, f"You are now {invitation.get_role_display()} for "
+                         f"{invitation.scope}.")  # fmt: skip
+        return redirect("home")
     return render(
         request,
         "accounts/invitation_accept.html",

@@ -9,7 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,7 +19,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import devices, policy, second_factor
 from accounts.forms import PasswordAgainForm, SecurityCodeForm, SetUpForm
 from accounts.middleware import exempt, safe_next
-from openbook.forms import add_errors
 from openbook.refusals import attempt
 
 NEW_KEY = "_openbook_second_factor_new_key"  # the secret being set up, until confirmed
@@ -71,11 +70,9 @@ def set_up(request):
         key = request.session[NEW_KEY] = devices.new_key()
     form = SetUpForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             outcome, codes = devices.set_up(actor=user, key=key, code=form.cleaned_data["code"])
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             if outcome.ok:
                 del request.session[NEW_KEY]
                 second_factor.mark_verified(request, "totp")
@@ -151,12 +148,10 @@ def remove(request):
     policy_needs = policy.needs_second_factor(user)
     form = PasswordAgainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             ended = devices.remove(actor=user, password=form.cleaned_data["password"],
                                    keep_session_key=request.session.session_key)  # fmt: skip
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             second_factor.forget(request)
             elsewhere = f" You were signed out of {ended} other session{'s' if ended != 1 else ''}."
             if policy_needs:

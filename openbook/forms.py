@@ -125,11 +125,3 @@ class DecisionNoteForm(forms.Form):
                 "version, or other plans in that change the mismatches. Read it again below."
             )
         return super().clean()
-
-
-def add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """A service's refusal, on the field it names or else on the form as a whole."""
-    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-    for name, errors in items:
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)

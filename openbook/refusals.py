@@ -4,7 +4,8 @@ Services refuse with Django's ValidationError (a ProblemList when there are seve
 problems: a cell, the value found, why) or with a Conflict (someone else changed it first);
 nothing is stored either way. A view runs the call inside `attempt`; a refusal becomes the
 page's NHS.UK error summary after the redirect (the message, then the problems as a list),
-or, for a view that shows its form again, `call.refusal` says what to show beside it.
+or, for a view that shows its form again (`attempt(form=form)`), the form's errors: on the
+field a refusal names, else on the form as a whole.
 Permission refusals are not caught: they are the 403 page.
 """
 
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
@@ -32,6 +34,10 @@ class Refusal:
     fields: dict[str, str] = field(default_factory=dict)  # form field → its reason
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     conflict: bool = False  # someone else changed it first
+
+    def as_problems(self) -> list[dict[str, Any]]:
+        """For a page that lists problems cell by cell: the refusal's own, or its message."""
+        return self.problems or [{"cell": "", "value": "", "problem": self.message}]
 
 
 def refusal(exc: ValidationError | Conflict, prefix: str = "") -> Refusal:
@@ -85,14 +91,28 @@ def show(request, found: Refusal) -> None:
         )
 
 
+def on_form(form: forms.BaseForm, found: Refusal) -> None:
+    """A refusal on the fields it names (or on the form as a whole, for a name the form does
+    not have), else its message on the form as a whole."""
+    for name, reason in found.fields.items():
+        form.add_error(name if name in form.fields else None, reason)
+    if not found.fields and found.message:
+        form.add_error(None, found.message)
+
+
 @contextmanager
-def attempt(request=None, *, prefix: str = "") -> Iterator[Call]:
-    """Run a service call; if it refuses, note why on `call.refusal` and (given the request)
-    show it on the next page. Code after the with-block checks `call.ok`."""
+def attempt(
+    request=None, *, prefix: str = "", form: forms.BaseForm | None = None
+) -> Iterator[Call]:
+    """Run a service call; if it refuses, note why on `call.refusal` and show it: on `form`
+    when the view shows its form again, else (given the request) on the next page. Code after
+    the with-block checks `call.ok`."""
     call = Call()
     try:
         yield call
     except (ValidationError, Conflict) as exc:
         call.refusal = refusal(exc, prefix)
-        if request is not None:
+        if form is not None:
+            on_form(form, call.refusal)
+        elif request is not None:
             show(request, call.refusal)

@@ -6,12 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from openbook.errors import Conflict
 from openbook.refusals import attempt
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
@@ -34,13 +32,6 @@ def _terms() -> dict:
             "waits": [_wait(s) for s in services.retry_waits()]}  # fmt: skip
 
 
-def _form_errors(form: EndpointForm, exc: ValidationError) -> None:
-    for field, problems in (exc.message_dict if hasattr(exc, "error_dict") else
-                            {None: exc.messages}).items():  # fmt: skip
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_list(request, code):
@@ -48,13 +39,11 @@ def webhook_list(request, code):
     form = EndpointForm(request.POST or None, initial={"active": True})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(form=form) as call:
             endpoint = services.endpoint_create(actor=request.user, system=system, url=data["url"],
                                                 events=data["events"],
                                                 description=data["description"])  # fmt: skip
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
+        if call.ok:
             messages.success(request, "The webhook is registered. Give your finance system the "
                              "signing secret below, then send a test event.")  # fmt: skip
             return redirect("webhook_detail", system.code, endpoint.pk)
@@ -77,16 +66,12 @@ def webhook_detail(request, code, pk):
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(form=form) as call:
             services.endpoint_update(actor=request.user, endpoint=endpoint, url=data["url"],
                                      events=data["events"], description=data["description"],
                                      is_active=data["active"],
                                      expected_revision=data["revision"])  # fmt: skip
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-        else:
+        if call.ok:
             messages.success(request, "The webhook's settings are saved.")
             return redirect("webhook_detail", system.code, endpoint.pk)
     deliveries = selectors.deliveries_for(request.user, endpoint)

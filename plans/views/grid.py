@@ -249,7 +249,7 @@ def section_cells(request, slug, ods_code, section_code):
     changed = 0
     cells = _posted_cells(request.POST, only_changed=False)
     if source == "spread":
-        try:
+        with attempt() as call:
             # A plan nobody has started is started by the save below, in its transaction.
             version = ctx.submission and version_for(request, ctx)
             profile = (
@@ -279,8 +279,8 @@ def section_cells(request, slug, ods_code, section_code):
                 profile=profile,
                 expected=expected,
             )
-        except ProblemList as exc:
-            problems = exc.problems
+        if call.refusal is not None:
+            problems = call.refusal.as_problems()
     if not problems and cells:
         problems, conflicts, changed = _save(request, ctx, cells, source)
         ctx = plan_context(request, slug, ods_code)
@@ -434,7 +434,7 @@ def section_spread(request, slug, ods_code, section_code):
                 {"cell": "Profile", "value": "", "problem": "there is no submitted version yet"}
             ]
         else:
-            try:
+            with attempt() as call:
                 if ctx.submission is not None:
                     _unchanged_by_others(request, ctx.submission, row)
                 cells = services.spread_cells(
@@ -447,8 +447,8 @@ def section_spread(request, slug, ods_code, section_code):
                     # was opened: a change landing in between is refused by the save.
                     expected={c.month: c.started for c in row.cells},
                 )
-            except ProblemList as exc:
-                problems = exc.problems
+            if call.refusal is not None:
+                problems = call.refusal.as_problems()
             else:
                 ctx = plan_context(request, slug, ods_code)
                 problems, conflicts, changed = _save(request, ctx, cells, "spread")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from accounts.selectors import region_get
-from openbook.forms import DecisionNoteForm, add_errors
+from openbook.forms import DecisionNoteForm
 from openbook.refusals import attempt
 from payments.calculations.control_totals import system_control_total
 from payments.selectors import control_totals_by_system
@@ -53,11 +53,9 @@ def _form_page(request, plan_round, system, form, template, act, extra=None):
     success message, or raises ValidationError, shown on the form. `extra()` adds to the
     page's context, worked out only when the page is shown."""
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             message = act(form.cleaned_data)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             messages.success(request, message)
             return _back(plan_round, system)
     return render(

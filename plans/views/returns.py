@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import policy
 from accounts.selectors import organisation_get
 from openbook import numbers
-from openbook.errors import Conflict, ProblemList
 from openbook.exports import CSV_TYPE
 from openbook.refusals import attempt, listed
 from plans import monthly_returns, return_files, selectors
@@ -181,15 +180,15 @@ def return_detail(request, slug, ods_code, month):
         expected = -1
     error, problems, conflict = "", checked.problems, None
     if not problems:
-        try:
+        with attempt() as call:
             services.return_save(
                 actor=request.user,
                 monthly_return=monthly_return,
                 cells=checked.cells,
                 expected_revision=expected,
             )
-        except Conflict as exc:
-            error = exc.message
+        if call.refusal is not None and call.refusal.conflict:
+            error = call.refusal.message
             monthly_return.refresh_from_db()
             theirs = services.version_cells(monthly_return.versions.get(number=0))
             conflict = [
@@ -201,8 +200,8 @@ def return_detail(request, slug, ods_code, month):
                 for code, m in sorted(set(theirs) | set(checked.cells))
                 if theirs.get((code, m)) != checked.cells.get((code, m))
             ]
-        except ProblemList as exc:
-            error, problems = exc.summary, exc.problems
+        elif call.refusal is not None:
+            error, problems = call.refusal.message, call.refusal.as_problems()
         else:
             messages.success(request, "Saved the draft return.")
             return redirect(_detail_url(monthly_return))

@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
-from openbook.errors import ProblemList
-from openbook.forms import DateInputField, DecisionNoteForm, add_errors
-from openbook.refusals import attempt
+from openbook.forms import DateInputField, DecisionNoteForm
+from openbook.refusals import attempt, on_form
 from plans import evidence, services
 from plans.readiness import readiness
 from plans.views.common import plan_context
@@ -71,14 +70,14 @@ def submit(request, slug, ods_code):
     form = SubmitForm(request.POST or None)
     refused = False
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt() as call:
             version = services.submission_submit(
                 actor=request.user, submission=submission, **form.cleaned_data
             )
-        except ProblemList:
+        if call.refusal is not None and call.refusal.problems:
             refused = True  # the blockers below say what and where
-        except ValidationError as exc:
-            add_errors(form, exc)
+        elif call.refusal is not None:
+            on_form(form, call.refusal)
         else:
             note = " It was flagged as late." if version.late else ""
             messages.success(request, f"Plan submitted as version {version.number}.{note}")
@@ -122,13 +121,11 @@ def accept(request, slug, ods_code):
         f":{found.concern_summary if found else ''}",
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             services.submission_accept(
                 actor=request.user, submission=submission, note=form.cleaned_data["note"]
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             messages.success(request, f"{ctx.organisation.name}'s plan is accepted.")
             return _back(ctx)
     return render(
@@ -149,13 +146,11 @@ def return_plan(request, slug, ods_code):
     policy.require_second_factor(request.user, "return a plan")
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with attempt(form=form) as call:
             services.submission_return(
                 actor=request.user, submission=submission, reason=form.cleaned_data["reason"]
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        if call.ok:
             messages.success(
                 request, f"{ctx.organisation.name}'s plan has been returned with your reason."
             )
