@@ -15,10 +15,10 @@ sees what changes them too: tests/accounts/test_row_security.py compares the two
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from accounts import second_factor
@@ -31,6 +31,7 @@ from accounts.models import (
     Role,
     System,
 )
+from accounts.second_factor import SecondFactorRequired
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -289,7 +290,7 @@ def can_propose_release(user: AnyUser, system: System) -> bool:
 
 def can_decide_release(user: AnyUser, system: System) -> bool:
     """A discretionary release needs the regional reviewer's agreement."""
-    return can_review_system_plan(user, system)
+    return system.region_id in money_duties(user).release_region_ids
 
 
 def can_draft_agreement(user: AnyUser, system: System) -> bool:
@@ -300,30 +301,66 @@ def can_draft_agreement(user: AnyUser, system: System) -> bool:
 def can_sign_agreement(user: AnyUser, organisation: Organisation) -> bool:
     """A partner signs a risk-share agreement by one of its approvers (the service checks it
     is a partner in the version signed)."""
-    return can_approve(user, organisation)
+    return organisation.pk in money_duties(user).signing_organisation_ids
 
 
 def can_answer_settlement(user: AnyUser, organisation: Organisation) -> bool:
     """A partner accepts or disputes a settlement by one of its approvers."""
-    return can_approve(user, organisation)
+    return organisation.pk in money_duties(user).answering_organisation_ids
+
+
+@dataclass(frozen=True)
+class MoneyDuties:
+    """Where this person acts in the money workflows, as sets, for a list that asks of many
+    things at once (their home page's "waiting for you"). The predicates that answer for one
+    thing (can_sign_agreement, can_answer_settlement, can_decide_settlement,
+    can_decide_release, transfer_parties) read the same sets."""
+
+    transfer_organisation_ids: set[int]  # parties to a transfer they decide for
+    transfer_system_ids: set[int]  # systems whose lead decides transfers: theirs
+    signing_organisation_ids: set[int]  # partners they sign agreements for
+    answering_organisation_ids: set[int]  # partners they answer settlements for
+    settlement_region_ids: set[int]  # regions whose disputed settlements they decide
+    release_region_ids: set[int]  # regions whose discretionary releases they decide
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def money_duties(user: AnyUser) -> MoneyDuties:
+    """A partner's approvers decide its transfers, sign its agreements and answer its
+    settlements; the system lead is a party to every transfer in the system; the region's
+    reviewers decide disputed settlements and discretionary releases."""
+    approves = member_organisation_ids(user, (Role.ORG_APPROVER,))
+    regions = reviewed_region_ids(user)
+    return MoneyDuties(
+        transfer_organisation_ids=approves,
+        transfer_system_ids=system_ids_with_role(user, (Role.SYSTEM_LEAD,)),
+        signing_organisation_ids=approves,
+        answering_organisation_ids=approves,
+        settlement_region_ids=regions,
+        release_region_ids=regions,
+    )
 
 
 def transfer_parties(user: AnyUser, transfer) -> list[Organisation | None]:
     """Every party to a transfer this person decides for: each organisation on its lines they
     approve for, and the system lead (None) if they lead its system. One person can hold
     several. (Reads the lines as fetched, so a page listing transfers can prefetch them.)"""
-    approver_of = member_organisation_ids(user, (Role.ORG_APPROVER,))
+    duties = money_duties(user)
     parties: list[Organisation | None] = [
-        line.organisation for line in transfer.lines.all() if line.organisation_id in approver_of
+        line.organisation
+        for line in transfer.lines.all()
+        if line.organisation_id in duties.transfer_organisation_ids
     ]
-    if transfer.system_id in system_ids_with_role(user, (Role.SYSTEM_LEAD,)):
+    if transfer.system_id in duties.transfer_system_ids:
         parties.append(None)
     return parties
 
 
 def can_decide_settlement(user: AnyUser, system: System) -> bool:
     """Disputed settlements go to the region's reviewers."""
-    return can_review_system_plan(user, system)
+    return system.region_id in money_duties(user).settlement_region_ids
 
 
 def can_recalculate_round(user: AnyUser) -> bool:
@@ -335,20 +372,6 @@ def can_recalculate_round(user: AnyUser) -> bool:
 
 # Whoever holds one of these signs, submits, accepts or decides for others.
 SECOND_FACTOR_ROLES = (Role.ORG_APPROVER, Role.SYSTEM_LEAD, Role.REGION_REVIEWER)
-
-
-class SecondFactorRequired(PermissionDenied):
-    """An act that needs two-step verification, by a person whose session (or API token) has
-    not confirmed it is them with a second factor. A page sends them to set one up or to type
-    the code, and back (accounts/middleware.py); the API answers 403 with the code
-    "second_factor_required" (openbook/api.py)."""
-
-    def __init__(self, act: str):
-        self.act = act
-        super().__init__(
-            f"To {act} you need to confirm it is you with a security code from your "
-            "authenticator app (two-step verification)."
-        )
 
 
 def second_factor_method(user: AnyUser) -> str | None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -34,6 +35,21 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 log = logging.getLogger(__name__)
+
+
+class SecondFactorRequired(PermissionDenied):
+    """An act that needs two-step verification, by a person whose session (or API token) has
+    not confirmed it is them with a second factor. A page sends them to set one up or to type
+    the code, and back (accounts/middleware.py); the API answers 403 with the code
+    "second_factor_required" (openbook/api.py)."""
+
+    def __init__(self, act: str):
+        self.act = act
+        super().__init__(
+            f"To {act} you need to confirm it is you with a security code from your "
+            "authenticator app (two-step verification)."
+        )
+
 
 METHODS = ("totp", "recovery", "identity-provider")
 SESSION_KEY = "_openbook_second_factor"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils.timezone import now
 
 from accounts import policy
-from accounts.models import Organisation, Role, System
+from accounts.models import Organisation, System
 from payments.models import (
     Agreement,
     AgreementSignature,
@@ -216,14 +218,8 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     """What waits on this person in the money workflows, for their home page: transfers and
     agreements to agree or sign, proposed settlements to answer, and for the region's
     reviewers, disputed settlements and discretionary releases to decide."""
-    from django.db.models import Q
-    from django.urls import reverse
-    from django.utils.timezone import now
-
-    approves = policy.member_organisation_ids(user, (Role.ORG_APPROVER,))
-    leads = policy.system_ids_with_role(user, (Role.SYSTEM_LEAD,))
-    regions = policy.reviewed_region_ids(user)
-    if not (approves or leads or regions):
+    duties = policy.money_duties(user)
+    if not duties:
         return []
     items: list[dict[str, str]] = []
 
@@ -233,7 +229,10 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     # Transfers: each party this person speaks for that has not decided yet.
     transfers = (
         Transfer.objects.filter(status=Transfer.Status.PROPOSED, round__final_deadline__gt=now())
-        .filter(Q(lines__organisation_id__in=approves) | Q(system_id__in=leads))
+        .filter(
+            Q(lines__organisation_id__in=duties.transfer_organisation_ids)
+            | Q(system_id__in=duties.transfer_system_ids)
+        )
         .distinct()
         .select_related("round", "system")
         .prefetch_related("lines__organisation")
@@ -246,9 +245,10 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
         waiting = [
             line.organisation.name
             for line in t.lines.all()
-            if line.organisation_id in approves and (t.pk, line.organisation_id) not in decided
+            if line.organisation_id in duties.transfer_organisation_ids
+            and (t.pk, line.organisation_id) not in decided
         ]
-        if t.system_id in leads and (t.pk, None) not in decided:
+        if t.system_id in duties.transfer_system_ids and (t.pk, None) not in decided:
             waiting.append("the system lead")
         if waiting:
             add(
@@ -260,7 +260,9 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
             )
     # Agreements: the latest version, a draft, not yet signed for an organisation they approve.
     drafts = (
-        AgreementVersion.objects.filter(status=AgreementVersion.Status.DRAFT, partners__in=approves)
+        AgreementVersion.objects.filter(
+            status=AgreementVersion.Status.DRAFT, partners__in=duties.signing_organisation_ids
+        )
         .distinct()
         .select_related("agreement__round", "agreement__system")
         .prefetch_related("partners")
@@ -271,7 +273,9 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     }
     for version in drafts:
         a = version.agreement
-        names = _still_to_act(version.partners.all(), approves, signed, version.pk)
+        names = _still_to_act(
+            version.partners.all(), duties.signing_organisation_ids, signed, version.pk
+        )
         if names:
             add(
                 f"{a.name}: version {version.number} waiting for your signature",
@@ -281,8 +285,14 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     # Settlements: proposed ones to answer; disputed ones for the region to decide.
     settlements = (
         Settlement.objects.filter(
-            Q(status=Settlement.Status.PROPOSED, version__partners__in=approves)
-            | Q(status=Settlement.Status.DISPUTED, agreement__system__region_id__in=regions)
+            Q(
+                status=Settlement.Status.PROPOSED,
+                version__partners__in=duties.answering_organisation_ids,
+            )
+            | Q(
+                status=Settlement.Status.DISPUTED,
+                agreement__system__region_id__in=duties.settlement_region_ids,
+            )
         )
         .distinct()
         .select_related("agreement__round", "agreement__system")
@@ -302,7 +312,9 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
                 url,
             )
             continue
-        names = _still_to_act(s.version.partners.all(), approves, answered, s.pk)
+        names = _still_to_act(
+            s.version.partners.all(), duties.answering_organisation_ids, answered, s.pk
+        )
         if names:
             add(
                 f"{a.name}: {s.get_period_display()} settlement waiting for your answer",
@@ -312,7 +324,7 @@ def attention_for(user: AnyUser) -> list[dict[str, str]]:
     # Discretionary releases of the fund, for the region's agreement.
     for release in DiscretionaryRelease.objects.filter(
         status=DiscretionaryRelease.Status.PROPOSED,
-        organisation__system__region_id__in=regions,
+        organisation__system__region_id__in=duties.release_region_ids,
     ).select_related("fund__round", "organisation__system"):
         system = release.organisation.system
         add(

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
-from accounts.models import Organisation
 from openbook.refusals import attempt
 from payments import selectors
 from payments.calculations.mechanisms import FIELDS, KINDS, ParameterProblems, what_if
+from payments.forms import AgreementForm, AgreementSignForm, cleaned
 from payments.models import AgreementVersion, Settlement
 from payments.services import agreements as services
 from payments.views.common import agreement_url, figure_rows, round_and_system
@@ -71,29 +71,6 @@ def agreement_list(request, slug, code):
     )
 
 
-def _mechanism_blocks(post, organisations) -> list[dict]:
-    """The mechanisms as typed in the form: m1-kind, m1-<key>, m1-<key>-<ODS> for per-partner
-    figures; ticked m1-remove drops one."""
-    blocks = []
-    n = 1
-    while f"m{n}-kind" in post:
-        kind = post.get(f"m{n}-kind", "")
-        if post.get(f"m{n}-remove") != "yes" and kind in FIELDS:
-            params: dict = {}
-            for key, _label, kind_of_field, _hint in FIELDS[kind]:
-                if kind_of_field in ("shares", "amounts", "amounts_optional"):
-                    params[key] = {
-                        o.ods_code: post[f"m{n}-{key}-{o.ods_code}"].strip()
-                        for o in organisations
-                        if post.get(f"m{n}-{key}-{o.ods_code}", "").strip()
-                    }
-                else:
-                    params[key] = post.get(f"m{n}-{key}", "").strip()
-            blocks.append({"kind": kind, "params": params})
-        n += 1
-    return blocks
-
-
 def form_blocks(mechanisms, organisations) -> list[dict]:
     """What the form shows for each mechanism: its fields with their current values."""
     out = []
@@ -140,6 +117,8 @@ def agreement_form(request, slug, code, pk=None):
         raise PermissionDenied("Only the system lead drafts and changes risk-share agreements.")
     organisations = list(system.organisations.order_by("name"))
     latest = services.current(agreement) if agreement else None
+    problems: list[dict] = []
+    error = ""
     if request.method == "GET":
         name = agreement.name if agreement else ""
         partners = [o.ods_code for o in latest.partners.all()] if latest else []
@@ -147,42 +126,39 @@ def agreement_form(request, slug, code, pk=None):
         phasing = list(latest.phasing or services.EVEN_PHASING) if latest else services.EVEN_PHASING
         expected = latest.number if latest else 0
     else:
-        post = request.POST
-        name, partners = post.get("name", ""), post.getlist("partners")
-        mechanisms = _mechanism_blocks(post, organisations)
-        phasing = [post.get(f"q{q}", "").strip() for q in (1, 2, 3, 4)]
-        if not any(f"q{q}" in post for q in (1, 2, 3, 4)):  # a form without them: as it was
-            phasing = list(latest.phasing or services.EVEN_PHASING) if latest else None
-        try:
-            expected = int(post.get("version", "0"))
-        except ValueError:
-            expected = -1
-    problems: list[dict] = []
-    error = ""
-    if request.method == "POST" and request.POST.get("action") == "add":
-        kind = request.POST.get("new-kind", "")
-        if kind in FIELDS:
+        form = AgreementForm(
+            request.POST,
+            organisations=organisations,
+            latest_phasing=list(latest.phasing or services.EVEN_PHASING) if latest else None,
+        )
+        typed = form.typed()
+        name, partners, mechanisms = typed["name"], typed["partners"], typed["mechanisms"]
+        phasing, expected = typed["phasing"], typed["version"]
+        if kind := form.adding():
             mechanisms.append({"kind": kind, "params": {}})
-    elif request.method == "POST" and request.POST.get("action") == "save":
-        with attempt() as call:
-            if agreement is None:
-                agreement = services.agreement_create(
-                    actor=request.user, plan_round=plan_round, system=system, name=name,
-                    partners=partners, mechanisms=mechanisms, phasing=phasing,
-                )  # fmt: skip
-                messages.success(request, "Agreement drafted. Check the what-if, then ask the "
-                                 "partners' approvers to sign.")  # fmt: skip
-            else:
-                version = services.agreement_edit(
-                    actor=request.user, agreement=agreement, name=name, partners=partners,
-                    mechanisms=mechanisms, expected_version=expected, phasing=phasing,
-                )  # fmt: skip
-                messages.success(
-                    request, f"Saved as version {version.number}: every partner signs it."
-                )
-        if call.ok:
-            return redirect(agreement_url(agreement))
-        error, problems = call.refusal.message, call.refusal.problems
+        elif form.saving():
+            with attempt() as call:
+                data = cleaned(form)
+                if agreement is None:
+                    agreement = services.agreement_create(
+                        actor=request.user, plan_round=plan_round, system=system,
+                        name=data["name"], partners=data["partners"],
+                        mechanisms=data["mechanisms"], phasing=data["phasing"],
+                    )  # fmt: skip
+                    messages.success(request, "Agreement drafted. Check the what-if, then ask "
+                                     "the partners' approvers to sign.")  # fmt: skip
+                else:
+                    version = services.agreement_edit(
+                        actor=request.user, agreement=agreement, name=data["name"],
+                        partners=data["partners"], mechanisms=data["mechanisms"],
+                        expected_version=data["version"], phasing=data["phasing"],
+                    )  # fmt: skip
+                    messages.success(
+                        request, f"Saved as version {version.number}: every partner signs it."
+                    )
+            if call.ok:
+                return redirect(agreement_url(agreement))
+            error, problems = call.refusal.message, call.refusal.problems
     return render(
         request,
         "payments/agreement_form.html",
@@ -319,24 +295,20 @@ def detail_page(request, plan_round, system, agreement, entry: dict | None = Non
 def agreement_sign(request, slug, code, pk):
     plan_round, system = round_and_system(request, slug, code)
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
-    organisation = Organisation.objects.filter(
-        system=system, ods_code=request.POST.get("organisation", "")
-    ).first()
-    if organisation is None:
-        raise Http404("No such partner.")
+    form = AgreementSignForm(request.POST, system=system)
+    if not form.is_valid():
+        raise Http404("No such partner.")  # the buttons name only the system's partners
+    organisation = form.cleaned_data["organisation"]
     if not policy.can_sign_agreement(request.user, organisation):
         raise PermissionDenied(f"Only {organisation.name}'s approvers sign for it.")
-    if not request.POST.get("confirmed"):
+    if not form.cleaned_data["confirmed"]:
         # Signing binds the organisation to the what-if above the button: say so, there.
         return detail_page(request, plan_round, system, agreement, status=422, sign_error={
             "organisation": organisation.ods_code,
             "message": f"Confirm you have read the terms and what {organisation.name} pays "
                        "or receives before signing.",
         })  # fmt: skip
-    try:
-        number = int(request.POST.get("version", "0") or 0)
-    except ValueError:
-        number = 0  # refused below as a different version
+    number = form.cleaned_data["version"]
     with attempt(request) as call:
         version = services.agreement_sign(
             actor=request.user, agreement=agreement, organisation=organisation,

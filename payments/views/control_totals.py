@@ -21,7 +21,12 @@ from payments.calculations.control_totals import (
 )
 from payments.calculations.positions import positions
 from payments.calculations.version import current as calculation_version
-from payments.forms import TransferDecisionForm, cleaned, per_organisation
+from payments.forms import (
+    TransferDecisionForm,
+    TransferProposalForm,
+    cleaned,
+    per_organisation,
+)
 from payments.services import recalculation
 from payments.services import transfers as transfer_service
 from payments.services.control_totals import (
@@ -31,7 +36,6 @@ from payments.services.control_totals import (
 )
 from payments.views.common import round_and_system
 from plans import selectors as plan_selectors
-from plans.calculations import ValueProblem, parse_value
 from plans.system_plan import system_plan_get
 
 
@@ -154,22 +158,13 @@ def transfer_propose(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     if not policy.can_propose_transfer(request.user, system):
         raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
-    typed = list(
-        zip(request.POST.getlist("organisation"), request.POST.getlist("amount"), strict=False)
-    )
-    reason = request.POST.get("reason", "")
-    moves = []
+    form = TransferProposalForm(request.POST)
     with attempt() as call:
-        for ods, raw in typed:
-            if ods and raw.strip():
-                try:
-                    moves.append((ods, parse_value(raw)))
-                except ValueProblem as exc:
-                    raise ValidationError(f"An amount {exc}.") from None
+        data = cleaned(form)
         try:
             transfer_service.transfer_propose(
-                actor=request.user, plan_round=plan_round, system=system, moves=moves,
-                reason=reason,
+                actor=request.user, plan_round=plan_round, system=system, moves=data["moves"],
+                reason=data["reason"],
             )  # fmt: skip
         except policy.SecondFactorRequired:
             raise  # to the code page and back (accounts/middleware.py)
@@ -178,12 +173,17 @@ def transfer_propose(request, slug, code):
     if call.refusal:
         # Sent back with what was typed, so nothing has to be entered again.
         problem = call.refusal.message
+        typed = form.typed()
         typed += [("", "")] * (3 - len(typed))
         return _page(
             request,
             plan_round,
             system,
-            {"moves": typed, "reason": reason, "error": problem + " Nothing was proposed."},
+            {
+                "moves": typed,
+                "reason": form.data.get("reason", ""),
+                "error": problem + " Nothing was proposed.",
+            },  # fmt: skip
             status=422,
         )
     messages.success(request, "Transfer proposed. It takes effect when every party has agreed.")

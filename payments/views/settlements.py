@@ -3,7 +3,6 @@ and workings, propose, answer, decide."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django.contrib import messages
@@ -15,12 +14,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from accounts.models import Organisation
 from openbook.refusals import attempt, show
 from payments import selectors
 from payments.calculations.mechanisms import ParameterProblems
 from payments.calculations.version import current as calculation_version
-from payments.forms import SettlementAnswerForm, SettlementDecisionForm, cleaned
+from payments.forms import (
+    SettlementAnswerForm,
+    SettlementDecisionForm,
+    SettlementEntryForm,
+    cleaned,
+)
 from payments.services import agreements as services
 from payments.services import settlements
 from payments.views.agreements import detail_page, form_blocks
@@ -41,30 +44,17 @@ def settlement_enter(request, slug, code, pk):
     agreement = selectors.agreement_get(request.user, plan_round, system, pk)
     version = services.in_force(agreement)
     count = len(version.mechanisms) if version else 0
-    measures = {n: request.POST.get(f"measure-{n}", "") for n in range(1, count + 1)}
-    period = request.POST.get("period", "")
-    # Each outcome-linked mechanism's box: ticked, met; left clear, missed. (The service
-    # ignores the answer of a mechanism not linked to outcomes.)
-    # A form opened before mechanisms had a box each sends one ticked answer for all of them
-    # (cleared, it sends nothing: all missed, as the boxes cleared say).
-    one_for_all = True if request.POST.get("outcomes_met") == "yes" else None
-    outcomes = {
-        n: one_for_all or request.POST.get(f"outcomes-{n}") == "yes" for n in range(1, count + 1)
-    }
-    # The box confirms the figures it was shown with: change one and it is asked again.
-    asked = json.dumps([period, list(measures.values())])
-    confirmed = (
-        request.POST.get("confirm_unusual") == "yes" and request.POST.get("confirmed_for") == asked
-    )
+    form = SettlementEntryForm(request.POST, count=count)
     unusual = False
     with attempt() as call:
+        data = cleaned(form)
         try:
             settlement = settlements.settlement_enter(
-                actor=request.user, agreement=agreement, period=period,
-                measures=list(measures.values()),
-                outcomes=list(outcomes.values()) if one_for_all is None else None,
-                outcomes_met=one_for_all,
-                confirm_unusual=confirmed,
+                actor=request.user, agreement=agreement, period=data["period"],
+                measures=list(data["measures"].values()),
+                outcomes=list(data["outcomes"].values()) if data["one_for_all"] is None else None,
+                outcomes_met=data["one_for_all"],
+                confirm_unusual=data["confirmed"],
             )  # fmt: skip
         except settlements.UnusualActuals:
             unusual = True
@@ -72,9 +62,11 @@ def settlement_enter(request, slug, code, pk):
     if call.refusal:
         # The page again, with what was typed and what is wrong with it (and, for actuals far
         # from the plan, the box to confirm them).
-        entry = {"period": period, "outcomes": outcomes, "measures": measures,
-                 "error": call.refusal.message, "problems": call.refusal.problems,
-                 "unusual": unusual, "confirmed_for": asked}  # fmt: skip
+        typed = form.cleaned_data  # as typed, whether or not each field was accepted
+        entry = {"period": typed["period"], "outcomes": typed["outcomes"],
+                 "measures": typed["measures"], "error": call.refusal.message,
+                 "problems": call.refusal.problems, "unusual": unusual,
+                 "confirmed_for": typed["asked"]}  # fmt: skip
         return detail_page(request, plan_round, system, agreement, entry, status=422)
     messages.success(request, "Entered. The worker is working out the settlement.")
     return redirect(_settlement_url(settlement))
@@ -181,12 +173,10 @@ def settlement_withdraw(request, slug, code, pk, sid):
 @login_required
 @require_POST
 def settlement_respond(request, slug, code, pk, sid):
-    form = SettlementAnswerForm(request.POST)
-    accepted = form.is_valid() and form.cleaned_data["answer"] == "accept"
     _, system = round_and_system(request, slug, code)
-    organisation = Organisation.objects.filter(
-        system=system, ods_code=request.POST.get("organisation", "").strip().upper()
-    ).first()
+    form = SettlementAnswerForm(request.POST, system=system)
+    accepted = form.is_valid() and form.cleaned_data["answer"] == "accept"
+    organisation = form.cleaned_data.get("organisation")
     if organisation is None:
         raise Http404("No such partner.")
     return _settlement_action(

@@ -69,6 +69,18 @@ def test_an_unbalanced_proposal_is_explained(client, world, plan_round):
     assert ">Stroke service</textarea>" in body
 
 
+def test_an_unreadable_amount_names_its_organisation_and_comes_back(client, world, plan_round):
+    client.force_login(world.people["lead"])
+    response = client.post(
+        SYS + "transfers/",
+        {"organisation": ["ZA1", "ZA2", ""], "amount": ["2", "two", ""], "reason": "Stroke"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422 and not Transfer.objects.exists()
+    assert "The amount for ZA2" in body and "Nothing was proposed." in body
+    assert 'value="two"' in body
+
+
 def test_only_a_party_still_to_decide_is_offered_agree_and_refuse(client, world, plan_round):
     client.force_login(world.people["reviewer"])
     client.post(PAGE + "save/", {"ct:ZA1": "2", "ct:ZA2": "-10"})

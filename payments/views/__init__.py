@@ -1,0 +1,2 @@
+"""Money pages: control totals and transfers, the financial recovery fund, risk-share
+agreements and their settlements."""
