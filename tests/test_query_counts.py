@@ -257,3 +257,129 @@ def test_the_people_and_access_pages(world, who, url):
             membership_create(actor=None, user=UserFactory(), role=role, **place)
 
     _steady(_client(world.people[who]), url, more)
+
+
+def _round():
+    from plans.models import PlanningRound
+
+    return PlanningRound.objects.get()
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_transfers(world, api):
+    from decimal import Decimal
+
+    from payments.services.transfers import transfer_propose
+    from tests.isolation import _with_transfer
+
+    _with_transfer(world)
+
+    def more():
+        for n in range(3):
+            transfer_propose(actor=world.people["lead"], plan_round=_round(), system=world.s1,
+                             moves=[("ZA1", Decimal(n + 2)), ("ZA2", Decimal(-n - 2))],
+                             reason=f"Rebalance {n}")  # fmt: skip
+
+    url = (f"/api/v1/rounds/{ROUND}/systems/s1/transfers/" if api
+           else f"/rounds/{ROUND}/systems/s1/control-totals/")  # fmt: skip
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_fund_releases(world, api):
+    from payments.models import Fund
+    from payments.services.fund import release_propose
+    from tests.isolation import _with_fund
+
+    _with_fund(world)  # one release, for quarter 1
+
+    def more():
+        for quarter in (2, 3, 4):
+            release_propose(actor=world.people["lead"], fund=Fund.objects.get(),
+                            organisation=world.org_b, quarter=quarter, reason="Winter")  # fmt: skip
+
+    url = (f"/api/v1/rounds/{ROUND}/systems/s1/fund/releases/" if api
+           else f"/rounds/{ROUND}/systems/s1/fund/")  # fmt: skip
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+def test_the_template_versions_api(world, tmp_path):
+    from plans.services import BUILTIN_TEMPLATE, template_load
+
+    template_load()
+
+    def more():
+        for version in (2, 3):
+            copy = tmp_path / f"v{version}.yaml"
+            copy.write_text(BUILTIN_TEMPLATE.read_text().replace("\nversion: 1\n",
+                                                                 f"\nversion: {version}\n"))  # fmt: skip
+            template_load(path=copy)
+
+    _steady(_client(world.people["lead"], api=True), "/api/v1/templates/", more)
+
+
+def test_a_plan_s_comments_api(world):
+    from plans.models import Submission
+    from plans.services.workflow import comment_add
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+    submission = Submission.objects.get(organisation=world.org_a)
+    comment_add(actor=world.people["lead"], submission=submission, body="First")
+
+    def more():
+        for n in range(3):
+            first = comment_add(actor=world.people["lead"], submission=submission, body=f"On {n}",
+                                line_code="F100")  # fmt: skip
+            comment_add(actor=world.people["approver"], submission=submission, body="Reply",
+                        parent=first)  # fmt: skip
+
+    url = f"/api/v1/rounds/{ROUND}/submissions/ZA1/comments/"
+    _steady(_client(world.people["lead"], api=True), url, more)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_a_webhook_s_deliveries(world, api):
+    from tests.isolation.webhooks import _with_webhook
+    from webhooks.models import Endpoint
+    from webhooks.services import endpoint_ping
+
+    _with_webhook(world)
+    endpoint = Endpoint.objects.get()
+
+    def more():
+        for _ in range(3):
+            endpoint_ping(actor=world.people["lead"], endpoint=endpoint)
+
+    url = (f"/api/v1/systems/s1/webhooks/{endpoint.pk}/deliveries/" if api
+           else f"/systems/s1/webhooks/{endpoint.pk}/")  # fmt: skip
+    _steady(_client(world.people["lead"], api), url, more)
+
+
+def test_the_audit_checkpoints_api(world):
+    from openbook.audit import audit_record
+    from openbook.checkpoints import checkpoints_issue
+    from tests.isolation.audit import _with_checkpoints
+
+    _with_checkpoints(world)
+
+    def more():
+        for n in range(3):
+            audit_record(action="transfer.agreed", system=world.s1, payload={"n": n + 2})
+            checkpoints_issue()
+
+    _steady(_client(world.people["lead"], api=True), "/api/v1/systems/s1/audit/checkpoints/", more)
+
+
+def test_the_round_page(world):
+    from tests.factories import SystemFactory
+    from tests.isolation import _plans_submitted
+
+    _plans_submitted(world)
+
+    def more():
+        for n in range(3):
+            OrganisationFactory(ods_code=f"ZR{n}", name=f"Romeo {n} NHS Trust", system=world.s1)
+        SystemFactory(region=world.r1, code="more", name="More ICS")
+
+    _steady(_client(world.people["reviewer"]), f"/rounds/{ROUND}/", more)
