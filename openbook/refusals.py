@@ -35,9 +35,10 @@ class Refusal:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     conflict: bool = False  # someone else changed it first
 
-    def as_problems(self) -> list[dict[str, Any]]:
-        """For a page that lists problems cell by cell: the refusal's own, or its message."""
-        return self.problems or [{"cell": "", "value": "", "problem": self.message}]
+    def as_problems(self, cell: str) -> list[dict[str, Any]]:
+        """For a page that lists problems cell by cell: the refusal's own, or its message as
+        one problem with `cell`, what the page calls the thing refused."""
+        return self.problems or [{"cell": cell, "value": "", "problem": self.message}]
 
 
 def refusal(exc: ValidationError | Conflict, prefix: str = "") -> Refusal:

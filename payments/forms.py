@@ -164,9 +164,13 @@ class _Repeated(forms.Widget):
 
 class _RepeatedField(forms.Field):
     widget = _Repeated
+    longest = 40
 
     def to_python(self, value: Any) -> list[str]:
-        return [str(v).strip()[:40] for v in value or []]
+        found = [str(v).strip() for v in value or []]
+        if any(len(v) > self.longest for v in found):
+            raise ValidationError(f"Keep each to {self.longest} characters.")
+        return found
 
 
 PER_PARTNER = ("shares", "amounts", "amounts_optional")
@@ -210,17 +214,17 @@ class AgreementForm(forms.Form):
 
     def typed(self) -> dict[str, Any]:
         post = self.data
-        phasing: list[str] | None = [post.get(f"q{q}", "").strip()[:20] for q in (1, 2, 3, 4)]
+        phasing: list[str] | None = [post.get(f"q{q}", "").strip() for q in (1, 2, 3, 4)]
         if not any(f"q{q}" in post for q in (1, 2, 3, 4)):  # a form without them: as it was
             phasing = self.latest_phasing
         version = post.get("version", "0")
         return {
-            "name": post.get("name", "")[:200],
-            "partners": [p.strip()[:20] for p in post.getlist("partners")],
+            "name": post.get("name", ""),
+            "partners": [p.strip() for p in post.getlist("partners")],
             "mechanisms": mechanism_blocks(post, self.organisations),
             "phasing": phasing,
             # An unreadable version is refused by the service as a different one.
-            "version": int(version) if version.isdigit() else -1,
+            "version": int(version) if version.isascii() and version.isdigit() else -1,
         }
 
     def adding(self) -> str | None:
@@ -238,7 +242,7 @@ class AgreementForm(forms.Form):
 class AgreementSignForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=None, to_field_name="ods_code")
     confirmed = forms.BooleanField(required=False)
-    version = forms.CharField(required=False, max_length=20)
+    version = forms.CharField(required=False)
 
     def __init__(self, *args, system, **kwargs):
         super().__init__(*args, **kwargs)
@@ -247,7 +251,7 @@ class AgreementSignForm(forms.Form):
     def clean_version(self) -> int:
         # Unreadable, it is refused by the service as a different version from the latest.
         version = self.cleaned_data["version"]
-        return int(version) if version.isdigit() else 0
+        return int(version) if version.isascii() and version.isdigit() else 0
 
 
 class TransferProposalForm(forms.Form):
@@ -256,6 +260,10 @@ class TransferProposalForm(forms.Form):
     organisation = _RepeatedField(label="Organisation", required=False)
     amount = _RepeatedField(label="Amount", required=False)
     reason = forms.CharField(label="Reason", required=False, max_length=2000)
+
+    def __init__(self, *args, system, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = dict(system.organisations.values_list("ods_code", "name"))
 
     def typed(self) -> list[tuple[str, str]]:
         """The rows as typed, to show again when the proposal is refused."""
@@ -266,13 +274,14 @@ class TransferProposalForm(forms.Form):
     def clean(self):
         data = super().clean()
         moves, problems = [], []
-        for ods, raw in zip(data.get("organisation", []), data.get("amount", []), strict=False):
+        rows = zip(data.get("organisation", []), data.get("amount", []), strict=False)
+        for n, (ods, raw) in enumerate(rows, start=1):
             if not (ods and raw):
                 continue
             try:
                 moves.append((ods, parse_value(raw)))
-            except ValueProblem as exc:
-                problems.append(f"The amount for {ods} {exc}.")
+            except ValueProblem as exc:  # named as the page labels it: "Amount 2"
+                problems.append(f"Amount {n} ({self.names.get(ods, ods)}): “{raw}” {exc}.")
         if problems:
             raise ValidationError(problems)
         data["moves"] = moves
@@ -305,10 +314,11 @@ class SettlementEntryForm(forms.Form):
         one_for_all = True if post.get("outcomes_met") == "yes" else None
         outcomes = {n: one_for_all or post.get(f"outcomes-{n}") == "yes" for n in numbers}
         # The box confirms the figures it was shown with: change one and it is asked again.
-        asked = json.dumps([data.get("period", ""), list(measures.values())])
+        period = data.get("period", post.get("period", ""))
+        asked = json.dumps([period, list(measures.values())])
         confirmed = post.get("confirm_unusual") == "yes" and post.get("confirmed_for") == asked
         return {
-            "period": data.get("period", ""),
+            "period": period,
             "measures": measures,
             "outcomes": outcomes,
             "one_for_all": one_for_all,

@@ -372,14 +372,22 @@ def test_the_audit_checkpoints_api(world):
 
 
 def test_the_round_page(world):
+    from demo.synthetic import board_approver
+    from plans.services import submission_start
     from tests.factories import SystemFactory
     from tests.isolation import _plans_submitted
 
     _plans_submitted(world)
 
     def more():
-        for n in range(3):
-            OrganisationFactory(ods_code=f"ZR{n}", name=f"Romeo {n} NHS Trust", system=world.s1)
-        SystemFactory(region=world.r1, code="more", name="More ICS")
+        system = SystemFactory(region=world.r1, code="more", name="More ICS")
+        for n, place in enumerate((world.s1, world.s1, system)):
+            organisation = OrganisationFactory(ods_code=f"ZR{n}", name=f"Romeo {n} NHS Trust",
+                                               system=place)  # fmt: skip
+            submission_start(actor=board_approver(organisation), plan_round=_round(),
+                             organisation=organisation)  # fmt: skip
 
-    _steady(_client(world.people["reviewer"]), f"/rounds/{ROUND}/", more)
+    client = _client(world.people["reviewer"])
+    _steady(client, f"/rounds/{ROUND}/", more)
+    page = client.get(f"/rounds/{ROUND}/").content.decode()
+    assert "Romeo 2 NHS Trust" in page and "More ICS" in page  # the rows added are shown

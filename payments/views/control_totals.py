@@ -158,7 +158,7 @@ def transfer_propose(request, slug, code):
     plan_round, system = round_and_system(request, slug, code)
     if not policy.can_propose_transfer(request.user, system):
         raise PermissionDenied("Transfers are proposed by the system lead or a partner's approver.")
-    form = TransferProposalForm(request.POST)
+    form = TransferProposalForm(request.POST, system=system)
     with attempt() as call:
         data = cleaned(form)
         try:

@@ -280,7 +280,7 @@ def section_cells(request, slug, ods_code, section_code):
                 expected=expected,
             )
         if call.refusal is not None:
-            problems = call.refusal.as_problems()
+            problems = call.refusal.as_problems("Spread")
     if not problems and cells:
         problems, conflicts, changed = _save(request, ctx, cells, source)
         ctx = plan_context(request, slug, ods_code)
@@ -448,7 +448,7 @@ def section_spread(request, slug, ods_code, section_code):
                     expected={c.month: c.started for c in row.cells},
                 )
             if call.refusal is not None:
-                problems = call.refusal.as_problems()
+                problems = call.refusal.as_problems("Spread")
             else:
                 ctx = plan_context(request, slug, ods_code)
                 problems, conflicts, changed = _save(request, ctx, cells, "spread")

@@ -201,7 +201,7 @@ def return_detail(request, slug, ods_code, month):
                 if theirs.get((code, m)) != checked.cells.get((code, m))
             ]
         elif call.refusal is not None:
-            error, problems = call.refusal.message, call.refusal.as_problems()
+            error, problems = call.refusal.message, call.refusal.problems
         else:
             messages.success(request, "Saved the draft return.")
             return redirect(_detail_url(monthly_return))

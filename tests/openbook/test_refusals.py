@@ -37,11 +37,11 @@ def test_a_problem_list_keeps_its_problems_and_a_plain_refusal_becomes_one():
         raise ProblemList(
             "2 problems.", [{"cell": "F100, Apr", "value": "x", "problem": "not a number"}]
         )
-    assert listed.refusal.as_problems()[0]["cell"] == "F100, Apr"
+    assert listed.refusal.as_problems("Spread")[0]["cell"] == "F100, Apr"
     with attempt() as plain:
         raise ValidationError("Nothing to spread.")
-    assert plain.refusal.as_problems() == [
-        {"cell": "", "value": "", "problem": "Nothing to spread."}
+    assert plain.refusal.as_problems("Spread") == [
+        {"cell": "Spread", "value": "", "problem": "Nothing to spread."}
     ]
 
 

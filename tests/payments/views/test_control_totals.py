@@ -77,7 +77,8 @@ def test_an_unreadable_amount_names_its_organisation_and_comes_back(client, worl
     )
     body = response.content.decode()
     assert response.status_code == 422 and not Transfer.objects.exists()
-    assert "The amount for ZA2" in body and "Nothing was proposed." in body
+    assert "Amount 2 (Beta Community NHS Trust): “two” is not a number." in body
+    assert "Nothing was proposed." in body
     assert 'value="two"' in body
 
 

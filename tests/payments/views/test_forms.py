@@ -55,3 +55,29 @@ def test_a_decision_must_be_one_of_those_offered(world, client_for):
     assert not transfer.decisions.filter(organisation=world.org_a).exists()
     # Someone who is not a party is refused before the form is read.
     assert client_for(world.people["viewer"]).post(url, {"decision": "maybe"}).status_code == 403
+
+
+def test_a_crafted_version_or_phasing_is_refused_not_an_error(world, client_for):
+    from payments.models import Agreement, AgreementSignature
+    from tests.isolation import _with_agreement
+
+    _with_agreement(world)
+    agreement = Agreement.objects.get()
+    base = f"/rounds/{agreement.round.slug}/systems/s1/agreements/{agreement.pk}/"
+    approver = client_for(world.people["approver"])
+    # "²" is a digit to Python's isdigit but not a number to int(): refused as another version.
+    response = approver.post(base + "sign/", {"organisation": "ZA1", "confirmed": "yes",
+                                              "version": "²"})  # fmt: skip
+    assert response.status_code == 302 and not AgreementSignature.objects.exists()
+    lead = client_for(world.people["lead"])
+    response = lead.post(base + "edit/", {"action": "save", "name": "Pool", "version": "²",
+                                          "partners": ["ZA1", "ZA2"], "q1": "2" * 30,
+                                          "q2": "25", "q3": "25", "q4": "25"})  # fmt: skip
+    assert response.status_code == 422
+    assert agreement.versions.count() == 1
+    # A partner code too long to be one is named, not cut short.
+    response = lead.post(base + "edit/", {"action": "save", "name": "Pool",
+                                          "partners": ["ZA1", "Z" * 41]})  # fmt: skip
+    assert (
+        response.status_code == 422 and "Keep each to 40 characters." in response.content.decode()
+    )
