@@ -71,14 +71,6 @@ AGGREGATES_SQL = (
 """
 ).replace("MONTH_SUMS", _MONTH_SUMS)
 
-ACTIVITY_PAIRS = [("A1ELE", "A2ELE"), ("A1DAY", "A2DAY"), ("A1NEL", "A2NEL"),
-                  ("A1OPF", "A2OPF"), ("A1OPU", "A2OPU"), ("A1AAE", "A2AAE")]  # fmt: skip
-STAFF_GROUPS = {
-    "Medical and dental": "MED", "Nursing and midwifery": "NUR",
-    "Allied health professionals": "AHP", "Scientific, therapeutic and technical": "STT",
-    "Support to clinical staff": "SUP", "Infrastructure support": "INF",
-}  # fmt: skip
-
 
 @dataclass
 class OrgStatus:
@@ -246,6 +238,7 @@ class TemplateLines:
     surplus: LineSpec  # the line with the surplus role (an empty formula if none)
     roles: dict[str, str]  # role → the code of the line that has it
     pay_groups: dict[str, tuple[list[str], list[str]]]  # staff group → (pay, WTE) lines
+    activity_pairs: list[tuple[str, str]]  # (provider's line, commissioners' line it balances)
 
 
 def _with_role(specs: list[LineSpec], role: str) -> LineSpec | None:
@@ -271,11 +264,19 @@ def template_lines(plan_round: PlanningRound) -> TemplateLines:
         _with_role(specs, Line.Role.SURPLUS)
         or LineSpec("", "Surplus / (deficit)", "gbp000", formula=()),
         {spec.role: spec.code for spec in specs if spec.role},
-        {
-            name: ([f"F2{code}{t}" for t in "SBA"], [f"W{code}{t}" for t in "SBA"])
-            for name, code in STAFF_GROUPS.items()
-        },
+        _pay_groups(lines),
+        [(line.code, line.balances_with) for line in lines if line.balances_with],
     )
+
+
+def _pay_groups(lines: list[Line]) -> dict[str, tuple[list[str], list[str]]]:
+    """Each staff group's input lines, as the template names them: its pay and its WTE."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for line in lines:
+        if line.staff_group and not line.is_derived:
+            pay, wte = groups.setdefault(line.staff_group, ([], []))
+            (wte if line.unit == Line.Unit.WTE else pay).append(line.code)
+    return groups
 
 
 def build(
@@ -290,7 +291,7 @@ def build(
     figures = collation.counterparty_figures(plans)
     included = {plan.ods_code for plan in plans}
     activity = []
-    for provider_line, commissioner_line in ACTIVITY_PAIRS:
+    for provider_line, commissioner_line in template.activity_pairs:
         activity += collation.balances_of(
             figures, provider_line, commissioner_line,
             measure=labels.get(provider_line, provider_line).removesuffix(" (provided)"),

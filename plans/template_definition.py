@@ -32,6 +32,14 @@ ROLES = {
 }
 
 
+# What a line means, beyond its role: loaded with the line and frozen with it, kept out of the
+# checksum so that versions loaded before a meaning existed (given it from their line codes by
+# a migration) keep theirs. balances_with: a provider's line by commissioner that the
+# commissioners' line by provider should agree with (activity in the agreement of balances);
+# staff_group: the pay (£000) and staff (WTE) lines whose pay per WTE is checked together.
+MEANINGS = ("role", "balances_with", "staff_group")
+
+
 class DefinitionError(ValueError):
     pass
 
@@ -112,6 +120,14 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                         f"{lwhere}: only one line can be the {role} line ({roles[role]} is)"
                     )
                 roles[role] = code
+            balances_with = str(line.get("balances_with", "") or "")
+            if balances_with and counterparty != "commissioner":
+                raise DefinitionError(
+                    f"{lwhere}: a line that balances with another is planned by commissioner"
+                )
+            staff_group = str(line.get("staff_group", "") or "").strip()
+            if staff_group and unit not in ("gbp000", "wte"):
+                raise DefinitionError(f"{lwhere}: a staff group's lines are pay (£000) or WTE")
             minimum = line.get("min")
             maximum = line.get("max")
             if (
@@ -133,8 +149,10 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                     "max": None if maximum is None else str(maximum),
                     "required": bool(line.get("required", False)),
                     "help": str(line.get("help", "") or "").strip(),
-                    # Only when given, so a definition without roles keeps its canonical form.
+                    # Only when given, so a definition without them keeps its canonical form.
                     **({"role": role} if role else {}),
+                    **({"balances_with": balances_with} if balances_with else {}),
+                    **({"staff_group": staff_group} if staff_group else {}),
                 }
             )
         sections.append(out)
@@ -142,11 +160,24 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         # Control totals, the fund and the system plan all compare against it: a template
         # without one would show every partner at a surplus of nothing.
         raise DefinitionError("the template names no surplus line (give one line role: surplus)")
-    for section in sections:
-        for line in section["lines"]:
-            for _, ref in line["formula"] or []:
-                if ref not in codes:
-                    raise DefinitionError(f"line {line['code']}: formula uses unknown line {ref}")
+    by_code = {line["code"]: line for section in sections for line in section["lines"]}
+    paired: dict[str, str] = {}
+    for line in by_code.values():
+        for _, ref in line["formula"] or []:
+            if ref not in codes:
+                raise DefinitionError(f"line {line['code']}: formula uses unknown line {ref}")
+        if "balances_with" not in line:
+            continue
+        other = by_code.get(line["balances_with"])
+        if other is None or other["counterparty"] != "provider" or other["unit"] != line["unit"]:
+            raise DefinitionError(
+                f"line {line['code']}: balances_with names {line['balances_with']}, which must "
+                f"be a line in {line['unit']} planned by provider"
+            )
+        if other["code"] in paired:
+            first = paired[other["code"]]
+            raise DefinitionError(f"line {line['code']}: {other['code']} balances with {first}")
+        paired[other["code"]] = line["code"]
     return {
         "code": data["code"],
         "name": data["name"],
@@ -158,16 +189,20 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
 def checksum(definition: dict[str, Any]) -> str:
     """What a loaded version is frozen to: everything but the lines' help text, which is
     guidance and may be reworded without a new version (and versions loaded before lines had
-    help keep their checksums), and their roles, which are frozen with the loaded lines
-    themselves (a version loaded before lines had roles was given them from its codes, and
-    its file naming the same roles is the same version)."""
+    help keep their checksums), and their meanings (MEANINGS), which are frozen with the
+    loaded lines themselves (a version loaded before lines had them was given them from its
+    codes, and its file naming the same meanings is the same version)."""
     frozen = {
         **definition,
         "sections": [
             {
                 **section,
                 "lines": [
-                    {key: value for key, value in line.items() if key not in ("help", "role")}
+                    {
+                        key: value
+                        for key, value in line.items()
+                        if key != "help" and key not in MEANINGS
+                    }
                     for line in section["lines"]
                 ],
             }

@@ -20,7 +20,8 @@ class LineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Line
         fields = ["code", "label", "unit", "sign", "kinds", "counterparty", "derived", "formula",
-                  "minimum", "maximum", "required"]  # fmt: skip
+                  "minimum", "maximum", "required", "role", "balances_with",
+                  "staff_group"]  # fmt: skip
 
 
 class SectionSerializer(serializers.ModelSerializer):

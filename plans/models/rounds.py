@@ -110,6 +110,11 @@ class Line(models.Model):
     unit = models.CharField(max_length=10, choices=Unit.choices)
     sign = models.CharField(max_length=10, choices=Sign.choices, default=Sign.POSITIVE)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.NONE, blank=True)
+    # The commissioners' line (by provider) this provider line (by commissioner) is agreed
+    # against in the agreement of balances: activity, planned on both sides.
+    balances_with = models.CharField(max_length=20, blank=True, default="")
+    # Pay (£000) and staff (WTE) lines of one staff group, checked together as pay per WTE.
+    staff_group = models.CharField(max_length=80, blank=True, default="")
     kinds = models.JSONField(help_text="Organisation kinds that complete this line.")
     counterparty = models.CharField(
         max_length=20, choices=Counterparty.choices, blank=True, default=""

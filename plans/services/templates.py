@@ -19,7 +19,7 @@ from plans.models import (
     Template,
     TemplateVersion,
 )
-from plans.template_definition import DefinitionError, checksum, line_help, normalise
+from plans.template_definition import MEANINGS, DefinitionError, checksum, line_help, normalise
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -56,7 +56,7 @@ def template_load(
                 f"{template.code} version {existing.number} is already loaded with different "
                 "contents. Give the changed template a new version number."
             )
-        _check_roles(existing, definition)
+        _check_meanings(existing, definition)
         _refresh_help(existing, definition)
         return existing, False
     version = TemplateVersion.objects.create(
@@ -88,6 +88,8 @@ def template_load(
                 required=line["required"],
                 help=line["help"],
                 role=line.get("role", ""),
+                balances_with=line.get("balances_with", ""),
+                staff_group=line.get("staff_group", ""),
                 position=l_pos,
             )
             for l_pos, line in enumerate(section["lines"], start=1)
@@ -102,22 +104,28 @@ def template_load(
     return version, True
 
 
-def _check_roles(version: TemplateVersion, definition: dict) -> None:
-    """A loaded version's line roles are part of what it is: its file may not give them
-    differently (a version loaded before roles had them set from its line codes)."""
+def _check_meanings(version: TemplateVersion, definition: dict) -> None:
+    """A loaded version's line meanings (role, what it balances with, staff group) are part
+    of what it is: its file may not give them differently (a version loaded before lines had
+    them was given them from its line codes)."""
     wanted = {
-        line["code"]: line.get("role", "")
+        line["code"]: tuple(line.get(key, "") for key in MEANINGS)
         for section in definition["sections"]
         for line in section["lines"]
     }
-    stored = dict(
-        Line.objects.filter(section__template_version=version).values_list("code", "role")
-    )
-    differ = sorted(code for code in wanted if stored.get(code, "") != wanted[code])
+    stored = {
+        code: tuple(meanings)
+        for code, *meanings in Line.objects.filter(section__template_version=version).values_list(
+            "code", *MEANINGS
+        )
+    }
+    empty = ("",) * len(MEANINGS)
+    differ = sorted(code for code in wanted if stored.get(code, empty) != wanted[code])
     if differ:
         raise ValidationError(
             f"{version.template.code} version {version.number} is already loaded with other "
-            f"roles for {', '.join(differ)}. Give the changed template a new version number."
+            f"roles, pairs or staff groups for {', '.join(differ)}. Give the changed template "
+            "a new version number."
         )
 
 

@@ -1,6 +1,6 @@
-"""What a line means comes from the template (its role), not from its code: a template that
-renames its surplus, partner-income or partner-spend line is collated and recalculated the
-same."""
+"""What a line means comes from the template (its role, the line it balances with, its staff
+group), not from its code: a template that renames its surplus, partner-income,
+partner-spend, activity or pay and staff lines is collated and recalculated the same."""
 
 import dataclasses
 import datetime as dt
@@ -25,7 +25,9 @@ from plans.system_plan import system_plan_get
 from plans.template_definition import DefinitionError, normalise
 from tests.plans.conftest import make_round
 
-RENAMED = {"F900": "SURPLUS", "F100": "INCSYS", "F510": "SPENDSYS"}
+RENAMED = {"F900": "SURPLUS", "F100": "INCSYS", "F510": "SPENDSYS", "A1ELE": "PROVELECT",
+           "A2ELE": "COMMELECT", "A1AAE": "PROVAE", "A2AAE": "COMMAE", "F2MEDS": "PAYDOCTORS",
+           "WMEDS": "STAFFDOCTORS", "F2NURA": "PAYNURSEAGENCY", "WNURA": "NURSEAGENCY"}  # fmt: skip
 
 
 def _definition():
@@ -66,6 +68,46 @@ def test_roles_are_checked_when_a_template_is_read(code, role, problem):
         normalise(definition)
 
 
+def test_the_built_in_template_pairs_its_activity_and_groups_its_staff():
+    lines = [line for section in normalise(_definition())["sections"] for line in section["lines"]]
+    pairs = {line["code"]: line["balances_with"] for line in lines if "balances_with" in line}
+    assert pairs == {f"A1{m}": f"A2{m}" for m in ("ELE", "DAY", "NEL", "OPF", "OPU", "AAE")}
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        if "staff_group" in line:
+            groups.setdefault(line["staff_group"], []).append(line["code"])
+    assert len(groups) == 6
+    assert groups["Medical and dental"] == ["F2MEDS", "F2MEDB", "F2MEDA", "WMEDS", "WMEDB", "WMEDA"]
+
+
+@pytest.mark.parametrize(
+    ("code", "key", "value", "problem"),
+    [
+        ("F110", "balances_with", "A2ELE", "F110: a line that balances with another is planned"),
+        ("A1ELE", "balances_with", "A1DAY", "balances_with names A1DAY, which must be a line in"),
+        ("A1ELE", "balances_with", "NOPE", "balances_with names NOPE"),
+        ("A1DAY", "balances_with", "A2ELE", "line A1DAY: A2ELE balances with A1ELE"),
+        ("P100", "staff_group", "Nursing", "a staff group's lines are pay (£000) or WTE"),
+    ],
+)
+def test_pairs_and_staff_groups_are_checked_when_a_template_is_read(code, key, value, problem):
+    definition = _definition()
+    _line(definition, code)[key] = value
+    with pytest.raises(DefinitionError, match=re.escape(problem)):
+        normalise(definition)
+
+
+def test_a_version_loaded_before_it_named_its_pairs_and_groups_is_the_same_version():
+    from plans.template_definition import MEANINGS, checksum
+
+    bare = normalise(_definition())
+    for section in bare["sections"]:
+        for line in section["lines"]:
+            for key in MEANINGS:
+                line.pop(key, None)
+    assert checksum(bare) == checksum(normalise(_definition()))
+
+
 def test_a_template_names_its_surplus_line():
     definition = _definition()
     del _line(definition, "F900")["role"]
@@ -79,7 +121,7 @@ def test_a_loaded_version_keeps_its_roles(tmp_path, db):
     del _line(changed, "P110")["role"]
     path = tmp_path / "template.yaml"
     path.write_text(yaml.safe_dump(changed, allow_unicode=True))
-    with pytest.raises(ValidationError, match="other roles for P110"):
+    with pytest.raises(ValidationError, match="other roles, pairs or staff groups for P110"):
         template_load(path=path)
 
 
@@ -137,3 +179,11 @@ def test_a_template_that_renames_its_role_lines_collates_and_recalculates_the_sa
     assert [(b.provider, b.commissioner, b.difference) for b in after.income_balances] == [
         (b.provider, b.commissioner, b.difference) for b in before.income_balances
     ]
+    # Activity agreed between the pairs the template names, and pay per WTE by its groups.
+    assert len({b.measure for b in before.activity_balances}) == 6
+
+    def activity(plan):
+        return [(b.provider, b.commissioner, b.difference) for b in plan.activity_balances]
+
+    assert activity(after) == activity(before)
+    assert after.pay_checks == before.pay_checks and len(before.pay_checks) == 6
