@@ -1,9 +1,12 @@
 """Playwright driving Debian's Chromium (Playwright's own browser download is not used)."""
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -26,9 +29,37 @@ def browser():
         browser.close()
 
 
+class InFlight:
+    """Requests the live server is still answering. Closing the browser does not stop them,
+    and one still reading while the test's tables are emptied deadlocks with the TRUNCATE; so
+    the test waits for them to finish first."""
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def started(self, **kwargs):
+        with self.changed:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while self.count > 0 and (left := deadline - time.monotonic()) > 0:
+                self.changed.wait(left)
+
+
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context per test; fails the test on any console error (CSP included)."""
+    in_flight = InFlight()
+    request_started.connect(in_flight.started, weak=False)
+    request_finished.connect(in_flight.finished, weak=False)
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     errors: list[str] = []
@@ -37,6 +68,9 @@ def page(browser, live_server):
     page.console_errors = errors
     yield page
     context.close()
+    in_flight.wait_idle()
+    request_started.disconnect(in_flight.started)
+    request_finished.disconnect(in_flight.finished)
 
 
 def sign_in(page, email, password="correct horse battery staple"):
