@@ -153,15 +153,11 @@ def build_grid(
     if compare is not None:
         before = selectors.version_cells(compare)
         before_derived = calculations.derive(specs, before)
-    partners: dict[str, list[Organisation | None]] = {}
+    partners: dict[tuple, list[Organisation]] = {}
     rows: list[Row] = []
     for line in lines:
         if line.counterparty and not line.is_derived:
-            if line.counterparty not in partners:
-                partners[line.counterparty] = list(
-                    selectors.counterparties_for(organisation, line.counterparty)
-                )
-            targets = partners[line.counterparty]
+            targets = selectors.partners_of(organisation, line, partners)
         else:
             targets = [None]
         previous = dict(_line_rows(line, before, before_derived, targets)) if compare else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -143,19 +144,36 @@ def lines_for(template_version_id: int, kind: str) -> QuerySet[Line]:
     )
 
 
-def counterparties_for(organisation: Organisation, counterparty: str) -> list[Organisation]:
-    """The partners in the organisation's system a counterparty line has one row for."""
+def counterparties_for(
+    organisation: Organisation, counterparty: str, only: Sequence[str] = ()
+) -> list[Organisation]:
+    """The partners in the organisation's system a counterparty line has one row for: every
+    commissioner or provider, or `only` those kinds of them (the line's counterparty_kinds)."""
     if counterparty == "commissioner":
-        kinds = [Organisation.Kind.COMMISSIONER]
+        kinds = [str(Organisation.Kind.COMMISSIONER)]
     elif counterparty == "provider":
-        kinds = list(Organisation.PROVIDER_KINDS)
+        kinds = [str(k) for k in Organisation.PROVIDER_KINDS]
     else:
         return []
+    if only:
+        kinds = [k for k in kinds if k in only]
     return list(
         Organisation.objects.filter(system_id=organisation.system_id, kind__in=kinds)
         .exclude(pk=organisation.pk)
         .order_by("name")
     )
+
+
+def partners_of(organisation: Organisation, line: Line, known: dict | None = None) -> list:
+    """The partners a counterparty line has a row for, for this organisation (`known` keeps
+    them for the next line with the same counterparty and kinds)."""
+    key = (line.counterparty, tuple(line.counterparty_kinds or ()))
+    if known is not None and key in known:
+        return known[key]
+    found = counterparties_for(organisation, line.counterparty, line.counterparty_kinds or ())
+    if known is not None:
+        known[key] = found
+    return found
 
 
 def line_spec(line: Line) -> LineSpec:

@@ -28,7 +28,7 @@ ROLES = {
     "surplus": {"unit": "gbp000", "counterparty": "", "one": True},
     "partner_income": {"unit": "gbp000", "counterparty": "commissioner", "one": True},
     "partner_spend": {"unit": "gbp000", "counterparty": "provider", "one": True},
-    "month_end": {"unit": "count", "counterparty": None, "one": False},
+    "month_end": {"unit": ("count", "gbp000"), "counterparty": None, "one": False},
 }
 
 
@@ -68,6 +68,44 @@ def _formula(value: Any, where: str) -> list[list[Any]]:
     return terms
 
 
+MATRIX_FIELDS = ("code", "label", "help", "balances_with", "staff_group")
+
+
+def _expand(lines: list[Any], where: str) -> list[dict[str, Any]]:
+    """Lines as written, with each `matrix` written out: one line for every row (and column),
+    its code, label, help, pair and staff group filled in from the row's and column's code
+    and label ({row}, {row_label}, {column}, {column_label}), every other key the same. A
+    finely divided return (activity by specialty and point of delivery, staff by group and
+    contract) is then a few lines of the file, and its lines are still ordinary lines."""
+    out = []
+    for line in lines:
+        matrix = line.get("matrix") if isinstance(line, dict) else None
+        if matrix is None:
+            out.append(line)
+            continue
+        rows, columns = matrix.get("rows"), matrix.get("columns") or [{"code": "", "label": ""}]
+        if not rows or not isinstance(rows, list) or not isinstance(columns, list):
+            raise DefinitionError(f"{where}: a matrix needs a list of rows (and of columns)")
+        for row in rows:
+            for column in columns:
+                try:
+                    names = {"row": row["code"], "row_label": row["label"],
+                             "column": column["code"], "column_label": column["label"]}  # fmt: skip
+                    filled = {
+                        key: str(matrix[key]).format(**names)
+                        for key in MATRIX_FIELDS
+                        if key in matrix
+                    }
+                except (KeyError, TypeError, IndexError, ValueError) as exc:
+                    raise DefinitionError(
+                        f"{where}: a matrix's rows and columns each have a code and a label, and "
+                        f"its code and label use only {{row}}, {{row_label}}, {{column}} and "
+                        f"{{column_label}} ({exc})"
+                    ) from None
+                out.append({**{k: v for k, v in line.items() if k != "matrix"}, **filled})
+    return out
+
+
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
     """Check a definition and return it in the canonical form that is stored and hashed."""
     for key in ("code", "name", "version", "sections"):
@@ -90,9 +128,14 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             "required": bool(section.get("required", False)),
             "lines": [],
         }
-        for line in section.get("lines") or []:
+        for line in _expand(section.get("lines") or [], where):
             lwhere = f"{where}, line {line.get('code')}"
             code = str(line["code"])
+            for key, longest in (("code", 20), ("label", 200), ("staff_group", 80)):
+                if len(str(line.get(key) or "")) > longest:
+                    raise DefinitionError(
+                        f"{lwhere}: the {key} is longer than {longest} characters"
+                    )
             if code in codes:
                 raise DefinitionError(f"{lwhere}: the code is used twice")
             codes[code] = section["code"]
@@ -105,13 +148,27 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             counterparty = line.get("counterparty", "") or ""
             if counterparty not in COUNTERPARTIES:
                 raise DefinitionError(f"{lwhere}: counterparty must be commissioner or provider")
+            partner_kinds = []
+            if line.get("counterparty_kinds"):
+                # Which partners get a row: an ICB plans elective activity with its acute
+                # trusts, not with its ambulance trust.
+                partner_kinds = _kinds(line["counterparty_kinds"], lwhere)
+                allowed = [str(k) for k in KIND_GROUPS[f"{counterparty}s"]] if counterparty else []
+                if not allowed:
+                    raise DefinitionError(f"{lwhere}: counterparty_kinds needs a counterparty")
+                if not set(partner_kinds) <= set(allowed):
+                    raise DefinitionError(
+                        f"{lwhere}: counterparty_kinds must be kinds of {counterparty} "
+                        f"({', '.join(allowed)})"
+                    )
             role = str(line.get("role", "") or "")
             if role:
                 rule = ROLES.get(role)
                 if rule is None:
                     raise DefinitionError(f"{lwhere}: role must be one of {sorted(ROLES)}")
-                if unit != rule["unit"]:
-                    raise DefinitionError(f"{lwhere}: a {role} line is in {rule['unit']}")
+                units = rule["unit"] if isinstance(rule["unit"], tuple) else (rule["unit"],)
+                if unit not in units:
+                    raise DefinitionError(f"{lwhere}: a {role} line is in {' or '.join(units)}")
                 if rule["counterparty"] is not None and counterparty != rule["counterparty"]:
                     wanted = rule["counterparty"] or "no counterparty"
                     raise DefinitionError(f"{lwhere}: a {role} line has {wanted}")
@@ -125,6 +182,10 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                 raise DefinitionError(
                     f"{lwhere}: a line that balances with another is planned by commissioner"
                 )
+            if balances_with and unit != "count":
+                # The agreement of balances compares activity counts (and income as a whole,
+                # by the partner_income and partner_spend roles).
+                raise DefinitionError(f"{lwhere}: a line that balances with another is a count")
             staff_group = str(line.get("staff_group", "") or "").strip()
             if staff_group and unit not in ("gbp000", "wte"):
                 raise DefinitionError(f"{lwhere}: a staff group's lines are pay (£000) or WTE")
@@ -144,6 +205,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                     "sign": sign,
                     "kinds": _kinds(line.get("kinds", "all"), lwhere),
                     "counterparty": counterparty,
+                    **({"counterparty_kinds": partner_kinds} if partner_kinds else {}),
                     "formula": _formula(line["formula"], lwhere) if "formula" in line else None,
                     "min": None if minimum is None else str(minimum),
                     "max": None if maximum is None else str(maximum),

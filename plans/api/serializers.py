@@ -20,7 +20,7 @@ class LineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Line
         fields = ["code", "label", "unit", "sign", "kinds", "counterparty", "derived", "formula",
-                  "minimum", "maximum", "required", "role", "balances_with",
+                  "minimum", "maximum", "required", "role", "balances_with", "counterparty_kinds",
                   "staff_group"]  # fmt: skip
 
 

@@ -50,7 +50,7 @@ class PlanRows:
 
 def plan_rows(plan_round: PlanningRound, organisation: Organisation) -> PlanRows:
     lines = list(selectors.lines_for(plan_round.template_version_id, organisation.kind))
-    partners: dict[str, list[Organisation]] = {}
+    partners: dict[tuple, list[Organisation]] = {}
     by_section: dict[int, list[tuple[Line, Organisation | None]]] = {}
     sections: dict[int, Section] = {}
     for line in lines:
@@ -59,11 +59,8 @@ def plan_rows(plan_round: PlanningRound, organisation: Organisation) -> PlanRows
         sections[line.section_id] = line.section
         rows = by_section.setdefault(line.section_id, [])
         if line.counterparty and not line.is_derived:
-            if line.counterparty not in partners:
-                partners[line.counterparty] = selectors.counterparties_for(
-                    organisation, line.counterparty
-                )
-            rows.extend((line, partner) for partner in partners[line.counterparty])
+            targets = selectors.partners_of(organisation, line, partners)
+            rows.extend((line, partner) for partner in targets)
         else:
             rows.append((line, None))
     return PlanRows([(sections[sid], by_section[sid]) for sid in sections])

@@ -119,6 +119,8 @@ class Line(models.Model):
     counterparty = models.CharField(
         max_length=20, choices=Counterparty.choices, blank=True, default=""
     )
+    # Which kinds of partner get a row (none: every partner of the counterparty's kind).
+    counterparty_kinds = models.JSONField(default=list, blank=True)
     # Derived lines: [[coefficient, line code], ...]; the value is the signed sum.
     formula = models.JSONField(null=True, blank=True)
     minimum = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)

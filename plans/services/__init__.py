@@ -9,7 +9,13 @@ from plans.services.drafts import (
     start_and_write,
     submission_start,
 )
-from plans.services.templates import BUILTIN_TEMPLATE, round_save, template_load
+from plans.services.templates import (
+    BUILTIN_TEMPLATE,
+    BUILTIN_TEMPLATES,
+    CURRENT_TEMPLATE,
+    round_save,
+    template_load,
+)
 from plans.services.uploads import plan_upload, start_and_upload
 from plans.services.workflow import (
     comment_add,
@@ -21,6 +27,8 @@ from plans.services.workflow import (
 
 __all__ = [
     "BUILTIN_TEMPLATE",
+    "BUILTIN_TEMPLATES",
+    "CURRENT_TEMPLATE",
     "SaveResult",
     "comment_add",
     "draft_save",

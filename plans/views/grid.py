@@ -321,7 +321,7 @@ def section_cell(request, slug, ods_code, section_code):
         partner = next(
             (
                 o
-                for o in selectors.counterparties_for(ctx.organisation, line.counterparty)
+                for o in selectors.partners_of(ctx.organisation, line)
                 if o.ods_code == counterparty
             ),
             None,
