@@ -68,8 +68,9 @@ RETURN_MONTH = 3
 
 
 def _june_cells(plan_round, organisation, target: Decimal) -> dict:
-    """The organisation's plan for its finance lines, with the first quarter's costs moved so
-    that its surplus to the end of June comes out at `target`."""
+    """The organisation's plan for its finance lines, with the first quarter's largest cost
+    moved so that its surplus to the end of June comes out at `target` (the largest, so a
+    cost taken down stays a cost)."""
     from demo.synthetic import plan_cells
     from plans.monthly_returns import position
     from plans.services.returns import return_lines
@@ -82,7 +83,10 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
             key = (cell.line, cell.month)
             cells[key] = cells.get(key, Decimal(0)) + cell.value
     costs = [code for code, k in lines.flat[lines.surplus].items() if k < 0 and code in inputs]
-    cost = next(code for code in costs if (code, RETURN_MONTH) in cells)
+    cost = max(
+        (code for code in costs if (code, RETURN_MONTH) in cells),
+        key=lambda code: cells[(code, RETURN_MONTH)],
+    )
     gap = position(cells, RETURN_MONTH, lines.flat, lines.surplus).year_to_date - target
     # More cost, less surplus (or the other way), spread over the quarter's months; the last
     # month takes what does not divide evenly, so the quarter comes out exactly.

@@ -1,26 +1,36 @@
 """`openbook seed --scale national`: a synthetic national round in the configured database.
 
-Seven regions, 42 systems and about 450 organisations of realistic kinds and sizes, each with
-a full submitted plan (plausible figures, partners mostly agreeing, some mismatches). Every
-name is made up. Safe to run again: it makes only what is missing.
+Seven regions, 42 systems and about 450 organisations of realistic kinds and sizes, on the
+built-in template's current version. Each organisation submits twice, as the national exercise
+asks: a draft plan by the draft deadline, then (recalled, with more efficiency found and less
+agency staff) its final plan. Figures are plausible (demo/realistic.py): most providers in
+deficit, partners mostly agreeing, a few mismatches. Every name is made up. Safe to run again:
+it makes only what is missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
+from dataclasses import replace
+from decimal import Decimal
 
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, Region, System
 from accounts.second_factor import unattended
 from demo.synthetic import board_approver, plan_cells
-from plans.models import PlanningRound, Submission
+from plans.cells import CellInput
+from plans.models import PlanningRound, Submission, Version
 from plans.services import (
+    CURRENT_TEMPLATE,
     draft_save,
     narrative_save,
     round_save,
+    submission_recall,
     submission_start,
     submission_submit,
     template_load,
@@ -45,6 +55,7 @@ SHAPE = [
     (K.VOLUNTARY, "{s} Community Voluntary Services"),
 ]
 ROUND_SLUG = "2026-27-national"
+Q = Decimal("0.001")
 PLACES = ["Ashford", "Brackley", "Carwood", "Dunmere", "Elston", "Fernley"]
 
 
@@ -70,9 +81,55 @@ def _structure() -> list[System]:
     return systems
 
 
+def final_changes(cells: list[CellInput]) -> list[CellInput]:
+    """What changes between an organisation's draft and final plans: 10% more efficiency,
+    found in other non-pay, and a tenth less agency staff and pay."""
+    by_key = {(c.line, c.counterparty, c.month): c for c in cells}
+    changed = []
+    for cell in cells:
+        value = Decimal(cell.value)
+        if cell.line.startswith("EF"):
+            more = (value / 10).quantize(Q)
+            other = by_key.get(("NPOTH", None, cell.month))
+            changed.append(replace(cell, value=value + more))
+            if other is not None:
+                by_key[("NPOTH", None, cell.month)] = replace(
+                    other, value=max(Decimal(other.value) - more, Decimal(0))
+                )
+        elif re.fullmatch(r"(PAY|WTE)[A-Z]{3}A", cell.line):
+            changed.append(replace(cell, value=(value * Decimal("0.9")).quantize(Q)))
+    return changed + [c for c in by_key.values() if c.line == "NPOTH"]
+
+
+def _submit_twice(plan_round: PlanningRound, organisation: Organisation) -> None:
+    """The draft submission, then the final one (version 2). A plan left part way by an
+    earlier run carries on from where it stopped."""
+    approver = board_approver(organisation, "national.openbook.invalid")
+    submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
+    cells = plan_cells(plan_round, organisation)
+    submitted = submission.versions.filter(number__gt=0).count()
+    board = timezone.localdate() - dt.timedelta(days=7)
+    if submitted == 0:
+        draft_save(actor=approver, submission=submission, cells=cells, source="seed")
+        narrative_save(actor=approver, submission=submission, section_code="summary",
+                       text="Synthetic plan: the draft submission.")  # fmt: skip
+        submission_submit(actor=approver, submission=submission, board_approval_date=board,
+                          confirmed=True)  # fmt: skip
+    submission.refresh_from_db()
+    if submission.status == Submission.Status.SUBMITTED:
+        submission_recall(actor=approver, submission=submission)
+    changes = final_changes(cells)
+    if changes:
+        draft_save(actor=approver, submission=submission, cells=changes, source="seed")
+    narrative_save(actor=approver, submission=submission, section_code="summary",
+                   text="Synthetic plan: the final submission, more efficiency found.")  # fmt: skip
+    submission_submit(actor=approver, submission=submission, board_approval_date=board,
+                      confirmed=True)  # fmt: skip
+
+
 @unattended("demo data: its people are not there to type a code")
 def seed_national(out=sys.stdout) -> dict[str, int]:
-    version, _ = template_load()
+    version, _ = template_load(path=CURRENT_TEMPLATE)
     with transaction.atomic():
         systems = _structure()
         plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
@@ -89,39 +146,24 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
                     final_deadline=now + dt.timedelta(days=90),
                 ),
             )
+        elif plan_round.template_version_id != version.pk:
+            raise CommandError(
+                f"The national round in this database is on {plan_round.template_version}, "
+                f"made by an earlier version of this command; the seed now makes it on "
+                f"{version}. Seed a fresh database (or delete the round {ROUND_SLUG!r})."
+            )
     made = 0
     organisations = list(Organisation.objects.filter(system__in=systems).order_by("ods_code"))
     done = set(
-        Submission.objects.filter(round=plan_round, status=Submission.Status.SUBMITTED).values_list(
-            "organisation_id", flat=True
+        Version.objects.filter(submission__round=plan_round, number=2).values_list(
+            "submission__organisation_id", flat=True
         )
     )
     for n, organisation in enumerate(organisations, start=1):
         if organisation.pk in done:
             continue
         with transaction.atomic():
-            approver = board_approver(organisation, "national.openbook.invalid")
-            submission = submission_start(
-                actor=approver, plan_round=plan_round, organisation=organisation
-            )
-            draft_save(
-                actor=approver,
-                submission=submission,
-                cells=plan_cells(plan_round, organisation),
-                source="seed",
-            )
-            narrative_save(
-                actor=approver,
-                submission=submission,
-                section_code="summary",
-                text="Synthetic plan.",
-            )
-            submission_submit(
-                actor=approver,
-                submission=submission,
-                board_approval_date=timezone.localdate() - dt.timedelta(days=7),
-                confirmed=True,
-            )
+            _submit_twice(plan_round, organisation)
         made += 1
         if n % 50 == 0:
             out.write(f"  {n}/{len(organisations)} organisations\n")
@@ -138,14 +180,16 @@ def seed_national(out=sys.stdout) -> dict[str, int]:
             "ANALYZE plans_value, plans_version, plans_submission, accounts_organisation, "
             "plans_returnvalue, plans_returnversion, plans_monthlyreturn"
         )
-    values = Value.objects.filter(
-        version__submission__round=plan_round, version__number__gt=0
-    ).count()
+    submitted = Value.objects.filter(version__submission__round=plan_round, version__number__gt=0)
     return {
         "regions": len(REGIONS),
         "systems": len(systems),
         "organisations": len(organisations),
-        "plans submitted now": made,
-        "submitted values": values,
+        "plans submitted now (draft and final)": made,
+        "submitted versions": Version.objects.filter(
+            submission__round=plan_round, number__gt=0
+        ).count(),
+        "submitted values": submitted.count(),
+        "values in the final plans": submitted.filter(version__number=2).count(),
         **money,
     }

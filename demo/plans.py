@@ -1,4 +1,5 @@
-"""Demo planning data: the built-in template, a round, and plans at every stage.
+"""Demo planning data: the built-in template (its current version), a round, and plans at
+every stage.
 
 Borsetshire shows the open book working: most partners have submitted, the ICB's plan is
 accepted, and Borchester General (whose people are demo logins) has a draft a third done.
@@ -18,8 +19,9 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, Role
 from accounts.second_factor import unattended
 from demo.synthetic import board_approver, plan_cells
-from plans.models import PlanningRound, Submission
+from plans.models import Line, PlanningRound, Submission
 from plans.services import (
+    CURRENT_TEMPLATE,
     draft_save,
     narrative_save,
     round_save,
@@ -33,15 +35,16 @@ ROUND_SLUG = "2026-27"
 SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]
 ACCEPTED = ["ZB6"]
 DRAFTS = {"ZB1": False, "ZL1": False}  # partial drafts
-# (line, counterparty, factor): one provider's income from its commissioner, scaled
-MISMATCHED = {"ZB2": ("F100", "ZB6", Decimal("1.04"))}
+# (line role, counterparty, factor): one provider's income from its commissioner, scaled
+MISMATCHED = {"ZB2": (Line.Role.PARTNER_INCOME, "ZB6", Decimal("1.04"))}
 
 
 def _cells(plan_round, organisation, complete):
     cells = plan_cells(plan_round, organisation, complete=complete)
     if organisation.ods_code not in MISMATCHED:
         return cells
-    line, counterparty, factor = MISMATCHED[organisation.ods_code]
+    role, counterparty, factor = MISMATCHED[organisation.ods_code]
+    line = Line.objects.get(section__template_version=plan_round.template_version, role=role).code
     return [
         replace(c, value=(Decimal(c.value) * factor).quantize(Decimal("0.001")))
         if c.line == line and c.counterparty == counterparty
@@ -54,7 +57,7 @@ def _cells(plan_round, organisation, complete):
 @unattended("demo data: its people are not there to type a code")
 def seed_plans() -> dict[str, int]:
     made = {"templates": 0, "rounds": 0, "plans": 0}
-    version, created = template_load()
+    version, created = template_load(path=CURRENT_TEMPLATE)
     made["templates"] += created
     plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
     if plan_round is None:

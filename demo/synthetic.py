@@ -13,21 +13,12 @@ from decimal import Decimal
 
 from accounts.models import Membership, Organisation, Role, User
 from accounts.services import membership_create
+from demo import realistic
+from demo.realistic import income_of
 from plans import selectors
 from plans.cells import CellInput
 from plans.models import Line, PlanningRound, Section
 
-# Rough annual scale (£000 of income) by kind, so a mental health trust is not an acute.
-SCALE = {
-    "acute": 450_000,
-    "community": 150_000,
-    "mental_health": 200_000,
-    "ambulance": 250_000,
-    "commissioner": 1_800_000,
-    "local_authority": 300_000,
-    "pcn": 8_000,
-    "voluntary": 5_000,
-}
 PAY_SHARE = Decimal("0.62") / 18
 NONPAY_SHARE = Decimal("0.30") / 5
 SHARE = {"F400": Decimal("0.03"), "F410": Decimal("0.015"), "F110": Decimal("0.04"),
@@ -38,12 +29,6 @@ Q = Decimal("0.001")
 
 def _rng(*parts: str) -> random.Random:
     return random.Random(":".join(parts))  # noqa: S311  (made-up figures, not security)
-
-
-def income_of(plan_round: PlanningRound, organisation: Organisation) -> Decimal:
-    """The organisation's annual scale, £000."""
-    factor = _rng(organisation.ods_code, plan_round.slug, "scale").uniform(0.7, 1.3)
-    return (Decimal(SCALE.get(organisation.kind, 10_000)) * Decimal(str(factor))).quantize(Q)
 
 
 def _mismatch(provider: str, commissioner: str) -> Decimal:
@@ -61,7 +46,11 @@ def _monthly(rng: random.Random, annual: Decimal) -> Decimal:
 def plan_cells(
     plan_round: PlanningRound, organisation: Organisation, *, complete: bool = True
 ) -> list[CellInput]:
-    """Every input cell of the organisation's template, filled with plausible figures."""
+    """Every input cell of the organisation's template, filled with plausible figures (the
+    finer version 2 of the built-in template by demo/realistic.py)."""
+    if realistic.is_realistic(plan_round):
+        cells = realistic.plan_cells(plan_round, organisation)
+        return cells if complete else cells[: len(cells) // 3]
     rng = _rng(organisation.ods_code, plan_round.slug)
     income = income_of(plan_round, organisation)
     commissioners = selectors.counterparties_for(organisation, "commissioner")

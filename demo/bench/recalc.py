@@ -114,7 +114,7 @@ def _single(plan_round: PlanningRound, system: System, organisation: Organisatio
     monthly_return = MonthlyReturn.objects.filter(round=plan_round, organisation=organisation)
     monthly_return = monthly_return.order_by("-month").first()
     cells = version_cells(monthly_return.versions.get(number=0))
-    key = next((k for k in sorted(cells) if k[0] == "F110"), min(cells))
+    key = next((k for k in sorted(cells) if k[0] in ("F110", "INCOTH")), min(cells))
     cells[key] += 1  # an income figure: the surplus moves, so the results must change
     approver = board_approver(organisation, "national.openbook.invalid")
     saved = return_save(actor=approver, monthly_return=monthly_return, cells=cells,

@@ -55,12 +55,22 @@ class InFlight:
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test; fails the test on any console error (CSP included)."""
+def live_requests(live_server):
+    """The live server, and after the test (once the fixtures that use this one have closed
+    their browsers) a wait for the requests it is still answering."""
     in_flight = InFlight()
     request_started.connect(in_flight.started, weak=False)
     request_finished.connect(in_flight.finished, weak=False)
-    context = browser.new_context(base_url=live_server.url)
+    yield live_server
+    in_flight.wait_idle()
+    request_started.disconnect(in_flight.started)
+    request_finished.disconnect(in_flight.finished)
+
+
+@pytest.fixture
+def page(browser, live_requests):
+    """A fresh browser context per test; fails the test on any console error (CSP included)."""
+    context = browser.new_context(base_url=live_requests.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -68,9 +78,6 @@ def page(browser, live_server):
     page.console_errors = errors
     yield page
     context.close()
-    in_flight.wait_idle()
-    request_started.disconnect(in_flight.started)
-    request_finished.disconnect(in_flight.finished)
 
 
 def sign_in(page, email, password="correct horse battery staple"):
