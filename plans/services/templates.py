@@ -24,7 +24,7 @@ from plans.template_definition import MEANINGS, DefinitionError, checksum, line_
 if TYPE_CHECKING:
     from accounts.models import User
 
-# libyaml's safe loader where PyYAML was built with it (ten times faster on version 2's 950
+# libyaml's safe loader where PyYAML was built with it (much faster on version 2's thousand
 # lines), else PyYAML's own: the same documents either way.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BUILTIN = Path(__file__).parent.parent / "builtin"
