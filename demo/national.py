@@ -22,7 +22,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Region, System
 from accounts.second_factor import unattended
-from demo.synthetic import board_approver, plan_cells
+from demo import realistic
+from demo.schemes import as_schemes
+from demo.synthetic import board_approver
 from plans.cells import CellInput
 from plans.models import PlanningRound, Submission, Version
 from plans.services import (
@@ -33,6 +35,7 @@ from plans.services import (
     submission_recall,
     submission_start,
     submission_submit,
+    table_save,
     template_load,
 )
 
@@ -101,16 +104,29 @@ def final_changes(cells: list[CellInput]) -> list[CellInput]:
     return changed + [c for c in by_key.values() if c.line == "NPOTH"]
 
 
+def _with(cells: list[CellInput], changes: list[CellInput]) -> list[CellInput]:
+    changed = {(c.line, c.counterparty, c.month): c for c in changes}
+    return [changed.get((c.line, c.counterparty, c.month), c) for c in cells]
+
+
+def _tables(approver, submission: Submission, tables: dict) -> None:
+    for code, rows in tables.items():
+        table_save(actor=approver, submission=submission, section_code=code, rows=rows,
+                   started=None, source="seed")  # fmt: skip
+
+
 def _submit_twice(plan_round: PlanningRound, organisation: Organisation) -> None:
     """The draft submission, then the final one (version 2). A plan left part way by an
     earlier run carries on from where it stopped."""
     approver = board_approver(organisation, "national.openbook.invalid")
     submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
-    cells = plan_cells(plan_round, organisation)
+    every = realistic.plan_cells(plan_round, organisation)
+    cells, tables = as_schemes(plan_round, organisation, every)
     submitted = submission.versions.filter(number__gt=0).count()
     board = timezone.localdate() - dt.timedelta(days=7)
     if submitted == 0:
         draft_save(actor=approver, submission=submission, cells=cells, source="seed")
+        _tables(approver, submission, tables)
         narrative_save(actor=approver, submission=submission, section_code="summary",
                        text="Synthetic plan: the draft submission.")  # fmt: skip
         submission_submit(actor=approver, submission=submission, board_approval_date=board,
@@ -118,9 +134,14 @@ def _submit_twice(plan_round: PlanningRound, organisation: Organisation) -> None
     submission.refresh_from_db()
     if submission.status == Submission.Status.SUBMITTED:
         submission_recall(actor=approver, submission=submission)
-    changes = final_changes(cells)
+    changes = final_changes(every)
+    # More efficiency is more schemes' savings: the lines the schemes feed change with them.
+    typed, tables = as_schemes(plan_round, organisation, _with(every, changes))
+    fed = {c.line for c in every} - {c.line for c in typed}
+    changes = [c for c in changes if c.line not in fed]
     if changes:
         draft_save(actor=approver, submission=submission, cells=changes, source="seed")
+    _tables(approver, submission, tables)
     narrative_save(actor=approver, submission=submission, section_code="summary",
                    text="Synthetic plan: the final submission, more efficiency found.")  # fmt: skip
     submission_submit(actor=approver, submission=submission, board_approval_date=board,

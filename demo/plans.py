@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Role
 from accounts.second_factor import unattended
-from demo.synthetic import board_approver, plan_cells
+from demo.synthetic import board_approver, plan_cells, plan_with_tables
 from plans.models import Line, PlanningRound, Submission
 from plans.services import (
     CURRENT_TEMPLATE,
@@ -28,6 +28,7 @@ from plans.services import (
     submission_accept,
     submission_start,
     submission_submit,
+    table_save,
     template_load,
 )
 
@@ -89,6 +90,10 @@ def seed_plans() -> dict[str, int]:
             cells=_cells(plan_round, organisation, complete),
             source="demo",
         )
+        if complete:  # a draft part way through has not listed its schemes yet
+            for code, rows in plan_with_tables(plan_round, organisation)[1].items():
+                table_save(actor=approver, submission=submission, section_code=code, rows=rows,
+                           started=None, source="demo")  # fmt: skip
         if complete:
             narrative_save(
                 actor=approver,

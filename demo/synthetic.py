@@ -15,9 +15,11 @@ from accounts.models import Membership, Organisation, Role, User
 from accounts.services import membership_create
 from demo import realistic
 from demo.realistic import income_of
+from demo.schemes import as_schemes
 from plans import selectors
 from plans.cells import CellInput
 from plans.models import Line, PlanningRound, Section
+from plans.tables import RowInput
 
 PAY_SHARE = Decimal("0.62") / 18
 NONPAY_SHARE = Decimal("0.30") / 5
@@ -43,13 +45,21 @@ def _monthly(rng: random.Random, annual: Decimal) -> Decimal:
     return (annual / 12 * Decimal(str(rng.uniform(0.97, 1.03)))).quantize(Q)
 
 
+def plan_with_tables(
+    plan_round: PlanningRound, organisation: Organisation
+) -> tuple[list[CellInput], dict[str, list[RowInput]]]:
+    """A realistic plan's typed cells, and its tables' rows (the efficiency and capital
+    schemes that add up to the lines they feed)."""
+    return as_schemes(plan_round, organisation, realistic.plan_cells(plan_round, organisation))
+
+
 def plan_cells(
     plan_round: PlanningRound, organisation: Organisation, *, complete: bool = True
 ) -> list[CellInput]:
     """Every input cell of the organisation's template, filled with plausible figures (the
     finer version 2 of the built-in template by demo/realistic.py)."""
     if realistic.is_realistic(plan_round):
-        cells = realistic.plan_cells(plan_round, organisation)
+        cells, _ = plan_with_tables(plan_round, organisation)
         return cells if complete else cells[: len(cells) // 3]
     rng = _rng(organisation.ods_code, plan_round.slug)
     income = income_of(plan_round, organisation)

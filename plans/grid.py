@@ -163,7 +163,9 @@ def build_grid(
         previous = dict(_line_rows(line, before, before_derived, targets)) if compare else {}
         for partner, by_month in _line_rows(line, cells, derived, targets):
             key = f"{line.code}-{partner.ods_code if partner else 'x'}"
-            prefix = f"derived-{line.code}-" if line.is_derived else f"cell-{key}-"
+            # A line fed by a table is shown as worked out: its figures change with the table.
+            shown_only = line.is_derived or bool(line.fed_by)
+            prefix = f"derived-{line.code}-" if shown_only else f"cell-{key}-"
             was = previous.get(partner, {})
             rows.append(
                 Row(
@@ -181,7 +183,7 @@ def build_grid(
                     total=calculations.row_total(line.unit, by_month, line.role)
                     if by_month
                     else None,
-                    derived=line.is_derived,
+                    derived=shown_only,
                     previous_total=calculations.row_total(line.unit, was, line.role)
                     if was
                     else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plans.calculations import MONTHS
-from plans.models import MONTH_LABELS, Narrative, Section, Submission, Value, Version
+from plans.models import MONTH_LABELS, Narrative, Section, Submission, TableRow, Value, Version
 from plans.selectors import lines_for, sections_for
 
 
@@ -40,15 +40,20 @@ def readiness(submission: Submission, draft: Version | None) -> Readiness:
         )
         written = set(
             Narrative.objects.filter(version=draft).values_list("section__code", flat=True)
-        )
+        ) | set(TableRow.objects.filter(version=draft).values_list("section__code", flat=True))
     lines = list(lines_for(submission.round.template_version_id, kind))
     status: dict[str, str] = {}
     blockers: list[Blocker] = []
     for section in sections:
-        if section.kind == Section.Kind.NARRATIVE:
+        if section.kind != Section.Kind.GRID:  # a narrative has text, a table has rows
             status[section.code] = "complete" if section.code in written else "empty"
             if section.required and section.code not in written:
-                blockers.append(Blocker(section, "the narrative is empty"))
+                empty = (
+                    "the narrative is empty"
+                    if section.kind == Section.Kind.NARRATIVE
+                    else ("no rows are listed")
+                )
+                blockers.append(Blocker(section, empty))
             continue
         inputs = [line for line in lines if line.section_id == section.pk and not line.is_derived]
         any_figure = any((line.code, m) in filled for line in inputs for m in MONTHS)

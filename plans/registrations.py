@@ -19,6 +19,7 @@ ACTIONS = {
     "submission.recalled": "Plan recalled",
     "draft.saved": "Draft saved",
     "draft.narrative_saved": "Narrative saved",
+    "draft.table_saved": "Schemes saved",
     "comment.added": "Comment added",
     "system_plan.submitted": "System plan sent to the region",
     "system_plan.approved": "System plan approved by the region",

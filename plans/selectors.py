@@ -257,7 +257,7 @@ def version_rows(version: Version) -> list[dict]:
 
 def sections_for(template_version_id: int, kind: str) -> list:
     """The sections an organisation of this kind completes: grids with at least one of its
-    lines, and narratives meant for it."""
+    lines, and narratives and tables meant for it."""
 
     with_lines = set(
         Line.objects.filter(
@@ -271,8 +271,7 @@ def sections_for(template_version_id: int, kind: str) -> list:
         for section in Section.objects.filter(template_version_id=template_version_id).order_by(
             "position"
         )
-        if section.pk in with_lines
-        or (section.kind == Section.Kind.NARRATIVE and kind in section.kinds)
+        if section.pk in with_lines or (section.kind != Section.Kind.GRID and kind in section.kinds)
     ]
 
 

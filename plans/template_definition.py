@@ -117,8 +117,8 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
     for s_index, section in enumerate(data["sections"]):
         where = f"section {section.get('code', s_index + 1)}"
         kind = section.get("kind", "grid")
-        if kind not in ("grid", "narrative"):
-            raise DefinitionError(f"{where}: kind must be grid or narrative")
+        if kind not in ("grid", "narrative", "table"):
+            raise DefinitionError(f"{where}: kind must be grid, narrative or table")
         out: dict[str, Any] = {
             "code": section["code"],
             "name": section["name"],
@@ -127,6 +127,8 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             "kinds": _kinds(section.get("kinds", "all"), where),
             "required": bool(section.get("required", False)),
             "lines": [],
+            # Only for a table, so the other kinds keep their canonical form (and checksums).
+            **({"table": _table(section, where)} if kind == "table" else {}),
         }
         for line in _expand(section.get("lines") or [], where):
             lwhere = f"{where}, line {line.get('code')}"
@@ -223,6 +225,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         # without one would show every partner at a surplus of nothing.
         raise DefinitionError("the template names no surplus line (give one line role: surplus)")
     by_code = {line["code"]: line for section in sections for line in section["lines"]}
+    _feed(sections, by_code)
     paired: dict[str, str] = {}
     for line in by_code.values():
         for _, ref in line["formula"] or []:
@@ -246,6 +249,105 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         "version": int(data["version"]),
         "sections": sections,
     }
+
+
+TABLE_ROWS_MAX = 500
+
+
+def _table(section: dict[str, Any], where: str) -> dict[str, Any]:
+    """A table section's columns (what each row says of itself: a name, and choices such as a
+    category), its monthly amount, and the lines its rows add up to, by the rows' choices: an
+    efficiency scheme list adds up to recurrent and non-recurrent pay and non-pay savings."""
+    if section.get("lines"):
+        raise DefinitionError(f"{where}: a table has columns and rows, not lines")
+    columns = []
+    for column in section.get("columns") or []:
+        code, label = str(column.get("code", "")), str(column.get("label", ""))
+        if not code.isidentifier() or not label or len(code) > 20 or len(label) > 80:
+            raise DefinitionError(f"{where}: each column has a short code (a name) and a label")
+        choices = [str(c) for c in column.get("choices") or []]
+        if len(set(choices)) != len(choices):
+            raise DefinitionError(f"{where}, column {code}: a choice is listed twice")
+        columns.append(
+            {
+                "code": code,
+                "label": label,
+                "choices": choices,
+                "required": bool(column.get("required", True)),
+                "help": str(column.get("help", "") or "").strip(),
+            }
+        )
+    if not columns or columns[0]["choices"]:
+        raise DefinitionError(f"{where}: a table's first column is the row's name (free text)")
+    if len({c["code"] for c in columns}) != len(columns):
+        raise DefinitionError(f"{where}: a column code is used twice")
+    amount = section.get("amount") or {}
+    if amount.get("unit", "gbp000") != "gbp000":
+        raise DefinitionError(f"{where}: a table's amounts are in £000")
+    rows_max = int(section.get("rows_max", 200))
+    if not 1 <= rows_max <= TABLE_ROWS_MAX:
+        raise DefinitionError(f"{where}: rows_max is 1 to {TABLE_ROWS_MAX}")
+    choices = {c["code"]: c["choices"] for c in columns}
+    totals = []
+    for total in section.get("totals") or []:
+        line, match = str(total.get("line", "")), total.get("where") or {}
+        for column, value in match.items():
+            if str(value) not in choices.get(column, []):
+                raise DefinitionError(f"{where}, total {line}: {column} has no choice {value!r}")
+        totals.append({"line": line, "where": {k: str(v) for k, v in match.items()}})
+    return {
+        "columns": columns,
+        "amount": {
+            "label": str(amount.get("label", "Amount")),
+            "unit": "gbp000",
+            "max": str(amount.get("max", "1000000")),
+        },
+        "rows_max": rows_max,
+        "totals": totals,
+    }
+
+
+def _feed(sections: list[dict[str, Any]], by_code: dict[str, dict[str, Any]]) -> None:
+    """Mark each line a table adds up to as fed by it: entered nowhere else, and kept as
+    ordinary figures, so collation, the Excel download and the API read it like any line."""
+    for section in sections:
+        for total in section.get("table", {}).get("totals", []):
+            line = by_code.get(total["line"])
+            where = f"section {section['code']}, total {total['line']}"
+            if line is None:
+                raise DefinitionError(f"{where}: there is no line {total['line']}")
+            if line["unit"] != "gbp000" or line["counterparty"] or line["formula"] is not None:
+                raise DefinitionError(
+                    f"{where}: a table adds up to an entered £000 line with no counterparty"
+                )
+            if line.get("fed_by"):
+                raise DefinitionError(f"{where}: {line['code']} is fed by {line['fed_by']}")
+            line["fed_by"] = section["code"]
+
+
+def based_on(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """A new version written as changes to an earlier one, as a revision arrives in a real
+    round: a section of an earlier version's code changes the keys it gives (its lines whole,
+    if it gives them) where it stands, a new one goes after the section it names (`after`) or
+    at the end, and `drop` removes sections."""
+    sections = [dict(s) for s in base["sections"] if s["code"] not in set(data.get("drop") or [])]
+    for section in data.get("sections") or []:
+        codes = [s["code"] for s in sections]
+        section = dict(section)
+        after = section.pop("after", None)
+        if section.get("code") in codes:
+            at = codes.index(section["code"])
+            sections[at] = {**sections[at], **section}
+        elif after is not None:
+            if after not in codes:
+                raise DefinitionError(
+                    f"section {section.get('code')}: no section {after} to follow"
+                )
+            sections.insert(codes.index(after) + 1, section)
+        else:
+            sections.append(section)
+    merged = {**base, **{k: v for k, v in data.items() if k not in ("based_on", "drop")}}
+    return {**merged, "sections": sections}
 
 
 def checksum(definition: dict[str, Any]) -> str:

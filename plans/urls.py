@@ -9,6 +9,7 @@ from plans.views import (
     rounds,
     submission,
     system,
+    tables,
     workflow,
 )
 
@@ -68,6 +69,7 @@ urlpatterns = [
         P + "sections/<slug:section_code>/spread/", grid.section_spread, name="plan_section_spread"
     ),
     path(P + "narratives/<slug:section_code>/", submission.narrative, name="plan_narrative"),
+    path(P + "tables/<slug:section_code>/", tables.section_table, name="plan_table"),
     path(P + "compare/", submission.compare, name="plan_compare"),
     path(P + "board-pack/", board_pack.board_pack, name="plan_board_pack"),
     path(P + "comments/", submission.comment_add, name="plan_comment"),

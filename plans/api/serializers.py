@@ -113,10 +113,34 @@ class DraftValuesResultSerializer(serializers.Serializer):
     revision = serializers.IntegerField()
 
 
+class TableRowSerializer(serializers.Serializer):
+    """A row of a table section: what each column says, and its twelve months (£000, April
+    first). Figures may be sent as numbers or text; each is checked as a typed one is."""
+
+    fields = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=400))
+    amounts = serializers.ListField(
+        child=serializers.JSONField(allow_null=True), min_length=12, max_length=12
+    )
+
+
+class TableSerializer(serializers.Serializer):
+    section = serializers.CharField()
+    rows = TableRowSerializer(many=True)
+    # What the table holds: send it back as `started` to be refused rather than overwrite a
+    # change made in between.
+    fingerprint = serializers.CharField()
+
+
+class TableInputSerializer(serializers.Serializer):
+    rows = TableRowSerializer(many=True, max_length=1000)
+    started = serializers.CharField(required=False, max_length=64)
+
+
 class VersionValuesSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     values = CellSerializer(many=True)
     narratives = serializers.DictField(child=serializers.CharField())
+    tables = serializers.DictField(child=TableRowSerializer(many=True))
 
 
 class NarrativeInputSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ urlpatterns = [
         views.DraftNarrative.as_view(),
         name="api_draft_narrative",
     ),
+    path(S + "draft/tables/<slug:section>/", views.DraftTable.as_view(), name="api_draft_table"),
     path(S + "submit/", views.Submit.as_view(), name="api_submit"),
     path(S + "accept/", views.Accept.as_view(), name="api_accept"),
     path(S + "return/", views.Return.as_view(), name="api_return"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -17,6 +18,8 @@ from plans.calculations import MONTHS
 from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
 from plans.system_plan import system_plan_get
+from plans.table_selectors import version_rows, version_tables
+from plans.tables import RowInput, fingerprint
 
 
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):
@@ -80,8 +83,56 @@ class VersionDetail(_SubmissionView):
             "number": version.number,
             "values": selectors.version_rows(version),
             "narratives": selectors.version_narratives(version),
+            "tables": {
+                code: [_row_out(row) for row in rows]
+                for code, rows in version_tables(version).items()
+            },
         }
         return Response(serializers.VersionValuesSerializer(data).data)
+
+
+def _row_out(row) -> dict:
+    return {"fields": row.fields, "amounts": [str(a) for a in row.amounts]}
+
+
+class DraftTable(_SubmissionView):
+    """A table section of the working draft (efficiency or capital schemes): read it, or
+    replace its rows, all or nothing. The lines it adds up to change with it."""
+
+    def _section(self, submission, section):
+        try:
+            return services.table_section(submission, section)
+        except ValidationError:
+            raise Http404("No such table.") from None
+
+    @extend_schema(responses=serializers.TableSerializer)
+    def get(self, request, slug, ods_code, section):
+        submission = self.submission(request, slug, ods_code)
+        draft = selectors.version_get(request.user, submission, 0)
+        rows = version_rows(draft, self._section(submission, section))
+        data = {"section": section, "rows": [_row_out(r) for r in rows],
+                "fingerprint": fingerprint(rows)}  # fmt: skip
+        return Response(serializers.TableSerializer(data).data)
+
+    @extend_schema(
+        request=serializers.TableInputSerializer,
+        responses={200: serializers.DraftValuesResultSerializer},
+    )
+    def put(self, request, slug, ods_code, section):
+        submission = self.submission(request, slug, ods_code)
+        self._section(submission, section)
+        incoming = serializers.TableInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        rows = [
+            RowInput(dict(row["fields"]), dict(enumerate(row["amounts"], start=1)),
+                     name=f"Row {n}")
+            for n, row in enumerate(incoming.validated_data["rows"], start=1)
+        ]  # fmt: skip
+        result = services.table_save(
+            actor=request.user, submission=submission, section_code=section, rows=rows,
+            started=incoming.validated_data.get("started"), source="api",
+        )  # fmt: skip
+        return Response({"changed": result.changed, "revision": result.revision})
 
 
 class DraftValues(APIView):

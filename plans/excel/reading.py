@@ -31,8 +31,11 @@ from plans.excel.layout import (
     NARRATIVES,
     PERCENT_AS_FRACTION,
 )
+from plans.excel.tables import read_table_sheet
 from plans.excel.writing import plan_rows, sheet_title
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
+from plans.table_selectors import spec_of
+from plans.tables import RowInput
 
 
 class UploadRejected(Exception):
@@ -54,6 +57,7 @@ UNPARSED_PARTS = ("xl/media/",)
 class ParsedPlan:
     cells: list[CellInput] = field(default_factory=list)
     narratives: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, list[RowInput]] = field(default_factory=dict)  # section code → rows
     problems: list[dict[str, Any]] = field(default_factory=list)
     revision: int | None = None
     replace_all: bool = True
@@ -236,6 +240,16 @@ def _parse_workbook(
         if title not in wb.sheetnames:
             parsed.problems.append({"cell": title, "value": "", "problem": "this sheet is missing"})
             continue
+        if section.kind == Section.Kind.TABLE:
+            spec = spec_of(section)
+            last_col = len(spec.columns) + 13  # the columns, twelve months and the year
+            parsed.tables[section.code] = read_table_sheet(
+                bounded_rows(wb[title], title, first_row=FIRST_ROW,
+                             last_row=FIRST_ROW + spec.rows_max - 1, last_col=last_col,
+                             read_to_col=last_col - 1),
+                title, spec,
+            )  # fmt: skip
+            continue
         _parse_sheet(wb[title], title, rows, parsed, PERCENT_AS_FRACTION[meta["format"]])
     if NARRATIVES in wb.sheetnames:
         sections = selectors.sections_for(template.pk, organisation.kind)
@@ -303,7 +317,7 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: 
             )
             continue
         seen.add(key)
-        if line.is_derived:
+        if line.is_derived or line.fed_by:  # worked out, or the schemes' sheet added up
             continue
         for m in MONTHS:
             col = FIRST_MONTH_COL + m - 1

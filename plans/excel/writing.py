@@ -30,7 +30,9 @@ from plans.excel.layout import (
     META_SHEET,
     NARRATIVES,
 )
+from plans.excel.tables import write_table_sheet
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
+from plans.table_selectors import spec_of, table_sections, version_tables
 
 
 def sheet_title(section: Section) -> str:
@@ -43,7 +45,8 @@ def sheet_title(section: Section) -> str:
 
 @dataclass
 class PlanRows:
-    """Every row of every grid section an organisation completes, in template order."""
+    """Every row of every grid section an organisation completes, and its table sections
+    (with no rows of the template's), in template order."""
 
     sections: list[tuple[Section, list[tuple[Line, Organisation | None]]]]
 
@@ -53,6 +56,9 @@ def plan_rows(plan_round: PlanningRound, organisation: Organisation) -> PlanRows
     partners: dict[tuple, list[Organisation]] = {}
     by_section: dict[int, list[tuple[Line, Organisation | None]]] = {}
     sections: dict[int, Section] = {}
+    for section in table_sections(plan_round.template_version_id, organisation.kind):
+        sections[section.pk] = section
+        by_section[section.pk] = []  # its rows are the organisation's, not the template's
     for line in lines:
         if line.section.kind != Section.Kind.GRID:
             continue
@@ -63,7 +69,8 @@ def plan_rows(plan_round: PlanningRound, organisation: Organisation) -> PlanRows
             rows.extend((line, partner) for partner in targets)
         else:
             rows.append((line, None))
-    return PlanRows([(sections[sid], by_section[sid]) for sid in sections])
+    order = sorted(sections.values(), key=lambda section: section.position)
+    return PlanRows([(section, by_section[section.pk]) for section in order])
 
 
 def build_workbook(
@@ -76,8 +83,13 @@ def build_workbook(
     info = wb.active
     info.title = INSTRUCTIONS
     _instructions(info, plan_round, organisation, version)
+    tables = version_tables(version)
     for section, rows in plan_rows(plan_round, organisation).sections:
-        _grid_sheet(wb.create_sheet(sheet_title(section)), section, rows, cells)
+        if section.kind == Section.Kind.TABLE:
+            write_table_sheet(wb.create_sheet(sheet_title(section)), spec_of(section),
+                              section.guidance, tables.get(section.code, []))  # fmt: skip
+        else:
+            _grid_sheet(wb.create_sheet(sheet_title(section)), section, rows, cells)
     _narrative_sheet(wb, plan_round, organisation, narratives)
     meta = wb.create_sheet(META_SHEET)
     for key, value in [
@@ -151,7 +163,13 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
         ws.cell(row=r, column=3, value=partner.ods_code if partner else None)
         ws.cell(row=r, column=4, value=line.get_unit_display())
         first, last = get_column_letter(FIRST_MONTH_COL), get_column_letter(FIRST_MONTH_COL + 11)
-        if line.is_derived:
+        if line.fed_by:  # the schemes added up: shown, changed on the schemes' sheet
+            for m in MONTHS:
+                cell = ws.cell(row=r, column=FIRST_MONTH_COL + m - 1,
+                               value=cells.get((line.code, None, m)))  # fmt: skip
+                cell.fill = DERIVED_FILL
+                cell.number_format = number_format
+        elif line.is_derived:
             for m in MONTHS:
                 col = get_column_letter(FIRST_MONTH_COL + m - 1)
                 terms = [

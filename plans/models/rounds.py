@@ -50,6 +50,7 @@ class Section(models.Model):
     class Kind(models.TextChoices):
         GRID = "grid", "Figures by month"
         NARRATIVE = "narrative", "Narrative"
+        TABLE = "table", "A list the organisation adds rows to"
 
     template_version = models.ForeignKey(
         TemplateVersion, on_delete=models.CASCADE, related_name="sections"
@@ -62,6 +63,9 @@ class Section(models.Model):
     # Narrative sections: which organisation kinds complete them.
     kinds = models.JSONField(default=list)
     required = models.BooleanField(default=False)
+    # A table's columns, monthly amount and the lines its rows add up to
+    # (plans/template_definition.py, _table); empty for the other kinds.
+    table = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["template_version", "position"]
@@ -115,6 +119,9 @@ class Line(models.Model):
     balances_with = models.CharField(max_length=20, blank=True, default="")
     # Pay (£000) and staff (WTE) lines of one staff group, checked together as pay per WTE.
     staff_group = models.CharField(max_length=80, blank=True, default="")
+    # The table section (its code) whose rows add up to this line: not entered itself, but
+    # kept as ordinary figures, written whenever the table changes.
+    fed_by = models.CharField(max_length=40, blank=True, default="")
     kinds = models.JSONField(help_text="Organisation kinds that complete this line.")
     counterparty = models.CharField(
         max_length=20, choices=Counterparty.choices, blank=True, default=""

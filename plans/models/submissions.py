@@ -219,6 +219,28 @@ class Narrative(models.Model):
         return self.text[:40]
 
 
+class TableRow(models.Model):
+    """A row an organisation added to a table section in one version (an efficiency scheme, a
+    capital scheme): what its columns say and its amount (£000) in each month."""
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="table_rows")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    fields = models.JSONField(default=dict)  # column code → what the row says
+    amounts = ArrayField(models.DecimalField(max_digits=18, decimal_places=3), size=12)
+
+    class Meta:
+        ordering = ["version", "section", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "section", "position"], name="table_row_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.fields.get("name", f"Row {self.position}"))
+
+
 class Comment(models.Model):
     """A threaded comment on a submission or one of its lines; return reasons are comments too."""
 

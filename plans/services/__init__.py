@@ -9,6 +9,7 @@ from plans.services.drafts import (
     start_and_write,
     submission_start,
 )
+from plans.services.tables import start_and_table, table_save, table_section
 from plans.services.templates import (
     BUILTIN_TEMPLATE,
     BUILTIN_TEMPLATES,
@@ -38,11 +39,14 @@ __all__ = [
     "spread_cells",
     "start_and_save",
     "start_and_upload",
+    "start_and_table",
     "start_and_write",
     "submission_accept",
     "submission_recall",
     "submission_return",
     "submission_start",
     "submission_submit",
+    "table_save",
+    "table_section",
     "template_load",
 ]

@@ -142,6 +142,9 @@ def _resolve_cells(
         if line.is_derived:
             problem("is worked out from other lines and cannot be entered")
             continue
+        if line.fed_by:
+            problem(f"is the {line.fed_by.replace('_', ' ')} added up: change the schemes")
+            continue
         if not isinstance(cell.month, int) or not 1 <= cell.month <= 12:
             problem("the month must be 1 (April) to 12 (March)")
             continue

@@ -19,7 +19,14 @@ from plans.models import (
     Template,
     TemplateVersion,
 )
-from plans.template_definition import MEANINGS, DefinitionError, checksum, line_help, normalise
+from plans.template_definition import (
+    MEANINGS,
+    DefinitionError,
+    based_on,
+    checksum,
+    line_help,
+    normalise,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -32,8 +39,8 @@ BUILTIN = Path(__file__).parent.parent / "builtin"
 # tests build their rounds on. CURRENT_TEMPLATE is what a new round takes (the demo and the
 # national seed): the finer returns of the national exercise.
 BUILTIN_TEMPLATE = BUILTIN / "operational-plan-v1.yaml"
-CURRENT_TEMPLATE = BUILTIN / "operational-plan-v2.yaml"
-BUILTIN_TEMPLATES = (BUILTIN_TEMPLATE, CURRENT_TEMPLATE)
+CURRENT_TEMPLATE = BUILTIN / "operational-plan-v3.yaml"
+BUILTIN_TEMPLATES = (BUILTIN_TEMPLATE, BUILTIN / "operational-plan-v2.yaml", CURRENT_TEMPLATE)
 
 # --- templates and rounds ------------------------------------------------------------------
 
@@ -47,7 +54,7 @@ def template_load(
     A loaded version is frozen: a file that changes it must carry a new version number.
     """
     try:
-        definition = normalise(yaml.load(path.read_text(), Loader=SAFE_LOADER))  # noqa: S506  (a safe loader)
+        definition = normalise(_read(path))
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         raise ValidationError(f"{path.name} is not a valid template definition: {exc}") from exc
     except DefinitionError as exc:
@@ -81,6 +88,7 @@ def template_load(
             position=s_pos,
             kinds=section["kinds"],
             required=section["required"],
+            table=section.get("table", {}),
         )
         Line.objects.bulk_create(
             Line(
@@ -100,6 +108,7 @@ def template_load(
                 role=line.get("role", ""),
                 balances_with=line.get("balances_with", ""),
                 staff_group=line.get("staff_group", ""),
+                fed_by=line.get("fed_by", ""),
                 position=l_pos,
             )
             for l_pos, line in enumerate(section["lines"], start=1)
@@ -112,6 +121,18 @@ def template_load(
         after={"template": template.code, "version": version.number, "checksum": digest},
     )
     return version, True
+
+
+def _read(path: Path, depth: int = 0) -> dict:
+    """A definition file, with the version it is written as changes to (`based_on`, a file
+    beside it) applied first."""
+    data = yaml.load(path.read_text(), Loader=SAFE_LOADER)  # noqa: S506  (a safe loader)
+    if not isinstance(data, dict) or "based_on" not in data:
+        return data
+    base = path.parent / str(data["based_on"])
+    if depth > 5 or base.parent != path.parent or not base.is_file():
+        raise DefinitionError(f"based_on names {data['based_on']}, not a template beside it")
+    return based_on(data, _read(base, depth + 1))
 
 
 def _check_meanings(version: TemplateVersion, definition: dict) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from openbook.errors import Conflict, ProblemList
-from plans.models import DraftEdit, PlanningRound, Section, Submission, Version
+from plans.calculations import ValueProblem, parse_value
+from plans.models import DraftEdit, Line, PlanningRound, Section, Submission, Value, Version
 from plans.services.drafts import (
     SaveResult,
     _locked_editable,
@@ -16,6 +18,8 @@ from plans.services.drafts import (
     narrative_save,
     submission_start,
 )
+from plans.services.tables import check_table, table_save, table_section
+from plans.table_selectors import spec_of
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
@@ -52,9 +56,17 @@ def plan_upload(
                     "problem": "is not a narrative section of this template",
                 }
             )
+    for code, rows in parsed.tables.items():
+        try:
+            check_table(spec_of(table_section(submission, code)), rows)
+        except ProblemList as exc:
+            problems.extend(exc.problems)
+        except ValidationError as exc:
+            problems.append({"cell": code, "value": "", "problem": " ".join(exc.messages)})
+    cells = _unchanged_totals_left_out(submission, parsed.cells)
     resolved = None
     try:
-        resolved = _resolve_cells(submission, parsed.cells)
+        resolved = _resolve_cells(submission, cells)
     except ProblemList as exc:
         problems.extend(exc.problems)
     if problems:
@@ -77,13 +89,46 @@ def plan_upload(
             "replace them."
         )
     result = draft_save(
-        actor=actor, submission=submission, cells=parsed.cells, source=source, resolved=resolved
+        actor=actor, submission=submission, cells=cells, source=source, resolved=resolved
     )
+    for code, rows in parsed.tables.items():
+        result.changed += table_save(actor=actor, submission=submission, section_code=code,
+                                     rows=rows, started=None, source=source).changed  # fmt: skip
     for section_code, text in parsed.narratives.items():
         if narrative_save(actor=actor, submission=submission, section_code=section_code, text=text):
             result.changed += 1
     result.revision = Version.objects.get(pk=draft.pk).revision
     return result
+
+
+def _unchanged_totals_left_out(submission: Submission, cells: list) -> list:
+    """A file's figures for lines a table adds up (a downloaded CSV has them) are left out
+    where they are what the draft holds: they came from the schemes. A changed one is kept,
+    to be refused by name (the schemes are what change it)."""
+    fed = set(
+        Line.objects.filter(section__template_version_id=submission.round.template_version_id)
+        .exclude(fed_by="")
+        .values_list("code", flat=True)
+    )
+    if not fed or not any(cell.line in fed for cell in cells):
+        return cells
+    draft = Version.objects.get(submission=submission, number=0)
+    held = {
+        (code, month): value
+        for code, month, value in Value.objects.filter(
+            version=draft, line__code__in=fed, counterparty=None
+        ).values_list("line__code", "month", "value")
+    }
+    kept = []
+    for cell in cells:
+        if cell.line in fed and not cell.counterparty:
+            try:
+                if parse_value(cell.value) == held.get((cell.line, cell.month)):
+                    continue
+            except ValueProblem:
+                pass  # named by the check of every cell
+        kept.append(cell)
+    return kept
 
 
 def _changed_by_others(draft: Version, *, since: int, actor: User) -> bool:

@@ -22,6 +22,7 @@ from plans.models import (
     Line,
     Narrative,
     Submission,
+    TableRow,
     Value,
     Version,
 )
@@ -49,7 +50,7 @@ def _announce(event: Event, submission: Submission, **data) -> None:
 
 
 def _snapshot(draft: Version, new: Version) -> None:
-    """Copy the draft's figures and narratives into the new version, and add up each line's
+    """Copy the draft's figures, narratives and tables into the new version, and add up each line's
     year for collation, set-based."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -85,6 +86,15 @@ def _snapshot(draft: Version, new: Version) -> None:
             f"""
             INSERT INTO {Narrative._meta.db_table} (version_id, section_id, text)
             SELECT %s, section_id, text FROM {Narrative._meta.db_table} WHERE version_id = %s
+            """,  # noqa: S608
+            [new.pk, draft.pk],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {TableRow._meta.db_table} (version_id, section_id, position, fields,
+                                                   amounts)
+            SELECT %s, section_id, position, fields, amounts
+            FROM {TableRow._meta.db_table} WHERE version_id = %s
             """,  # noqa: S608
             [new.pk, draft.pk],
         )

@@ -119,6 +119,45 @@ ROUTES: list[Route] = [
 ]  # fmt: skip
 
 
+def _schemes_drafted(world) -> None:
+    """A round on the current template (it has scheme lists), and org A's draft with one
+    efficiency scheme."""
+    from plans.services import CURRENT_TEMPLATE, submission_start, table_save, template_load
+    from tests.plans.conftest import make_round
+    from tests.plans.test_tables import scheme
+
+    version, _ = template_load(path=CURRENT_TEMPLATE)
+    plan_round = make_round(slug=ROUND, template_version=version)
+    submission = submission_start(
+        actor=world.people["member"], plan_round=plan_round, organisation=world.org_a
+    )
+    table_save(actor=world.people["member"], submission=submission,
+               section_code="efficiency_schemes", rows=[scheme()], started=None)  # fmt: skip
+
+
+def _scheme_form(world) -> dict[str, str]:
+    from plans.models import Version
+    from plans.table_selectors import version_tables
+    from plans.tables import fingerprint
+
+    rows = version_tables(Version.objects.get(number=0))["efficiency_schemes"]
+    return {"rows": "1", "started": fingerprint(rows), "r1-name": "Theatre lists",
+            "r1-category": "Clinical productivity", "r1-recurrence": "Recurrent",
+            "r1-cost_type": "Pay", "r1-risk": "Low", **{f"r1-m{m}": "20" for m in range(1, 13)}}  # fmt: skip
+
+
+ROUTES += [
+    Route("api_draft_table", "GET", lambda w: _sub(w, "draft/tables/efficiency_schemes/"),
+          _api_draft_only, 404, api=True, setup=_schemes_drafted,
+          notes="the working draft is private"),
+    Route("api_draft_table", "PUT", lambda w: _sub(w, "draft/tables/efficiency_schemes/"),
+          {**_api_edit, "viewer": 403}, 404, data=lambda w: {"rows": [{"fields": {"name": "Lists",
+          "category": "Other", "recurrence": "Recurrent", "cost_type": "Pay", "risk": "Low"},
+          "amounts": [1] * 12}]}, api=True, setup=_schemes_drafted,
+          notes="a plan never submitted is its organisation's own"),
+]  # fmt: skip
+
+
 def _plans_round_only(world) -> None:
     from tests.plans.conftest import make_round
 
@@ -179,6 +218,10 @@ ROUTES += [
           setup=_plans_submitted),
     Route("plan_narrative", "POST", lambda w: _plan(w, "narratives/summary/"), _page_edit, 403,
           data=lambda w: {"text": "Changed"}, setup=_plans_returned),
+    Route("plan_table", "GET", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_a, 200,
+          setup=_schemes_drafted),
+    Route("plan_table", "POST", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_edit,
+          403, data=_scheme_form, setup=_schemes_drafted),
     Route("plan_compare", "GET", lambda w: _plan(w, "compare/?from=1&to=1"), _page_a, 200,
           setup=_plans_submitted),
     Route("plan_board_pack", "GET", lambda w: _plan(w, "board-pack/"), _page_a, 200,

@@ -13,14 +13,16 @@ from rest_framework.test import APIClient
 from demo.synthetic import plan_cells
 from plans import selectors
 from plans.models import Line, Version
-from plans.services import CURRENT_TEMPLATE, draft_save, submission_start, template_load
+from plans.services import BUILTIN_TEMPLATES, draft_save, submission_start, template_load
 from plans.system_plan import system_plan_get
 from plans.template_definition import DefinitionError, normalise
 from tests.plans.conftest import make_round, submit_plan
 
+V2 = BUILTIN_TEMPLATES[1]  # version 3 is version 2 with scheme lists (tests/plans/test_tables.py)
+
 
 def _definition():
-    return yaml.safe_load(CURRENT_TEMPLATE.read_text())
+    return yaml.safe_load(V2.read_text())
 
 
 def _lines(definition=None):
@@ -116,7 +118,7 @@ def test_counterparty_kinds_and_month_end_money_are_checked(change, problem):
 
 @pytest.fixture
 def round_v2(world):
-    version, _ = template_load(path=CURRENT_TEMPLATE)
+    version, _ = template_load(path=V2)
     return make_round(template_version=version)
 
 
@@ -252,5 +254,6 @@ def test_load_template_loads_every_built_in_version_once(capsys):
     assert (
         "Operational plan v1 loaded" in first and "Operational plan v2 loaded: 13 sections" in first
     )
+    assert "Operational plan v3 loaded: 15 sections" in first
     call_command("load_template")
-    assert capsys.readouterr().out.count("already loaded") == 2
+    assert capsys.readouterr().out.count("already loaded") == 3
