@@ -28,7 +28,7 @@ NAMES = {
     "Estates and facilities": ["Energy efficiency programme", "Estate rationalisation"],
     "Corporate services": ["Shared back office", "Digital mail and printing"],
     "Income generation": ["Private patient income", "Car parking review"],
-    "Other": ["Contract review", "Non-recurrent balance sheet release"],
+    "Other": ["Contract review", "Service level agreement review"],
     "Buildings and estate": ["Backlog maintenance", "Ward refurbishment", "Fire safety works",
                              "Theatre ventilation upgrade"],
     "Medical equipment": ["CT scanner replacement", "Endoscopy equipment",

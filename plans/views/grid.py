@@ -192,8 +192,11 @@ def section_grid(request, slug, ods_code, section_code):
         ctx = plan_context(request, slug, ods_code)
         typed = {_cell_id(c.line, c.counterparty, c.month): _as_typed(c.value) for c in cells}
     version = ctx.submission and version_for(request, ctx)
-    editing = bool(ctx.can_edit and (version is None or version.is_draft))
     grid = build_grid(section, ctx.organisation, version, compared_with(request, ctx, version))
+    # A section whose every line is worked out (or the schemes added up) has nothing to type.
+    editing = bool(ctx.can_edit and (version is None or version.is_draft)) and any(
+        not row.derived for row in grid.rows
+    )
     _mark(grid, problems, conflicts, typed)
     context = _grid_context(request, ctx, section, version, editing, grid, problems, conflicts)
     context["help_lines"] = list(dict.fromkeys(row.line for row in grid.rows))
