@@ -72,17 +72,20 @@ def _june_cells(plan_round, organisation, target: Decimal) -> dict:
     """The organisation's plan for its finance lines, with the first quarter's largest cost
     moved so that its surplus to the end of June comes out at `target` (the largest, so a
     cost taken down stays a cost)."""
-    from demo.synthetic import plan_cells
+    from demo.synthetic import plan_cells, provided_for
     from plans.monthly_returns import position
     from plans.services.returns import return_lines
 
     lines = return_lines(plan_round, organisation.kind)
     inputs = {line.code for line in lines.inputs}
     cells: dict[tuple[str, int], Decimal] = {}
-    for cell in plan_cells(plan_round, organisation):
-        if cell.line in inputs and cell.value is not None:
-            key = (cell.line, cell.month)
-            cells[key] = cells.get(key, Decimal(0)) + cell.value
+    # A return reports every finance line, the allocations the plan is given among them.
+    given = [(p.line, int(p.month), p.value) for p in provided_for(plan_round, organisation)]
+    typed = [(c.line, c.month, c.value) for c in plan_cells(plan_round, organisation)]
+    for line, month, value in typed + given:
+        if line in inputs and value is not None:
+            key = (line, month)
+            cells[key] = cells.get(key, Decimal(0)) + Decimal(value)
     costs = [code for code, k in lines.flat[lines.surplus].items() if k < 0 and code in inputs]
     cost = max(
         (code for code in costs if (code, RETURN_MONTH) in cells),

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Organisation, Region, System
 from accounts.second_factor import unattended
 from demo import realistic
-from demo.schemes import as_schemes
+from demo.schemes import as_provided, as_schemes
 from demo.synthetic import board_approver
 from plans.cells import CellInput
 from plans.models import PlanningRound, Submission, Version
@@ -38,6 +38,7 @@ from plans.services import (
     table_save,
     template_load,
 )
+from plans.services.provided import provided_save
 
 K = Organisation.Kind
 REGIONS = ["Northmoor", "Eastmarsh", "Westvale", "Southdown", "Midfield", "Highcombe", "Lowmead"]
@@ -119,8 +120,12 @@ def _submit_twice(plan_round: PlanningRound, organisation: Organisation) -> None
     """The draft submission, then the final one (version 2). A plan left part way by an
     earlier run carries on from where it stopped."""
     approver = board_approver(organisation, "national.openbook.invalid")
+    every, given = as_provided(
+        plan_round, organisation, realistic.plan_cells(plan_round, organisation)
+    )
+    # NHS England's figures (last year's outturn, the allocations) before the plan starts.
+    provided_save(actor=None, plan_round=plan_round, rows=given)
     submission = submission_start(actor=approver, plan_round=plan_round, organisation=organisation)
-    every = realistic.plan_cells(plan_round, organisation)
     cells, tables = as_schemes(plan_round, organisation, every)
     submitted = submission.versions.filter(number__gt=0).count()
     board = timezone.localdate() - dt.timedelta(days=7)

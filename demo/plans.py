@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Role
 from accounts.second_factor import unattended
-from demo.synthetic import board_approver, plan_cells, plan_with_tables
+from demo.synthetic import board_approver, plan_cells, plan_with_tables, provided_for
 from plans.models import Line, PlanningRound, Submission
 from plans.services import (
     CURRENT_TEMPLATE,
@@ -31,6 +31,7 @@ from plans.services import (
     table_save,
     template_load,
 )
+from plans.services.provided import provided_save
 
 ROUND_SLUG = "2026-27"
 SUBMITTED = ["ZB2", "ZB3", "ZB4", "ZB5", "ZB6", "ZL4"]
@@ -80,6 +81,9 @@ def seed_plans() -> dict[str, int]:
         if Submission.objects.filter(round=plan_round, organisation=organisation).exists():
             continue
         approver = board_approver(organisation)
+        # NHS England's figures first, so the plan starts with them.
+        provided_save(actor=None, plan_round=plan_round,
+                      rows=provided_for(plan_round, organisation))  # fmt: skip
         submission = submission_start(
             actor=approver, plan_round=plan_round, organisation=organisation
         )

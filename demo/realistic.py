@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from accounts.models import Organisation
 from plans import selectors
+from plans.calculations import derive
 from plans.cells import CellInput
 from plans.models import Line, PlanningRound, Section
 
@@ -190,6 +191,8 @@ def plan_cells(plan_round: PlanningRound, organisation: Organisation) -> list[Ce
     if organisation.kind in Organisation.PROVIDER_KINDS:
         _provider(plan_round, organisation, income, surplus, partners, (year, level, put), rng,
                   annual)  # fmt: skip
+        if "LYFOT" in partners:
+            _last_year(plan_round, organisation, cells, annual, year)
     elif organisation.kind == K.COMMISSIONER:
         _commissioner(plan_round, organisation, partners, year, put, rng)
     else:
@@ -198,6 +201,19 @@ def plan_cells(plan_round: PlanningRound, organisation: Organisation) -> list[Ce
         for code, share in (("LAASC", D("0.7")), ("LAPH", D("0.1")), ("LAOTH", D("0.2"))):
             year(code, spend * share)
     return cells
+
+
+def _last_year(plan_round, organisation, cells, annual, year) -> None:
+    """Last year's outturn (the round owner's figure), such that the bridge's other changes
+    come out as made up: the plan's surplus as its lines add up, less the bridge's steps."""
+    lines = selectors.lines_for(plan_round.template_version_id, organisation.kind)
+    specs = [selectors.line_spec(line) for line in lines]
+    figures = {(c.line, None, c.month): D(c.value) for c in cells if not c.counterparty}
+    figures |= {(c.line, c.counterparty, c.month): D(c.value) for c in cells if c.counterparty}
+    derived = derive(specs, figures)
+    surplus_line = next(s.code for s in specs if s.role == Line.Role.SURPLUS)
+    planned = sum((derived.get((surplus_line, m), D(0)) for m in range(1, 13)), D(0))
+    year("LYFOT", planned + annual.pop("_last_year_less_surplus"))
 
 
 def _provider(plan_round, organisation, income, surplus, partners, writers, rng, annual):
@@ -232,6 +248,18 @@ def _provider(plan_round, organisation, income, surplus, partners, writers, rng,
     year("FINOTH", D(0))
     # Efficiency: about 4.5% of costs, mostly recurrent; capital about 4% of income.
     saving = costs * D("0.045")
+    # The bridge from last year: one-off items last year, inflation's net pressure, growth,
+    # and last year's outturn, which the round's owner provides, such that what is left
+    # (other changes, worked out) is small.
+    one_off = income * D(str(round(rng.uniform(0.0, 0.006), 4)))
+    inflation = -costs * D(str(round(rng.uniform(0.008, 0.016), 4)))
+    growth = income * D(str(round(rng.uniform(0.0, 0.006), 4)))
+    other = income * D(str(round(rng.uniform(-0.003, 0.003), 4)))
+    year("LYNR", one_off)
+    year("BRINF", inflation)
+    year("BRGRO", growth)
+    # Last year's outturn is worked out from the plan's own surplus once every line is in.
+    annual["_last_year_less_surplus"] = one_off - inflation - growth - saving - other
     for code, share in (("EFRP", "0.32"), ("EFRN", "0.38"), ("EFNP", "0.13"), ("EFNN", "0.17")):
         year(code, saving * D(share))
     back_loaded = [0.5, 0.6, 0.7, 0.8, 0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.5, 1.8]

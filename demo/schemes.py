@@ -1,6 +1,7 @@
 """Made-up efficiency and capital schemes: the figures made up for the lines a table feeds
 (demo/realistic.py's efficiency and capital by month), listed as a few named schemes each,
-which add up to exactly those figures."""
+which add up to exactly those figures; and the figures the round's owner provides, taken
+out of what the organisation types."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from decimal import Decimal
 from accounts.models import Organisation
 from payments.calculations.apportion import apportion
 from plans.cells import CellInput
-from plans.models import PlanningRound
+from plans.models import Line, PlanningRound
+from plans.services.provided import ProvidedInput
 from plans.table_selectors import spec_of, table_sections
 from plans.tables import RowInput
 
@@ -94,3 +96,21 @@ def as_schemes(
                              name=f"Row {len(rows) + 1}")
                 )  # fmt: skip
     return [c for c in cells if c.line not in fed], tables
+
+
+def as_provided(
+    plan_round: PlanningRound, organisation: Organisation, cells: list[CellInput]
+) -> tuple[list[CellInput], list[ProvidedInput]]:
+    """The cells a person types, and the round owner's figures (last year's outturn, the
+    allocations) taken out of them, to be provided instead."""
+    provided = set(
+        Line.objects.filter(
+            section__template_version_id=plan_round.template_version_id, provided=True
+        ).values_list("code", flat=True)
+    )
+    given = [
+        ProvidedInput(organisation.ods_code, c.line, c.month, c.value)
+        for c in cells
+        if c.line in provided
+    ]
+    return [c for c in cells if c.line not in provided], given

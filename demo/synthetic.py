@@ -15,7 +15,7 @@ from accounts.models import Membership, Organisation, Role, User
 from accounts.services import membership_create
 from demo import realistic
 from demo.realistic import income_of
-from demo.schemes import as_schemes
+from demo.schemes import as_provided, as_schemes
 from plans import selectors
 from plans.cells import CellInput
 from plans.models import Line, PlanningRound, Section
@@ -48,9 +48,19 @@ def _monthly(rng: random.Random, annual: Decimal) -> Decimal:
 def plan_with_tables(
     plan_round: PlanningRound, organisation: Organisation
 ) -> tuple[list[CellInput], dict[str, list[RowInput]]]:
-    """A realistic plan's typed cells, and its tables' rows (the efficiency and capital
-    schemes that add up to the lines they feed)."""
-    return as_schemes(plan_round, organisation, realistic.plan_cells(plan_round, organisation))
+    """A realistic plan's typed cells (not the round owner's provided figures), and its
+    tables' rows (the efficiency and capital schemes that add up to the lines they feed)."""
+    typed, tables = as_schemes(
+        plan_round, organisation, realistic.plan_cells(plan_round, organisation)
+    )
+    return as_provided(plan_round, organisation, typed)[0], tables
+
+
+def provided_for(plan_round: PlanningRound, organisation: Organisation) -> list:
+    """What the round's owner provides an organisation in a realistic round (none in others)."""
+    if not realistic.is_realistic(plan_round):
+        return []
+    return as_provided(plan_round, organisation, realistic.plan_cells(plan_round, organisation))[1]
 
 
 def plan_cells(

@@ -457,4 +457,8 @@ UPLOAD_KEEP_DAYS = env.int("UPLOAD_KEEP_DAYS", default=30)  # then a large file'
 # within it; a larger file is split, or the limit raised.
 PEOPLE_IMPORT_MAX_ROWS = env.int("PEOPLE_IMPORT_MAX_ROWS", default=1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A form's fields: a grid section saved without scripts posts two a cell (elective activity by
+# specialty for an acute trust is about 2,500), a scheme list seventeen a row (200 rows:
+# 3,400). Django's 1,000 would refuse both; the memory limit above still bounds the request.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -164,7 +164,7 @@ def build_grid(
         for partner, by_month in _line_rows(line, cells, derived, targets):
             key = f"{line.code}-{partner.ods_code if partner else 'x'}"
             # A line fed by a table is shown as worked out: its figures change with the table.
-            shown_only = line.is_derived or bool(line.fed_by)
+            shown_only = line.is_derived or bool(line.fed_by) or line.provided
             prefix = f"derived-{line.code}-" if shown_only else f"cell-{key}-"
             was = previous.get(partner, {})
             rows.append(

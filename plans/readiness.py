@@ -55,11 +55,13 @@ def readiness(submission: Submission, draft: Version | None) -> Readiness:
                 )
                 blockers.append(Blocker(section, empty))
             continue
-        inputs = [line for line in lines if line.section_id == section.pk and not line.is_derived]
-        any_figure = any((line.code, m) in filled for line in inputs for m in MONTHS)
+        kept = [line for line in lines if line.section_id == section.pk and not line.is_derived]
+        any_figure = any((line.code, m) in filled for line in kept for m in MONTHS)
         gaps = []
-        for line in inputs:
-            if not line.required:
+        for line in kept:
+            # Only what the organisation types can hold its plan up (not figures a table
+            # adds up, nor the round owner's).
+            if not line.required or line.fed_by or line.provided:
                 continue
             months = [MONTH_LABELS[m - 1] for m in MONTHS if (line.code, m) not in filled]
             if months:

@@ -20,6 +20,7 @@ ACTIONS = {
     "draft.saved": "Draft saved",
     "draft.narrative_saved": "Narrative saved",
     "draft.table_saved": "Schemes saved",
+    "draft.provided": "Provided figures copied into the draft",
     "comment.added": "Comment added",
     "system_plan.submitted": "System plan sent to the region",
     "system_plan.approved": "System plan approved by the region",
@@ -30,6 +31,7 @@ ACTIONS = {
     "return.submitted": "Monthly return submitted",
     "round.created": "Planning round opened",
     "round.changed": "Planning round changed",
+    "round.figures_provided": "Figures provided for the round",
     "template.loaded": "Plan template loaded",
     "template.help_updated": "Template guidance changed",
 }

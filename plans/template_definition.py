@@ -129,6 +129,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             "lines": [],
             # Only for a table, so the other kinds keep their canonical form (and checksums).
             **({"table": _table(section, where)} if kind == "table" else {}),
+            **({"bridge": _bridge(section["bridge"], where)} if "bridge" in section else {}),
         }
         for line in _expand(section.get("lines") or [], where):
             lwhere = f"{where}, line {line.get('code')}"
@@ -191,6 +192,12 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             staff_group = str(line.get("staff_group", "") or "").strip()
             if staff_group and unit not in ("gbp000", "wte"):
                 raise DefinitionError(f"{lwhere}: a staff group's lines are pay (£000) or WTE")
+            provided = bool(line.get("provided", False))
+            if provided and (counterparty or "formula" in line):
+                # The round's owner gives one figure a month for each organisation.
+                raise DefinitionError(
+                    f"{lwhere}: a provided line has no counterparty and no formula"
+                )
             minimum = line.get("min")
             maximum = line.get("max")
             if (
@@ -217,6 +224,7 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
                     **({"role": role} if role else {}),
                     **({"balances_with": balances_with} if balances_with else {}),
                     **({"staff_group": staff_group} if staff_group else {}),
+                    **({"provided": True} if provided else {}),
                 }
             )
         sections.append(out)
@@ -226,6 +234,12 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
         raise DefinitionError("the template names no surplus line (give one line role: surplus)")
     by_code = {line["code"]: line for section in sections for line in section["lines"]}
     _feed(sections, by_code)
+    for section in sections:
+        layout = section.get("bridge")
+        for code in [layout["start"], *(s[1:] for s in layout["steps"])] if layout else []:
+            if code not in by_code or by_code[code]["unit"] != "gbp000":
+                raise DefinitionError(f"section {section['code']}: the bridge's {code} is not "
+                                      "a £000 line")  # fmt: skip
     paired: dict[str, str] = {}
     for line in by_code.values():
         for _, ref in line["formula"] or []:
@@ -307,6 +321,18 @@ def _table(section: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
+def _bridge(layout: Any, where: str) -> dict[str, Any]:
+    """A plan's bridge from last year (plans/bridge.py): `start`, a line, then `steps`, each
+    +LINE or -LINE (added or taken away) or =LINE (a subtotal shown, not a step)."""
+    if not isinstance(layout, dict) or not layout.get("start") or not layout.get("steps"):
+        raise DefinitionError(f"{where}: a bridge has a start line and steps")
+    steps = [str(step).strip() for step in layout["steps"]]
+    for step in steps:
+        if step[:1] not in "+-=" or len(step) < 2:
+            raise DefinitionError(f"{where}: bridge steps look like +LINE, -LINE or =LINE")
+    return {"start": str(layout["start"]), "steps": steps}
+
+
 def _feed(sections: list[dict[str, Any]], by_code: dict[str, dict[str, Any]]) -> None:
     """Mark each line a table adds up to as fed by it: entered nowhere else, and kept as
     ordinary figures, so collation, the Excel download and the API read it like any line."""
@@ -322,14 +348,30 @@ def _feed(sections: list[dict[str, Any]], by_code: dict[str, dict[str, Any]]) ->
                 )
             if line.get("fed_by"):
                 raise DefinitionError(f"{where}: {line['code']} is fed by {line['fed_by']}")
+            if line.get("provided"):
+                raise DefinitionError(f"{where}: {line['code']} is provided by the round's owner")
             line["fed_by"] = section["code"]
+
+
+def _changed_lines(section: dict[str, Any]) -> dict[str, Any]:
+    """A section's `line_changes` ({code: {key: value}}) applied to the lines it has."""
+    changes = section.pop("line_changes", None) or {}
+    if not changes:
+        return section
+    lines = [dict(line) for line in section.get("lines") or []]
+    for code, change in changes.items():
+        line = next((line for line in lines if line.get("code") == code), None)
+        if line is None:
+            raise DefinitionError(f"section {section['code']}: line_changes names no line {code}")
+        line.update(change)
+    return {**section, "lines": lines}
 
 
 def based_on(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """A new version written as changes to an earlier one, as a revision arrives in a real
     round: a section of an earlier version's code changes the keys it gives (its lines whole,
-    if it gives them) where it stands, a new one goes after the section it names (`after`) or
-    at the end, and `drop` removes sections."""
+    if it gives them, or single lines' keys by `line_changes`) where it stands, a new one goes
+    after the section it names (`after`) or at the end, and `drop` removes sections."""
     sections = [dict(s) for s in base["sections"] if s["code"] not in set(data.get("drop") or [])]
     for section in data.get("sections") or []:
         codes = [s["code"] for s in sections]
@@ -337,7 +379,7 @@ def based_on(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         after = section.pop("after", None)
         if section.get("code") in codes:
             at = codes.index(section["code"])
-            sections[at] = {**sections[at], **section}
+            sections[at] = _changed_lines({**sections[at], **section})
         elif after is not None:
             if after not in codes:
                 raise DefinitionError(

@@ -4,6 +4,7 @@ from plans.views import (
     board_pack,
     excel,
     grid,
+    provided,
     region,
     returns,
     rounds,
@@ -17,6 +18,7 @@ P = "rounds/<slug:slug>/<str:ods_code>/"
 urlpatterns = [
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/<slug:slug>/", rounds.round_detail, name="round_detail"),
+    path("rounds/<slug:slug>/provided/", provided.round_provided, name="round_provided"),
     path("rounds/<slug:slug>/systems/<slug:code>/", system.system_plan, name="system_plan"),
     path(
         "rounds/<slug:slug>/systems/<slug:code>/versions/<int:number>/",

@@ -25,9 +25,9 @@ const blue = "#005eb8";
 const red = "#d5281b";
 const green = "#007f3b";
 
-function bridge(canvas, items) {
-  // A waterfall: each organisation's bar floats from the running total; the last bar is the
-  // system total from zero.
+function bridge(canvas, items, totalLabel) {
+  // A waterfall: each bar (an organisation, or a step from last year's outturn) floats from
+  // the running total; the last bar is the total from zero.
   let running = 0;
   const bars = [];
   const colours = [];
@@ -42,7 +42,7 @@ function bridge(canvas, items) {
   new Chart(canvas, {
     type: "bar",
     data: {
-      labels: [...items.map((i) => i.label), "System"],
+      labels: [...items.map((i) => i.label), totalLabel],
       datasets: [{ label: "£000", data: bars, backgroundColor: colours }],
     },
     options: {
@@ -77,7 +77,7 @@ function profile(canvas, months, values) {
 }
 
 const bridgeCanvas = document.getElementById("bridge-chart");
-if (bridgeCanvas && data.bridge.length) bridge(bridgeCanvas, data.bridge);
+if (bridgeCanvas && data.bridge.length) bridge(bridgeCanvas, data.bridge, data.total_label || "System");
 const profileCanvas = document.getElementById("profile-chart");
 if (profileCanvas) profile(profileCanvas, data.months, data.surplus);
 

@@ -17,4 +17,5 @@ FIRST_ROW = 5
 FIRST_MONTH_COL = 5  # E
 INPUT_FILL = PatternFill("solid", fgColor="FFF9C4")
 DERIVED_FILL = PatternFill("solid", fgColor="E8EDEE")
+PROVIDED_FILL = PatternFill("solid", fgColor="D9EEE1")  # provided by the round's owner: green
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

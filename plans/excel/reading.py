@@ -247,7 +247,7 @@ def _parse_workbook(
                 bounded_rows(wb[title], title, first_row=FIRST_ROW,
                              last_row=FIRST_ROW + spec.rows_max - 1, last_col=last_col,
                              read_to_col=last_col - 1),
-                title, spec,
+                title, spec, parsed.problems,
             )  # fmt: skip
             continue
         _parse_sheet(wb[title], title, rows, parsed, PERCENT_AS_FRACTION[meta["format"]])
@@ -317,7 +317,7 @@ def _parse_sheet(ws, title: str, rows, parsed: ParsedPlan, percent_as_fraction: 
             )
             continue
         seen.add(key)
-        if line.is_derived or line.fed_by:  # worked out, or the schemes' sheet added up
+        if line.is_derived or line.fed_by or line.provided:  # worked out, or not typed here
             continue
         for m in MONTHS:
             col = FIRST_MONTH_COL + m - 1

@@ -9,7 +9,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from openbook import numbers
-from openbook.exports import neutralise
+from openbook.exports import FORMULA_TRIGGERS, neutralise
 from plans.excel.layout import DERIVED_FILL, FIRST_ROW, HEADER_ROW, INPUT_FILL
 from plans.models import MONTH_LABELS
 from plans.tables import Row, RowInput, TableSpec
@@ -88,8 +88,11 @@ def write_table_sheet(ws, spec: TableSpec, guidance: str, rows: list[Row]) -> No
     ws.protection.formatColumns = False
 
 
-def read_table_sheet(values_by_row, title: str, spec: TableSpec) -> list[RowInput]:
-    """Rows as inputs from (row number, values) pairs, each cell named as "Sheet!C7"."""
+def read_table_sheet(
+    values_by_row, title: str, spec: TableSpec, problems: list[dict]
+) -> list[RowInput]:
+    """Rows as inputs from (row number, values) pairs, each cell named as "Sheet!C7"; a
+    formula is a problem added to `problems` (it would be read as its text)."""
     first_month = len(spec.columns) + 1
     rows = []
     for r, values in values_by_row:
@@ -98,10 +101,25 @@ def read_table_sheet(values_by_row, title: str, spec: TableSpec) -> list[RowInpu
                 for i, c in enumerate(spec.columns, start=1)}  # fmt: skip
         refs |= {f"m{m}": f"{title}!{get_column_letter(first_month + m - 1)}{r}"
                  for m in range(1, 13)}  # fmt: skip
-        fields = {
-            c.code: (str(values[i]).removeprefix("'") if values[i] is not None else None)
-            for i, c in enumerate(spec.columns)
-        }
+        fields = {c.code: _text(values[i]) for i, c in enumerate(spec.columns)}
         amounts = {m: values[first_month + m - 2] for m in range(1, 13)}
+        for key, raw in [*((c.code, values[i]) for i, c in enumerate(spec.columns)),
+                         *((f"m{m}", amounts[m]) for m in range(1, 13))]:  # fmt: skip
+            if isinstance(raw, str) and raw.startswith("="):
+                problems.append(
+                    {"cell": refs[key], "value": raw,
+                     "problem": "is a formula; enter the text or figure itself"}
+                )  # fmt: skip
         rows.append(RowInput(fields, amounts, name=f"{title} row {r}", cells=refs))
     return rows
+
+
+def _text(value: object) -> str | None:
+    """A cell's text as typed: the apostrophe the download put before text that starts like a
+    formula (neutralise) taken off again, and no other."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.startswith("'") and text[1:2] and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text

@@ -29,6 +29,7 @@ from plans.excel.layout import (
     INSTRUCTIONS,
     META_SHEET,
     NARRATIVES,
+    PROVIDED_FILL,
 )
 from plans.excel.tables import write_table_sheet
 from plans.models import MONTH_LABELS, Line, PlanningRound, Section, Version
@@ -163,11 +164,11 @@ def _grid_sheet(ws, section: Section, rows, cells) -> None:
         ws.cell(row=r, column=3, value=partner.ods_code if partner else None)
         ws.cell(row=r, column=4, value=line.get_unit_display())
         first, last = get_column_letter(FIRST_MONTH_COL), get_column_letter(FIRST_MONTH_COL + 11)
-        if line.fed_by:  # the schemes added up: shown, changed on the schemes' sheet
+        if line.fed_by or line.provided:  # the schemes added up, or the round owner's
             for m in MONTHS:
                 cell = ws.cell(row=r, column=FIRST_MONTH_COL + m - 1,
                                value=cells.get((line.code, None, m)))  # fmt: skip
-                cell.fill = DERIVED_FILL
+                cell.fill = PROVIDED_FILL if line.provided else DERIVED_FILL
                 cell.number_format = number_format
         elif line.is_derived:
             for m in MONTHS:

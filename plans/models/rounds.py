@@ -122,6 +122,9 @@ class Line(models.Model):
     # The table section (its code) whose rows add up to this line: not entered itself, but
     # kept as ordinary figures, written whenever the table changes.
     fed_by = models.CharField(max_length=40, blank=True, default="")
+    # Figures the round's owner gives each organisation (last year's outturn, allocations):
+    # shown, never typed by the organisation (plans.models.ProvidedFigure).
+    provided = models.BooleanField(default=False)
     kinds = models.JSONField(help_text="Organisation kinds that complete this line.")
     counterparty = models.CharField(
         max_length=20, choices=Counterparty.choices, blank=True, default=""

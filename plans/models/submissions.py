@@ -125,6 +125,7 @@ class DraftEdit(models.Model):
         CSV = "csv", "uploaded in a CSV file"
         API = "api", "sent through the API"
         NARRATIVE = "narrative", "narrative edited"
+        PROVIDED = "provided", "provided by the round's owner"
         SEED = "seed", "loaded as demo or sample data"
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="edits")
@@ -217,6 +218,30 @@ class Narrative(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class ProvidedFigure(models.Model):
+    """A figure the round's owner gives an organisation on a provided line (last year's
+    outturn, an allocation): copied into its working draft, where it cannot be changed."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="+")
+    month = models.PositiveSmallIntegerField()
+    value = models.DecimalField(max_digits=18, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organisation", "line", "month"], name="provided_figure_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="provided_month_1_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}/M{self.month} = {self.value}"
 
 
 class TableRow(models.Model):

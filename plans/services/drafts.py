@@ -23,6 +23,7 @@ from plans.models import (
     Line,
     Narrative,
     PlanningRound,
+    ProvidedFigure,
     Section,
     Submission,
     Value,
@@ -56,12 +57,29 @@ def submission_start(
     submission, created = Submission.objects.get_or_create(
         round=plan_round, organisation=organisation
     )
-    Version.objects.get_or_create(submission=submission, number=0, defaults={"created_by": actor})
+    draft, new_draft = Version.objects.get_or_create(
+        submission=submission, number=0, defaults={"created_by": actor}
+    )
+    if new_draft:
+        _provided_into(draft, submission)
     if created:
         audit_record(
             action="submission.started", actor=actor, organisation=organisation, obj=submission
         )
     return submission
+
+
+def _provided_into(draft: Version, submission: Submission) -> None:
+    """A plan starting now begins with the figures its round's owner has provided for it
+    (plans/services/provided.py keeps started drafts up to date)."""
+    rows = [
+        (line, None, month, value)
+        for line, month, value in ProvidedFigure.objects.filter(
+            round_id=submission.round_id, organisation_id=submission.organisation_id
+        ).values_list("line_id", "month", "value")
+    ]
+    if rows:
+        _upsert(draft, rows)
 
 
 def _locked_editable(actor: User, submission: Submission) -> Submission:
@@ -145,6 +163,9 @@ def _resolve_cells(
         if line.fed_by:
             problem(f"is the {line.fed_by.replace('_', ' ')} added up: change the schemes")
             continue
+        if line.provided:
+            problem("is provided by the round's owner and cannot be changed in the plan")
+            continue
         if not isinstance(cell.month, int) or not 1 <= cell.month <= 12:
             problem("the month must be 1 (April) to 12 (March)")
             continue
@@ -203,7 +224,7 @@ def _resolve_cells(
     return resolved
 
 
-def _upsert(draft: Version, rows: list[tuple[int, int | None, int, Decimal]]) -> None:
+def _upsert(draft: Version, rows: Sequence[tuple[int, int | None, int, Decimal]]) -> None:
     """Insert or update many figures in one set-based statement."""
     line_ids, counterparty_ids, months, values = (
         list(column) for column in zip(*rows, strict=True)

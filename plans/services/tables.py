@@ -13,6 +13,8 @@ from django.db import transaction
 
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
+from openbook.months import MONTH_LABELS
+from plans import calculations, selectors
 from plans.calculations import MONTHS, CellKey
 from plans.models import Line, PlanningRound, Section, Submission, TableRow, Value, Version
 from plans.services.drafts import (
@@ -72,6 +74,7 @@ def table_save(
     section = table_section(submission, section_code)
     spec = spec_of(section)
     kept = check_table(spec, rows)
+    _check_totals(submission, spec, kept)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
     current = version_rows(draft, section)
     if started is not None and started != fingerprint(current):
@@ -114,20 +117,49 @@ def table_save(
     return SaveResult(changed=changed, revision=draft.revision, cells=cells)
 
 
+def _fed_lines(submission: Submission, codes) -> dict[str, Line]:
+    return {
+        line.code: line
+        for line in Line.objects.filter(
+            section__template_version_id=submission.round.template_version_id,
+            code__in=list(codes),
+            kinds__contains=[submission.organisation.kind],
+        )
+    }
+
+
+def _check_totals(submission: Submission, spec: TableSpec, kept: list[Row]) -> None:
+    """The rows' totals must be figures their lines allow, as if typed: schemes adding up to
+    more than a line can hold are refused, naming the line and month."""
+    problems = []
+    for code, months in totals(spec, kept).items():
+        line = _fed_lines(submission, [code]).get(code)
+        if line is None:
+            continue
+        rule = selectors.line_spec(line)
+        for month, value in zip(MONTHS, months, strict=True):
+            why = calculations.check_value(rule, value)
+            if why:
+                problems.append({
+                    "cell": f"{line.code} {line.label}, {MONTH_LABELS[month - 1]}",
+                    "value": str(value),
+                    "problem": f"the {spec.name.lower()} add up to this, which {why}",
+                })  # fmt: skip
+    if problems:
+        raise ProblemList(
+            f"The {spec.name.lower()} add up to more than their lines can hold, so nothing was "
+            "saved.",
+            problems,
+        )
+
+
 def _write_totals(
     draft: Version, submission: Submission, spec: TableSpec, kept: list[Row]
 ) -> tuple[list[tuple], dict[CellKey, Decimal | None]]:
     """The fed lines' figures from the rows: twelve months each, or none at all when the table
     is empty (no schemes is not the same as schemes saving nothing)."""
     wanted = totals(spec, kept) if kept else {line: (None,) * 12 for line, _ in spec.totals}
-    lines = {
-        line.code: line
-        for line in Line.objects.filter(
-            section__template_version_id=submission.round.template_version_id,
-            code__in=list(wanted),
-            kinds__contains=[submission.organisation.kind],
-        )
-    }
+    lines = _fed_lines(submission, wanted)
     now = {
         (line_id, month): (pk, value)
         for pk, line_id, month, value in Value.objects.filter(

@@ -109,6 +109,7 @@ def template_load(
                 balances_with=line.get("balances_with", ""),
                 staff_group=line.get("staff_group", ""),
                 fed_by=line.get("fed_by", ""),
+                provided=line.get("provided", False),
                 position=l_pos,
             )
             for l_pos, line in enumerate(section["lines"], start=1)

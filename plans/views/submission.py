@@ -3,6 +3,8 @@ narratives, version comparison and comments."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openbook import numbers
 from openbook.refusals import attempt
-from plans import evidence, selectors, services
-from plans.models import Comment, Section, Submission
+from plans import calculations, evidence, selectors, services
+from plans.bridge import bridge_steps, chart_items
+from plans.models import Comment, Line, Section, Submission
 from plans.readiness import readiness
 from plans.views.common import plan_context, version_for
 
@@ -36,6 +39,7 @@ def submission_detail(request, slug, ods_code):
     if submission and ctx.is_own and submission.is_editable:
         ready = readiness(submission, submission.versions.filter(number=0).first())
     review = _review(request, submission, numbers) if submission else None
+    bridge = _bridge(ctx, sections, version_for(request, ctx) if submission else None)
     return render(
         request,
         "plans/submission_detail.html",
@@ -54,8 +58,41 @@ def submission_detail(request, slug, ods_code):
             "compare_to": numbers[-1] if numbers else None,
             "ready": ready,
             "review": review,
+            "bridge": bridge,
+            "chart": {"bridge": chart_items(bridge["steps"]), "total_label": "This year's plan"}
+            if bridge
+            else None,
         },
     )
+
+
+def _bridge(ctx, sections, version) -> dict | None:
+    """The bridge from last year's outturn to the plan shown (the draft for the organisation's
+    own people, the latest submitted version for everyone else), if its template lays one out."""
+    section = next((s for s in sections if s.code in _bridge_layouts(ctx.round)), None)
+    if section is None or version is None:
+        return None
+    lines = list(selectors.lines_for(ctx.round.template_version_id, ctx.organisation.kind))
+    specs = [selectors.line_spec(line) for line in lines]
+    cells = selectors.version_cells(version)
+    months = {**calculations.month_totals(cells), **calculations.derive(specs, cells)}
+    years: dict[str, Decimal] = {}
+    for (code, _month), value in months.items():
+        years[code] = years.get(code, Decimal(0)) + value
+    surplus = next((line.code for line in lines if line.role == Line.Role.SURPLUS), "")
+    steps = bridge_steps(
+        _bridge_layouts(ctx.round)[section.code], years,
+        {line.code: line.label for line in lines}, surplus,
+    )  # fmt: skip
+    return {"section": section, "version": version, "steps": steps}
+
+
+def _bridge_layouts(plan_round) -> dict:
+    return {
+        s["code"]: s["bridge"]
+        for s in plan_round.template_version.definition["sections"]
+        if s.get("bridge")
+    }
 
 
 def _review(request, submission, numbers: list[int]) -> dict | None:

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from openbook import numbers
+from openbook.errors import ProblemList
 from openbook.refusals import attempt
 from plans import services
 from plans.calculations import MONTHS, ZERO
@@ -53,9 +54,14 @@ def _posted(post, spec: TableSpec) -> tuple[list[RowInput], list[ShownRow]]:
     """The rows the form sent (r<N>-<column>, r<N>-m<month>, r<N>-remove), as inputs to save
     and as typed, to show again when they are refused."""
     try:
-        count = min(int(post.get("rows", "0")), spec.rows_max + BLANK_ROWS)
-    except ValueError:
-        count = 0
+        count = int(post["rows"])
+    except (KeyError, ValueError):
+        # Never read as none: saving no rows would remove every scheme.
+        raise ProblemList(
+            "The form was not sent whole, so nothing was saved.",
+            [{"cell": spec.name, "value": "", "problem": "reload the page and enter it again"}],
+        ) from None
+    count = max(0, min(count, spec.rows_max + BLANK_ROWS))
     inputs, shown = [], []
     for n in range(1, count + 1):
         fields = {c.code: post.get(f"r{n}-{c.code}", "") for c in spec.columns}
@@ -67,11 +73,11 @@ def _posted(post, spec: TableSpec) -> tuple[list[RowInput], list[ShownRow]]:
     return inputs, shown
 
 
-def _mark(spec: TableSpec, problems: list[dict], shown: list[ShownRow]) -> None:
+def _mark(spec: TableSpec, problems: list[dict], shown: list[ShownRow] | None) -> None:
     """Put each problem on its field, and link the summary to it (problems name cells
     "Row 3, Category")."""
     names = {}
-    for row in shown:
+    for row in shown or []:
         for column in spec.columns:
             names[f"Row {row.number}, {column.label}"] = (row, column.code)
         for m in MONTHS:
@@ -119,8 +125,8 @@ def section_table(request, slug, ods_code, section_code):
     if request.method == "POST":
         if not ctx.can_edit:
             raise PermissionDenied("You cannot change this plan.")
-        inputs, shown = _posted(request.POST, spec)
         with attempt() as call:
+            inputs, shown = _posted(request.POST, spec)
             result = services.start_and_table(
                 actor=request.user, plan_round=ctx.round, organisation=ctx.organisation,
                 submission=ctx.submission, section_code=section.code, rows=inputs,

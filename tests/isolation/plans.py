@@ -135,6 +135,16 @@ def _schemes_drafted(world) -> None:
                section_code="efficiency_schemes", rows=[scheme()], started=None)  # fmt: skip
 
 
+def _provided_file(world) -> dict:
+    import io
+
+    data = io.BytesIO(
+        f"organisation,line,month,value\n{world.org_a.ods_code},LYFOT,1,-5\n".encode()
+    )
+    data.name = "provided.csv"
+    return {"file": data}
+
+
 def _scheme_form(world) -> dict[str, str]:
     from plans.models import Version
     from plans.table_selectors import version_tables
@@ -218,6 +228,12 @@ ROUTES += [
           setup=_plans_submitted),
     Route("plan_narrative", "POST", lambda w: _plan(w, "narratives/summary/"), _page_edit, 403,
           data=lambda w: {"text": "Changed"}, setup=_plans_returned),
+    Route("round_provided", "GET", lambda w: f"/rounds/{ROUND}/provided/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 200}, 403, setup=_schemes_drafted,
+          notes="the round's owner: administrators only; the round itself is national"),
+    Route("round_provided", "POST", lambda w: f"/rounds/{ROUND}/provided/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 302}, 403, data=_provided_file,
+          setup=_schemes_drafted),
     Route("plan_table", "GET", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_a, 200,
           setup=_schemes_drafted),
     Route("plan_table", "POST", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_edit,

@@ -52,10 +52,12 @@ def _spec() -> TableSpec:
 
 
 def test_version_3_is_version_2_with_scheme_lists_feeding_its_efficiency_and_capital():
+    """…and a bridge from last year, with figures the round's owner provides
+    (tests/plans/test_provided.py)."""
     definition = normalise(_read(CURRENT_TEMPLATE))
     assert definition["version"] == 3
     codes = [s["code"] for s in definition["sections"]]
-    assert codes[:5] == ["finance", "efficiency", "efficiency_schemes", "capital",
+    assert codes[:6] == ["finance", "bridge", "efficiency", "efficiency_schemes", "capital",
                          "capital_schemes"]  # fmt: skip
     fed = {
         line["code"]: line["fed_by"]
@@ -68,7 +70,7 @@ def test_version_3_is_version_2_with_scheme_lists_feeding_its_efficiency_and_cap
                    "CAPEST": "capital_schemes", "CAPMED": "capital_schemes",
                    "CAPIT": "capital_schemes", "CAPLEA": "capital_schemes",
                    "CAPOTH": "capital_schemes"}  # fmt: skip
-    efficiency = definition["sections"][1]
+    efficiency = definition["sections"][2]
     assert "efficiency schemes added up" in efficiency["guidance"]
     assert [line["code"] for line in efficiency["lines"]][-1] == "EFTOT"  # lines kept
 
@@ -346,7 +348,10 @@ def test_schemes_round_trip_through_excel(world, draft, client):
     ws["F7"] = 12
     refused = upload(wb)
     assert "Efficiency schemes!E7" in refused.content.decode()
-    ws["E7"] = "Low"
+    ws["E7"], ws["A7"] = "Low", '=B8&" phase 2"'
+    formula = upload(wb).content.decode()
+    assert "Efficiency schemes!A7" in formula and "is a formula" in formula
+    ws["A7"] = "Procurement hub"
     assert upload(wb).status_code == 302
     assert _fed(draft, "EFRN")[0] == D(12)
 
@@ -377,3 +382,34 @@ def test_schemes_through_the_api(world, draft):
     assert version["tables"]["efficiency_schemes"][0]["fields"]["name"] == "Lists"
     assert api.get(url.replace("efficiency_schemes", "nope")).status_code == 404
     assert spec_of(_section(draft)).rows_max == 200
+
+
+@pytest.mark.django_db
+def test_a_long_list_saves_and_a_form_not_sent_whole_removes_nothing(world, draft, client):
+    """Two hundred schemes are 3,400 fields in one form; a form without its row count is
+    refused rather than read as no rows (which would remove every scheme)."""
+    client.force_login(world.people["member"])
+    url = "/rounds/2026-27/ZA1/tables/efficiency_schemes/"
+    form = {"rows": "200", "started": fingerprint([])}
+    for n in range(1, 201):
+        form |= {f"r{n}-name": f"Scheme {n}", f"r{n}-category": "Procurement",
+                 f"r{n}-recurrence": "Recurrent", f"r{n}-cost_type": "Non-pay",
+                 f"r{n}-risk": "Low", **{f"r{n}-m{m}": "1" for m in range(1, 13)}}  # fmt: skip
+    assert client.post(url, form).status_code == 302
+    assert TableRow.objects.count() == 200 and _fed(draft, "EFRN")[0] == D(200)
+    rows = version_rows(draft.versions.get(number=0), _section(draft))
+    cut = {k: v for k, v in form.items() if k != "rows"} | {"started": fingerprint(rows)}
+    assert client.post(url, cut).status_code == 422
+    assert TableRow.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_schemes_adding_up_past_their_line_s_limit_are_refused(world, draft):
+    big = [scheme(name=f"S{i}", amount="40000") for i in range(3)]  # EFRP's most is 100,000
+    with pytest.raises(ProblemList) as refused:
+        table_save(actor=world.people["member"], submission=draft,
+                   section_code="efficiency_schemes", rows=big, started=None)  # fmt: skip
+    problem = refused.value.problems[0]
+    assert problem["cell"] == "EFRP Recurrent efficiency – pay, Apr"
+    assert "must be at most 100,000" in problem["problem"]
+    assert not TableRow.objects.exists()
