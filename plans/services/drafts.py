@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts import policy
 from accounts.models import Organisation
@@ -18,17 +18,16 @@ from openbook.errors import Conflict, ProblemList
 from plans import calculations, selectors
 from plans.cells import UNSET, CellInput
 from plans.models import (
-    CellChange,
     DraftEdit,
     Line,
     Narrative,
     PlanningRound,
-    ProvidedFigure,
     Section,
     Submission,
     Value,
     Version,
 )
+from plans.services.writes import _edit_record, _provided_into, _record_history, _upsert
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -67,19 +66,6 @@ def submission_start(
             action="submission.started", actor=actor, organisation=organisation, obj=submission
         )
     return submission
-
-
-def _provided_into(draft: Version, submission: Submission) -> None:
-    """A plan starting now begins with the figures its round's owner has provided for it
-    (plans/services/provided.py keeps started drafts up to date)."""
-    rows = [
-        (line, None, month, value)
-        for line, month, value in ProvidedFigure.objects.filter(
-            round_id=submission.round_id, organisation_id=submission.organisation_id
-        ).values_list("line_id", "month", "value")
-    ]
-    if rows:
-        _upsert(draft, rows)
 
 
 def _locked_editable(actor: User, submission: Submission) -> Submission:
@@ -224,25 +210,6 @@ def _resolve_cells(
     return resolved
 
 
-def _upsert(draft: Version, rows: Sequence[tuple[int, int | None, int, Decimal]]) -> None:
-    """Insert or update many figures in one set-based statement."""
-    line_ids, counterparty_ids, months, values = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {Value._meta.db_table} (version_id, line_id, counterparty_id, month, value)
-            SELECT %s, line_id, counterparty_id, month, value
-            FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::numeric[])
-                AS incoming(line_id, counterparty_id, month, value)
-            ON CONFLICT (version_id, line_id, counterparty_id, month)
-            DO UPDATE SET value = EXCLUDED.value
-            """,  # noqa: S608  (the table name comes from the model; values are parameters)
-            [draft.pk, line_ids, counterparty_ids, months, values],
-        )
-
-
 @transaction.atomic
 def draft_save(
     *,
@@ -330,36 +297,6 @@ def draft_save(
     edit = _edit_record(draft, actor, source, event)
     _record_history(edit, draft, history)
     return SaveResult(changed=len(changes), revision=draft.revision, cells=changes)
-
-
-def _record_history(edit: DraftEdit, draft: Version, rows: list[tuple]) -> None:
-    """Each changed figure, from what to what, in one set-based statement (a whole plan's
-    upload is thousands of rows: made one by one as models, they cost more than the save)."""
-    line_ids, counterparty_ids, months, before, after = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {CellChange._meta.db_table}
-                (edit_id, version_id, line_id, counterparty_id, month, before, after)
-            SELECT %s, %s, line_id, counterparty_id, month, before, after
-            FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::numeric[],
-                        %s::numeric[]) AS changed(line_id, counterparty_id, month, before, after)
-            """,  # noqa: S608  (the table name comes from the model; values are parameters)
-            [edit.pk, draft.pk, line_ids, counterparty_ids, months, before, after],
-        )
-
-
-def _edit_record(draft: Version, actor: User, source: str, event: Any) -> DraftEdit:
-    return DraftEdit.objects.create(
-        version=draft,
-        revision=draft.revision,
-        actor=actor,
-        at=event.occurred_at,
-        source=source if source in DraftEdit.Source.values else DraftEdit.Source.SEED,
-        audit_event=event,
-    )
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from openbook.errors import ProblemList
 from plans import calculations, selectors
 from plans.calculations import ValueProblem, parse_value
 from plans.models import DraftEdit, Line, PlanningRound, ProvidedFigure, Value, Version
-from plans.services.drafts import _edit_record, _record_history, _upsert
+from plans.services.writes import _edit_record, _record_history, _upsert
 
 if TYPE_CHECKING:
     from accounts.models import User

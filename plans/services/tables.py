@@ -17,14 +17,8 @@ from openbook.months import MONTH_LABELS
 from plans import calculations, selectors
 from plans.calculations import MONTHS, CellKey
 from plans.models import Line, PlanningRound, Section, Submission, TableRow, Value, Version
-from plans.services.drafts import (
-    SaveResult,
-    _edit_record,
-    _locked_editable,
-    _record_history,
-    _upsert,
-    submission_start,
-)
+from plans.services.drafts import SaveResult, _locked_editable, submission_start
+from plans.services.writes import _edit_record, _record_history, _upsert
 from plans.table_selectors import spec_of, version_rows
 from plans.tables import Row, RowInput, TableSpec, check_rows, fingerprint, totals
 

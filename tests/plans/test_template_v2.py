@@ -254,6 +254,6 @@ def test_load_template_loads_every_built_in_version_once(capsys):
     assert (
         "Operational plan v1 loaded" in first and "Operational plan v2 loaded: 13 sections" in first
     )
-    assert "Operational plan v3 loaded: 15 sections" in first
+    assert "Operational plan v3 loaded: 16 sections" in first
     call_command("load_template")
     assert capsys.readouterr().out.count("already loaded") == 3
