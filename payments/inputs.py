@@ -24,7 +24,7 @@ from payments.models import (
 )
 from plans.calculations import flatten
 from plans.models import Line, PlanningRound
-from plans.queries import latest_counted
+from plans.queries import latest_counted, template_versions_of
 from plans.selectors import line_spec
 
 # Constants (no value is formatted into them). Each partner's planned surplus for the year
@@ -71,12 +71,21 @@ RETURNS_SQL = (
 
 def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
     """The surplus line (the template's line with that role: its surplus (+) or deficit (−))
-    as input lines times +1/−1, by line id, for the SQL above."""
-    lines = list(Line.objects.filter(section__template_version_id=plan_round.template_version_id))
-    surplus = next((line.code for line in lines if line.role == Line.Role.SURPLUS), None)
-    terms = flatten([line_spec(line) for line in lines]).get(surplus, {}) if surplus else {}
-    ids = {line.code: line.pk for line in lines}
-    pairs = sorted((ids[code], k) for code, k in terms.items() if k)
+    as input lines times +1/−1, by line id, for the SQL above, in every version of it."""
+    by_version: dict[int, list[Line]] = {}
+    # Every version of the round's template: a plan submitted before the round was revised
+    # counts by its own version's lines.
+    for line in Line.objects.filter(
+        section__template_version_id__in=template_versions_of(plan_round)
+    ).select_related("section"):
+        by_version.setdefault(line.section.template_version_id, []).append(line)
+    pairs = []
+    for lines in by_version.values():
+        surplus = next((line.code for line in lines if line.role == Line.Role.SURPLUS), None)
+        terms = flatten([line_spec(line) for line in lines]).get(surplus, {}) if surplus else {}
+        ids = {line.code: line.pk for line in lines}
+        pairs += [(ids[code], k) for code, k in terms.items() if k]
+    pairs.sort()
     return {"lines": [p for p, _ in pairs], "coefs": [k for _, k in pairs]}
 
 

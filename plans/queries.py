@@ -7,7 +7,7 @@ the recalculation and the benchmarks all read plan figures through this.
 
 from __future__ import annotations
 
-from plans.models import Submission
+from plans.models import PlanningRound, Submission, TemplateRevision
 
 # The plan statuses whose latest submitted version counts.
 COUNTED = (Submission.Status.SUBMITTED, Submission.Status.ACCEPTED)
@@ -31,3 +31,12 @@ def latest_counted(name: str = "latest") -> str:
           AND s.status IN ({_COUNTED_SQL})
         ORDER BY s.id, ver.number DESC
     )"""  # noqa: S608
+
+
+def template_versions_of(plan_round: PlanningRound) -> list[int]:
+    """Every template version the round's plans can have been made with: its own, and the
+    ones it was revised from (a submitted version keeps the lines it was made with)."""
+    earlier = TemplateRevision.objects.filter(round=plan_round).values_list(
+        "from_version_id", flat=True
+    )
+    return [plan_round.template_version_id, *sorted(set(earlier))]

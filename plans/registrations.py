@@ -21,6 +21,7 @@ ACTIONS = {
     "draft.narrative_saved": "Narrative saved",
     "draft.table_saved": "Schemes saved",
     "draft.provided": "Provided figures copied into the draft",
+    "draft.migrated": "Draft moved to a new template version",
     "comment.added": "Comment added",
     "system_plan.submitted": "System plan sent to the region",
     "system_plan.approved": "System plan approved by the region",
@@ -32,6 +33,7 @@ ACTIONS = {
     "round.created": "Planning round opened",
     "round.changed": "Planning round changed",
     "round.figures_provided": "Figures provided for the round",
+    "round.template_revised": "Round moved to a new template version",
     "template.loaded": "Plan template loaded",
     "template.help_updated": "Template guidance changed",
 }

@@ -63,7 +63,7 @@ AGGREGATES_SQL = (
     SELECT 2, latest.system_id, NULL, NULL, MONTH_SUMS, NULL, NULL, NULL
     FROM latest
     JOIN plans_value v
-      ON v.version_id = latest.version_id AND v.line_id = %(partner_income)s
+      ON v.version_id = latest.version_id AND v.line_id = ANY(%(partner_income)s)
     JOIN latest AS commissioner
       ON commissioner.organisation_id = v.counterparty_id
      AND commissioner.system_id = latest.system_id
@@ -123,13 +123,15 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
 
 def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
     """Every included organisation's figures for these systems: one set-based statement."""
+    # Every version of the round's template: a plan submitted before the round was revised
+    # keeps the lines it was made with, and is collated with the others by line code.
     line_rows = Line.objects.filter(
-        section__template_version_id=plan_round.template_version_id
+        section__template_version_id__in=queries.template_versions_of(plan_round)
     ).values_list("pk", "code", "role")
     code_of = {pk: code for pk, code, _ in line_rows}
     # A provider's income from commissioners in its system, by counterparty: the line with
-    # that role in the round's template (none: nothing is eliminated).
-    partner_income = next((pk for pk, _, role in line_rows if role == Line.Role.PARTNER_INCOME), 0)
+    # that role, in whichever version (none: nothing is eliminated).
+    partner_income = [pk for pk, _, role in line_rows if role == Line.Role.PARTNER_INCOME]
     statuses = _statuses(plan_round, system_ids)
     ods_of = {
         o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
@@ -153,7 +155,14 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
             continue
         codes = [code_of[pk] for pk in line_ids]
         if level == 0:
-            monthly[system_id] = dict(zip(codes, figures, strict=True))
+            # One line's months, possibly from two versions' lines of the same code.
+            by_code = monthly[system_id]
+            for code, months in zip(codes, figures, strict=True):
+                held = by_code.get(code)
+                by_code[code] = months if held is None else [
+                    None if a is None and b is None else (a or 0) + (b or 0)
+                    for a, b in zip(held, months, strict=True)
+                ]  # fmt: skip
             continue
         annual[org_id] = dict(zip(codes, figures, strict=True))
         if cp_lines:

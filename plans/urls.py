@@ -7,6 +7,7 @@ from plans.views import (
     provided,
     region,
     returns,
+    revision,
     rounds,
     submission,
     system,
@@ -19,6 +20,8 @@ urlpatterns = [
     path("rounds/", rounds.round_list, name="round_list"),
     path("rounds/<slug:slug>/", rounds.round_detail, name="round_detail"),
     path("rounds/<slug:slug>/provided/", provided.round_provided, name="round_provided"),
+    path("rounds/<slug:slug>/revise/", revision.round_revise_view, name="round_revise"),
+    path("rounds/<slug:slug>/revisions/<int:pk>/", revision.round_revision, name="round_revision"),
     path("rounds/<slug:slug>/systems/<slug:code>/", system.system_plan, name="system_plan"),
     path(
         "rounds/<slug:slug>/systems/<slug:code>/versions/<int:number>/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -206,3 +207,23 @@ class PlanningRound(models.Model):
     @property
     def year_label(self) -> str:
         return f"{self.financial_year}/{(self.financial_year + 1) % 100:02d}"
+
+
+class TemplateRevision(models.Model):
+    """A live round moved to a new template version (plans/services/revision.py): from what,
+    to what, why, by whom. Each draft's migration is kept with it (DraftMigration)."""
+
+    round = models.ForeignKey(PlanningRound, on_delete=models.CASCADE, related_name="revisions")
+    from_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "-at"]
+
+    def __str__(self) -> str:
+        return f"{self.round}: {self.from_version.label} → {self.to_version.label}"

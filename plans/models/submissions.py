@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Organisation
-from plans.models.rounds import Line, PlanningRound, Section
+from plans.models.rounds import Line, PlanningRound, Section, TemplateRevision
 
 
 class Submission(models.Model):
@@ -126,6 +126,7 @@ class DraftEdit(models.Model):
         API = "api", "sent through the API"
         NARRATIVE = "narrative", "narrative edited"
         PROVIDED = "provided", "provided by the round's owner"
+        REVISION = "revision", "moved to a new template version"
         SEED = "seed", "loaded as demo or sample data"
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="edits")
@@ -218,6 +219,27 @@ class Narrative(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class DraftMigration(models.Model):
+    """What a template revision did to one working draft: figures carried over, lines dropped
+    (with what they held), required lines that are new, and figures that no longer pass the
+    new lines' checks. Shown to the organisation on its plan page."""
+
+    revision = models.ForeignKey(
+        TemplateRevision, on_delete=models.CASCADE, related_name="migrations"
+    )
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    carried = models.PositiveIntegerField()
+    dropped = models.JSONField(default=list)  # [{line, label, total}]
+    new_required = models.JSONField(default=list)  # [{line, label, section}]
+    problems = models.JSONField(default=list)  # [{cell, value, problem}]
+
+    class Meta:
+        ordering = ["revision", "submission"]
+
+    def __str__(self) -> str:
+        return f"{self.submission}: {self.revision}"
 
 
 class ProvidedFigure(models.Model):

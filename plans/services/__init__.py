@@ -9,6 +9,8 @@ from plans.services.drafts import (
     start_and_write,
     submission_start,
 )
+from plans.services.provided import provided_save
+from plans.services.revision import round_revise
 from plans.services.tables import start_and_table, table_save, table_section
 from plans.services.templates import (
     BUILTIN_TEMPLATE,
@@ -35,6 +37,8 @@ __all__ = [
     "draft_save",
     "narrative_save",
     "plan_upload",
+    "provided_save",
+    "round_revise",
     "round_save",
     "spread_cells",
     "start_and_save",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from accounts import policy
+from accounts import policy, rowsecurity
 from accounts.models import Organisation
 from openbook.audit import audit_record
 from openbook.errors import ProblemList
@@ -134,10 +134,13 @@ def provided_save(
             ProvidedFigure.objects.filter(pk=pk).update(value=value)
         changed[org].append((line, month, value))
     drafts = 0
-    for draft in Version.objects.filter(
-        submission__round=plan_round, submission__organisation_id__in=list(changed), number=0
-    ).select_related("submission__organisation"):
-        drafts += _into_draft(actor, draft, changed[draft.submission.organisation_id])
+    # Into every organisation's draft, which are each its own: the platform's work (the
+    # administrator was checked above), in its row scope.
+    with rowsecurity.platform():
+        for draft in Version.objects.filter(
+            submission__round=plan_round, submission__organisation_id__in=list(changed), number=0
+        ).select_related("submission__organisation"):
+            drafts += _into_draft(actor, draft, changed[draft.submission.organisation_id])
     figures = sum(len(c) for c in changed.values())
     if figures:
         audit_record(

@@ -206,7 +206,8 @@ def round_save(*, actor: User | None, plan_round: PlanningRound) -> PlanningRoun
             raise ValidationError(
                 {
                     "template_version": "Plans have been started on this round's template, "
-                    "so it cannot change."
+                    "so it changes only by a revision, which moves every draft across: "
+                    "“Revise the template” on the round's page."
                 }
             )
     plan_round.save()

@@ -19,6 +19,7 @@ from plans import calculations, evidence, selectors, services
 from plans.bridge import bridge_steps, chart_items
 from plans.models import Comment, Line, Section, Submission
 from plans.readiness import readiness
+from plans.revisions import migration_for, revisions_of
 from plans.views.common import plan_context, version_for
 
 
@@ -40,6 +41,7 @@ def submission_detail(request, slug, ods_code):
         ready = readiness(submission, submission.versions.filter(number=0).first())
     review = _review(request, submission, numbers) if submission else None
     bridge = _bridge(ctx, sections, version_for(request, ctx) if submission else None)
+    latest_revision = revisions_of(ctx.round).first()
     return render(
         request,
         "plans/submission_detail.html",
@@ -59,6 +61,10 @@ def submission_detail(request, slug, ods_code):
             "ready": ready,
             "review": review,
             "bridge": bridge,
+            "latest_revision": latest_revision,
+            "migration": migration_for(request.user, submission)
+            if submission and latest_revision
+            else None,
             "chart": {"bridge": chart_items(bridge["steps"]), "total_label": "This year's plan"}
             if bridge
             else None,

@@ -145,6 +145,28 @@ def _provided_file(world) -> dict:
     return {"file": data}
 
 
+def _revised(world) -> None:
+    """The schemes' round, moved back to version 1 by an administrator."""
+    from plans.models import PlanningRound, TemplateVersion
+    from plans.services import round_revise
+
+    _schemes_drafted(world)
+    round_revise(actor=world.people["admin"], plan_round=PlanningRound.objects.get(),
+                 to_version=TemplateVersion.objects.get(number=1), reason="Back")  # fmt: skip
+
+
+def _revision_url(world) -> str:
+    from plans.models import TemplateRevision
+
+    return f"/rounds/{ROUND}/revisions/{TemplateRevision.objects.get().pk}/"
+
+
+def _revise_form(world) -> dict[str, str]:
+    from plans.models import TemplateVersion
+
+    return {"to_version": str(TemplateVersion.objects.get(number=1).pk), "reason": "Back"}
+
+
 def _scheme_form(world) -> dict[str, str]:
     from plans.models import Version
     from plans.table_selectors import version_tables
@@ -234,6 +256,14 @@ ROUTES += [
     Route("round_provided", "POST", lambda w: f"/rounds/{ROUND}/provided/",
           {"anonymous": LOGIN_REDIRECT, "admin": 302}, 403, data=_provided_file,
           setup=_schemes_drafted),
+    Route("round_revise", "GET", lambda w: f"/rounds/{ROUND}/revise/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 200}, 403, setup=_schemes_drafted,
+          notes="administrators only; the round itself is national"),
+    Route("round_revise", "POST", lambda w: f"/rounds/{ROUND}/revise/",
+          {"anonymous": LOGIN_REDIRECT, "admin": 302}, 403, data=_revise_form,
+          setup=_schemes_drafted),
+    Route("round_revision", "GET", _revision_url, {"anonymous": LOGIN_REDIRECT, "admin": 200},
+          404, setup=_revised, notes="it lists every organisation's draft: administrators only"),
     Route("plan_table", "GET", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_a, 200,
           setup=_schemes_drafted),
     Route("plan_table", "POST", lambda w: _plan(w, "tables/efficiency_schemes/"), _page_edit,

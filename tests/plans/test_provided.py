@@ -125,6 +125,8 @@ def test_bad_provided_rows_are_named_and_nothing_is_stored(world, round_v3):
 @pytest.mark.django_db
 def test_the_round_owner_uploads_figures_and_the_plan_shows_them_green(world, round_v3, client):
     admin = world.people["admin"]
+    member = world.people["member"]
+    started = submission_start(actor=member, plan_round=round_v3, organisation=world.org_a)
     client.force_login(admin)
     url = "/rounds/2026-27/provided/"
     assert client.get(url).status_code == 200
@@ -137,9 +139,12 @@ def test_the_round_owner_uploads_figures_and_the_plan_shows_them_green(world, ro
     )
     good = io.BytesIO(text.encode())
     good.name = "given.csv"
-    assert client.post(url, {"file": good}).status_code == 302
+    response = client.post(url, {"file": good}, follow=True)
+    assert "copied into 1 working drafts" in response.content.decode()
     assert ProvidedFigure.objects.count() == 12
-    member = world.people["member"]
+    # Into the draft started before, though an administrator cannot read drafts themselves.
+    cells = selectors.version_cells(started.versions.get(number=0))
+    assert cells[("LYFOT", None, 12)] == D("-250")
     client.force_login(member)
     assert client.get(url).status_code == 403  # the round owner's page
     submission_start(actor=member, plan_round=round_v3, organisation=world.org_a)
