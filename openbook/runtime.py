@@ -68,7 +68,13 @@ class EmbeddedPostgres:
         if self.server is None:
             self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             self._forget_dead_users(PostgresServer)
-            self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            try:
+                self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            except subprocess.TimeoutExpired:
+                # pgserver gives PostgreSQL ten seconds to start, which a loaded machine can
+                # take longer than; it carries on starting, and is used once it is ready.
+                self._wait_until_ready()
+                self.server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
         else:
             # Started again after it died: the same data directory and socket, so the URL
             # every process already has still holds.
@@ -82,6 +88,19 @@ class EmbeddedPostgres:
             self.server.psql(f"CREATE DATABASE {DATABASE_NAME};")  # type: ignore[attr-defined]
         host = quote(str(info.socket_dir), safe="")
         return f"postgres://postgres@{host}/{DATABASE_NAME}"
+
+    def _wait_until_ready(self, timeout: float = 180) -> None:
+        from pgserver.postgres_server import PostmasterInfo
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = PostmasterInfo.read_from_pgdata(self.data_dir)
+            if info is not None and info.is_running() and info.status == "ready":
+                return
+            time.sleep(0.5)
+        raise RuntimeError(
+            f"PostgreSQL did not start within {timeout:.0f} s: see {self.data_dir / 'log'}"
+        )
 
     def _forget_dead_users(self, server_class: type) -> None:
         """pgserver lists the processes using the server and stops it when the last leaves;

@@ -4,6 +4,7 @@ kept on theirs, the organisation told what changed, collation across the two ver
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 from decimal import Decimal
 
@@ -167,6 +168,9 @@ def test_collation_across_a_revision_compares_by_line(world, three_drafts, clien
     surplus_before = system_plan_get(
         world.people["lead"], plan_round, system
     ).surplus_by_organisation
+    client.force_login(world.people["member"])
+    old_workbook = io.BytesIO(client.get("/rounds/2026-27/ZA1/download.xlsx").content)
+    old_workbook.name = "plan.xlsx"
     v3, _ = template_load(path=CURRENT_TEMPLATE)
     round_revise(actor=world.people["admin"], plan_round=plan_round, to_version=v3,
                  reason="Schemes")  # fmt: skip
@@ -182,6 +186,15 @@ def test_collation_across_a_revision_compares_by_line(world, three_drafts, clien
     client.force_login(world.people["partner"])
     partner = client.get("/rounds/2026-27/ZA1/").content.decode()
     assert "The template changed on" in partner and "EFRP" not in partner
+    # A workbook downloaded before the revision is refused, saying which version to use; one
+    # downloaded now round-trips.
+    client.force_login(world.people["member"])
+    refused = client.post("/rounds/2026-27/ZA1/upload/", {"file": old_workbook})
+    assert "This workbook uses template version 2; the round uses version 3" in (
+        refused.content.decode())  # fmt: skip
+    fresh = io.BytesIO(client.get("/rounds/2026-27/ZA1/download.xlsx").content)
+    fresh.name = "plan.xlsx"
+    assert client.post("/rounds/2026-27/ZA1/upload/", {"file": fresh}).status_code == 302
     # A figure typed on version 3 after the revision saves as any other.
     draft_save(actor=world.people["member"], submission=acute,
                cells=[CellInput("BRINF", 1, "-10")])  # fmt: skip
