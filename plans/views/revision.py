@@ -28,7 +28,8 @@ def round_revise_view(request, slug):
     errors: dict = {}
     message = ""
     if request.method == "POST":
-        chosen = versions.filter(pk=request.POST.get("to_version") or 0).first()
+        wanted = request.POST.get("to_version", "").strip()
+        chosen = versions.filter(pk=int(wanted)).first() if wanted.isdigit() else None
         if chosen is None:
             errors["to_version"] = "Choose the version to move the round to."
         else:

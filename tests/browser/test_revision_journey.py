@@ -45,7 +45,7 @@ def test_an_administrator_revises_the_template_and_the_preparer_is_told(page, li
     )
     page.get_by_role("button", name="Revise the template now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "operational-plan v2 → operational-plan v3"
+        "Operational plan v2 → Operational plan v3"
     )
     expect(page.locator("#migrations")).to_contain_text("Alpha")
     page.get_by_role("button", name="Sign out").click()

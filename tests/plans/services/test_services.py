@@ -381,7 +381,7 @@ def test_a_rounds_template_cannot_change_once_plans_have_started(world, submissi
     )
     plan_round = submission.round
     plan_round.template_version = other
-    with pytest.raises(ValidationError, match="cannot change"):
+    with pytest.raises(ValidationError, match="changes only by a revision"):
         round_save(actor=None, plan_round=plan_round)
 
 
