@@ -125,8 +125,17 @@ def _migrate(actor, revision, submission, old, new, carried, sections) -> None:
     moved = 0
     for value in Value.objects.filter(version=draft).select_related("counterparty"):
         line = carried.get(value.line_id)
+        was = old.get(value.line_id)
+        again = new.get(was.code) if was else None
+        if (
+            line is None
+            and again is not None
+            and was is not None
+            and ((again.fed_by and was.fed_by) or (again.provided and was.provided))
+        ):
+            value.delete()  # written again below, from the tables or the round's owner
+            continue
         if line is None or kind not in line.kinds:
-            was = old.get(value.line_id)
             dropped[was.code if was else str(value.line_id)] += value.value
             value.delete()
             continue
@@ -184,6 +193,7 @@ def _migrate(actor, revision, submission, old, new, carried, sections) -> None:
         if not (line.is_derived or line.fed_by or line.provided) and line.code not in filled
     ]  # fmt: skip
     labels = {line.code: line.label for line in old.values()}
+    units = {line.code: line.unit for line in old.values()}
     draft.revision += 1
     draft.save(update_fields=["revision"])
     event = audit_record(
@@ -206,7 +216,12 @@ def _migrate(actor, revision, submission, old, new, carried, sections) -> None:
         submission=submission,
         carried=moved,
         dropped=[
-            {"line": code, "label": labels.get(code, code), "total": str(total)}
+            {
+                "line": code,
+                "label": labels.get(code, code),
+                "total": str(total),
+                "unit": units.get(code, "gbp000"),
+            }
             for code, total in sorted(dropped.items())
         ],  # fmt: skip
         new_required=required,

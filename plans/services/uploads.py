@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from openbook.errors import Conflict, ProblemList
 from plans.calculations import ValueProblem, parse_value
@@ -102,12 +103,12 @@ def plan_upload(
 
 
 def _unchanged_totals_left_out(submission: Submission, cells: list) -> list:
-    """A file's figures for lines a table adds up (a downloaded CSV has them) are left out
-    where they are what the draft holds: they came from the schemes. A changed one is kept,
-    to be refused by name (the schemes are what change it)."""
+    """A file's figures for lines a table adds up or the round's owner provides (a
+    downloaded CSV has them) are left out where they are what the draft holds. A changed one
+    is kept, to be refused by name (the schemes, or the owner, are what change it)."""
     fed = set(
         Line.objects.filter(section__template_version_id=submission.round.template_version_id)
-        .exclude(fed_by="")
+        .filter(~Q(fed_by="") | Q(provided=True))
         .values_list("code", flat=True)
     )
     if not fed or not any(cell.line in fed for cell in cells):

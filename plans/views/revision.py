@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -28,8 +29,10 @@ def round_revise_view(request, slug):
     errors: dict = {}
     message = ""
     if request.method == "POST":
-        wanted = request.POST.get("to_version", "").strip()
-        chosen = versions.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        try:
+            chosen = versions.filter(pk=int(request.POST.get("to_version", ""))).first()
+        except ValueError:
+            chosen = None
         if chosen is None:
             errors["to_version"] = "Choose the version to move the round to."
         else:
@@ -63,10 +66,14 @@ def round_revise_view(request, slug):
 def round_revision(request, slug, pk):
     plan_round = selectors.round_get(request.user, slug)
     revision = revision_get(request.user, plan_round, pk)
-    migrations = revision.migrations.select_related("submission__organisation").order_by(
-        "submission__organisation__name"
-    )
+    # Drafts are their organisations' own (an administrator's requests cannot read them): the
+    # round's totals, not any one organisation's.
+    totals = revision.migrations.aggregate(drafts=Count("pk"), carried=Sum("carried"))
+    counts = {"dropped": 0, "new_required": 0, "problems": 0}
+    for migration in revision.migrations.only("dropped", "new_required", "problems"):
+        for key in counts:
+            counts[key] += bool(getattr(migration, key))
     return render(
         request, "plans/round_revision.html",
-        {"round": plan_round, "revision": revision, "migrations": migrations},
+        {"round": plan_round, "revision": revision, "totals": totals, "counts": counts},
     )  # fmt: skip

@@ -85,9 +85,12 @@ def _bridge(ctx, sections, version) -> dict | None:
     years: dict[str, Decimal] = {}
     for (code, _month), value in months.items():
         years[code] = years.get(code, Decimal(0)) + value
+    layout = _bridge_layouts(ctx.round)[section.code]
+    if not any(code == layout["start"] for code, _month in months):
+        return None  # last year's outturn not given yet: no bridge to draw from nothing
     surplus = next((line.code for line in lines if line.role == Line.Role.SURPLUS), "")
     steps = bridge_steps(
-        _bridge_layouts(ctx.round)[section.code], years,
+        layout, years,
         {line.code: line.label for line in lines}, surplus,
     )  # fmt: skip
     return {"section": section, "version": version, "steps": steps}

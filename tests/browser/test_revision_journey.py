@@ -47,7 +47,7 @@ def test_an_administrator_revises_the_template_and_the_preparer_is_told(page, li
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Operational plan v2 → Operational plan v3"
     )
-    expect(page.locator("#migrations")).to_contain_text("Alpha")
+    expect(page.locator("#migrations")).to_contain_text("Working drafts moved")
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, "member@example.nhs.uk")
@@ -55,7 +55,7 @@ def test_an_administrator_revises_the_template_and_the_preparer_is_told(page, li
     notice = page.locator("#template-revision")
     expect(notice).to_contain_text("Efficiency schemes are now listed one by one.")
     expect(notice).to_contain_text("1 figure carried over")
-    expect(notice).to_contain_text("EFRP Recurrent efficiency – pay: 600 for the year")
+    expect(notice).to_contain_text("EFRP Recurrent efficiency – pay: £600k for the year")
     page.get_by_role("link", name="Efficiency schemes", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Efficiency schemes")
     # The refused first try answered 422, which the browser logs; nothing else went wrong.

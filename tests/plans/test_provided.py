@@ -163,6 +163,10 @@ def test_the_round_owner_uploads_figures_and_the_plan_shows_them_green(world, ro
     out = io.BytesIO(data)
     out.name = "plan.xlsx"
     assert client.post("/rounds/2026-27/ZA1/upload/", {"file": out}).status_code == 302
+    # A downloaded CSV, provided figures and all, goes back unchanged.
+    csv = io.BytesIO(client.get("/rounds/2026-27/ZA1/download.csv").content)
+    csv.name = "plan.csv"
+    assert client.post("/rounds/2026-27/ZA1/upload/", {"file": csv}).status_code == 302
     # Through the API the figure is readable and refused as a change.
     api = APIClient()
     api.force_authenticate(member)

@@ -98,7 +98,7 @@ def test_a_revision_migrates_every_draft_and_keeps_submitted_versions(world, thr
         "reason": "Version 3 lists efficiency and capital schemes one by one.",
     }, follow=True)  # fmt: skip
     revision = TemplateRevision.objects.get()
-    assert done.status_code == 200 and "What it did to each working draft" in done.content.decode()
+    assert done.status_code == 200 and "Working drafts moved" in done.content.decode()
     plan_round.refresh_from_db()
     assert plan_round.template_version == v3
     # Every draft is on version 3's lines now; the submitted version keeps version 2's.
