@@ -126,8 +126,10 @@ def _check_totals(submission: Submission, spec: TableSpec, kept: list[Row]) -> N
     """The rows' totals must be figures their lines allow, as if typed: schemes adding up to
     more than a line can hold are refused, naming the line and month."""
     problems = []
-    for code, months in totals(spec, kept).items():
-        line = _fed_lines(submission, [code]).get(code)
+    sums = totals(spec, kept)
+    lines = _fed_lines(submission, sums)  # one query for every line the table feeds
+    for code, months in sums.items():
+        line = lines.get(code)
         if line is None:
             continue
         rule = selectors.line_spec(line)
