@@ -22,6 +22,7 @@ from payments.models import (
     FundSystemShare,
     QuarterAssessment,
 )
+from plans import frozen
 from plans.calculations import flatten
 from plans.models import Line, PlanningRound
 from plans.queries import latest_counted, template_versions_of
@@ -72,12 +73,15 @@ RETURNS_SQL = (
 def _surplus_coefficients(plan_round: PlanningRound) -> dict[str, list[int]]:
     """The surplus line (the template's line with that role: its surplus (+) or deficit (−))
     as input lines times +1/−1, by line id, for the SQL above, in every version of it."""
-    by_version: dict[int, list[Line]] = {}
     # Every version of the round's template: a plan submitted before the round was revised
-    # counts by its own version's lines.
-    for line in Line.objects.filter(
-        section__template_version_id__in=template_versions_of(plan_round)
-    ).select_related("section"):
+    # counts by its own version's lines. Worked out once per process (plans/frozen.py).
+    versions = template_versions_of(plan_round)
+    return frozen.memoised("surplus", versions, lambda: _coefficients_of(versions))
+
+
+def _coefficients_of(version_ids: list[int]) -> dict[str, list[int]]:
+    by_version: dict[int, list[Line]] = {}
+    for line in frozen.lines_of(version_ids):
         by_version.setdefault(line.section.template_version_id, []).append(line)
     pairs = []
     for lines in by_version.values():

@@ -97,12 +97,24 @@ def as_totals(rows: Mapping[str, Row]) -> dict[tuple[str, int], Decimal]:
 
 
 def totals_by(
-    plans: Iterable[OrgPlan], code: str, specs: Sequence[LineSpec], key: str
+    plans: Iterable[OrgPlan],
+    code: str,
+    specs: Sequence[LineSpec],
+    key: str,
+    flat: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Decimal]:
-    """One line's year total per organisation (key="ods_code") or per kind (key="kind")."""
+    """One line's year total per organisation (key="ods_code") or per kind (key="kind").
+    With the template's formulas already flattened, only that line's own terms are added up
+    (the same sum as working out every derived line, without the rest)."""
+    if flat is None:
+        flat = flatten(specs)
+    terms = flat.get(code, {code: 1})
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for plan in plans:
-        out[getattr(plan, key)] += with_derived_year(plan.annual, specs).get(code, ZERO)
+        annual = plan.annual
+        out[getattr(plan, key)] += sum(
+            (k * annual[ref] for ref, k in terms.items() if ref in annual), ZERO
+        )
     return dict(out)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, System
-from plans import collation, queries
+from plans import collation, frozen, queries
 from plans.calculations import LineSpec, flatten
 from plans.models import Line, PlanningRound, Section, Submission, SystemSubmission, Version
 from plans.selectors import line_spec
@@ -203,15 +203,16 @@ class SystemPlan:
     income_balances: list[collation.PairBalance]
     activity_balances: list[collation.PairBalance]
     pay_checks: list[collation.PayCheck]
+    flat: dict[str, dict[str, int]] | None = None  # the template's derived lines, flattened
 
     # Worked out once per plan: a page, its snapshot and its comparison all read them.
     @cached_property
     def surplus_by_organisation(self) -> dict[str, Decimal]:
-        return collation.totals_by(self.plans, self._surplus, self.specs, "ods_code")
+        return collation.totals_by(self.plans, self._surplus, self.specs, "ods_code", self.flat)
 
     @cached_property
     def surplus_by_kind(self) -> dict[str, Decimal]:
-        return collation.totals_by(self.plans, self._surplus, self.specs, "kind")
+        return collation.totals_by(self.plans, self._surplus, self.specs, "kind", self.flat)
 
     @property
     def _surplus(self) -> str:
@@ -255,11 +256,14 @@ def _with_role(specs: list[LineSpec], role: str) -> LineSpec | None:
 
 
 def template_lines(plan_round: PlanningRound) -> TemplateLines:
-    lines = list(
-        Line.objects.filter(section__template_version_id=plan_round.template_version_id)
-        .select_related("section")
-        .order_by("section__position", "position")
-    )
+    """The round's template lines and what collation needs of them, read and flattened once
+    per process (plans/frozen.py)."""
+    version_id = plan_round.template_version_id
+    return frozen.memoised("collation", [version_id], lambda: _template_lines(version_id))
+
+
+def _template_lines(version_id: int) -> TemplateLines:
+    lines = frozen.lines_of([version_id])
     specs = [line_spec(line) for line in lines]
     sections: dict[int, tuple[Section, list[Line]]] = {}
     for line in lines:
@@ -338,6 +342,7 @@ def build(
         ),
         activity_balances=activity,
         pay_checks=pay,
+        flat=template.flat,
     )
 
 

@@ -1,0 +1,71 @@
+"""A frozen template version's lines, read from the database once per process.
+
+A loaded template version never changes (plans/services/templates.py refuses a changed file
+with the same version number), so every request that collates, recalculates or lays out a plan
+can share one copy of its lines instead of reading and flattening hundreds of rows each time.
+
+The copy is keyed by the version's id *and* a digest of its stored definition, worked out
+by the database in one small query per use: help text, the one thing a loaded version may
+still change, changes the definition too, and a database rebuilt under a running process (ids
+reused for other contents) is never answered from the old copy.
+
+What is shared is read by many threads at once: callers treat it as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db.models import TextField
+from django.db.models.functions import MD5, Cast
+
+from plans.models import Line, TemplateVersion
+
+T = TypeVar("T")
+
+# A few versions per process: a round's own and the ones it was revised from.
+_LIMIT = 32
+_lock = threading.Lock()
+_memo: dict[tuple, object] = {}
+
+
+def stamp(version_ids: list[int]) -> tuple[tuple[int, str], ...]:
+    """What the versions are now: (id, digest of the definition) each, in the order given."""
+    digests = dict(
+        TemplateVersion.objects.filter(pk__in=version_ids)
+        .annotate(digest=MD5(Cast("definition", TextField())))
+        .values_list("pk", "digest")
+    )
+    return tuple((pk, digests.get(pk, "")) for pk in version_ids)
+
+
+def lines_of(version_ids: list[int]) -> list[Line]:
+    """Every line of these versions with its section, in template order."""
+    return list(
+        Line.objects.filter(section__template_version_id__in=version_ids)
+        .select_related("section")
+        .order_by("section__template_version_id", "section__position", "position")
+    )
+
+
+def memoised(kind: str, version_ids: list[int], build: Callable[[], T]) -> T:
+    """`build()`'s result for these template versions, worked out once per process while
+    the versions are as they are now."""
+    key = (kind, stamp(version_ids))
+    with _lock:
+        if key in _memo:
+            return _memo[key]  # type: ignore[return-value]
+    value = build()  # outside the lock: two threads may build it once each, harmlessly
+    with _lock:
+        if len(_memo) >= _LIMIT:
+            _memo.clear()  # versions in use are few; start again rather than track age
+        _memo[key] = value
+    return value
+
+
+def forget() -> None:
+    """Drop every copy (tests that rebuild templates in place)."""
+    with _lock:
+        _memo.clear()
