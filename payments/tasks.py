@@ -1,6 +1,8 @@
 """Payments tasks: the system recalculation, settlements, and the sweep after a deploy. The
 services queue these by name; this module is the top of the import graph."""
 
+import logging
+
 from celery import shared_task
 from celery.signals import worker_ready
 from django.core.cache import cache
@@ -9,6 +11,10 @@ from django.db import OperationalError
 from payments import coalescing
 from payments.calculations.version import current
 from payments.services import recalculation, settlements
+from plans.models import PlanningRound
+from plans.system_plan import fetch_plans
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -40,9 +46,22 @@ def recalculate_system(
             **({"queue": queue} if queue else {}),
         )
         return "deferred"
-    return recalculation.recalculate(
+    run = recalculation.recalculate(
         system_id=system_id, round_id=round_id, trigger=trigger, force=force
-    ).status
+    )
+    _store_sums(round_id, system_id)
+    return run.status
+
+
+def _store_sums(round_id: int, system_id: int) -> None:
+    """The numbers moved: add up the system's collation now, while the worker is here, so the
+    pages and the API read it stored rather than the first person to look paying for it. Only
+    a head start: a failure here leaves the next page to add it up."""
+    try:
+        fetch_plans(PlanningRound.objects.get(pk=round_id), [system_id])
+    except Exception:  # noqa: BLE001 (the recalculation itself is done and stored)
+        logger.warning("Could not store system %s's sums for round %s", system_id, round_id,
+                       exc_info=True)  # fmt: skip
 
 
 @shared_task(

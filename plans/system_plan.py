@@ -3,11 +3,14 @@ the pure functions in plans.collation."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -26,6 +29,15 @@ if TYPE_CHECKING:
 INCLUDED = queries.COUNTED
 
 _LATEST = "WITH " + queries.latest_counted()
+# Each counted version with the moment it was made: an id alone could name another version
+# in a database restored or rebuilt under a running cache.
+_COUNTED_SQL = (
+    _LATEST  # noqa: S608
+    + """
+    SELECT latest.system_id, latest.organisation_id, latest.version_id, ver.created_at
+    FROM latest JOIN plans_version ver ON ver.id = latest.version_id
+"""
+)
 
 # Twelve sums of v.value, one per month, as an array (null where a month has no figure).
 _MONTH_SUMS = (
@@ -121,24 +133,56 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
     return out
 
 
-def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
-    """Every included organisation's figures for these systems: one set-based statement."""
-    # Every version of the round's template: a plan submitted before the round was revised
-    # keeps the lines it was made with, and is collated with the others by line code.
-    line_rows = Line.objects.filter(
-        section__template_version_id__in=queries.template_versions_of(plan_round)
-    ).values_list("pk", "code", "role")
+# What each system's stored sums hold; a change to their shape or meaning takes a new number,
+# so sums stored by an older release are never read as today's.
+SUMS_FORMAT = 1
+SUMS_SECONDS = 24 * 3600  # unused sums expire; sums still in use are the same sums
+
+
+@dataclass
+class Sums:
+    """One system's figures as the database adds them up from its counted plans. Worked out
+    once for the plans that count, and stored under a key made of exactly those versions: a
+    submitted version never changes, so the same versions always add up to the same sums,
+    and a submission, recall, return or revision makes a new key rather than needing the old
+    one cleared."""
+
+    monthly: dict[str, list[Decimal | None]]  # line → its 12 months
+    eliminable: list[Decimal | None] | None  # intra-system income by month
+    annual: dict[int, dict[str, Decimal]]  # organisation id → line → year
+    by_cp: dict[int, dict[tuple[str, int], Decimal]]  # organisation id → (line, partner) → year
+
+
+Counted = list[tuple[int, int, str]]  # (organisation, version, when the version was made)
+
+
+def _sums_key(plan_round: PlanningRound, system_id: int, counted: Counted, versions: tuple) -> str:
+    """The key of a system's sums: the round, the system, its counted versions (read under
+    the reader's row-level security, so someone who could see fewer plans would ask for other
+    sums) and the template versions' stamps."""
+    canonical = json.dumps(
+        [SUMS_FORMAT, plan_round.pk, system_id, sorted(counted), versions],
+        separators=(",", ":"),
+    )
+    return "collation:sums:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _counted(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, Counted]:
+    """Each system's counted plans and their versions, in one small query."""
+    out: dict[int, Counted] = {sid: [] for sid in system_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTED_SQL, {"round": plan_round.pk, "systems": system_ids})
+        for system_id, organisation_id, version_id, made in cursor.fetchall():
+            out[system_id].append((organisation_id, version_id, made.isoformat()))
+    return out
+
+
+def _add_up(plan_round: PlanningRound, system_ids: list[int], line_rows) -> dict[int, Sums]:
+    """These systems' sums from their counted plans' figures: one set-based statement."""
     code_of = {pk: code for pk, code, _ in line_rows}
     # A provider's income from commissioners in its system, by counterparty: the line with
     # that role, in whichever version (none: nothing is eliminated).
     partner_income = [pk for pk, _, role in line_rows if role == Line.Role.PARTNER_INCOME]
-    statuses = _statuses(plan_round, system_ids)
-    ods_of = {
-        o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
-    }
-    monthly: dict[int, dict[str, list[Decimal | None]]] = {sid: {} for sid in system_ids}
-    annual: dict[int, dict[str, Decimal]] = {}
-    by_cp: dict[int, dict[tuple[str, str], Decimal]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         # Room for the hash aggregate in memory (a national collation spills to disk at
         # PostgreSQL's default of 4MB); for this transaction only.
@@ -148,46 +192,77 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
             {"round": plan_round.pk, "systems": system_ids, "partner_income": partner_income},
         )
         rows = cursor.fetchall()
-    eliminable: dict[int, list[Decimal | None]] = {}
+    sums = {sid: Sums({}, None, {}, {}) for sid in system_ids}
     for level, system_id, org_id, line_ids, figures, cp_lines, cp_ids, cp_figures in rows:
+        held = sums[system_id]
         if level == 2:
-            eliminable[system_id] = figures
+            held.eliminable = figures
             continue
         codes = [code_of[pk] for pk in line_ids]
         if level == 0:
             # One line's months, possibly from two versions' lines of the same code.
-            by_code = monthly[system_id]
+            by_code = held.monthly
             for code, months in zip(codes, figures, strict=True):
-                held = by_code.get(code)
-                by_code[code] = months if held is None else [
+                earlier = by_code.get(code)
+                by_code[code] = months if earlier is None else [
                     None if a is None and b is None else (a or 0) + (b or 0)
-                    for a, b in zip(held, months, strict=True)
+                    for a, b in zip(earlier, months, strict=True)
                 ]  # fmt: skip
             continue
-        annual[org_id] = dict(zip(codes, figures, strict=True))
+        held.annual[org_id] = dict(zip(codes, figures, strict=True))
         if cp_lines:
-            pairs = zip(
-                [code_of[pk] for pk in cp_lines],
-                [ods_of.get(pk, str(pk)) for pk in cp_ids],
-                strict=True,
-            )
-            by_cp[org_id] = dict(zip(pairs, cp_figures, strict=True))
+            pairs = zip([code_of[pk] for pk in cp_lines], cp_ids, strict=True)
+            held.by_cp[org_id] = dict(zip(pairs, cp_figures, strict=True))
+    return sums
+
+
+def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
+    """Every included organisation's figures for these systems: each system's sums as stored
+    for its counted plans, added up afresh (one set-based statement for all that are not)."""
+    # Every version of the round's template: a plan submitted before the round was revised
+    # keeps the lines it was made with, and is collated with the others by line code.
+    versions = queries.template_versions_of(plan_round)
+    line_rows = frozen.memoised("line codes", versions, lambda: _line_rows(versions))
+    stamps = frozen.stamp(versions)
+    statuses = _statuses(plan_round, system_ids)
+    counted = _counted(plan_round, system_ids)
+    keys = {sid: _sums_key(plan_round, sid, counted[sid], stamps) for sid in system_ids}
+    stored = cache.get_many(list(keys.values()))
+    sums = {sid: stored[key] for sid, key in keys.items() if key in stored}
+    missing = [sid for sid in system_ids if sid not in sums]
+    if missing:
+        added = _add_up(plan_round, missing, line_rows)
+        cache.set_many({keys[sid]: added[sid] for sid in missing}, SUMS_SECONDS)
+        sums |= added
+    ods_of = {
+        o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
+    }
+    monthly = {sid: sums[sid].monthly for sid in system_ids}
+    eliminable = {sid: e for sid in system_ids if (e := sums[sid].eliminable) is not None}
     plans: dict[int, list[collation.OrgPlan]] = {sid: [] for sid in system_ids}
     for sid in system_ids:
+        held = sums[sid]
         for status in statuses[sid]:
             organisation = status.organisation
-            if organisation.pk not in annual:
+            if organisation.pk not in held.annual:
                 continue
+            by_cp = held.by_cp.get(organisation.pk, {})
             plans[sid].append(
                 collation.OrgPlan(
                     ods_code=organisation.ods_code,
                     name=organisation.name,
                     kind=organisation.kind,
-                    annual=annual[organisation.pk],
-                    by_counterparty=by_cp.get(organisation.pk, {}),
+                    annual=held.annual[organisation.pk],
+                    by_counterparty={
+                        (code, ods_of.get(cp, str(cp))): v for (code, cp), v in by_cp.items()
+                    },
                 )
             )
     return Fetched(monthly, eliminable, plans, statuses)
+
+
+def _line_rows(version_ids: list[int]) -> list[tuple[int, str, str]]:
+    return [(line.pk, line.code, line.role) for line in frozen.lines_of(version_ids)]
 
 
 @dataclass

@@ -244,3 +244,84 @@ def test_the_collation_matches_every_plan_added_up_cell_by_cell(world, plan_roun
     from plans.models import YearTotals
 
     assert YearTotals.objects.filter(version__submission=submissions[0]).count() == 2
+
+
+# --- stored sums: a system's collation is added up once per set of counted plans -------------
+
+
+def _aggregates_run(queries) -> int:
+    return sum(1 for q in queries if "array_agg(months)" in q["sql"])
+
+
+def test_collation_reads_stored_sums_until_the_counted_plans_change(world, two_plans):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans.services import submission_recall
+
+    lead = world.people["lead"]
+    first = system_plan_get(lead, two_plans, world.s1)
+    with CaptureQueriesContext(connection) as queries:
+        again = system_plan_get(lead, two_plans, world.s1)
+    assert _aggregates_run(queries) == 0  # read from the stored sums
+    assert again.rows == first.rows and again.year("F100") == D(1200)
+    assert again.surplus_by_organisation == first.surplus_by_organisation
+    assert again.consolidated == first.consolidated
+
+    # Alpha recalls, changes its figures and submits again: new sums, never the stored ones.
+    from plans.models import Submission
+
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    submit(world, world.org_a, monthly("F100", "130", "ZA3") + monthly("F2MEDS", "90"),
+           approver=world.people["approver"])  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        resubmitted = system_plan_get(lead, two_plans, world.s1)
+    assert _aggregates_run(queries) == 1
+    assert resubmitted.year("F100") == D(1560)
+
+    # Recalled, it counts for nothing: the ICB's figures alone.
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    recalled = system_plan_get(lead, two_plans, world.s1)
+    assert recalled.year("F100") == D(0)
+    assert {p.ods_code for p in recalled.plans} == {"ZA3"}
+
+
+def test_the_api_plan_is_what_its_serializer_gives(world, two_plans):
+    from rest_framework.test import APIClient
+
+    from plans.api.serializers import SystemPlanSerializer
+    from plans.api.views import system_plan_data
+
+    plan = system_plan_get(world.people["lead"], two_plans, world.s1)
+    data = system_plan_data(plan)
+    c = plan.consolidated
+    by_serializer = SystemPlanSerializer(
+        {
+            "round": plan.round.slug,
+            "system": plan.system.code,
+            "organisations": plan.statuses,
+            "surplus_by_organisation": plan.surplus_by_organisation,
+            "consolidated": [
+                {
+                    "month": m,
+                    "income": c.income[m],
+                    "expenditure": c.expenditure[m],
+                    "eliminated": c.eliminated[m],
+                    "surplus": c.surplus_after[m],
+                }
+                for m in range(1, 13)
+            ],  # fmt: skip
+            "totals": [
+                {"line": code, "month": month, "value": value}
+                for (code, month), value in sorted(plan.totals.items())
+            ],
+        }
+    ).data
+    assert data == by_serializer
+    client = APIClient()
+    client.force_authenticate(world.people["lead"])
+    response = client.get(f"/api/v1/rounds/{two_plans.slug}/systems/{world.s1.code}/plan/")
+    assert response.status_code == 200
+    assert response.json()["surplus_by_organisation"] == {"ZA1": "120.000", "ZA3": "480.000"}
+    assert {"line": "F100", "month": 1, "value": "100.000"} in response.json()["totals"]

@@ -295,6 +295,22 @@ def test_an_administrator_follows_a_national_run_on_the_worker(celery_worker_pro
     assert "Finished: 1 of 1 systems recalculated" in body
     assert 'value="1"' in body and "hx-trigger" not in body  # the bar stops polling when done
     assert SystemResult.objects.filter(system=world.s1).exists()
+    # The worker added up the system's collation as well: the pages read it stored.
+    from django.core.cache import cache
+
+    from plans import frozen, queries
+    from plans.models import PlanningRound
+    from plans.system_plan import _counted, _sums_key
+
+    plan_round = PlanningRound.objects.get(slug="2026-27")
+    stamps = frozen.stamp(queries.template_versions_of(plan_round))
+    key = _sums_key(plan_round, world.s1.pk, _counted(plan_round, [world.s1.pk])[world.s1.pk],
+                    stamps)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while cache.get(key) is None:
+        assert time.monotonic() < deadline, "the worker never stored the system's sums"
+        time.sleep(0.2)
+    assert set(cache.get(key).annual) == {world.org_a.pk}  # the one plan submitted
 
 
 def test_a_national_gather_gives_each_system_what_its_own_gives(world, plan_round):
