@@ -30,7 +30,9 @@ from plans.selectors import line_spec
 
 # Constants (no value is formatted into them). Each partner's planned surplus for the year
 # and, from its latest submitted monthly returns, its surplus by month: the template's surplus
-# formula applied inside the database, as coefficients per line.
+# formula applied inside the database, as coefficients per line. The plan's year is read from
+# the year totals stored when its version was submitted (plans.models.YearTotals: each line's
+# twelve months added up once), one row per plan rather than every figure.
 _COEFFICIENTS = (
     "coef AS (SELECT * FROM unnest(%(lines)s::bigint[], %(coefs)s::int[]) AS c(line_id, k))"
 )
@@ -40,10 +42,11 @@ PLANNED_SQL = (
     + ", "
     + _COEFFICIENTS
     + """
-    SELECT latest.organisation_id, SUM(v.value * coef.k)
+    SELECT latest.organisation_id, SUM(year.total * coef.k)
     FROM latest
-    JOIN plans_value v ON v.version_id = latest.version_id
-    JOIN coef ON coef.line_id = v.line_id
+    JOIN plans_yeartotals y ON y.version_id = latest.version_id
+    CROSS JOIN LATERAL unnest(y.lines, y.totals) AS year(line_id, total)
+    JOIN coef ON coef.line_id = year.line_id
     GROUP BY 1
 """
 )
