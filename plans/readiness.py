@@ -32,12 +32,10 @@ def readiness(submission: Submission, draft: Version | None) -> Readiness:
     """Read once: which lines have figures in which months, and which narratives have text."""
     kind = submission.organisation.kind
     sections = sections_for(submission.round.template_version_id, kind)
-    filled: set[tuple[str, int]] = set()
+    filled: set[tuple[int, int]] = set()  # (line id, month): no join to read a plan's lines
     written: set[str] = set()
     if draft is not None:
-        filled = set(
-            Value.objects.filter(version=draft).values_list("line__code", "month").distinct()
-        )
+        filled = set(Value.objects.filter(version=draft).values_list("line_id", "month").distinct())
         written = set(
             Narrative.objects.filter(version=draft).values_list("section__code", flat=True)
         ) | set(TableRow.objects.filter(version=draft).values_list("section__code", flat=True))
@@ -56,14 +54,14 @@ def readiness(submission: Submission, draft: Version | None) -> Readiness:
                 blockers.append(Blocker(section, empty))
             continue
         kept = [line for line in lines if line.section_id == section.pk and not line.is_derived]
-        any_figure = any((line.code, m) in filled for line in kept for m in MONTHS)
+        any_figure = any((line.pk, m) in filled for line in kept for m in MONTHS)
         gaps = []
         for line in kept:
             # Only what the organisation types can hold its plan up (not figures a table
             # adds up, nor the round owner's).
             if not line.required or line.fed_by or line.provided:
                 continue
-            months = [MONTH_LABELS[m - 1] for m in MONTHS if (line.code, m) not in filled]
+            months = [MONTH_LABELS[m - 1] for m in MONTHS if (line.pk, m) not in filled]
             if months:
                 where = "every month" if len(months) == 12 else ", ".join(months)
                 gaps.append(

@@ -15,7 +15,7 @@ from notifications import occasions
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
 from payments.services.recalculation import request_recalculation
-from plans import calculations, selectors
+from plans import queries
 from plans.evidence import submission_evidence
 from plans.models import (
     Comment,
@@ -49,9 +49,9 @@ def _announce(event: Event, submission: Submission, **data) -> None:
     )  # fmt: skip
 
 
-def _snapshot(draft: Version, new: Version) -> None:
+def _snapshot(draft: Version, new: Version) -> int:
     """Copy the draft's figures, narratives and tables into the new version, and add up each line's
-    year for collation, set-based."""
+    year for collation, set-based. Returns how many figures were copied."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -61,6 +61,7 @@ def _snapshot(draft: Version, new: Version) -> None:
             """,  # noqa: S608  (table names from the models, values as parameters)
             [new.pk, draft.pk],
         )
+        copied = cursor.rowcount
         # Each line's year, whole and by counterparty, in one row of arrays for collation.
         cursor.execute(
             """
@@ -98,6 +99,7 @@ def _snapshot(draft: Version, new: Version) -> None:
             """,  # noqa: S608
             [new.pk, draft.pk],
         )
+    return copied
 
 
 def _numbers_moved(submission: Submission, trigger: str) -> None:
@@ -164,15 +166,15 @@ def submission_submit(
         late_reason=late_reason,
         revision=draft.revision,
     )
-    _snapshot(draft, new)
+    values = _snapshot(draft, new)
     submission.status = Submission.Status.SUBMITTED
     submission.save(update_fields=["status", "updated_at"])
     if late:
         Comment.objects.create(
             submission=submission, author=actor, kind=Comment.Kind.LATE_REASON, body=late_reason
         )
-    previous = selectors.version_cells(submission.versions.get(number=last)) if last else {}
-    changes = calculations.diff(previous, selectors.version_cells(new))
+    previous = submission.versions.get(number=last).pk if last else None
+    changed, changes = queries.changes_between(previous, new.pk, limit=500)
     _numbers_moved(submission, "submission.submitted")
     audit_record(
         action="submission.submitted",
@@ -183,10 +185,10 @@ def submission_submit(
             "version": new.number,
             "board_approval_date": board_approval_date.isoformat(),
             "late": late,
-            "values": new.values.count(),
+            "values": values,
         },
         payload={
-            "cells_changed_since_last_version": len(changes),
+            "cells_changed_since_last_version": changed,
             "changes": [
                 [
                     c.key[0],
@@ -195,7 +197,7 @@ def submission_submit(
                     str(c.before) if c.before is not None else None,
                     str(c.after) if c.after is not None else None,
                 ]
-                for c in changes[:500]
+                for c in changes
             ],
         },
         reason=late_reason,

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Run a benchmark and print one line of JSON (ratio = ours / baseline)."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=["upload", "collate", "recalc", "grid", "audit"])
+        parser.add_argument(
+            "name", choices=["upload", "collate", "recalc", "grid", "audit", "submit", "load"]
+        )
         parser.add_argument("--repeats", type=int, default=5)
         parser.add_argument(
             "--round", dest="round_slug", help="collate, recalc: the round (national)."
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--events", type=int, default=20000, help="audit: the chain's length.")
 
     def handle(self, *args, name: str, repeats: int, round_slug: str | None, **options):
-        from demo.bench import audit, collate, grid, recalc, upload
+        from demo.bench import audit, collate, grid, recalc, submit, upload
 
         extra = {"round_slug": round_slug} if round_slug else {}
         if name == "grid":
@@ -31,6 +33,8 @@ class Command(BaseCommand):
             result = collate.run(repeats=repeats, **extra)
         elif name == "recalc":
             result = recalc.run(repeats=repeats, **extra)
+        elif name == "submit":
+            result = submit.run(repeats=max(repeats, 20))
         else:
             result = upload.run(repeats=repeats)
         self.stdout.write(json.dumps(result))

@@ -397,3 +397,37 @@ def test_each_line_carries_help_and_a_reload_brings_it_up_to_date(plan_round):
     assert not created and version.checksum == checksum
     line.refresh_from_db()
     assert "bank" in line.help
+
+
+def test_a_resubmissions_audit_lists_its_changes_as_a_diff_of_the_two_versions(world, submission):
+    """The database finds the changes (plans.queries.changes_between); they are what
+    plans.calculations.diff finds in the two versions' figures, cleared, new and changed."""
+    from plans.calculations import diff
+
+    complete(world, submission)
+    first = submit(world, submission)
+    submission_recall(actor=world.people["approver"], submission=submission)
+    cp = world.commissioner.ods_code
+    draft_save(
+        actor=world.people["member"],
+        submission=submission,
+        cells=[
+            CellInput("F110", 1, "12345.5"),  # changed
+            CellInput("F110", 2, None),  # cleared
+            CellInput("F100", 3, "7", counterparty=cp),  # changed, by counterparty
+        ],
+    )
+    second = submit(world, submission)
+    expected = diff(selectors.version_cells(first), selectors.version_cells(second))
+    assert 2 <= len(expected) <= 3  # a cleared line may be required: then it stays
+    event = AuditEvent.objects.filter(action="submission.submitted").latest("pk")
+    assert event.payload["cells_changed_since_last_version"] == len(expected)
+    assert event.payload["changes"] == [
+        [c.key[0], c.key[1], c.key[2],
+         None if c.before is None else str(c.before), None if c.after is None else str(c.after)]
+        for c in expected
+    ]  # fmt: skip
+    assert event.after["values"] == Value.objects.filter(version=second).count()
+    # The first version's audit counts every figure as a change.
+    opened = AuditEvent.objects.filter(action="submission.submitted").earliest("pk")
+    assert opened.payload["cells_changed_since_last_version"] == opened.after["values"]
