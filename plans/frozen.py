@@ -69,3 +69,17 @@ def forget() -> None:
     """Drop every copy (tests that rebuild templates in place)."""
     with _lock:
         _memo.clear()
+
+
+def kind_lines(version_id: int, kind: str) -> tuple[list[Line], dict[str, dict[str, int]]]:
+    """The lines an organisation of this kind completes, in template order (as
+    selectors.lines_for gives them), and every derived line among them as a sum of input lines."""
+    return memoised(f"lines of {kind}", [version_id], lambda: _kind_lines(version_id, kind))
+
+
+def _kind_lines(version_id: int, kind: str) -> tuple[list[Line], dict[str, dict[str, int]]]:
+    from plans.calculations import flatten
+    from plans.selectors import line_spec, lines_for
+
+    lines = list(lines_for(version_id, kind))
+    return lines, flatten([line_spec(line) for line in lines])

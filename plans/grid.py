@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from accounts.models import Organisation
 from openbook import numbers
-from plans import calculations, selectors
-from plans.models import MONTH_LABELS, Line, Section, Version
+from plans import calculations, frozen, selectors
+from plans.models import MONTH_LABELS, Line, Section, Value, Version
 
 ADDITIVE = {"gbp000", "count", "wte"}
 
@@ -135,6 +135,15 @@ def _line_rows(
     return rows
 
 
+def _figures(version: Version, codes: set[str]) -> dict:
+    """A version's figures on these lines, keyed as selectors.version_cells keys them (by
+    line code: a version made before a revision has its own lines)."""
+    rows = Value.objects.filter(version=version, line__code__in=codes).values_list(
+        "line__code", "counterparty_id", "month", "value"
+    )
+    return {(code, cp, month): value for code, cp, month, value in rows}
+
+
 def build_grid(
     section: Section,
     organisation: Organisation,
@@ -143,16 +152,20 @@ def build_grid(
 ) -> Grid:
     """The section's rows for this organisation, with the version's figures and totals, and
     (given `compare`) that version's year for each row and which cells differ from it."""
-    all_lines = list(selectors.lines_for(section.template_version_id, organisation.kind))
+    all_lines, flat = frozen.kind_lines(section.template_version_id, organisation.kind)
     lines = [line for line in all_lines if line.section_id == section.pk]
-    specs = [selectors.line_spec(line) for line in all_lines]
-    cells = selectors.version_cells(version) if version else {}
-    derived = calculations.derive(specs, cells)
+    # Only the figures this section shows or works out from, not the whole plan's.
+    worked_out = {line.code: flat[line.code] for line in lines if line.code in flat}
+    codes = {line.code for line in lines} | {code for t in worked_out.values() for code in t}
+    cells = _figures(version, codes) if version else {}
+    derived = calculations.derive_from_totals(worked_out, calculations.month_totals(cells))
     before: dict = {}
     before_derived: dict = {}
     if compare is not None:
-        before = selectors.version_cells(compare)
-        before_derived = calculations.derive(specs, before)
+        before = _figures(compare, codes)
+        before_derived = calculations.derive_from_totals(
+            worked_out, calculations.month_totals(before)
+        )
     partners: dict[tuple, list[Organisation]] = {}
     rows: list[Row] = []
     for line in lines:

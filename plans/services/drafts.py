@@ -15,7 +15,7 @@ from accounts import policy
 from accounts.models import Organisation
 from openbook.audit import audit_record
 from openbook.errors import Conflict, ProblemList
-from plans import calculations, selectors
+from plans import calculations, frozen, selectors
 from plans.cells import UNSET, CellInput
 from plans.models import (
     DraftEdit,
@@ -109,13 +109,8 @@ def _what_now(submission: Submission) -> str:
 
 
 def _line_index(submission: Submission) -> dict[str, Line]:
-    return {
-        line.code: line
-        for line in selectors.lines_for(
-            submission.round.template_version_id, submission.organisation.kind
-        )
-        if line.section.kind == Section.Kind.GRID
-    }
+    lines, _ = frozen.kind_lines(submission.round.template_version_id, submission.organisation.kind)
+    return {line.code: line for line in lines if line.section.kind == Section.Kind.GRID}
 
 
 def _resolve_cells(
