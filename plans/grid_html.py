@@ -65,3 +65,16 @@ def row_cells(row: Row, editing: bool, only: Collection[str] | None = None) -> S
             cell_html(row, cell, editing) for cell in row.cells if only is None or cell.id in only
         )
     )
+
+
+def figure_cells(values, unit: str, css: str) -> SafeString:
+    """A row of read-only figure cells (a system's totals by month): one string, not a
+    template lookup per figure."""
+    cells = []
+    for value in values:
+        try:
+            shown = numbers.figure(value, unit)
+        except ValueError:
+            shown = value
+        cells.append(f'<td class="{css}">{escape(shown)}</td>')
+    return mark_safe("".join(cells))  # noqa: S308  (every figure escaped)

@@ -20,6 +20,7 @@ from openbook.exports import CSV_TYPE, Figure, csv_content, long_rows, put_row, 
 from plans import evidence, selectors
 from plans.calculations import MONTHS, row_total
 from plans.excel import XLSX_TYPE
+from plans.grid_html import figure_cells
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
 from plans.services.system import changes_since_sent, snapshot, snapshot_changes
 from plans.system_plan import system_plan_get
@@ -39,6 +40,11 @@ def system_plan(request, slug, code):
         ((s, ls) for s, ls in plan.sections if s.code == section_code), plan.sections[0]
     )
     rows = [_collated_row(plan, line) for line in lines]
+    for row in rows:  # a page of figures written in one go each row (plans/grid_html.py)
+        unit = row["line"].unit
+        row["cells"] = figure_cells(row["months"], unit, "nhsuk-table__cell ob-num") + (
+            figure_cells([row["year"]], unit, "nhsuk-table__cell ob-num ob-year")
+        )
     by_org = plan.surplus_by_organisation
     names = {p.ods_code: p.name for p in plan.plans}
     bridge = [{"label": names[ods], "value": str(value)} for ods, value in sorted(by_org.items())]

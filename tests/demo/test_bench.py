@@ -41,3 +41,11 @@ def test_bench_audit_checks_a_long_chain_and_prints_one_json_line(capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["bench"] == "audit" and result["events"] == 301
     assert set(result) >= {"seconds", "baseline_seconds", "ratio", "one_new_event_seconds"}
+
+
+def test_bench_submit_freezes_every_figure_and_prints_one_json_line(world, capsys):
+    call_command("bench", "submit", "--repeats", "2")
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["bench"] == "submit" and result["repeats"] == 2
+    assert result["values"] > 5000  # a full acute plan on the current template
+    assert result["seconds"] > 0 and result["baseline_seconds"] > 0 and result["p95_ms"] > 0

@@ -1,0 +1,288 @@
+"""`openbook bench load`: deadline day on this machine. gunicorn is started as production runs
+it (deploy/gunicorn.conf.py, its own worker and thread counts, DEBUG off, HTTPS as the proxy
+says), and a bounded asyncio client on 127.0.0.1 keeps signed-in people busy with no pause
+between requests, each on one of:
+
+- a system lead's system page, and the API's system plan;
+- a regional reviewer's region page;
+- a preparer's finance grid, and a preparer saving a cell in it (as the grid script does).
+
+It reports throughput, p50/p95/p99 by kind and overall, and every error (any answer but 200,
+or no answer). The baseline is as many people with the same client asking for a small static
+file (served by the same gunicorn workers through Django's middleware by WhiteNoise, no view):
+what this machine's HTTP path and the client itself cost, measured in the same run.
+
+Run `openbook seed --scale national` first. A few of the round's plans are recalled so they
+can be edited, and submitted again at the end, as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import runpy
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.templatetags.static import static
+from django.test import Client
+
+from accounts.models import Membership, Organisation, Role, System, User
+from accounts.second_factor import unattended
+from demo.national import ROUND_SLUG
+from demo.synthetic import board_approver
+from plans.calculations import parse_value
+from plans.models import Line, PlanningRound, Submission
+from plans.services import submission_recall, submission_submit
+
+KINDS = ("system", "api_plan", "region", "grid", "save")
+SECTION = "finance"
+PAGE_TARGET_MS, SAVE_TARGET_MS = 1000, 300
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Person:
+    kind: str
+    cookie: str
+    url: str
+    csrf: str = ""
+    line: str = ""  # save: the cell's line, and what it holds now
+    value: Decimal = Decimal(0)
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _member(role: str, code: str, **where) -> User:
+    """A bench person with this role, made once."""
+    scope = {f"memberships__{k}": v for k, v in where.items()}
+    user = User.objects.filter(memberships__role=role, **scope).first()
+    if user is None:
+        user = User.objects.create_user(f"bench-{role}-{code}@openbook.invalid".lower(), None,
+                                        full_name=f"Bench {role} {code}")  # fmt: skip
+        Membership.objects.create(user=user, role=role, **where)
+    return user
+
+
+def _cookie(user: User) -> str:
+    """A signed-in session, made as sign-in makes one (the session store and its row)."""
+    client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https")
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def _editable_line(plan_round: PlanningRound, organisation: Organisation) -> Line:
+    """A line of the finance grid the trust types itself, with no partner rows."""
+    return (
+        Line.objects.filter(
+            section__template_version=plan_round.template_version,
+            section__code=SECTION,
+            kinds__contains=[organisation.kind],
+            formula__isnull=True,
+            fed_by="",
+            provided=False,
+            counterparty="",
+        )  # fmt: skip
+        .order_by("position")
+        .first()
+    )
+
+
+def _people(plan_round: PlanningRound, per_kind: int) -> tuple[list[Person], list[Submission]]:
+    systems = sorted(System.objects.filter(organisations__submissions__round=plan_round).distinct(),
+                     key=lambda s: -s.organisations.count())  # fmt: skip
+    regions = sorted({s.region for s in systems}, key=lambda r: r.code)
+    base = f"/rounds/{plan_round.slug}"
+    people: list[Person] = []
+    for n in range(per_kind):
+        system = systems[n % len(systems)]
+        lead = _member(Role.SYSTEM_LEAD, system.code, system=system)
+        people.append(Person("system", _cookie(lead), f"{base}/systems/{system.code}/"))
+        analyst = _member(Role.SYSTEM_LEAD, f"{system.code}-api-{n}", system=system)
+        api = f"/api/v1/rounds/{plan_round.slug}/systems/{system.code}/plan/"
+        people.append(Person("api_plan", _cookie(analyst), api))
+        region = regions[n % len(regions)]
+        reviewer = _member(Role.REGION_REVIEWER, f"{region.code}-{n}", region=region)
+        people.append(Person("region", _cookie(reviewer), f"{base}/regions/{region.code}/"))
+    # Acute trusts' plans, recalled to draft so their preparers can work in them.
+    trusts = list(
+        Organisation.objects.filter(
+            submissions__round=plan_round, kind=Organisation.Kind.ACUTE
+        ).order_by("ods_code")[: 2 * per_kind]
+    )
+    recalled = []
+    for n, trust in enumerate(trusts):
+        approver = board_approver(trust, "national.openbook.invalid")
+        submission = Submission.objects.get(round=plan_round, organisation=trust)
+        if submission.status == Submission.Status.SUBMITTED:
+            submission_recall(actor=approver, submission=submission)
+            recalled.append(submission)
+        url = f"{base}/{trust.ods_code}/sections/{SECTION}/"
+        if n < per_kind:
+            people.append(Person("grid", _cookie(approver), url))
+            continue
+        line = _editable_line(plan_round, trust)
+        people.append(Person("save", _cookie(approver), url + "cells/", line=line.code))
+    return people, recalled
+
+
+async def _loop(client: httpx.AsyncClient, person: Person, until: float, start: float) -> None:
+    headers = {"Cookie": person.cookie, "X-Forwarded-Proto": "https"}
+    if person.kind == "save":  # the grid first, for its form's token, as a browser has it
+        page = await client.get(person.url.removesuffix("cells/"), headers=headers)
+        person.csrf = TOKEN.search(page.text).group(1)
+        # What the cell holds as the page shows it: the edit starts from there.
+        started = re.search(rf'name="e:{person.line}::1" value="([^"]*)"', page.text)
+        person.value = parse_value(started.group(1) if started else "") or Decimal(0)
+        token = page.cookies.get(settings.CSRF_COOKIE_NAME) or ""
+        headers |= {"Cookie": f"{person.cookie}; {settings.CSRF_COOKIE_NAME}={token}",
+                    "X-CSRFToken": person.csrf, "HX-Request": "true",
+                    "Origin": f"https://{client.base_url.host}:{client.base_url.port}"}  # fmt: skip
+    while (now := time.monotonic()) < until:
+        try:
+            if person.kind == "save":
+                cell = f"{person.line}::1"
+                response = await client.post(person.url, headers=headers, data={
+                    f"v:{cell}": str(person.value + 1), f"e:{cell}": str(person.value),
+                    "source": "grid",
+                })  # fmt: skip
+                if response.status_code == 200:
+                    person.value += 1
+            else:
+                response = await client.get(person.url, headers=headers)
+            status = response.status_code
+        except httpx.HTTPError as exc:
+            status, response = 0, None
+            person.errors.append(f"{person.kind}: {type(exc).__name__}")
+        took = time.monotonic() - now
+        if now < start:
+            continue  # warming up: not counted
+        if status == 200:
+            person.latencies.append(took)
+        elif status:
+            person.errors.append(f"{person.kind}: {status}")
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(p * len(ordered))) - 1)] if ordered else 0.0
+
+
+def _summary(latencies: list[float], seconds: float) -> dict:
+    return {
+        "requests": len(latencies),
+        "per_second": round(len(latencies) / seconds, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+async def _drive(port: int, people: list[Person], seconds: float, warmup: float) -> None:
+    limits = httpx.Limits(max_connections=len(people) + 5, max_keepalive_connections=len(people))
+    timeout = httpx.Timeout(60.0)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
+                                 timeout=timeout) as client:  # fmt: skip
+        start = time.monotonic() + warmup
+        await asyncio.gather(*(_loop(client, p, start + seconds, start) for p in people))
+
+
+def _baseline(port: int, users: int, seconds: float) -> dict:
+    people = [Person("static", "", static("build/grid.mjs")) for _ in range(users)]
+    asyncio.run(_drive(port, people, seconds, warmup=2))
+    return _summary([t for p in people for t in p.latencies], seconds)
+
+
+def _config() -> dict:
+    """deploy/gunicorn.conf.py's settings, as gunicorn reads them here."""
+    return runpy.run_path(str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"))
+
+
+def _serve(port: int) -> subprocess.Popen:
+    """gunicorn as production starts it, on 127.0.0.1, quiet."""
+    env = os.environ | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+    env.pop("DEBUG", None)
+    config = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
+        [
+            str(gunicorn),
+            "openbook.wsgi:application",
+            "--config",
+            str(config),
+            "--access-logfile",
+            "/dev/null",
+        ],  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/login/", timeout=5,
+                               headers={"X-Forwarded-Proto": "https"})  # fmt: skip
+            if answer.status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.5)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within two minutes.")
+
+
+@unattended("a benchmark: its people are not there to type a code")
+def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 8765) -> dict:
+    plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
+    if plan_round is None:
+        raise SystemExit(f"No round {ROUND_SLUG!r}: run `openbook seed --scale national` first.")
+    if settings.DEBUG:
+        raise SystemExit("Run the load bench with DEBUG off: it measures production settings.")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    per_kind = max(1, users // len(KINDS))
+    people, recalled = _people(plan_round, per_kind)
+    server = _serve(port)
+    try:
+        baseline = _baseline(port, len(people), min(seconds, 15))
+        asyncio.run(_drive(port, people, seconds, warmup))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        for submission in recalled:  # as they were: submitted again
+            submission.refresh_from_db()
+            approver = board_approver(submission.organisation, "national.openbook.invalid")
+            board = submission.versions.filter(number__gt=0).order_by("-number").first()
+            submission_submit(actor=approver, submission=submission, confirmed=True,
+                              board_approval_date=board.board_approval_date)  # fmt: skip
+    by_kind = {
+        kind: _summary([t for p in people if p.kind == kind for t in p.latencies], seconds)
+        for kind in KINDS
+    }
+    pages = [t for p in people if p.kind != "save" for t in p.latencies]
+    errors = [e for p in people for e in p.errors]
+    everything = _summary([t for p in people for t in p.latencies], seconds)
+    return {
+        "bench": "load",
+        "users": len(people),
+        "seconds": seconds,
+        "cores": os.cpu_count(),
+        "gunicorn": {k: v for k, v in _config().items() if k in ("workers", "threads")},
+        **everything,
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "pages_p95_ms": round(_percentile(pages, 0.95) * 1000, 1),
+        "save_p95_ms": by_kind["save"]["p95_ms"],
+        "targets": {"pages_p95_ms": PAGE_TARGET_MS, "save_p95_ms": SAVE_TARGET_MS},
+        "by_kind": by_kind,
+        "baseline": baseline | {"what": "a small static file, asked for by as many people"},
+    }
