@@ -286,7 +286,9 @@ def section_cells(request, slug, ods_code, section_code):
             problems = call.refusal.as_problems("Spread")
     if not problems and cells:
         problems, conflicts, changed = _save(request, ctx, cells, source)
-        ctx = plan_context(request, slug, ods_code)
+        if ctx.submission is None or problems or conflicts:
+            # Started by this save, or refused (perhaps submitted meanwhile): read it again.
+            ctx = plan_context(request, slug, ods_code)
     version = ctx.submission and version_for(request, ctx)
     grid = build_grid(section, ctx.organisation, version, compared_with(request, ctx, version))
     typed = (

@@ -27,7 +27,7 @@ def test_a_version_is_read_once_then_shared(plan_round):
     with CaptureQueriesContext(connection) as queries:
         again = template_lines(plan_round)
     assert again is first
-    assert len(queries) == 1  # only the version's digest, not its lines
+    assert len(queries) == 1  # only what the version is now, not its lines
     assert "plans_line" not in queries[0]["sql"]
     assert _surplus_coefficients(plan_round) is _surplus_coefficients(plan_round)
 
