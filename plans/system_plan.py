@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ from accounts import policy
 from accounts.models import Organisation, System
 from plans import collation, frozen, queries
 from plans.calculations import LineSpec, flatten
-from plans.models import Line, PlanningRound, Section, Submission, SystemSubmission, Version
+from plans.models import Line, PlanningRound, Section, Submission, Version
 from plans.selectors import line_spec
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class Fetched:
     eliminable: dict[int, list[Decimal | None]]  # system id → intra-system income by month
     plans: dict[int, list[collation.OrgPlan]]  # system id → organisations' year figures
     statuses: dict[int, list[OrgStatus]]  # system id → where each organisation stands
+    keys: dict[int, str] = field(default_factory=dict)  # system id → its stored sums' key
 
 
 def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, list[OrgStatus]]:
@@ -258,7 +259,7 @@ def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
                     },
                 )
             )
-    return Fetched(monthly, eliminable, plans, statuses)
+    return Fetched(monthly, eliminable, plans, statuses, keys)
 
 
 def _line_rows(version_ids: list[int]) -> list[tuple[int, str, str]]:
@@ -426,57 +427,3 @@ def system_plan_get(user: AnyUser, plan_round: PlanningRound, system: System) ->
     if not policy.can_view_system(user, system):
         raise Http404("No such system.")
     return build(plan_round, system, fetch_plans(plan_round, [system.pk]))
-
-
-@dataclass
-class SystemRow:
-    """One system, side by side with the others in its region."""
-
-    system: System
-    plan: SystemPlan
-    submission: object | None  # plans.models.SystemSubmission
-
-    @property
-    def surplus(self) -> Decimal:
-        return sum(self.plan.surplus_by_organisation.values(), Decimal(0))
-
-    @property
-    def mismatch_count(self) -> int:
-        return len(self.plan.flagged)
-
-    @property
-    def awaiting_count(self) -> int:
-        """Pairs not yet comparable: one side's plan is not in."""
-        return len(self.plan.awaiting)
-
-    @property
-    def mismatch_size(self) -> Decimal:
-        """The income and expenditure mismatches added up, £000 (activity is counted only)."""
-        return sum(
-            (abs(p.difference) for p in self.plan.flagged if p.measure == "Income and expenditure"),
-            Decimal(0),
-        )
-
-    @property
-    def late_count(self) -> int:
-        return sum(1 for s in self.plan.statuses if s.late)
-
-    @property
-    def missing_count(self) -> int:
-        return sum(1 for s in self.plan.statuses if s.state not in INCLUDED)
-
-
-def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[SystemRow]:
-    """Every system in the region the person may see, collated in one pass."""
-
-    systems = list(region.systems.filter(policy.systems_q(user)).order_by("name"))
-    fetched = fetch_plans(plan_round, [s.pk for s in systems])
-    submissions = {
-        s.system_id: s
-        for s in SystemSubmission.objects.filter(round=plan_round, system__in=systems)
-    }
-    template = template_lines(plan_round)
-    return [
-        SystemRow(s, build(plan_round, s, fetched, template), submissions.get(s.pk))
-        for s in systems
-    ]

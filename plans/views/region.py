@@ -19,9 +19,10 @@ from payments.calculations.control_totals import system_control_total
 from payments.selectors import control_totals_by_system
 from plans import evidence, selectors
 from plans.models import SystemVersion
+from plans.region_overview import region_overview
 from plans.services import system as system_services
 from plans.services.system import changes_since_sent
-from plans.system_plan import region_overview, system_plan_get
+from plans.system_plan import system_plan_get
 from plans.views.common import round_and_system
 
 

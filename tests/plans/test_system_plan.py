@@ -325,3 +325,33 @@ def test_the_api_plan_is_what_its_serializer_gives(world, two_plans):
     assert response.status_code == 200
     assert response.json()["surplus_by_organisation"] == {"ZA1": "120.000", "ZA3": "480.000"}
     assert {"line": "F100", "month": 1, "value": "100.000"} in response.json()["totals"]
+
+
+def test_the_regions_rows_are_stored_and_follow_plans_and_thresholds(world, two_plans):
+    """The region's rows are worked out once per set of counted plans and thresholds, then
+    read stored; a threshold moved or a plan recalled gives them afresh."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans.models import Submission
+    from plans.region_overview import region_overview
+    from plans.services import round_save, submission_recall
+
+    reviewer = world.people["reviewer"]
+    [first, *_] = region_overview(reviewer, two_plans, world.r1)
+    assert first.system == world.s1 and first.surplus == D(600)
+    assert first.mismatch_count == 0  # £120k apart, under the £3m threshold
+    with CaptureQueriesContext(connection) as queries:
+        [again, *_] = region_overview(reviewer, two_plans, world.r1)
+    assert not any("array_agg(months)" in q["sql"] for q in queries)  # nothing added up
+    assert again.summary == first.summary
+
+    two_plans.balance_threshold = D(100)  # £100k: Alpha and the ICB are now out
+    round_save(actor=None, plan_round=two_plans)
+    [lowered, *_] = region_overview(reviewer, two_plans, world.r1)
+    assert lowered.mismatch_count == 1 and lowered.mismatch_size == D(120)
+
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    [recalled, *_] = region_overview(reviewer, two_plans, world.r1)
+    assert recalled.surplus == D(480) and recalled.missing_count == first.missing_count + 1

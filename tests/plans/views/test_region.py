@@ -6,13 +6,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from openbook.models import AuditEvent
 from plans.models import SystemComment, SystemSubmission
+from plans.region_overview import region_overview
 from plans.services.system import (
     system_comment_add,
     system_plan_approve,
     system_plan_return,
     system_plan_submit,
 )
-from plans.system_plan import region_overview, system_plan_get
+from plans.system_plan import system_plan_get
 
 pytestmark = pytest.mark.django_db
 
