@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,7 +23,7 @@ from plans.api import serializers
 from plans.calculations import MONTHS
 from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
-from plans.system_plan import system_plan_get
+from plans.system_plan import SUMS_SECONDS, build, fetch_plans, system_plan_get
 from plans.table_selectors import version_rows, version_tables
 from plans.tables import RowInput, fingerprint
 
@@ -337,7 +340,30 @@ class SystemPlanView(APIView):
 
     @extend_schema(responses=serializers.SystemPlanSerializer)
     def get(self, request, slug, code):
-        return Response(system_plan_data(_system_plan(request, slug, code)))
+        plan_round = selectors.round_get(request.user, slug)
+        system = system_get(request.user, code)
+        if not policy.can_view_system(request.user, system):
+            raise Http404("No such system.")
+        # Stored beside the system's sums: the same counted plans, partners and statuses
+        # always give the same answer, so it is worked out once for everyone who may see it.
+        fetched = fetch_plans(plan_round, [system.pk])
+        key = _answer_key("system-plan", plan_round, system, fetched)
+        data = cache.get(key)
+        if data is None:
+            data = system_plan_data(build(plan_round, system, fetched))
+            cache.set(key, data, SUMS_SECONDS)
+        return Response(data)
+
+
+def _answer_key(kind: str, plan_round, system, fetched) -> str:
+    """An answer made from a system's collation: its sums' key (which plans count, with which
+    template) and where each partner stands, by name."""
+    statuses = [
+        (s.organisation.ods_code, s.organisation.name, s.organisation.kind, s.state, s.late)
+        for s in fetched.statuses[system.pk]
+    ]
+    canonical = json.dumps([kind, plan_round.slug, system.code, fetched.keys[system.pk], statuses])
+    return f"collation:{kind}:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class BalancesView(APIView):

@@ -355,3 +355,26 @@ def test_the_regions_rows_are_stored_and_follow_plans_and_thresholds(world, two_
     submission_recall(actor=world.people["approver"], submission=alpha)
     [recalled, *_] = region_overview(reviewer, two_plans, world.r1)
     assert recalled.surplus == D(480) and recalled.missing_count == first.missing_count + 1
+
+
+def test_the_api_plan_is_stored_until_a_partner_moves(world, two_plans):
+    from rest_framework.test import APIClient
+
+    from plans.models import Submission
+    from plans.services import submission_recall
+
+    client = APIClient()
+    client.force_authenticate(world.people["lead"])
+    url = f"/api/v1/rounds/{two_plans.slug}/systems/{world.s1.code}/plan/"
+    first = client.get(url).json()
+    assert client.get(url).json() == first  # read stored
+    states = {o["organisation"]: o["state"] for o in first["organisations"]}
+    assert states["ZA1"] == "submitted"
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    after = client.get(url).json()
+    assert {o["organisation"]: o["state"] for o in after["organisations"]}["ZA1"] != "submitted"
+    assert "ZA1" not in after["surplus_by_organisation"]
+    # An outsider is refused before anything stored is read.
+    client.force_authenticate(world.people["outsider"])
+    assert client.get(url).status_code == 404
