@@ -21,6 +21,7 @@ from plans.system_plan import (
     SystemPlan,
     build,
     fetch_plans,
+    standing,
     template_lines,
 )
 
@@ -103,22 +104,22 @@ def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[Sy
     summary stored beside its sums, so a system is worked out again only when they move."""
 
     systems = list(region.systems.filter(policy.systems_q(user)).order_by("name"))
-    fetched = fetch_plans(plan_round, [s.pk for s in systems])
+    ids = [s.pk for s in systems]
+    known = standing(plan_round, ids)
     submissions = {
         s.system_id: s
         for s in SystemSubmission.objects.filter(round=plan_round, system__in=systems)
     }
-    keys = {
-        s.pk: _summary_key(plan_round, fetched.keys[s.pk], fetched.statuses[s.pk]) for s in systems
-    }
-    summaries = cache.get_many(list(keys.values()))
-    template = None
-    rows = []
-    for s in systems:
-        summary = summaries.get(keys[s.pk])
-        if summary is None:
-            template = template or template_lines(plan_round)
-            summary = Summary.of(build(plan_round, s, fetched, template))
-            cache.set(keys[s.pk], summary, SUMS_SECONDS)
-        rows.append(SystemRow(s, summary, fetched.statuses[s.pk], submissions.get(s.pk)))
-    return rows
+    keys = {s.pk: _summary_key(plan_round, known.keys[s.pk], known.statuses[s.pk]) for s in systems}
+    summaries = {sid: found for sid, key in keys.items() if (found := cache.get(key)) is not None}
+    missing = [sid for sid in ids if sid not in summaries]
+    if missing:  # their sums read (or added up) only now, in one go
+        fetched = fetch_plans(plan_round, missing, known)
+        template = template_lines(plan_round)
+        for s in systems:
+            if s.pk in missing:
+                summaries[s.pk] = Summary.of(build(plan_round, s, fetched, template))
+                cache.set(keys[s.pk], summaries[s.pk], SUMS_SECONDS)
+    return [
+        SystemRow(s, summaries[s.pk], known.statuses[s.pk], submissions.get(s.pk)) for s in systems
+    ]

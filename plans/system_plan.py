@@ -217,17 +217,36 @@ def _add_up(plan_round: PlanningRound, system_ids: list[int], line_rows) -> dict
     return sums
 
 
-def fetch_plans(plan_round: PlanningRound, system_ids: list[int]) -> Fetched:
+@dataclass
+class Standing:
+    """Where these systems' plans stand, read in a few small queries: each organisation's
+    status, and the key of each system's sums (which plans count). Enough to find anything
+    stored from a collation without reading the sums themselves."""
+
+    statuses: dict[int, list[OrgStatus]]
+    keys: dict[int, str]
+
+
+def standing(plan_round: PlanningRound, system_ids: list[int]) -> Standing:
+    # Every version of the round's template: a plan submitted before the round was revised
+    # keeps the lines it was made with (its key says which).
+    stamps = frozen.stamp(queries.template_versions_of(plan_round))
+    counted = _counted(plan_round, system_ids)
+    return Standing(
+        _statuses(plan_round, system_ids),
+        {sid: _sums_key(plan_round, sid, counted[sid], stamps) for sid in system_ids},
+    )
+
+
+def fetch_plans(
+    plan_round: PlanningRound, system_ids: list[int], known: Standing | None = None
+) -> Fetched:
     """Every included organisation's figures for these systems: each system's sums as stored
     for its counted plans, added up afresh (one set-based statement for all that are not)."""
-    # Every version of the round's template: a plan submitted before the round was revised
-    # keeps the lines it was made with, and is collated with the others by line code.
     versions = queries.template_versions_of(plan_round)
     line_rows = frozen.memoised("line codes", versions, lambda: _line_rows(versions))
-    stamps = frozen.stamp(versions)
-    statuses = _statuses(plan_round, system_ids)
-    counted = _counted(plan_round, system_ids)
-    keys = {sid: _sums_key(plan_round, sid, counted[sid], stamps) for sid in system_ids}
+    known = known or standing(plan_round, system_ids)
+    statuses, keys = known.statuses, known.keys
     stored = cache.get_many(list(keys.values()))
     sums = {sid: stored[key] for sid, key in keys.items() if key in stored}
     missing = [sid for sid in system_ids if sid not in sums]

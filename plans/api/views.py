@@ -23,7 +23,7 @@ from plans.api import serializers
 from plans.calculations import MONTHS
 from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
-from plans.system_plan import SUMS_SECONDS, build, fetch_plans, system_plan_get
+from plans.system_plan import SUMS_SECONDS, build, fetch_plans, standing, system_plan_get
 from plans.table_selectors import version_rows, version_tables
 from plans.tables import RowInput, fingerprint
 
@@ -346,23 +346,24 @@ class SystemPlanView(APIView):
             raise Http404("No such system.")
         # Stored beside the system's sums: the same counted plans, partners and statuses
         # always give the same answer, so it is worked out once for everyone who may see it.
-        fetched = fetch_plans(plan_round, [system.pk])
-        key = _answer_key("system-plan", plan_round, system, fetched)
+        known = standing(plan_round, [system.pk])
+        key = _answer_key("system-plan", plan_round, system, known)
         data = cache.get(key)
         if data is None:
+            fetched = fetch_plans(plan_round, [system.pk], known)
             data = system_plan_data(build(plan_round, system, fetched))
             cache.set(key, data, SUMS_SECONDS)
         return Response(data)
 
 
-def _answer_key(kind: str, plan_round, system, fetched) -> str:
+def _answer_key(kind: str, plan_round, system, known) -> str:
     """An answer made from a system's collation: its sums' key (which plans count, with which
     template) and where each partner stands, by name."""
     statuses = [
         (s.organisation.ods_code, s.organisation.name, s.organisation.kind, s.state, s.late)
-        for s in fetched.statuses[system.pk]
+        for s in known.statuses[system.pk]
     ]
-    canonical = json.dumps([kind, plan_round.slug, system.code, fetched.keys[system.pk], statuses])
+    canonical = json.dumps([kind, plan_round.slug, system.code, known.keys[system.pk], statuses])
     return f"collation:{kind}:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
