@@ -19,8 +19,9 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Organisation, Region, System
+from accounts.models import Organisation
 from accounts.second_factor import unattended
+from demo.bench.upload import bench_trust
 from demo.national import _tables
 from demo.schemes import as_provided, as_schemes
 from demo.synthetic import board_approver
@@ -38,7 +39,6 @@ from plans.services import (
 from plans.services.provided import provided_save
 from plans.services.templates import CURRENT_TEMPLATE
 
-K = Organisation.Kind
 SLUG = "bench-submit"
 
 # The irreducible work of a submission: the draft frozen as a new version, and its year per
@@ -77,16 +77,7 @@ BASELINE_SQL = [
 def _setup() -> tuple[PlanningRound, Organisation]:
     """A bench system (an acute trust, its commissioners and neighbours) and a round on the
     current template; made once, reused."""
-    region, _ = Region.objects.get_or_create(code="bench", defaults={"name": "Bench region"})
-    system, _ = System.objects.get_or_create(
-        code="bench", defaults={"name": "Bench system", "region": region}
-    )
-    kinds = [K.ACUTE] + [K.COMMISSIONER] * 6 + [K.ACUTE] * 3
-    for n, kind in enumerate(kinds, start=1):
-        Organisation.objects.get_or_create(
-            ods_code=f"ZZB{n:02d}",
-            defaults={"name": f"Bench {kind} {n}", "kind": kind, "system": system},
-        )
+    trust = bench_trust()
     version, _ = template_load(path=CURRENT_TEMPLATE)
     plan_round = PlanningRound.objects.filter(slug=SLUG).first()
     if plan_round is None:
@@ -99,7 +90,7 @@ def _setup() -> tuple[PlanningRound, Organisation]:
                 final_deadline=now + dt.timedelta(days=301),
             ),
         )  # fmt: skip
-    return plan_round, Organisation.objects.get(ods_code="ZZB01")
+    return plan_round, trust
 
 
 def _ready(plan_round: PlanningRound, organisation: Organisation, approver) -> Submission:

@@ -25,11 +25,9 @@ from plans.services import draft_save, plan_upload, round_save, submission_start
 K = Organisation.Kind
 
 
-def _setup() -> tuple[PlanningRound, Organisation, User]:
-    """A bench system with enough partners for a big template; made once, reused."""
-    from accounts.models import Role
-    from accounts.services import membership_create
-
+def bench_trust() -> Organisation:
+    """A bench system's acute trust (ZZB01), with six commissioners and three other trusts
+    as partners (rows of income and spend with each); made once, reused."""
     region, _ = Region.objects.get_or_create(code="bench", defaults={"name": "Bench region"})
     system, _ = System.objects.get_or_create(
         code="bench", defaults={"name": "Bench system", "region": region}
@@ -40,7 +38,15 @@ def _setup() -> tuple[PlanningRound, Organisation, User]:
             ods_code=f"ZZB{n:02d}",
             defaults={"name": f"Bench {kind} {n}", "kind": kind, "system": system},
         )
-    organisation = Organisation.objects.get(ods_code="ZZB01")
+    return Organisation.objects.get(ods_code="ZZB01")
+
+
+def _setup() -> tuple[PlanningRound, Organisation, User]:
+    """A bench system with enough partners for a big template; made once, reused."""
+    from accounts.models import Role
+    from accounts.services import membership_create
+
+    organisation = bench_trust()
     user = User.objects.filter(email="bench@openbook.invalid").first()
     if user is None:
         user = User.objects.create_user("bench@openbook.invalid", None, full_name="Bench preparer")
