@@ -1,6 +1,7 @@
 """The grid's cells written out in Python rather than in the template language: a full grid
 has thousands of cells, and a dozen template lookups for each were most of the page's time.
-The markup is exactly what section.html's cell used to write (tests/plans/views hold it)."""
+The markup is exactly what section.html's cell used to write (compared on a national plan's
+grids when it was written; tests/plans/test_grid_html.py holds it)."""
 
 from __future__ import annotations
 

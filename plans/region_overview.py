@@ -86,16 +86,21 @@ class SystemRow:
         return sum(1 for s in self.statuses if s.state not in INCLUDED)
 
 
+# A change to what Summary holds takes a new number: summaries stored by an older release
+# (another pod, mid-deploy) are then never read as this one's.
+SUMMARY_FORMAT = 1
+
+
 def _summary_key(plan_round: PlanningRound, sums_key: str, statuses: list[OrgStatus]) -> str:
     """A system's summary is its sums (their key says which plans and template), the round's
     thresholds, and its organisations' codes and kinds (balances are named by code)."""
+    thresholds = (plan_round.balance_threshold, plan_round.activity_threshold_percent,
+                  plan_round.pay_per_wte_min, plan_round.pay_per_wte_max)  # fmt: skip
+    partners = sorted((s.organisation.pk, s.organisation.ods_code, s.organisation.kind)
+                      for s in statuses)  # fmt: skip
     canonical = json.dumps(
-        [sums_key, str(plan_round.balance_threshold), str(plan_round.activity_threshold_percent),
-         str(plan_round.pay_per_wte_min), str(plan_round.pay_per_wte_max),
-         sorted((s.organisation.pk, s.organisation.ods_code, s.organisation.kind)
-                for s in statuses)],
-        separators=(",", ":"),
-    )  # fmt: skip
+        [SUMMARY_FORMAT, sums_key, [str(t) for t in thresholds], partners], separators=(",", ":")
+    )
     return "collation:summary:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -119,7 +124,8 @@ def region_overview(user: AnyUser, plan_round: PlanningRound, region) -> list[Sy
         for s in systems:
             if s.pk in missing:
                 summaries[s.pk] = Summary.of(build(plan_round, s, fetched, template))
-                cache.set(keys[s.pk], summaries[s.pk], SUMS_SECONDS)
+                if fetched.keys[s.pk] == known.keys[s.pk]:  # else made from other plans
+                    cache.set(keys[s.pk], summaries[s.pk], SUMS_SECONDS)
     return [
         SystemRow(s, summaries[s.pk], known.statuses[s.pk], submissions.get(s.pk)) for s in systems
     ]

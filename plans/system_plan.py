@@ -34,7 +34,8 @@ _LATEST = "WITH " + queries.latest_counted()
 _COUNTED_SQL = (
     _LATEST  # noqa: S608
     + """
-    SELECT latest.system_id, latest.organisation_id, latest.version_id, ver.created_at
+    SELECT latest.system_id, latest.organisation_id, latest.version_id,
+           EXTRACT(EPOCH FROM ver.created_at)
     FROM latest JOIN plans_version ver ON ver.id = latest.version_id
 """
 )
@@ -52,7 +53,9 @@ _MONTH_SUMS = (
 # - level 1, an organisation: its year per line, and apart from that per line and
 #   counterparty, as stored when its version was submitted;
 # - level 2, a system: its providers' income from partners, by month, from commissioners
-#   whose plans are in too (the intra-system flows the consolidated I&E eliminates).
+#   whose plans are in too (the intra-system flows the consolidated I&E eliminates);
+# - level 3, an organisation: the version that counted, and when it was made: the sums are
+#   stored under the key of what this statement read, never of what was read before it.
 AGGREGATES_SQL = (
     _LATEST  # noqa: S608
     + """,
@@ -80,6 +83,11 @@ AGGREGATES_SQL = (
       ON commissioner.organisation_id = v.counterparty_id
      AND commissioner.system_id = latest.system_id
     GROUP BY latest.system_id
+    UNION ALL
+    SELECT 3, latest.system_id, latest.organisation_id, ARRAY[latest.version_id],
+           ARRAY[EXTRACT(EPOCH FROM ver.created_at)], NULL, NULL, NULL
+    FROM latest
+    JOIN plans_version ver ON ver.id = latest.version_id
 """
 ).replace("MONTH_SUMS", _MONTH_SUMS)
 
@@ -174,12 +182,15 @@ def _counted(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, Coun
     with connection.cursor() as cursor:
         cursor.execute(_COUNTED_SQL, {"round": plan_round.pk, "systems": system_ids})
         for system_id, organisation_id, version_id, made in cursor.fetchall():
-            out[system_id].append((organisation_id, version_id, made.isoformat()))
+            out[system_id].append((organisation_id, version_id, str(made)))
     return out
 
 
-def _add_up(plan_round: PlanningRound, system_ids: list[int], line_rows) -> dict[int, Sums]:
-    """These systems' sums from their counted plans' figures: one set-based statement."""
+def _add_up(
+    plan_round: PlanningRound, system_ids: list[int], line_rows
+) -> tuple[dict[int, Sums], dict[int, Counted]]:
+    """These systems' sums from their counted plans' figures, and which versions they are
+    the sums of: one set-based statement, so one snapshot."""
     code_of = {pk: code for pk, code, _ in line_rows}
     # A provider's income from commissioners in its system, by counterparty: the line with
     # that role, in whichever version (none: nothing is eliminated).
@@ -194,8 +205,12 @@ def _add_up(plan_round: PlanningRound, system_ids: list[int], line_rows) -> dict
         )
         rows = cursor.fetchall()
     sums = {sid: Sums({}, None, {}, {}) for sid in system_ids}
+    counted: dict[int, Counted] = {sid: [] for sid in system_ids}
     for level, system_id, org_id, line_ids, figures, cp_lines, cp_ids, cp_figures in rows:
         held = sums[system_id]
+        if level == 3:
+            counted[system_id].append((org_id, line_ids[0], str(figures[0])))
+            continue
         if level == 2:
             held.eliminable = figures
             continue
@@ -214,7 +229,7 @@ def _add_up(plan_round: PlanningRound, system_ids: list[int], line_rows) -> dict
         if cp_lines:
             pairs = zip([code_of[pk] for pk in cp_lines], cp_ids, strict=True)
             held.by_cp[org_id] = dict(zip(pairs, cp_figures, strict=True))
-    return sums
+    return sums, counted
 
 
 @dataclass
@@ -225,6 +240,7 @@ class Standing:
 
     statuses: dict[int, list[OrgStatus]]
     keys: dict[int, str]
+    stamps: tuple  # the template versions', as the keys were made with them
 
 
 def standing(plan_round: PlanningRound, system_ids: list[int]) -> Standing:
@@ -235,6 +251,7 @@ def standing(plan_round: PlanningRound, system_ids: list[int]) -> Standing:
     return Standing(
         _statuses(plan_round, system_ids),
         {sid: _sums_key(plan_round, sid, counted[sid], stamps) for sid in system_ids},
+        stamps,
     )
 
 
@@ -250,10 +267,16 @@ def fetch_plans(
     stored = cache.get_many(list(keys.values()))
     sums = {sid: stored[key] for sid, key in keys.items() if key in stored}
     missing = [sid for sid in system_ids if sid not in sums]
+    keys = dict(keys)
     if missing:
-        added = _add_up(plan_round, missing, line_rows)
-        cache.set_many({keys[sid]: added[sid] for sid in missing}, SUMS_SECONDS)
+        added, counted = _add_up(plan_round, missing, line_rows)
         sums |= added
+        for sid in missing:
+            # A plan submitted, recalled or returned since the key was read: these sums are
+            # of other plans. Shown as they are (they are consistent in themselves), stored
+            # only under their own key, and nothing made from them is stored under the old.
+            keys[sid] = _sums_key(plan_round, sid, counted[sid], known.stamps)
+        cache.set_many({keys[sid]: added[sid] for sid in missing}, SUMS_SECONDS)
     ods_of = {
         o.organisation.pk: o.organisation.ods_code for sid in system_ids for o in statuses[sid]
     }

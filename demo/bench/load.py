@@ -12,8 +12,14 @@ or no answer). The baseline is as many people with the same client asking for a 
 file (served by the same gunicorn workers through Django's middleware by WhiteNoise, no view):
 what this machine's HTTP path and the client itself cost, measured in the same run.
 
+Nothing is submitted while it runs, so after the first request for each system the system
+page, the API and the region page read their stored sums and answers: this is deadline day
+between submissions. Each submission makes its system's next page add its sums up again
+(`openbook bench collate` times that, and `openbook bench submit` the submission itself).
+
 Run `openbook seed --scale national` first. A few of the round's plans are recalled so they
-can be edited, and submitted again at the end, as they were.
+can be edited, and at the end their saved cells are put back and they are submitted again
+(a new version with the same figures); any that could not be are named.
 """
 
 from __future__ import annotations
@@ -97,12 +103,15 @@ def _editable_line(plan_round: PlanningRound, organisation: Organisation) -> Lin
     )
 
 
-def _people(plan_round: PlanningRound, per_kind: int) -> tuple[list[Person], list[Submission]]:
+def _people(
+    plan_round: PlanningRound, per_kind: int, people: list[Person], recalled: list[Submission]
+) -> None:
+    """Into `people`, everyone the load is made of; into `recalled`, each plan recalled so it
+    can be edited, as soon as it is (to be submitted again whatever happens next)."""
     systems = sorted(System.objects.filter(organisations__submissions__round=plan_round).distinct(),
                      key=lambda s: -s.organisations.count())  # fmt: skip
     regions = sorted({s.region for s in systems}, key=lambda r: r.code)
     base = f"/rounds/{plan_round.slug}"
-    people: list[Person] = []
     for n in range(per_kind):
         system = systems[n % len(systems)]
         lead = _member(Role.SYSTEM_LEAD, system.code, system=system)
@@ -119,7 +128,6 @@ def _people(plan_round: PlanningRound, per_kind: int) -> tuple[list[Person], lis
             submissions__round=plan_round, kind=Organisation.Kind.ACUTE
         ).order_by("ods_code")[: 2 * per_kind]
     )
-    recalled = []
     for n, trust in enumerate(trusts):
         approver = board_approver(trust, "national.openbook.invalid")
         submission = Submission.objects.get(round=plan_round, organisation=trust)
@@ -132,7 +140,6 @@ def _people(plan_round: PlanningRound, per_kind: int) -> tuple[list[Person], lis
             continue
         line = _editable_line(plan_round, trust)
         people.append(Person("save", _cookie(approver), url + "cells/", line=line.code))
-    return people, recalled
 
 
 async def _loop(client: httpx.AsyncClient, person: Person, until: float, start: float) -> None:
@@ -242,23 +249,30 @@ def _serve(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within two minutes.")
 
 
-def _restore(recalled: list[Submission], people: list[Person]) -> None:
-    """The plans as they were: each saved cell back to its figure in the plan's last
-    submitted version, and the plan submitted again."""
+def _restore(recalled: list[Submission], people: list[Person]) -> list[str]:
+    """The plans' figures as they were: each saved cell back to its figure in the plan's last
+    submitted version, and the plan submitted again (a new version with the same figures).
+    Each plan on its own; returns the ODS codes of any that could not be, and why."""
     lines = {p.url.split("/")[3]: p.line for p in people if p.kind == "save"}
+    failed = []
     for submission in recalled:
-        submission.refresh_from_db()
         organisation = submission.organisation
-        approver = board_approver(organisation, "national.openbook.invalid")
-        last = submission.versions.filter(number__gt=0).order_by("-number").first()
-        line = lines.get(organisation.ods_code)
-        if line:
-            cell = Value.objects.filter(version=last, line__code=line, counterparty=None, month=1)
-            held = cell.values_list("value", flat=True).first()
-            draft_save(actor=approver, submission=submission, source="bench",
-                       cells=[CellInput(line=line, month=1, value=held)])  # fmt: skip
-        submission_submit(actor=approver, submission=submission, confirmed=True,
-                          board_approval_date=last.board_approval_date)  # fmt: skip
+        try:
+            submission.refresh_from_db()
+            approver = board_approver(organisation, "national.openbook.invalid")
+            last = submission.versions.filter(number__gt=0).order_by("-number").first()
+            line = lines.get(organisation.ods_code)
+            if line:
+                cell = Value.objects.filter(version=last, line__code=line, counterparty=None,
+                                            month=1)  # fmt: skip
+                held = cell.values_list("value", flat=True).first()
+                draft_save(actor=approver, submission=submission, source="bench",
+                           cells=[CellInput(line=line, month=1, value=held)])  # fmt: skip
+            submission_submit(actor=approver, submission=submission, confirmed=True,
+                              board_approval_date=last.board_approval_date)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001  (every plan is tried; each failure named)
+            failed.append(f"{organisation.ods_code}: {exc}"[:200])
+    return failed
 
 
 @unattended("a benchmark: its people are not there to type a code")
@@ -270,15 +284,21 @@ def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 87
         raise SystemExit("Run the load bench with DEBUG off: it measures production settings.")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     per_kind = max(1, users // len(KINDS))
-    people, recalled = _people(plan_round, per_kind)
-    server = _serve(port)
+    people: list[Person] = []
+    recalled: list[Submission] = []
+    server = None
     try:
+        _people(plan_round, per_kind, people, recalled)
+        server = _serve(port)
         baseline = _baseline(port, len(people), min(seconds, 15))
         asyncio.run(_drive(port, people, seconds, warmup))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        _restore(recalled, people)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
+        not_restored = _restore(recalled, people)
+        if not_restored:
+            sys.stderr.write("Plans not submitted again: " + "; ".join(not_restored) + "\n")
     by_kind = {
         kind: _summary([t for p in people if p.kind == kind for t in p.latencies], seconds)
         for kind in KINDS
@@ -298,6 +318,7 @@ def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 87
         "pages_p95_ms": round(_percentile(pages, 0.95) * 1000, 1),
         "save_p95_ms": by_kind["save"]["p95_ms"],
         "targets": {"pages_p95_ms": PAGE_TARGET_MS, "save_p95_ms": SAVE_TARGET_MS},
+        "not_restored": not_restored,
         "by_kind": by_kind,
         "baseline": baseline | {"what": "a small static file, asked for by as many people"},
     }

@@ -352,8 +352,14 @@ class SystemPlanView(APIView):
         if data is None:
             fetched = fetch_plans(plan_round, [system.pk], known)
             data = system_plan_data(build(plan_round, system, fetched))
-            cache.set(key, data, SUMS_SECONDS)
+            if fetched.keys[system.pk] == known.keys[system.pk]:  # else made from other plans
+                cache.set(key, data, SUMS_SECONDS)
         return Response(data)
+
+
+# A change to an answer's shape takes a new number: answers stored by an older release are
+# then never served as this one's.
+ANSWER_FORMAT = 1
 
 
 def _answer_key(kind: str, plan_round, system, known) -> str:
@@ -363,7 +369,9 @@ def _answer_key(kind: str, plan_round, system, known) -> str:
         (s.organisation.ods_code, s.organisation.name, s.organisation.kind, s.state, s.late)
         for s in known.statuses[system.pk]
     ]
-    canonical = json.dumps([kind, plan_round.slug, system.code, known.keys[system.pk], statuses])
+    canonical = json.dumps(
+        [ANSWER_FORMAT, kind, plan_round.slug, system.code, known.keys[system.pk], statuses]
+    )
     return f"collation:{kind}:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -378,3 +378,26 @@ def test_the_api_plan_is_stored_until_a_partner_moves(world, two_plans):
     # An outsider is refused before anything stored is read.
     client.force_authenticate(world.people["outsider"])
     assert client.get(url).status_code == 404
+
+
+def test_sums_are_stored_under_the_plans_they_are_of_even_when_one_moves_meanwhile(
+    world, two_plans
+):
+    """Where the plans stand is read first, the sums afterwards: a plan recalled in between
+    gives sums without it, stored under their own key, never under the key read before."""
+    from django.core.cache import cache
+
+    from plans.models import Submission
+    from plans.services import submission_recall
+    from plans.system_plan import fetch_plans, standing
+
+    known = standing(two_plans, [world.s1.pk])
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    fetched = fetch_plans(two_plans, [world.s1.pk], known)
+    assert {p.ods_code for p in fetched.plans[world.s1.pk]} == {"ZA3"}  # as the sums read
+    assert fetched.keys[world.s1.pk] != known.keys[world.s1.pk]
+    assert cache.get(known.keys[world.s1.pk]) is None  # nothing under the stale key
+    assert cache.get(fetched.keys[world.s1.pk]) is not None
+    # Read afresh, the key is the sums' own: they are found stored.
+    assert standing(two_plans, [world.s1.pk]).keys[world.s1.pk] == fetched.keys[world.s1.pk]
