@@ -21,6 +21,7 @@ from plans.system_plan import (
     SystemPlan,
     build,
     fetch_plans,
+    source_digest,
     standing,
     template_lines,
 )
@@ -86,9 +87,8 @@ class SystemRow:
         return sum(1 for s in self.statuses if s.state not in INCLUDED)
 
 
-# A change to what Summary holds takes a new number: summaries stored by an older release
-# (another pod, mid-deploy) are then never read as this one's.
-SUMMARY_FORMAT = 1
+# The code a summary is worked out by (the sums' key already names the collation's).
+SUMMARY_CODE = source_digest(__file__)
 
 
 def _summary_key(plan_round: PlanningRound, sums_key: str, statuses: list[OrgStatus]) -> str:
@@ -99,7 +99,7 @@ def _summary_key(plan_round: PlanningRound, sums_key: str, statuses: list[OrgSta
     partners = sorted((s.organisation.pk, s.organisation.ods_code, s.organisation.kind)
                       for s in statuses)  # fmt: skip
     canonical = json.dumps(
-        [SUMMARY_FORMAT, sums_key, [str(t) for t in thresholds], partners], separators=(",", ":")
+        [SUMMARY_CODE, sums_key, [str(t) for t in thresholds], partners], separators=(",", ":")
     )
     return "collation:summary:" + hashlib.sha256(canonical.encode()).hexdigest()
 

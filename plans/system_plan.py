@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, System
-from plans import collation, frozen, queries
+from plans import calculations, collation, frozen, queries
 from plans.calculations import LineSpec, flatten
 from plans.models import Line, PlanningRound, Section, Submission, Version
 from plans.selectors import line_spec
@@ -142,10 +143,21 @@ def _statuses(plan_round: PlanningRound, system_ids: list[int]) -> dict[int, lis
     return out
 
 
-# What each system's stored sums hold; a change to their shape or meaning takes a new number,
-# so sums stored by an older release are never read as today's.
-SUMS_FORMAT = 1
-SUMS_SECONDS = 24 * 3600  # unused sums expire; sums still in use are the same sums
+def source_digest(*files: str) -> str:
+    """A digest of the code in these files. Everything stored from a collation is keyed by the
+    code that worked it out, so a release that changes how anything is collated never reads
+    what an older one stored (mid-deploy, old and new pods share the cache): no number to
+    remember to bump."""
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# The code the stored sums come from: this module (the statement and how its rows are read),
+# and what it reads them with.
+SUMS_CODE = source_digest(__file__, collation.__file__, calculations.__file__)
+SUMS_SECONDS = 24 * 3600  # each stored item expires a day after it is stored
 
 
 @dataclass
@@ -170,7 +182,7 @@ def _sums_key(plan_round: PlanningRound, system_id: int, counted: Counted, versi
     the reader's row-level security, so someone who could see fewer plans would ask for other
     sums) and the template versions' stamps."""
     canonical = json.dumps(
-        [SUMS_FORMAT, plan_round.pk, system_id, sorted(counted), versions],
+        [SUMS_CODE, plan_round.pk, system_id, sorted(counted), versions],
         separators=(",", ":"),
     )
     return "collation:sums:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -23,7 +23,14 @@ from plans.api import serializers
 from plans.calculations import MONTHS
 from plans.cells import cells_from_rows
 from plans.models import Comment, TemplateVersion
-from plans.system_plan import SUMS_SECONDS, build, fetch_plans, standing, system_plan_get
+from plans.system_plan import (
+    SUMS_SECONDS,
+    build,
+    fetch_plans,
+    source_digest,
+    standing,
+    system_plan_get,
+)
 from plans.table_selectors import version_rows, version_tables
 from plans.tables import RowInput, fingerprint
 
@@ -357,9 +364,8 @@ class SystemPlanView(APIView):
         return Response(data)
 
 
-# A change to an answer's shape takes a new number: answers stored by an older release are
-# then never served as this one's.
-ANSWER_FORMAT = 1
+# The code an answer is written by (the sums' key already names the collation's).
+ANSWER_CODE = source_digest(__file__, serializers.__file__)
 
 
 def _answer_key(kind: str, plan_round, system, known) -> str:
@@ -370,7 +376,7 @@ def _answer_key(kind: str, plan_round, system, known) -> str:
         for s in known.statuses[system.pk]
     ]
     canonical = json.dumps(
-        [ANSWER_FORMAT, kind, plan_round.slug, system.code, known.keys[system.pk], statuses]
+        [ANSWER_CODE, kind, plan_round.slug, system.code, known.keys[system.pk], statuses]
     )
     return f"collation:{kind}:" + hashlib.sha256(canonical.encode()).hexdigest()
 

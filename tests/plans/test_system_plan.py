@@ -401,3 +401,19 @@ def test_sums_are_stored_under_the_plans_they_are_of_even_when_one_moves_meanwhi
     assert cache.get(fetched.keys[world.s1.pk]) is not None
     # Read afresh, the key is the sums' own: they are found stored.
     assert standing(two_plans, [world.s1.pk]).keys[world.s1.pk] == fetched.keys[world.s1.pk]
+
+
+def test_stored_sums_are_keyed_by_the_code_that_added_them_up(world, two_plans, monkeypatch):
+    """Another release's collation code never reads what this one stored (nor the reverse)."""
+    from plans import system_plan
+    from plans.system_plan import source_digest, standing
+
+    assert (
+        source_digest(
+            system_plan.__file__, system_plan.collation.__file__, system_plan.calculations.__file__
+        )
+        == system_plan.SUMS_CODE
+    )
+    ours = standing(two_plans, [world.s1.pk]).keys[world.s1.pk]
+    monkeypatch.setattr(system_plan, "SUMS_CODE", "another release")
+    assert standing(two_plans, [world.s1.pk]).keys[world.s1.pk] != ours
