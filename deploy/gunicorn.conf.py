@@ -7,6 +7,11 @@ than others. Measured with `openbook bench load` on 2 cores (50 people, no pause
 synchronous workers all served 18-20 requests a second, 5 with the shortest tail; 3 workers
 of 2 threads and 2 of 4 served the same with p95 1.5-1.8 times longer.
 
+GUNICORN_NICE lowers the workers' CPU priority (0 to 19; 0 by default). Where one machine
+runs a pool for pages and another for cell saves (deploy/README.md, "Keeping saves quick"),
+the page pool at 10 lets a save take a core ahead of any page: measured with
+`openbook bench load --split`.
+
 Cores are the container's CPU quota where it has one (cgroup v2 cpu.max), else the CPUs this
 process may run on; at most 12 workers, each holding a database connection and ~150 MB. A pod
 with a CPU request but no limit sees the whole node: set WEB_CONCURRENCY there (the
@@ -39,3 +44,10 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+nice = int(os.environ.get("GUNICORN_NICE", "0"))
+
+
+def post_fork(server, worker):
+    # Each worker, not the master: the master must stay quick to answer its workers.
+    if nice:
+        os.nice(nice)

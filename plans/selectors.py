@@ -37,7 +37,11 @@ def rounds_visible_to(user: AnyUser) -> QuerySet[PlanningRound]:
     """Rounds are national: everyone signed in sees them."""
     if not user.is_authenticated:
         return PlanningRound.objects.none()
-    return PlanningRound.objects.select_related("template_version__template")
+    # Not the template's definition: a national one is hundreds of kilobytes of JSON that
+    # every page would fetch and parse to show the round's name.
+    return PlanningRound.objects.select_related("template_version__template").defer(
+        "template_version__definition"
+    )
 
 
 def current_round(user: AnyUser) -> PlanningRound | None:

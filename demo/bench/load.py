@@ -17,6 +17,13 @@ page, the API and the region page read their stored sums and answers: this is de
 between submissions. Each submission makes its system's next page add its sums up again
 (`openbook bench collate` times that, and `openbook bench submit` the submission itself).
 
+Deadline day scaled out (`--servers 2 --workers 2`): as many gunicorn masters, each with its
+share of the workers and the people, and as many Celery workers; meanwhile plans arrive (one
+recalled and submitted again every few seconds, as an approver would), so the workers
+recalculate and store sums while the pages are read. `--split` adds a pool of its own for
+cell saves, as deploy/README.md describes, with the page pools' workers at a lower CPU
+priority, so a save never waits in a queue or for a core behind a page.
+
 Run `openbook seed --scale national` first. A few of the round's plans are recalled so they
 can be edited, and at the end their saved cells are put back and they are submitted again
 (a new version with the same figures); any that could not be are named.
@@ -28,9 +35,9 @@ import asyncio
 import logging
 import os
 import re
-import runpy
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,9 +47,18 @@ import httpx
 from django.conf import settings
 from django.templatetags.static import static
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Role, System, User
 from accounts.second_factor import unattended
+from demo.bench.scaleout import (
+    Arrivals,
+    arriving,
+    celery_workers,
+    gunicorn_config,
+    pools,
+    recalculated,
+)
 from demo.national import ROUND_SLUG
 from demo.synthetic import board_approver
 from plans.calculations import parse_value
@@ -61,6 +77,7 @@ class Person:
     kind: str
     cookie: str
     url: str
+    server: int = 0  # which gunicorn master it asks
     csrf: str = ""
     line: str = ""  # save: the cell's line, and what it holds now
     value: Decimal = Decimal(0)
@@ -194,29 +211,33 @@ def _summary(latencies: list[float], seconds: float) -> dict:
     }
 
 
-async def _drive(port: int, people: list[Person], seconds: float, warmup: float) -> None:
+async def _drive(ports: list[int], people: list[Person], seconds: float, warmup: float) -> None:
     limits = httpx.Limits(max_connections=len(people) + 5, max_keepalive_connections=len(people))
     timeout = httpx.Timeout(60.0)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=timeout) as client:  # fmt: skip
+    clients = [
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=timeout)
+        for port in ports
+    ]
+    try:
         start = time.monotonic() + warmup
-        await asyncio.gather(*(_loop(client, p, start + seconds, start) for p in people))
+        await asyncio.gather(*(_loop(clients[p.server], p, start + seconds, start) for p in people))
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
-def _baseline(port: int, users: int, seconds: float) -> dict:
-    people = [Person("static", "", static("build/grid.mjs")) for _ in range(users)]
-    asyncio.run(_drive(port, people, seconds, warmup=2))
+def _baseline(ports: list[int], users: int, seconds: float) -> dict:
+    people = [
+        Person("static", "", static("build/grid.mjs"), server=n % len(ports)) for n in range(users)
+    ]
+    asyncio.run(_drive(ports, people, seconds, warmup=2))
     return _summary([t for p in people for t in p.latencies], seconds)
 
 
-def _config() -> dict:
-    """deploy/gunicorn.conf.py's settings, as gunicorn reads them here."""
-    return runpy.run_path(str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"))
-
-
-def _serve(port: int) -> subprocess.Popen:
-    """gunicorn as production starts it, on 127.0.0.1, quiet."""
-    env = os.environ | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+def _serve(port: int, **settings_env: str) -> subprocess.Popen:
+    """gunicorn as production starts it, on 127.0.0.1, quiet (`settings_env`: its settings'
+    environment variables, as a deployment sets them)."""
+    env = os.environ | {"GUNICORN_BIND": f"127.0.0.1:{port}"} | settings_env
     env.pop("DEBUG", None)
     config = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
     gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -276,7 +297,15 @@ def _restore(recalled: list[Submission], people: list[Person]) -> list[str]:
 
 
 @unattended("a benchmark: its people are not there to type a code")
-def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 8765) -> dict:
+def run(
+    users: int = 50,
+    seconds: float = 60,
+    warmup: float = 10,
+    port: int = 8765,
+    servers: int = 1,
+    split: bool = False,
+    workers: int = 0,
+) -> dict:
     plan_round = PlanningRound.objects.filter(slug=ROUND_SLUG).first()
     if plan_round is None:
         raise SystemExit(f"No round {ROUND_SLUG!r}: run `openbook seed --scale national` first.")
@@ -286,16 +315,28 @@ def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 87
     per_kind = max(1, users // len(KINDS))
     people: list[Person] = []
     recalled: list[Submission] = []
-    server = None
+    masters = pools(servers, split)
+    ports = [port + n for n in range(len(masters))]
+    running: list[subprocess.Popen] = []
+    arrivals = Arrivals([], 0)
+    since = timezone.now()
     try:
         _people(plan_round, per_kind, people, recalled)
-        server = _serve(port)
-        baseline = _baseline(port, len(people), min(seconds, 15))
-        asyncio.run(_drive(port, people, seconds, warmup))
+        for n, person in enumerate(people):
+            person.server = servers if split and person.kind == "save" else n % servers
+        running += [_serve(p, **pool) for p, pool in zip(ports, masters, strict=True)]
+        running += celery_workers(workers)
+        baseline = _baseline(ports[:servers], len(people), min(seconds, 15))
+        if workers:
+            arrivals = Arrivals(arriving(plan_round, recalled), time.monotonic() + warmup + seconds)
+            threading.Thread(target=arrivals.run, daemon=True).start()
+        asyncio.run(_drive(ports, people, seconds, warmup))
+        background = recalculated(arrivals, since) if workers else None
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=60)
+        for process in running:
+            process.terminate()
+        for process in running:
+            process.wait(timeout=60)
         not_restored = _restore(recalled, people)
         if not_restored:
             sys.stderr.write("Plans not submitted again: " + "; ".join(not_restored) + "\n")
@@ -311,7 +352,17 @@ def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 87
         "users": len(people),
         "seconds": seconds,
         "cores": os.cpu_count(),
-        "gunicorn": {k: v for k, v in _config().items() if k in ("workers", "threads")},
+        "gunicorn": {k: v for k, v in gunicorn_config().items() if k in ("workers", "threads")},
+        "servers": [
+            {
+                "port": p,
+                "workers": int(pool["WEB_CONCURRENCY"]),
+                "nice": int(pool.get("GUNICORN_NICE", 0)),
+                "serves": "cell saves" if split and n == servers else "pages" if split else "all",
+            }
+            for n, (p, pool) in enumerate(zip(ports, masters, strict=True))
+        ],  # fmt: skip
+        "celery_workers": workers,
         **everything,
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:10],
@@ -320,5 +371,6 @@ def run(users: int = 50, seconds: float = 60, warmup: float = 10, port: int = 87
         "targets": {"pages_p95_ms": PAGE_TARGET_MS, "save_p95_ms": SAVE_TARGET_MS},
         "not_restored": not_restored,
         "by_kind": by_kind,
+        "background": background,
         "baseline": baseline | {"what": "a small static file, asked for by as many people"},
     }

@@ -224,11 +224,14 @@ def draft_save(
     if resolved is None:
         resolved = _resolve_cells(submission, cells)
     draft = Version.objects.select_for_update().get(submission=submission, number=0)
+    # What the touched lines hold now (a cell typed in the grid reads one line's figures,
+    # not the whole plan's thousands).
+    touched = {line.pk for _, line, _, _, _ in resolved}
     current: dict[tuple[int, int | None, int], tuple[int, Decimal]] = {
         (line_id, cp, month): (pk, value)
-        for pk, line_id, cp, month, value in Value.objects.filter(version=draft).values_list(
-            "pk", "line_id", "counterparty_id", "month", "value"
-        )
+        for pk, line_id, cp, month, value in Value.objects.filter(
+            version=draft, line_id__in=touched
+        ).values_list("pk", "line_id", "counterparty_id", "month", "value")
     }
     conflicts = []
     upserts: list[tuple[int, int | None, int, Decimal]] = []

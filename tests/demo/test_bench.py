@@ -49,3 +49,17 @@ def test_bench_submit_freezes_every_figure_and_prints_one_json_line(world, capsy
     assert result["bench"] == "submit" and result["repeats"] == 2
     assert result["values"] > 5000  # a full acute plan on the current template
     assert result["seconds"] > 0 and result["baseline_seconds"] > 0 and result["p95_ms"] > 0
+
+
+def test_bench_load_shares_the_configured_workers_between_its_servers():
+    from demo.bench import scaleout as load
+
+    total = int(load.gunicorn_config()["workers"])
+    for servers in (1, 2, 3):
+        pools = load.pools(servers, split=False)
+        assert len(pools) == servers
+        assert sum(int(p["WEB_CONCURRENCY"]) for p in pools) == max(total, servers)
+        assert not any("GUNICORN_NICE" in p for p in pools)
+    *pages, saves = load.pools(2, split=True)
+    assert saves == {"WEB_CONCURRENCY": str(load.EDIT_WORKERS)}
+    assert [p["GUNICORN_NICE"] for p in pages] == [str(load.PAGE_NICE)] * 2

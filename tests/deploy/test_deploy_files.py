@@ -1,8 +1,12 @@
 """The deployment files parse, and every command they run exists in the project."""
 
 import importlib
+import os
 import re
 import shlex
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +156,47 @@ def test_collectstatic_works_with_the_production_storage(tmp_path, settings):
     }
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def _nice_of(pid: int) -> int:
+    # /proc/<pid>/stat: the name is in parentheses and may hold spaces; nice is the 17th
+    # field after it.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return out
+
+
+def test_gunicorn_runs_its_workers_at_the_priority_it_is_given():
+    """GUNICORN_NICE lowers the workers' CPU priority and not the master's (a page pool
+    beside a save pool, deploy/README.md)."""
+    env = os.environ | {"GUNICORN_BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "2",
+                        "GUNICORN_NICE": "7"}  # fmt: skip
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    config = str(DEPLOY / "gunicorn.conf.py")
+    master = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
+        [str(gunicorn), "openbook.wsgi:application", "--config", config],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        workers: dict[int, int] = {}
+        while time.monotonic() < deadline and master.poll() is None:
+            workers = {pid: _nice_of(pid) for pid in _children_of(master.pid)}
+            if len(workers) == 2 and set(workers.values()) == {7}:
+                break
+            time.sleep(0.2)
+        assert workers and set(workers.values()) == {7}, workers
+        assert _nice_of(master.pid) == os.nice(0)
+    finally:
+        master.terminate()
+        master.wait(timeout=60)

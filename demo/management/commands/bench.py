@@ -24,6 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--events", type=int, default=20000, help="audit: the chain's length.")
         parser.add_argument("--users", type=int, default=50, help="load: people at once.")
         parser.add_argument("--seconds", type=float, default=60, help="load: how long, timed.")
+        parser.add_argument(
+            "--servers", type=int, default=1, help="load: gunicorn masters sharing the workers."
+        )
+        parser.add_argument(
+            "--split", action="store_true", help="load: a pool of its own for cell saves."
+        )
+        parser.add_argument(
+            "--celery-workers", type=int, default=0,
+            help="load: Celery workers, recalculating as plans arrive.",
+        )  # fmt: skip
 
     def handle(self, *args, name: str, repeats: int | None, round_slug: str | None, **options):
         from demo.bench import audit, collate, grid, load, recalc, submit, upload
@@ -42,7 +52,10 @@ class Command(BaseCommand):
         elif name == "recalc":
             result = recalc.run(repeats=repeats, **extra)
         elif name == "load":
-            result = load.run(users=options["users"], seconds=options["seconds"])
+            result = load.run(
+                users=options["users"], seconds=options["seconds"], servers=options["servers"],
+                split=options["split"], workers=options["celery_workers"],
+            )  # fmt: skip
         else:
             result = upload.run(repeats=repeats)
         self.stdout.write(json.dumps(result))

@@ -1,0 +1,157 @@
+"""`openbook bench load`, scaled out: the gunicorn masters' settings, Celery workers, and plans
+arriving while the load runs, for the workers to recalculate (demo/bench/load.py)."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.second_factor import unattended
+from demo.synthetic import board_approver
+from payments.models import RecalculationRun
+from plans.models import PlanningRound, Submission
+from plans.services import submission_recall, submission_submit
+
+EDIT_WORKERS = 2  # --split: the cell-save pool's workers
+PAGE_NICE = 10  # --split: the page pools' workers' CPU priority (0 is the default)
+ARRIVAL_SECONDS = 3.0  # --workers: a plan submitted again this often
+
+
+def gunicorn_config() -> dict:
+    """deploy/gunicorn.conf.py's settings, as gunicorn reads them here."""
+    return runpy.run_path(str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"))
+
+
+def pools(servers: int, split: bool) -> list[dict[str, str]]:
+    """Each gunicorn master's settings: `servers` replicas sharing the configured workers
+    between them, and with `split` a pool of its own for cell saves."""
+    total = int(gunicorn_config()["workers"])
+    pages = [
+        {"WEB_CONCURRENCY": str(max(1, total // servers + (n < total % servers)))}
+        for n in range(servers)
+    ]
+    if not split:
+        return pages
+    return [pool | {"GUNICORN_NICE": str(PAGE_NICE)} for pool in pages] + [
+        {"WEB_CONCURRENCY": str(EDIT_WORKERS)}
+    ]
+
+
+def celery_workers(count: int) -> list[subprocess.Popen]:
+    """Celery workers as production runs them, on this settings' queue, one task at a time."""
+    celery = Path(sys.executable).parent / "celery"
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    return [
+        subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+            [
+                str(celery),
+                "-A",
+                "openbook",
+                "worker",
+                "-Q",
+                queue,
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"bench-load-{n}@%h",
+                "--loglevel",
+                "WARNING",
+            ],  # fmt: skip
+            env=os.environ | {"DJANGO_SETTINGS_MODULE": "openbook.settings"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+
+
+@dataclass
+class Arrivals:
+    """Plans arriving while the load runs: one recalled and submitted again (the same
+    figures, a new version) every few seconds, in turn, from a thread of its own."""
+
+    plans: list[Submission]
+    until: float
+    submitted: list[tuple[int, float]] = field(default_factory=list)  # (system, when)
+    errors: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        with unattended("a benchmark: its approvers are not there to type a code"):
+            n = 0
+            while time.monotonic() < self.until and self.plans:
+                submission = self.plans[n % len(self.plans)]
+                n += 1
+                try:
+                    made = _resubmit(submission)
+                    self.submitted.append((submission.organisation.system_id, made))
+                except Exception as exc:  # noqa: BLE001  (counted, and the load goes on)
+                    self.errors.append(f"{submission.organisation.ods_code}: {exc}"[:200])
+                time.sleep(ARRIVAL_SECONDS)
+        from django.db import connection
+
+        connection.close()  # this thread's own
+
+
+def _resubmit(submission: Submission) -> float:
+    """Recall the plan and submit it again; returns when the new version was made."""
+    submission.refresh_from_db()
+    approver = board_approver(submission.organisation, "national.openbook.invalid")
+    last = submission.versions.filter(number__gt=0).order_by("-number").first()
+    submission_recall(actor=approver, submission=submission)
+    version = submission_submit(actor=approver, submission=submission, confirmed=True,
+                                board_approval_date=last.board_approval_date)  # fmt: skip
+    return version.created_at.timestamp()
+
+
+def arriving(plan_round: PlanningRound, recalled: list[Submission]) -> list[Submission]:
+    """Submitted plans nobody in the load is editing, one from each of a few systems."""
+    editing = {s.pk for s in recalled}
+    plans, systems = [], set()
+    for submission in (
+        Submission.objects.filter(round=plan_round, status=Submission.Status.SUBMITTED)
+        .select_related("organisation")
+        .order_by("organisation__ods_code")
+    ):
+        if submission.pk not in editing and submission.organisation.system_id not in systems:
+            plans.append(submission)
+            systems.add(submission.organisation.system_id)
+        if len(plans) == 8:
+            break
+    return plans
+
+
+def recalculated(arrivals: Arrivals, since, drain: float = 180) -> dict:
+    """How the workers kept up: each system submitted to, recalculated after its last
+    submission (waiting up to `drain` seconds for the queue to empty), and how long after it
+    that run finished. A run counts if it started after the new version was made (the run a
+    submission asks for starts after it commits, a moment later)."""
+    last = {}
+    for system_id, when in arrivals.submitted:
+        last[system_id] = when
+    deadline = time.monotonic() + drain
+    done: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        runs = RecalculationRun.objects.filter(started_at__gte=since, system_id__in=list(last))
+        for run in runs.exclude(status=RecalculationRun.Status.RUNNING):
+            finished = run.started_at.timestamp() + (run.duration_ms or 0) / 1000
+            if run.started_at.timestamp() >= last[run.system_id]:
+                done[run.system_id] = finished - last[run.system_id]
+        if len(done) == len(last):
+            break
+        time.sleep(1)
+    waits = sorted(done.values())
+    return {
+        "submissions": len(arrivals.submitted),
+        "systems": len(last),
+        "recalculated_after_last": len(done),
+        "longest_wait_s": round(waits[-1], 1) if waits else None,
+        "errors": arrivals.errors[:5],
+        "runs": RecalculationRun.objects.filter(started_at__gte=since).count(),
+    }
