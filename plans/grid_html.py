@@ -6,7 +6,7 @@ grids when it was written; tests/plans/test_grid_html.py holds it)."""
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -70,6 +70,37 @@ def row_cells(row: Row, editing: bool, only: Collection[str] | None = None) -> S
     return mark_safe(  # noqa: S308  (every value above is escaped)
         "".join(
             cell_html(row, cell, editing) for cell in row.cells if only is None or cell.id in only
+        )
+    )
+
+
+def _shown(value: object, unit: str) -> str:
+    try:
+        return escape(numbers.figure(value, unit))
+    except ValueError:  # not a number: shown as it is, as the figure filter does
+        return escape(value)
+
+
+def year_cells(row: Row, compared: bool) -> SafeString:
+    """A row's year total and, compared with another version, that version's and the change:
+    each by id, so an edit's answer puts them in place."""
+    key, unit = escape(row.key), row.line.unit
+    html = f'<td class="ob-year" id="total-{key}">{_shown(row.total, unit)}</td>'
+    if compared:
+        html += (
+            f'<td id="prev-{key}">{_shown(row.previous_total, unit)}</td>'
+            f'<td id="change-{key}">{_shown(row.change, unit)}</td>'
+        )
+    return mark_safe(html)  # noqa: S308  (every value escaped)
+
+
+def totals(rows: Sequence[Row], compared: bool) -> SafeString:
+    """Everything an edit can move besides its own cells: each row's year (and comparison)
+    and each worked-out row's months."""
+    return mark_safe(  # noqa: S308  (every value escaped)
+        "".join(
+            year_cells(row, compared) + (row_cells(row, False) if row.derived else "")
+            for row in rows
         )
     )
 

@@ -1,4 +1,5 @@
-"""`{% row_cells row editing %}`: a grid row's cells, written by plans/grid_html.py."""
+"""A grid's cells, written by plans/grid_html.py: `{% row_cells row editing %}`,
+`{% year_cells row compared %}` and `{% grid_totals rows compared %}`."""
 
 from django import template
 
@@ -10,3 +11,13 @@ register = template.Library()
 @register.simple_tag
 def row_cells(row, editing, only=None):
     return grid_html.row_cells(row, bool(editing), only)
+
+
+@register.simple_tag
+def year_cells(row, compared):
+    return grid_html.year_cells(row, bool(compared))
+
+
+@register.simple_tag
+def grid_totals(rows, compared):
+    return grid_html.totals(rows, bool(compared))

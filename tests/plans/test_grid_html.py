@@ -5,12 +5,13 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from plans.grid import Cell, Row
-from plans.grid_html import figure_cells, row_cells
+from plans.grid_html import figure_cells, row_cells, totals, year_cells
 
 
-def _row(cells, derived=False, partner=None):
+def _row(cells, derived=False, partner=None, total=None, previous_total=None):
     line = SimpleNamespace(code="F110", unit="gbp000", label="Other income")
-    return Row(line=line, counterparty=partner, cells=cells, total=None, derived=derived)
+    return Row(line=line, counterparty=partner, cells=cells, total=total, derived=derived,
+               previous_total=previous_total)  # fmt: skip
 
 
 def test_an_editable_cell_holds_its_input_and_the_figure_it_started_from():
@@ -53,4 +54,24 @@ def test_a_worked_out_row_and_a_read_only_grid_show_figures_only():
 def test_a_row_of_figures_states_each_in_its_unit():
     assert figure_cells([Decimal("1.5"), None], "wte", "c") == (
         '<td class="c">1.50</td><td class="c"></td>'
+    )
+
+
+def test_a_rows_year_and_its_change_since_the_version_compared_with():
+    row = _row([], total=Decimal(1200), previous_total=Decimal(1500))
+    assert year_cells(row, False) == '<td class="ob-year" id="total-F110-x">1,200</td>'
+    assert year_cells(row, True) == (
+        '<td class="ob-year" id="total-F110-x">1,200</td><td id="prev-F110-x">1,500</td>'
+        '<td id="change-F110-x">(300)</td>'
+    )
+    assert year_cells(_row([]), False) == '<td class="ob-year" id="total-F110-x"></td>'
+
+
+def test_what_an_edit_moves_is_every_year_and_each_worked_out_rows_months():
+    typed = _row([Cell("cell-F110-x-1", 1, Decimal(1))], total=Decimal(1))
+    worked = _row([Cell("derived-F110-1", 1, Decimal(-3), changed=True)], derived=True)
+    assert totals([typed, worked], False) == (
+        '<td class="ob-year" id="total-F110-x">1</td>'
+        '<td class="ob-year" id="total-F110-x"></td>'
+        '<td class="ob-changed" id="derived-F110-1">(3)</td>'
     )
