@@ -44,7 +44,8 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
-nice = int(os.environ.get("GUNICORN_NICE", "0"))
+# Lower only (0-19): raising a priority needs privileges a container does not have.
+nice = min(19, max(0, int(os.environ.get("GUNICORN_NICE", "0"))))
 
 
 def post_fork(server, worker):

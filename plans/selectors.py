@@ -37,11 +37,9 @@ def rounds_visible_to(user: AnyUser) -> QuerySet[PlanningRound]:
     """Rounds are national: everyone signed in sees them."""
     if not user.is_authenticated:
         return PlanningRound.objects.none()
-    # Not the template's definition: a national one is hundreds of kilobytes of JSON that
-    # every page would fetch and parse to show the round's name.
-    return PlanningRound.objects.select_related("template_version__template").defer(
-        "template_version__definition"
-    )
+    # Without the template's definition: hundreds of kilobytes of JSON, parsed on every page.
+    rounds = PlanningRound.objects.select_related("template_version__template")
+    return rounds.defer("template_version__definition")
 
 
 def current_round(user: AnyUser) -> PlanningRound | None:

@@ -17,7 +17,7 @@ page, the API and the region page read their stored sums and answers: this is de
 between submissions. Each submission makes its system's next page add its sums up again
 (`openbook bench collate` times that, and `openbook bench submit` the submission itself).
 
-Deadline day scaled out (`--servers 2 --workers 2`): as many gunicorn masters, each with its
+Deadline day scaled out (`--servers 2 --celery-workers 2`): as many gunicorn masters, each with its
 share of the workers and the people, and as many Celery workers; meanwhile plans arrive (one
 recalled and submitted again every few seconds, as an approver would), so the workers
 recalculate and store sums while the pages are read. `--split` adds a pool of its own for
@@ -37,7 +37,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -270,6 +269,19 @@ def _serve(port: int, **settings_env: str) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within two minutes.")
 
 
+def _stop(running: list[subprocess.Popen]) -> None:
+    """Every server and worker asked to stop, and killed if it has not within a minute (a
+    worker finishes the task it holds first)."""
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=60)
+
+
 def _restore(recalled: list[Submission], people: list[Person]) -> list[str]:
     """The plans' figures as they were: each saved cell back to its figure in the plan's last
     submitted version, and the plan submitted again (a new version with the same figures).
@@ -324,22 +336,24 @@ def run(
         _people(plan_round, per_kind, people, recalled)
         for n, person in enumerate(people):
             person.server = servers if split and person.kind == "save" else n % servers
-        running += [_serve(p, **pool) for p, pool in zip(ports, masters, strict=True)]
-        running += celery_workers(workers)
+        for at, pool in zip(ports, masters, strict=True):
+            running.append(_serve(at, **pool))
+        celery_workers(workers, running)
         baseline = _baseline(ports[:servers], len(people), min(seconds, 15))
         if workers:
-            arrivals = Arrivals(arriving(plan_round, recalled), time.monotonic() + warmup + seconds)
-            threading.Thread(target=arrivals.run, daemon=True).start()
+            arrivals = Arrivals(arriving(plan_round, recalled), warmup + seconds)
+            arrivals.start()
         asyncio.run(_drive(ports, people, seconds, warmup))
+        arrivals.finish()
         background = recalculated(arrivals, since) if workers else None
     finally:
-        for process in running:
-            process.terminate()
-        for process in running:
-            process.wait(timeout=60)
-        not_restored = _restore(recalled, people)
-        if not_restored:
-            sys.stderr.write("Plans not submitted again: " + "; ".join(not_restored) + "\n")
+        try:
+            arrivals.finish()
+            _stop(running)
+        finally:
+            not_restored = _restore(recalled, people)
+            if not_restored:
+                sys.stderr.write("Plans not submitted again: " + "; ".join(not_restored) + "\n")
     by_kind = {
         kind: _summary([t for p in people if p.kind == kind for t in p.latencies], seconds)
         for kind in KINDS

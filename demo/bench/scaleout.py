@@ -3,15 +3,19 @@ arriving while the load runs, for the workers to recalculate (demo/bench/load.py
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import runpy
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import connections
 
 from accounts.second_factor import unattended
 from demo.synthetic import board_approver
@@ -44,59 +48,101 @@ def pools(servers: int, split: bool) -> list[dict[str, str]]:
     ]
 
 
-def celery_workers(count: int) -> list[subprocess.Popen]:
-    """Celery workers as production runs them, on this settings' queue, one task at a time."""
+def celery_workers(count: int, running: list[subprocess.Popen]) -> None:
+    """Celery workers as production runs them, on this settings' queue, one task at a time:
+    each put in `running` as it starts, and back once every one answers a ping."""
+    from openbook.celery import app
+
     celery = Path(sys.executable).parent / "celery"
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    return [
-        subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
-            [
-                str(celery),
-                "-A",
-                "openbook",
-                "worker",
-                "-Q",
-                queue,
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"bench-load-{n}@%h",
-                "--loglevel",
-                "WARNING",
-            ],  # fmt: skip
-            env=os.environ | {"DJANGO_SETTINGS_MODULE": "openbook.settings"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    names = [f"bench-load-{n}@{socket.gethostname()}" for n in range(count)]
+    for name in names:
+        running.append(
+            subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+                [
+                    str(celery),
+                    "-A",
+                    "openbook",
+                    "worker",
+                    "-Q",
+                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                    "--concurrency",
+                    "1",
+                    "--hostname",
+                    name,
+                    "--loglevel",
+                    "WARNING",
+                ],  # fmt: skip
+                env=os.environ | {"DJANGO_SETTINGS_MODULE": "openbook.settings"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        for n in range(count)
-    ]
+    deadline = time.monotonic() + 180
+    while names and time.monotonic() < deadline:
+        if any(process.poll() is not None for process in running[-count:]):
+            raise SystemExit("A Celery worker exited as it started: run it by hand to see why.")
+        answered = {name for reply in app.control.ping(timeout=2) for name in reply}
+        if answered >= set(names):
+            return
+    raise SystemExit("The Celery workers did not answer within three minutes.")
 
 
 @dataclass
 class Arrivals:
     """Plans arriving while the load runs: one recalled and submitted again (the same
-    figures, a new version) every few seconds, in turn, from a thread of its own."""
+    figures, a new version) every few seconds, in turn. In a process of its own, so its
+    Python never holds up the client timing the requests."""
 
     plans: list[Submission]
-    until: float
+    seconds: float
     submitted: list[tuple[int, float]] = field(default_factory=list)  # (system, when)
     errors: list[str] = field(default_factory=list)
+    _process: multiprocessing.process.BaseProcess | None = None
+    _answers: Any = None
 
-    def run(self) -> None:
+    def start(self) -> None:
+        if not self.plans:
+            return
+        context = multiprocessing.get_context("fork")
+        self._answers = context.SimpleQueue()
+        # Neither side may use a connection the other holds: the child opens its own.
+        connections.close_all()
+        self._process = context.Process(target=self._run, args=(time.time() + self.seconds,))
+        self._process.start()
+
+    def _run(self, until: float) -> None:
         with unattended("a benchmark: its approvers are not there to type a code"):
             n = 0
-            while time.monotonic() < self.until and self.plans:
+            while time.time() < until:
                 submission = self.plans[n % len(self.plans)]
                 n += 1
                 try:
                     made = _resubmit(submission)
-                    self.submitted.append((submission.organisation.system_id, made))
+                    self._answers.put(("submitted", submission.organisation.system_id, made))
                 except Exception as exc:  # noqa: BLE001  (counted, and the load goes on)
-                    self.errors.append(f"{submission.organisation.ods_code}: {exc}"[:200])
+                    self._answers.put(("error", f"{submission.organisation.ods_code}: {exc}"))
                 time.sleep(ARRIVAL_SECONDS)
-        from django.db import connection
+        connections.close_all()
+        self._answers.put(None)
 
-        connection.close()  # this thread's own
+    def finish(self, timeout: float = 300) -> None:
+        """Wait for the last arrival (a submission under way is never cut in two) and
+        collect what happened."""
+        if self._process is None:
+            return
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self.errors.append("the arrivals did not finish: stopped")
+        while not self._answers.empty():
+            answer = self._answers.get()
+            if answer is None:
+                break
+            if answer[0] == "submitted":
+                self.submitted.append((answer[1], answer[2]))
+            else:
+                self.errors.append(answer[1][:200])
+        self._process = None
 
 
 def _resubmit(submission: Submission) -> float:
@@ -105,8 +151,15 @@ def _resubmit(submission: Submission) -> float:
     approver = board_approver(submission.organisation, "national.openbook.invalid")
     last = submission.versions.filter(number__gt=0).order_by("-number").first()
     submission_recall(actor=approver, submission=submission)
-    version = submission_submit(actor=approver, submission=submission, confirmed=True,
-                                board_approval_date=last.board_approval_date)  # fmt: skip
+    try:
+        version = submission_submit(actor=approver, submission=submission, confirmed=True,
+                                    board_approval_date=last.board_approval_date)  # fmt: skip
+    except Exception:
+        # Never left recalled: the national plans are as they were however a run ends.
+        submission.refresh_from_db()
+        submission_submit(actor=approver, submission=submission, confirmed=True,
+                          board_approval_date=last.board_approval_date)  # fmt: skip
+        raise
     return version.created_at.timestamp()
 
 

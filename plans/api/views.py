@@ -362,9 +362,11 @@ class SystemPlanView(APIView):
             body = JSONRenderer().render(system_plan_data(build(plan_round, system, fetched)))
             if fetched.keys[system.pk] == known.keys[system.pk]:  # else made from other plans
                 cache.set(key, body, SUMS_SECONDS)
-        if isinstance(request.accepted_renderer, JSONRenderer):
+        if isinstance(request.accepted_renderer, JSONRenderer) and (
+            "indent" not in request.accepted_media_type  # asked for laid out: rendered so
+        ):
             return HttpResponse(body, content_type="application/json")
-        return Response(json.loads(body))  # the browsable API's page around it
+        return Response(json.loads(body))  # or the browsable API's page around it
 
 
 # The code an answer is written by (the sums' key already names the collation's).

@@ -187,16 +187,21 @@ def test_gunicorn_runs_its_workers_at_the_priority_it_is_given():
         [str(gunicorn), "openbook.wsgi:application", "--config", config],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    wanted = min(19, os.nice(0) + 7)  # nice adds to what the tests run at
     try:
         deadline = time.monotonic() + 120
         workers: dict[int, int] = {}
         while time.monotonic() < deadline and master.poll() is None:
             workers = {pid: _nice_of(pid) for pid in _children_of(master.pid)}
-            if len(workers) == 2 and set(workers.values()) == {7}:
+            if len(workers) == 2 and set(workers.values()) == {wanted}:
                 break
             time.sleep(0.2)
-        assert workers and set(workers.values()) == {7}, workers
+        assert workers and set(workers.values()) == {wanted}, workers
         assert _nice_of(master.pid) == os.nice(0)
     finally:
         master.terminate()
-        master.wait(timeout=60)
+        try:
+            master.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait(timeout=60)

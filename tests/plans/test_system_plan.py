@@ -375,6 +375,13 @@ def test_the_api_plan_is_stored_until_a_partner_moves(world, two_plans):
     after = client.get(url).json()
     assert {o["organisation"]: o["state"] for o in after["organisations"]}["ZA1"] != "submitted"
     assert "ZA1" not in after["surplus_by_organisation"]
+    # Stored as the JSON it answers with; asked for laid out, or as the browsable API's
+    # page, the same answer is rendered so.
+    stored = client.get(url)
+    assert stored["Content-Type"] == "application/json" and b"\n" not in stored.content
+    laid_out = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert laid_out.content.startswith(b'{\n  "') and laid_out.json() == after
+    assert b"Django REST framework" in client.get(url, HTTP_ACCEPT="text/html").content
     # An outsider is refused before anything stored is read.
     client.force_authenticate(world.people["outsider"])
     assert client.get(url).status_code == 404
