@@ -53,6 +53,8 @@ def celery_workers(count: int, running: list[subprocess.Popen]) -> None:
     each put in `running` as it starts, and back once every one answers a ping."""
     from openbook.celery import app
 
+    if not count:
+        return
     celery = Path(sys.executable).parent / "celery"
     names = [f"bench-load-{n}@{socket.gethostname()}" for n in range(count)]
     for name in names:

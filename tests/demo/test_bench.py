@@ -60,6 +60,9 @@ def test_bench_load_shares_the_configured_workers_between_its_servers():
         assert len(pools) == servers
         assert sum(int(p["WEB_CONCURRENCY"]) for p in pools) == max(total, servers)
         assert not any("GUNICORN_NICE" in p for p in pools)
+    running: list = []
+    load.celery_workers(0, running)  # none asked for: none started, nothing waited on
+    assert running == []
     *pages, saves = load.pools(2, split=True)
     assert saves == {"WEB_CONCURRENCY": str(load.EDIT_WORKERS)}
     assert [p["GUNICORN_NICE"] for p in pages] == [str(load.PAGE_NICE)] * 2
