@@ -9,7 +9,7 @@ of 2 threads and 2 of 4 served the same with p95 1.5-1.8 times longer.
 
 GUNICORN_NICE lowers the workers' CPU priority (0 to 19; 0 by default). Where one machine
 runs a pool for pages and another for cell saves (deploy/README.md, "Keeping saves quick"),
-the page pool at 10 lets a save take a core ahead of any page: measured with
+the page pool at 10 gives a save worker about nine times a page worker's CPU share: measured with
 `openbook bench load --split`.
 
 Cores are the container's CPU quota where it has one (cgroup v2 cpu.max), else the CPUs this

@@ -334,6 +334,7 @@ class SystemPlan:
     activity_balances: list[collation.PairBalance]
     pay_checks: list[collation.PayCheck]
     flat: dict[str, dict[str, int]] | None = None  # the template's derived lines, flattened
+    sums_key: str = ""  # the key its sums are stored under: what is made from them can be too
 
     # Worked out once per plan: a page, its snapshot and its comparison all read them.
     @cached_property
@@ -473,6 +474,7 @@ def build(
         activity_balances=activity,
         pay_checks=pay,
         flat=template.flat,
+        sums_key=fetched.keys[system.pk],
     )
 
 

@@ -22,7 +22,7 @@ share of the workers and the people, and as many Celery workers; meanwhile plans
 recalled and submitted again every few seconds, as an approver would), so the workers
 recalculate and store sums while the pages are read. `--split` adds a pool of its own for
 cell saves, as deploy/README.md describes, with the page pools' workers at a lower CPU
-priority, so a save never waits in a queue or for a core behind a page.
+priority, so saves neither queue behind pages nor share the CPU equally with them.
 
 Run `openbook seed --scale national` first. A few of the round's plans are recalled so they
 can be edited, and at the end their saved cells are put back and they are submitted again
@@ -279,7 +279,10 @@ def _stop(running: list[subprocess.Popen]) -> None:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                sys.stderr.write(f"Process {process.pid} did not stop when killed.\n")
 
 
 def _restore(recalled: list[Submission], people: list[Person]) -> list[str]:
@@ -348,10 +351,12 @@ def run(
         background = recalculated(arrivals, since) if workers else None
     finally:
         try:
-            arrivals.finish()
-            _stop(running)
+            try:
+                arrivals.finish()
+            finally:
+                _stop(running)
         finally:
-            not_restored = _restore(recalled, people)
+            not_restored = _restore(recalled + arrivals.left_recalled(), people)
             if not_restored:
                 sys.stderr.write("Plans not submitted again: " + "; ".join(not_restored) + "\n")
     by_kind = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import runpy
+import signal
 import socket
 import subprocess
 import sys
@@ -92,8 +94,8 @@ def celery_workers(count: int, running: list[subprocess.Popen]) -> None:
 @dataclass
 class Arrivals:
     """Plans arriving while the load runs: one recalled and submitted again (the same
-    figures, a new version) every few seconds, in turn. In a process of its own, so its
-    Python never holds up the client timing the requests."""
+    figures, a new version), then a pause of a few seconds, in turn. In a process of its
+    own, so its Python never holds up the client timing the requests."""
 
     plans: list[Submission]
     seconds: float
@@ -101,66 +103,84 @@ class Arrivals:
     errors: list[str] = field(default_factory=list)
     _process: multiprocessing.process.BaseProcess | None = None
     _answers: Any = None
+    _stop: Any = None
 
     def start(self) -> None:
         if not self.plans:
             return
         context = multiprocessing.get_context("fork")
-        self._answers = context.SimpleQueue()
+        self._answers, self._stop = context.Queue(), context.Event()
         # Neither side may use a connection the other holds: the child opens its own.
         connections.close_all()
         self._process = context.Process(target=self._run, args=(time.time() + self.seconds,))
         self._process.start()
 
     def _run(self, until: float) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped by the parent, between plans
         with unattended("a benchmark: its approvers are not there to type a code"):
             n = 0
-            while time.time() < until:
+            while time.time() < until and not self._stop.is_set():
                 submission = self.plans[n % len(self.plans)]
                 n += 1
                 try:
                     made = _resubmit(submission)
                     self._answers.put(("submitted", submission.organisation.system_id, made))
                 except Exception as exc:  # noqa: BLE001  (counted, and the load goes on)
-                    self._answers.put(("error", f"{submission.organisation.ods_code}: {exc}"))
-                time.sleep(ARRIVAL_SECONDS)
+                    error = f"{submission.organisation.ods_code}: {exc}"[:200]
+                    self._answers.put(("error", error))
+                self._stop.wait(ARRIVAL_SECONDS)
         connections.close_all()
         self._answers.put(None)
 
     def finish(self, timeout: float = 300) -> None:
-        """Wait for the last arrival (a submission under way is never cut in two) and
-        collect what happened."""
+        """Stop after the plan under way (a submission is never cut in two) and collect what
+        happened. Any plan left recalled is put back by the bench (`left_recalled`)."""
         if self._process is None:
             return
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.kill()
-            self.errors.append("the arrivals did not finish: stopped")
-        while not self._answers.empty():
-            answer = self._answers.get()
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                answer = self._answers.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
             if answer is None:
                 break
             if answer[0] == "submitted":
                 self.submitted.append((answer[1], answer[2]))
             else:
-                self.errors.append(answer[1][:200])
+                self.errors.append(answer[1])
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(10)
+            self.errors.append("the arrivals did not finish: stopped")
         self._process = None
+
+    def left_recalled(self) -> list[Submission]:
+        """The arriving plans not submitted now (a run cut short between recall and submit)."""
+        return [
+            s
+            for s in Submission.objects.filter(pk__in=[p.pk for p in self.plans])
+            if s.status != Submission.Status.SUBMITTED
+        ]
 
 
 def _resubmit(submission: Submission) -> float:
-    """Recall the plan and submit it again; returns when the new version was made."""
+    """Recall the plan and submit it again; returns when the new version was made. Whatever
+    fails, the plan is left submitted."""
     submission.refresh_from_db()
     approver = board_approver(submission.organisation, "national.openbook.invalid")
     last = submission.versions.filter(number__gt=0).order_by("-number").first()
-    submission_recall(actor=approver, submission=submission)
     try:
+        submission_recall(actor=approver, submission=submission)
         version = submission_submit(actor=approver, submission=submission, confirmed=True,
                                     board_approval_date=last.board_approval_date)  # fmt: skip
-    except Exception:
-        # Never left recalled: the national plans are as they were however a run ends.
+    except BaseException:
         submission.refresh_from_db()
-        submission_submit(actor=approver, submission=submission, confirmed=True,
-                          board_approval_date=last.board_approval_date)  # fmt: skip
+        if submission.status != Submission.Status.SUBMITTED:
+            submission_submit(actor=approver, submission=submission, confirmed=True,
+                              board_approval_date=last.board_approval_date)  # fmt: skip
         raise
     return version.created_at.timestamp()
 

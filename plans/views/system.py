@@ -4,26 +4,32 @@ agreement-of-balances report, on screen and as exports."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts import policy
 from accounts.models import Organisation
 from accounts.selectors import system_get
+from openbook import numbers
 from openbook.exports import CSV_TYPE, Figure, csv_content, long_rows, put_row, raw
-from plans import evidence, selectors
+from plans import evidence, grid_html, selectors
 from plans.calculations import MONTHS, row_total
 from plans.excel import XLSX_TYPE
-from plans.grid_html import figure_cells
 from plans.models import MONTH_LABELS, SystemSubmission, SystemVersion
 from plans.services.system import changes_since_sent, snapshot, snapshot_changes
-from plans.system_plan import system_plan_get
+from plans.system_plan import SUMS_SECONDS, source_digest, system_plan_get
 
 
 def _plan(request, slug, code):
@@ -39,12 +45,7 @@ def system_plan(request, slug, code):
     section, lines = next(
         ((s, ls) for s, ls in plan.sections if s.code == section_code), plan.sections[0]
     )
-    rows = [_collated_row(plan, line) for line in lines]
-    for row in rows:  # a page of figures written in one go each row (plans/grid_html.py)
-        unit = row["line"].unit
-        row["cells"] = figure_cells(row["months"], unit, "nhsuk-table__cell ob-num") + (
-            figure_cells([row["year"]], unit, "nhsuk-table__cell ob-num ob-year")
-        )
+    figures = _section_figures(plan, section, lines)
     by_org = plan.surplus_by_organisation
     names = {p.ods_code: p.name for p in plan.plans}
     bridge = [{"label": names[ods], "value": str(value)} for ods, value in sorted(by_org.items())]
@@ -61,7 +62,7 @@ def system_plan(request, slug, code):
             "round": plan.round,
             "system": plan.system,
             "section": section,
-            "rows": rows,
+            "figures": figures,
             "months": MONTH_LABELS,
             "surplus_rows": [(names[ods], ods, value) for ods, value in sorted(by_org.items())],
             "surplus_total": sum(by_org.values()),
@@ -96,6 +97,37 @@ def system_plan(request, slug, code):
             },
         },
     )
+
+
+# The code a section's figures are written by (the sums' key names the collation's).
+FIGURES_CODE = source_digest(
+    __file__, grid_html.__file__, numbers.__file__,
+    str(Path(__file__).parents[1] / "templates" / "plans" / "includes" / "system_figures.html"),
+)  # fmt: skip
+
+
+def _section_figures(plan, section, lines) -> str:
+    """A section's rows of system totals, written once for each collation (and each way of
+    showing figures) and stored beside its sums: the same sums always give the same rows."""
+    key = (
+        "collation:figures:"
+        + hashlib.sha256(
+            json.dumps(
+                [FIGURES_CODE, plan.sums_key, section.pk, numbers.showing_more_places()]
+            ).encode()
+        ).hexdigest()
+    )
+    figures = cache.get(key)
+    if figures is None:
+        rows = [_collated_row(plan, line) for line in lines]
+        for row in rows:  # each row's figures written in one go (plans/grid_html.py)
+            unit = row["line"].unit
+            row["cells"] = grid_html.figure_cells(
+                row["months"], unit, "nhsuk-table__cell ob-num"
+            ) + grid_html.figure_cells([row["year"]], unit, "nhsuk-table__cell ob-num ob-year")
+        figures = render_to_string("plans/includes/system_figures.html", {"rows": rows})
+        cache.set(key, figures, SUMS_SECONDS)
+    return mark_safe(figures)  # noqa: S308  (written by the template above, escaped there)
 
 
 @login_required

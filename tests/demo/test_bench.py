@@ -66,3 +66,32 @@ def test_bench_load_shares_the_configured_workers_between_its_servers():
     *pages, saves = load.pools(2, split=True)
     assert saves == {"WEB_CONCURRENCY": str(load.EDIT_WORKERS)}
     assert [p["GUNICORN_NICE"] for p in pages] == [str(load.PAGE_NICE)] * 2
+
+
+def test_a_plan_arriving_in_bench_load_is_never_left_recalled(world, monkeypatch):
+    """bench load's arrivals recall national plans and submit them again: a submission that
+    fails leaves the plan submitted all the same, and the failure is still reported."""
+    from accounts.second_factor import unattended
+    from demo.bench import scaleout
+    from plans.cells import CellInput
+    from plans.models import Submission
+    from tests.plans.conftest import make_round, submit_plan
+
+    make_round()
+    cells = [CellInput(code, m, "90", counterparty=cp) for m in range(1, 13)
+             for code, cp in (("F100", "ZA3"), ("F2MEDS", None))]  # fmt: skip
+    submit_plan(world.org_a, cells, world.people["approver"])
+    submission = Submission.objects.get(organisation=world.org_a)
+    submit, calls = scaleout.submission_submit, []
+
+    def fails_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("the connection went away")
+        return submit(**kwargs)
+
+    monkeypatch.setattr(scaleout, "submission_submit", fails_once)
+    with unattended("the test's arrivals"), pytest.raises(RuntimeError, match="went away"):
+        scaleout._resubmit(submission)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SUBMITTED and len(calls) == 2

@@ -424,3 +424,43 @@ def test_stored_sums_are_keyed_by_the_code_that_added_them_up(world, two_plans, 
     ours = standing(two_plans, [world.s1.pk]).keys[world.s1.pk]
     monkeypatch.setattr(system_plan, "SUMS_CODE", "another release")
     assert standing(two_plans, [world.s1.pk]).keys[world.s1.pk] != ours
+
+
+def test_a_sections_figures_are_stored_and_follow_plans_and_places(
+    client, world, two_plans, monkeypatch
+):
+    """The system page's rows of totals are written once for each collation and way of
+    showing figures, stored beside the sums: read stored while nothing moves, written again
+    when a partner's plan moves or the person asks for more places."""
+    import re
+
+    from plans.models import Submission
+    from plans.services import submission_recall
+    from plans.views import system as views
+
+    def figures(page):
+        return re.search(r'system totals">(.*?)</table>', page, re.S).group(1)
+
+    lead = world.people["lead"]
+    client.force_login(lead)
+    url = "/rounds/2026-27/systems/s1/"
+    stored = figures(client.get(url).content.decode())
+    assert '<span class="ob-code">F2MEDS</span>' in stored and ">1,080</td>" in stored
+
+    def not_stored(*args):
+        raise AssertionError("written again")
+
+    monkeypatch.setattr(views, "_collated_row", not_stored)
+    assert figures(client.get(url).content.decode()) == stored  # read stored
+    lead.more_places = True
+    lead.save(update_fields=["more_places"])
+    with pytest.raises(AssertionError, match="written again"):
+        client.get(url)  # another way of showing figures: not what was stored
+    monkeypatch.undo()
+    assert ">1,080.000</td>" in figures(client.get(url).content.decode())
+    lead.more_places = False
+    lead.save(update_fields=["more_places"])
+    alpha = Submission.objects.get(organisation=world.org_a)
+    submission_recall(actor=world.people["approver"], submission=alpha)
+    after = figures(client.get(url).content.decode())
+    assert after != stored and ">1,080</td>" not in after  # Alpha's medicines no longer count
