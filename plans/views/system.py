@@ -24,6 +24,7 @@ from accounts.models import Organisation
 from accounts.selectors import system_get
 from openbook import numbers
 from openbook.exports import CSV_TYPE, Figure, csv_content, long_rows, put_row, raw
+from openbook.templatetags import openbook as openbook_tags
 from plans import evidence, grid_html, selectors
 from plans.calculations import MONTHS, row_total
 from plans.excel import XLSX_TYPE
@@ -101,7 +102,7 @@ def system_plan(request, slug, code):
 
 # The code a section's figures are written by (the sums' key names the collation's).
 FIGURES_CODE = source_digest(
-    __file__, grid_html.__file__, numbers.__file__,
+    __file__, grid_html.__file__, numbers.__file__, openbook_tags.__file__,
     str(Path(__file__).parents[1] / "templates" / "plans" / "includes" / "system_figures.html"),
 )  # fmt: skip
 
